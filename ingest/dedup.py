@@ -1,0 +1,61 @@
+"""Near-duplicate detection: MinHash over word 5-shingles, so the same wire story on two sites is stored once."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from rag.sentences import words
+
+__all__ = ["signature", "NearDuplicates", "content_hash"]
+
+_PERMS = 64
+_PRIME = np.uint64((1 << 61) - 1)
+_rng = np.random.default_rng(20221128)
+_A = _rng.integers(1, (1 << 31) - 1, size=_PERMS, dtype=np.uint64)
+_B = _rng.integers(0, (1 << 31) - 1, size=_PERMS, dtype=np.uint64)
+
+
+def content_hash(title: str, text: str) -> str:
+    return hashlib.sha256((" ".join(title.split()) + "\n" + " ".join(text.split())).encode()).hexdigest()
+
+
+def signature(text: str, k: int = 5) -> np.ndarray | None:
+    """A 64-value MinHash signature, or None for texts too short to judge (under 30 words)."""
+    toks = words(text)
+    if len(toks) < 30:
+        return None
+    shingles = {" ".join(toks[i:i + k]) for i in range(len(toks) - k + 1)}
+    hashes = np.fromiter(
+        (int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "little") for s in shingles),
+        dtype=np.uint64, count=len(shingles),
+    )
+    mixed = (np.outer(hashes, _A) + _B) % _PRIME
+    return (mixed.min(axis=0) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+class NearDuplicates:
+    """The signatures of stored stories; `match` names the first one a new text copies."""
+
+    def __init__(self, ids: list[str], sigs: np.ndarray, threshold: float) -> None:
+        self.ids = list(ids)
+        self.sigs = sigs if len(ids) else np.zeros((0, _PERMS), dtype=np.uint32)
+        self.threshold = threshold
+
+    def match(self, sig: np.ndarray | None) -> str | None:
+        if sig is None or not self.ids:
+            return None
+        sim = (self.sigs == sig).mean(axis=1)
+        best = int(sim.argmax())
+        return self.ids[best] if sim[best] >= self.threshold else None
+
+    def add(self, article_id: str, sig: np.ndarray | None) -> None:
+        if sig is not None:
+            self.ids.append(article_id)
+            self.sigs = np.vstack([self.sigs, sig[None, :]])
+
+    def remove(self, article_id: str) -> None:
+        keep = [i for i, a in enumerate(self.ids) if a != article_id]
+        self.ids = [self.ids[i] for i in keep]
+        self.sigs = self.sigs[keep]

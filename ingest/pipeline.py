@@ -1,0 +1,229 @@
+"""load -> clean -> dedup -> chunk -> embed -> store, with progress and a per-input report.
+
+Writes are ordered so that an ingest killed at any point leaves nothing half-visible: an article is written
+`pending`, then its vectors, then marked `ready`; the next ingest removes whatever was left pending.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+from urllib.parse import urlparse
+
+from rag.catalog import Catalog
+from rag.embedder import Embedder
+from rag.errors import NewsragError
+from rag.schema import Article, LoadFailure, Passage, RawArticle
+from rag.settings import Settings
+from rag.store import VectorStore
+
+from .chunking import chunk_article
+from .cleaning import clean
+from .dedup import NearDuplicates, content_hash, signature
+from .loaders import iter_inputs
+
+__all__ = ["Ingestor", "IngestReport"]
+
+_BATCH_PASSAGES = 256
+
+
+@dataclass
+class IngestReport:
+    added: list[dict] = field(default_factory=list)
+    updated: list[dict] = field(default_factory=list)
+    unchanged: list[dict] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    passages: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(getattr(self, k)) for k in ("added", "updated", "unchanged", "duplicates", "failed")}
+
+    def to_dict(self) -> dict:
+        return {**self.counts(), "passages": self.passages, "seconds": round(self.seconds, 3),
+                "embed_seconds": round(self.embed_seconds, 3),
+                "items": {k: getattr(self, k) for k in ("added", "updated", "unchanged", "duplicates", "failed")}}
+
+    def summary_line(self) -> str:
+        c = self.counts()
+        return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, "
+                f"duplicates {c['duplicates']}, failed {c['failed']} ({self.passages} passages, {self.seconds:.1f}s)")
+
+
+class Ingestor:
+    """Owns the write path. One ingest at a time per NEWSRAG_HOME (a lock file keeps a second one waiting)."""
+
+    def __init__(self, settings: Settings, *, catalog: Catalog | None = None, store: VectorStore | None = None,
+                 embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog or Catalog(settings.home)
+        self.store = store or VectorStore(settings)
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder.shared(self.settings.embedding_model, self.settings.embed_batch_size)
+        return self._embedder
+
+    # -- public ----------------------------------------------------------------------------------------------
+    def ingest(self, targets: Iterable[str], *, progress: Callable[[int, str], None] | None = None,
+               fetch: Callable | None = None) -> IngestReport:
+        """Ingest files, folders, feeds and URLs. `progress(n_done, label)` is called after each input."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._locked():
+            self.repair()
+            ids, sigs = self.catalog.signatures()
+            near = NearDuplicates(ids, sigs, self.settings.near_duplicate_threshold)
+            batch: list[tuple[Article, list[Passage], bytes | None, str, int]] = []
+            n = 0
+            for item in iter_inputs(targets, fetch=fetch) if fetch else iter_inputs(targets):
+                n += 1
+                if isinstance(item, LoadFailure):
+                    report.failed.append({"origin": item.origin, "reason": item.reason})
+                else:
+                    try:
+                        if any(b[0].id == _article_id(item) for b in batch):
+                            self._flush(batch, report)
+                        self._one(item, near, batch, report)
+                    except NewsragError as exc:
+                        report.failed.append({"origin": item.origin, "reason": str(exc)})
+                    if sum(len(b[1]) for b in batch) >= _BATCH_PASSAGES:
+                        self._flush(batch, report)
+                if progress:
+                    progress(n, getattr(item, "origin", ""))
+            self._flush(batch, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, id_or_url: str) -> Article | None:
+        """Remove one article (by id or url) and its passages; its recorded duplicates go with it."""
+        with self._locked():
+            row = self.catalog.get(id_or_url) or self.catalog.find(url=id_or_url)
+            if row is None:
+                return None
+            dups = [d.article.id for d in self.catalog.duplicates_of(row.article.id)]
+            self.store.delete_article(row.article.id)
+            self.catalog.delete([row.article.id, *dups])
+            return row.article
+
+    def repair(self) -> list[str]:
+        """Remove what a killed ingest left pending (its passages and its catalog rows)."""
+        pending = self.catalog.pending_ids()
+        for article_id in pending:
+            self.store.delete_article(article_id)
+        if pending:
+            self.catalog.delete(pending)
+        return pending
+
+    # -- steps -----------------------------------------------------------------------------------------------
+    def _one(self, raw: RawArticle, near: NearDuplicates, batch: list, report: IngestReport) -> None:
+        cleaned = clean(raw)
+        if len(cleaned.text.split()) < 5:
+            report.failed.append({"origin": raw.origin, "reason": "empty article: no text left after cleaning"})
+            return
+        article = Article(
+            id=_article_id(raw), title=cleaned.title or "(untitled)", text=cleaned.text,
+            source=raw.source or _domain(raw.url), url=raw.url, published_at=(raw.published_at or "")[:10] or None,
+            author=raw.author, credited_source=cleaned.credited_source,
+            ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            content_hash=content_hash(cleaned.title, cleaned.text), origin=raw.origin,
+        )
+        entry = {"id": article.id, "title": article.title, "origin": raw.origin}
+        existing = self.catalog.get(article.id)
+        if existing and existing.state == "ready" and existing.article.content_hash == article.content_hash:
+            report.unchanged.append(entry)
+            return
+        if existing is None:
+            same = self.catalog.find(url=article.url, content_hash=article.content_hash)
+            if same and (same.article.content_hash == article.content_hash):
+                report.unchanged.append({**entry, "id": same.article.id})
+                return
+            if same:  # the same url with new text: an update of that article
+                article = _with_id(article, same.article.id)
+                existing = same
+        sig = signature(article.text)
+        if existing is None or existing.duplicate_of:
+            dup_of = near.match(sig)
+            if dup_of:
+                self.catalog.add_duplicate(article, dup_of)
+                first = self.catalog.get(dup_of)
+                report.duplicates.append({**entry, "duplicate_of": dup_of,
+                                          "of_title": first.article.title if first else dup_of,
+                                          "source": article.source})
+                return
+        passages = chunk_article(article, min_words=self.settings.chunk_min_words,
+                                 max_words=self.settings.chunk_max_words,
+                                 overlap=self.settings.chunk_overlap_sentences)
+        old_count = existing.passage_count if existing and not existing.duplicate_of else 0
+        if existing and not existing.duplicate_of:
+            near.remove(article.id)
+        near.add(article.id, sig)
+        batch.append((article, passages, sig.tobytes() if sig is not None else None,
+                      "updated" if existing else "added", old_count))
+
+    def _flush(self, batch: list, report: IngestReport) -> None:
+        if not batch:
+            return
+        self.catalog.begin((a, ps, sig) for a, ps, sig, _, _ in batch)
+        passages = [p for _, ps, _, _, _ in batch for p in ps]
+        t = time.perf_counter()
+        vectors = self.embedder.embed([f"{p.title}\n{p.text}" for p in passages])
+        report.embed_seconds += time.perf_counter() - t
+        self.store.upsert(passages, vectors)
+        for article, ps, _, kind, old_count in batch:
+            if kind == "updated" and old_count > len(ps):
+                self.store.delete_article(article.id, keep_below=len(ps))
+            getattr(report, kind).append({"id": article.id, "title": article.title, "origin": article.origin,
+                                          "passages": len(ps)})
+        self.catalog.mark_ready([a.id for a, *_ in batch])
+        report.passages += len(passages)
+        batch.clear()
+
+    def _locked(self):
+        path = self.settings.home / "ingest.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        class _Lock:
+            def __enter__(self_inner):
+                self_inner.f = open(path, "w")
+                fcntl.flock(self_inner.f, fcntl.LOCK_EX)
+
+            def __exit__(self_inner, *exc):
+                fcntl.flock(self_inner.f, fcntl.LOCK_UN)
+                self_inner.f.close()
+                return False
+
+        return _Lock()
+
+
+def _article_id(raw: RawArticle) -> str:
+    if raw.record_id and re.fullmatch(r"[A-Za-z0-9_.\-]{1,80}", raw.record_id):
+        return raw.record_id
+    key = raw.record_id or raw.url or raw.origin or raw.body
+    return "a" + hashlib.sha1(key.encode()).hexdigest()[:15]
+
+
+def _with_id(article: Article, new_id: str) -> Article:
+    from dataclasses import replace
+
+    return replace(article, id=new_id)
+
+
+def _domain(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlparse(url).netloc.lower()
+    return host[4:] if host.startswith("www.") else host or None

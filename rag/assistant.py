@@ -1,0 +1,162 @@
+"""Assistant: question (+ history, filters) -> retrieved passages -> answer with [n] -> checked citations."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Iterator, Sequence
+
+from .answerers.base import Answerer, Turn
+from .answerers.extractive import ExtractiveAnswerer
+from .catalog import Catalog
+from .citations import REFUSAL_PREFIX, check
+from .conflicts import find_conflicts
+from .embedder import Embedder
+from .errors import EmptyStoreError, InputError, LLMError
+from .retriever import Retriever
+from .schema import Answer, Hit
+from .settings import Settings
+from .store import VectorStore
+
+__all__ = ["Assistant", "ask"]
+
+REFUSAL = (REFUSAL_PREFIX + " this question. The closest passages I found are listed below; "
+           "add coverage on the topic (`newsrag ingest ...`) and ask again.")
+
+
+class Assistant:
+    """Holds the store, the retriever and the answerer. Thread-safe for concurrent asks."""
+
+    def __init__(self, retriever: Retriever, answerer: Answerer, *, settings: Settings,
+                 notices: Sequence[str] = ()) -> None:
+        self.retriever = retriever
+        self.answerer = answerer
+        self.settings = settings
+        self.notices = list(notices)
+        self._fallback = ExtractiveAnswerer()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, answerer: Answerer | None = None) -> "Assistant":
+        settings = settings or Settings.from_env()
+        catalog = Catalog(settings.home)
+        store = VectorStore(settings)
+        embedder = Embedder.shared(settings.embedding_model, settings.embed_batch_size)
+        retriever = Retriever(settings, catalog=catalog, store=store, embedder=embedder)
+        notices: list[str] = []
+        if answerer is None:
+            from .llm import make_chat_model
+
+            model, name, notices = make_chat_model(settings)
+            if model is None:
+                answerer = ExtractiveAnswerer()
+            else:
+                from .answerers.llm import LLMAnswerer
+
+                answerer = LLMAnswerer(model, name)
+        return cls(retriever, answerer, settings=settings, notices=notices)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.retriever.catalog
+
+    # -- public ----------------------------------------------------------------------------------------------
+    def ask(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
+            since: Any = None, until: Any = None) -> Answer:
+        """Answer from the ingested coverage, every [n] checked against passage n."""
+        answer = None
+        for piece in self.stream(question, history=history, sources=sources, since=since, until=until):
+            if isinstance(piece, Answer):
+                answer = piece
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
+               since: Any = None, until: Any = None) -> Iterator[str | Answer]:
+        """Yield text pieces as the answer is written, then the final checked Answer (whose text is what counts:
+        sentences the check drops are not in it)."""
+        t0 = time.perf_counter()
+        question = self._validate(question)
+        answer = Answer(text="", question=question, answerer=self.answerer.name, notices=list(self.notices))
+        standalone = self._rewrite(question, history or [], answer)
+        answer.standalone_question = standalone
+        try:
+            query = self.retriever.plan(standalone, sources=sources, since=since, until=until)
+        except ValueError as exc:
+            raise InputError(f"{exc} (for since/until).") from None
+        answer.notices.extend(query.notes)
+        timings: dict[str, float] = {}
+        hits = self.retriever.retrieve(query, timings=timings)
+        t1 = time.perf_counter()
+        answer.passages = hits
+        if not self._relevant(hits):
+            answer.refused, answer.text = True, REFUSAL
+            answer.timings = {"retrieve": t1 - t0, "answer": 0.0, "total": time.perf_counter() - t0, **timings}
+            yield answer.text
+            yield answer
+            return
+        draft_pieces: list[str] = []
+        answerer = self.answerer
+        try:
+            if isinstance(answerer, ExtractiveAnswerer):
+                draft_pieces.append(answerer.answer(standalone, hits))
+            else:
+                for piece in answerer.stream(standalone, hits):
+                    draft_pieces.append(piece)
+                    yield piece
+        except LLMError as exc:
+            answer.notices.append(f"{exc} Answered extractively instead.")
+            answerer = self._fallback
+            answer.answerer = f"extractive (fallback from {self.answerer.name})"
+            draft_pieces = [answerer.answer(standalone, hits)]
+        checked = check("".join(draft_pieces), hits, threshold=self.settings.support_threshold)
+        answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
+        answer.citations = checked.citations
+        if not checked.citations:
+            answer.refused, answer.text = True, REFUSAL
+        else:
+            answer.text = " ".join([checked.text, *find_conflicts(checked.citations)])
+        if isinstance(answerer, ExtractiveAnswerer) or answer.refused:
+            yield answer.text
+        answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
+                          "total": time.perf_counter() - t0, **timings}
+        yield answer
+
+    # -- steps -----------------------------------------------------------------------------------------------
+    def _validate(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise InputError("The question is empty: type a question about the ingested news.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise InputError(f"The question is {len(question):,} characters long; the limit is {limit:,} "
+                             "(NEWSRAG_MAX_QUESTION_CHARS). Ask it in fewer words.")
+        if not self.catalog.ready_ids():
+            raise EmptyStoreError(str(self.settings.home))
+        return question
+
+    def _rewrite(self, question: str, history: Sequence[Turn], answer: Answer) -> str:
+        if not history:
+            return question
+        try:
+            return self.answerer.rewrite(question, history) or question
+        except LLMError as exc:
+            answer.notices.append(f"Could not rewrite the follow-up with the LLM ({exc}); used the history's subject.")
+            return self._fallback.rewrite(question, history)
+
+    def _relevant(self, hits: Sequence[Hit]) -> bool:
+        best = max((h.dense for h in hits if h.dense is not None), default=-1.0)
+        return bool(hits) and best >= self.settings.refuse_below
+
+
+_default: Assistant | None = None
+_default_lock = threading.Lock()
+
+
+def ask(question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
+        since: Any = None, until: Any = None) -> Answer:
+    """Answer a question from the coverage in NEWSRAG_HOME, with settings from the environment."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Assistant.from_settings(Settings.from_env())
+    return _default.ask(question, history=history, sources=sources, since=since, until=until)

@@ -1,0 +1,200 @@
+"""The article catalog: one SQLite file under NEWSRAG_HOME that says which articles are stored and complete.
+
+An article is written `pending` first, its vectors next, and only then marked `ready`; readers see ready
+articles only, and `repair()` removes whatever a killed ingest left pending. The `version` counter moves on
+every change, so the keyword index knows when to rebuild.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .schema import Article, Passage
+
+__all__ = ["Catalog", "ArticleRow"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, url TEXT, published_at TEXT, author TEXT,
+  credited_source TEXT, ingested_at TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT, text TEXT NOT NULL,
+  state TEXT NOT NULL, duplicate_of TEXT, passage_count INTEGER NOT NULL DEFAULT 0, signature BLOB
+);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE TABLE IF NOT EXISTS passages (
+  id TEXT PRIMARY KEY, article_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    article: Article
+    state: str
+    duplicate_of: str | None
+    passage_count: int
+
+
+class Catalog:
+    def __init__(self, home: Path) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.path = home / "catalog.sqlite"
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def get(self, article_id: str) -> ArticleRow | None:
+        row = self._db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
+        return _row(self._db, row) if row else None
+
+    def find(self, *, url: str | None = None, content_hash: str | None = None) -> ArticleRow | None:
+        """A ready article with this url or this content."""
+        for col, value in (("url", url), ("content_hash", content_hash)):
+            if value:
+                row = self._db.execute(
+                    f"SELECT * FROM articles WHERE {col}=? AND state='ready' LIMIT 1", (value,)
+                ).fetchone()
+                if row:
+                    return _row(self._db, row)
+        return None
+
+    def articles(self, *, include_duplicates: bool = True) -> list[ArticleRow]:
+        sql = "SELECT * FROM articles WHERE state='ready'"
+        if not include_duplicates:
+            sql += " AND duplicate_of IS NULL"
+        rows = self._db.execute(sql + " ORDER BY COALESCE(published_at,'') DESC, title").fetchall()
+        return [_row(self._db, r) for r in rows]
+
+    def duplicates_of(self, article_id: str) -> list[ArticleRow]:
+        rows = self._db.execute(
+            "SELECT * FROM articles WHERE duplicate_of=? AND state='ready'", (article_id,)
+        ).fetchall()
+        return [_row(self._db, r) for r in rows]
+
+    def ready_ids(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT id FROM articles WHERE state='ready' AND duplicate_of IS NULL")}
+
+    def pending_ids(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT id FROM articles WHERE state='pending'")]
+
+    def signatures(self) -> tuple[list[str], np.ndarray]:
+        rows = self._db.execute(
+            "SELECT id, signature FROM articles WHERE state='ready' AND duplicate_of IS NULL AND signature IS NOT NULL"
+        ).fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.uint32)
+        return [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.uint32) for r in rows])
+
+    def passages(self) -> list[Passage]:
+        """Every passage of every ready, non-duplicate article, text cut from the article at its offsets."""
+        rows = self._db.execute(
+            "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url,"
+            " a.author FROM passages p JOIN articles a ON a.id=p.article_id"
+            " WHERE a.state='ready' AND a.duplicate_of IS NULL ORDER BY p.article_id, p.idx"
+        ).fetchall()
+        return [Passage(r[0], r[1], r[2], r[3], r[4], r[5][r[3]:r[4]], r[6], r[7], r[8], r[9], r[10]) for r in rows]
+
+    def passages_by_id(self, ids: Sequence[str]) -> dict[str, Passage]:
+        out: dict[str, Passage] = {}
+        for lo in range(0, len(ids), 500):
+            chunk = list(ids[lo:lo + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url,"
+                f" a.author FROM passages p JOIN articles a ON a.id=p.article_id WHERE p.id IN ({marks})"
+                " AND a.state='ready'", chunk,
+            ).fetchall()
+            for r in rows:
+                out[r[0]] = Passage(r[0], r[1], r[2], r[3], r[4], r[5][r[3]:r[4]], r[6], r[7], r[8], r[9], r[10])
+        return out
+
+    def stats(self) -> dict[str, object]:
+        a = self._db.execute(
+            "SELECT COUNT(*), MAX(published_at) FROM articles WHERE state='ready' AND duplicate_of IS NULL"
+        ).fetchone()
+        d = self._db.execute("SELECT COUNT(*) FROM articles WHERE state='ready' AND duplicate_of IS NOT NULL").fetchone()
+        p = self._db.execute(
+            "SELECT COUNT(*) FROM passages p JOIN articles a ON a.id=p.article_id WHERE a.state='ready'"
+        ).fetchone()
+        srcs = [r[0] for r in self._db.execute(
+            "SELECT DISTINCT source FROM articles WHERE state='ready' AND source IS NOT NULL ORDER BY source")]
+        return {"articles": a[0], "duplicates": d[0], "passages": p[0], "newest": a[1], "sources": srcs}
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    def begin(self, items: Iterable[tuple[Article, Sequence[Passage], bytes | None]]) -> None:
+        """Write articles as pending with their passage offsets, in one transaction."""
+        with self._lock, self._tx():
+            for art, passages, sig in items:
+                self._put(art, "pending", None, len(passages), sig)
+                self._db.execute("DELETE FROM passages WHERE article_id=?", (art.id,))
+                self._db.executemany(
+                    "INSERT INTO passages VALUES (?,?,?,?,?)",
+                    [(p.id, p.article_id, p.index, p.start, p.end) for p in passages],
+                )
+
+    def mark_ready(self, ids: Sequence[str]) -> None:
+        with self._lock, self._tx():
+            self._db.executemany("UPDATE articles SET state='ready' WHERE id=?", [(i,) for i in ids])
+            self._bump()
+
+    def add_duplicate(self, article: Article, of_id: str) -> None:
+        with self._lock, self._tx():
+            self._put(article, "ready", of_id, 0, None)
+            self._db.execute("DELETE FROM passages WHERE article_id=?", (article.id,))
+            self._bump()
+
+    def delete(self, ids: Sequence[str]) -> None:
+        with self._lock, self._tx():
+            for i in ids:
+                self._db.execute("DELETE FROM passages WHERE article_id=?", (i,))
+                self._db.execute("DELETE FROM articles WHERE id=?", (i,))
+            self._bump()
+
+    def _put(self, a: Article, state: str, dup: str | None, n: int, sig: bytes | None) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (a.id, a.title, a.source, a.url, a.published_at, a.author, a.credited_source, a.ingested_at,
+             a.content_hash, a.origin, a.text, state, dup, n, sig),
+        )
+
+    def _bump(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES ('version','1') ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1"
+        )
+
+    def _tx(self):
+        db = self._db
+
+        class _Tx:
+            def __enter__(self_inner):
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self_inner, exc_type, exc, tb):
+                db.execute("ROLLBACK" if exc_type else "COMMIT")
+                return False
+
+        return _Tx()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _row(db: sqlite3.Connection, r: tuple) -> ArticleRow:
+    art = Article(id=r[0], title=r[1], source=r[2], url=r[3], published_at=r[4], author=r[5], credited_source=r[6],
+                  ingested_at=r[7], content_hash=r[8], origin=r[9] or "", text=r[10])
+    return ArticleRow(art, r[11], r[12], r[13])

@@ -1,0 +1,76 @@
+"""Date words in a question ("last week", "in November 2022", "latest") -> a date range or a recency preference.
+
+Relative words count back from the newest article's date, not from today: a store of 2022 coverage asked
+about "last week" means the last week of that coverage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+__all__ = ["DateIntent", "parse_dates", "to_date"]
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"])}
+_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_MON = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+
+
+@dataclass(frozen=True)
+class DateIntent:
+    since: date | None = None
+    until: date | None = None
+    recent: bool = False  # "latest", "most recent", "newest": prefer newer articles
+    phrase: str = ""
+
+
+def to_date(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _month_end(y: int, m: int) -> date:
+    return (date(y + (m == 12), m % 12 + 1, 1)) - timedelta(days=1)
+
+
+def parse_dates(question: str, newest: date | None) -> DateIntent:
+    q = question.lower()
+    anchor = newest or date.today()
+    m = re.search(rf"\b(?:on\s+)?{_MON}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", q)
+    if m:
+        d = date(int(m.group(3)), _MONTHS[m.group(1)[:4] if m.group(1).startswith("sept") else m.group(1)[:3]],
+                 int(m.group(2)))
+        return DateIntent(d, d, phrase=m.group(0))
+    m = re.search(rf"\b(?:in\s+)?{_MON}\s+(\d{{4}})\b", q)
+    if m:
+        mon = _MONTHS[m.group(1)[:3]]
+        y = int(m.group(2))
+        return DateIntent(date(y, mon, 1), _month_end(y, mon), phrase=m.group(0))
+    m = re.search(r"\bin\s+((?:19|20)\d{2})\b", q)
+    if m:
+        y = int(m.group(1))
+        return DateIntent(date(y, 1, 1), date(y, 12, 31), phrase=m.group(0))
+    rel = [
+        (r"\btoday\b", 0, 0), (r"\byesterday\b", 1, 1), (r"\b(this|past) week\b", 7, 0), (r"\blast week\b", 14, 0),
+        (r"\b(this|past) month\b", 31, 0), (r"\blast month\b", 62, 0), (r"\b(past|last) (\d+) days\b", None, 0),
+    ]
+    for pattern, back, _ in rel:
+        m = re.search(pattern, q)
+        if m:
+            days = int(m.group(2)) if back is None else back
+            until = anchor - timedelta(days=1) if pattern == r"\byesterday\b" else anchor
+            return DateIntent(anchor - timedelta(days=days), until, phrase=m.group(0))
+    if re.search(r"\b(latest|most recent|newest|recently|current(ly)?|now)\b", q):
+        return DateIntent(recent=True, phrase="latest")
+    return DateIntent()

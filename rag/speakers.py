@@ -1,0 +1,57 @@
+"""Who said what: find the person a question asks about, and the passages and sentences that quote them."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["asked_speaker", "speaker_terms", "is_speech", "mentions"]
+
+_NAME = r"((?:[A-Z][\w'’.\-]*)(?:\s+(?:[A-Z][\w'’.\-]*|de|van|von|al|bin))*)"
+_ASK = [
+    rf"\bwhat (?:did|does|has|have|do) {_NAME} (?:say|said|tweet|tweeted|post|posted|write|wrote|think|thinks|claim|claimed|tell|told|announce|announced|reveal|revealed|respond|responded|react|reacted|argue|argued)",
+    rf"\bhow (?:did|does|has|have) {_NAME} (?:respond|responded|react|reacted|reply|replied|answer|answered|feel|felt)",
+    rf"\b(?:did|does|has) {_NAME} (?:say|said|comment|commented|respond|responded|speak|spoke|tweet|tweeted)",
+    rf"\baccording to {_NAME}",
+    rf"\b{_NAME}(?:'s|’s) (?:response|statement|reaction|comments?|remarks?|words|tweets?|post|reply|view|position)",
+    rf"\bwhat was {_NAME}(?:'s|’s) (?:response|statement|reaction)",
+    rf"\bwhy did {_NAME} (?:say|leave|quit|decline|refuse|cut|end|drop|sue|resign)",
+]
+_SPEECH = re.compile(
+    r"\b(said|says|say|told|tells|tweeted|tweets|wrote|writes|posted|posts|stated|states|added|adds|explained|"
+    r"according to|statement|announced|claimed|argued|insisted|noted|responded|replied|commented|shared|"
+    r"recalled|admitted|revealed|asked|continued|described)\b", re.I)
+_QUOTE = re.compile(r"[\"“”]")
+_STOP = {"The", "A", "An", "What", "How", "Did", "Does", "Has", "Have", "Why", "When", "Who", "In", "On", "This"}
+
+
+def asked_speaker(question: str) -> str | None:
+    """'What did Kardashian say about Balenciaga?' -> 'Kardashian'; None when no one is asked about."""
+    for pattern in _ASK:
+        m = re.search(pattern, question)
+        if m:
+            name = m.group(1).strip(" .")
+            parts = [p for p in name.split() if p not in _STOP]
+            if parts:
+                return " ".join(parts)
+    return None
+
+
+def speaker_terms(name: str) -> list[str]:
+    """The forms a news text uses for a person: 'Kim Kardashian' -> ['kim kardashian', 'kardashian', 'kim']."""
+    parts = [p.strip("'’s").lower() for p in name.split() if len(p) > 1]
+    terms = [" ".join(parts)] if parts else []
+    if parts:
+        terms.append(parts[-1])
+        if len(parts) > 1:
+            terms.append(parts[0])
+    return list(dict.fromkeys(t for t in terms if t))
+
+
+def mentions(text: str, name: str) -> bool:
+    low = text.lower()
+    return any(re.search(rf"\b{re.escape(t)}\b", low) for t in speaker_terms(name))
+
+
+def is_speech(text: str) -> bool:
+    """Quoted words or a speech verb: the text reports what someone said."""
+    return bool(_QUOTE.search(text) or _SPEECH.search(text))
