@@ -173,9 +173,11 @@ def _is_boilerplate(line: str) -> bool:
         return False  # quoted speech is never boilerplate ('"Click here," the scam email said.')
     if words <= 15 and _SHARE.match(line):
         return True
-    if words <= 25 and _ANYWHERE_PROMO.search(line):
+    lower = line.lower()  # cheap substring checks first: most lines are story text
+    promo = "click here" in lower or "sign up" in lower or "subscribe" in lower
+    if words <= 25 and promo and _ANYWHERE_PROMO.search(line):
         return True
-    return words <= 60 and bool(_COOKIE.search(line))
+    return words <= 60 and "cookie" in lower and bool(_COOKIE.search(line))
 
 
 def _caption_like(line: str) -> bool:
@@ -221,8 +223,10 @@ def _drop_repeated_paragraphs(paragraphs: list[list[str]]) -> list[list[str]]:
 
 def _same_text(a: str, b: str) -> bool:
     """Equal but for case, punctuation and spacing ("Balenciaga's ad" == "Balenciaga’s ad")."""
+    if len(a) > 200 or len(b) > 200:
+        return a.lower() == b.lower()  # long paragraphs: only exact repeats matter, and this is cheap
     if abs(len(a) - len(b)) > 10 + min(len(a), len(b)) // 5:
-        return False  # cheap reject: normalising never changes a length that much
+        return False  # normalising never changes a length that much
     key_a, key_b = _NON_WORD.sub(" ", a).strip().lower(), _NON_WORD.sub(" ", b).strip().lower()
     return bool(key_a) and key_a == key_b
 

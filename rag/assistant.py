@@ -59,6 +59,17 @@ class Assistant:
     def catalog(self) -> Catalog:
         return self.retriever.catalog
 
+    def ingestor(self):
+        """An Ingestor writing into this assistant's store (same catalog, Chroma client and model)."""
+        from ingest import Ingestor
+
+        r = self.retriever
+        return Ingestor(self.settings, catalog=r.catalog, store=r.store, embedder=r.embedder)
+
+    def stats(self) -> dict:
+        """Articles, duplicates, passages, newest date and outlets in the store."""
+        return self.catalog.stats()
+
     # -- public ----------------------------------------------------------------------------------------------
     def ask(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
             since: Any = None, until: Any = None) -> Answer:

@@ -36,6 +36,9 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI and in logs
 
         path = str(bundled_model_path()) if model in ("bundled", "", None) else model
         if model not in ("bundled", "", None) and not Path(path).exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import threading
 from pathlib import Path
@@ -12,6 +13,8 @@ import numpy as np
 from .catalog import Catalog
 
 __all__ = ["KeywordIndex"]
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def _stemmer():

@@ -22,6 +22,7 @@ __all__ = [
     "unescape",
     "slack_link",
     "link_citations",
+    "markdown_to_mrkdwn",
     "split_mrkdwn",
     "format_answer",
     "format_refusal",
@@ -42,6 +43,8 @@ CLOSEST = 3  # passages shown with a refusal
 SOURCES_MARKER = "\n\nSources:"
 REFUSAL = "I couldn't find this in the coverage I have."
 
+_BOLD_RE = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_HEADING_RE = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.M)
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _NOTICE_RE = re.compile(r"^:[a-z0-9_+\-]+: ")  # notices start with an emoji code; answers never do
 _MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -83,6 +86,11 @@ def link_citations(escaped_text: str, citations: Sequence[Citation]) -> str:
         return "".join(slack_link(urls.get(n), f"[{n}]") for n in numbers)
 
     return _MARKER_RE.sub(one, escaped_text)
+
+
+def markdown_to_mrkdwn(text: str) -> str:
+    """The bits of Markdown LLMs like to write, in Slack's dialect: **bold** -> *bold*, # Heading -> *Heading*."""
+    return _HEADING_RE.sub(r"*\1*", _BOLD_RE.sub(r"*\1*", text))
 
 
 def _safe_cut(text: str, cut: int) -> int:
@@ -186,7 +194,7 @@ def format_answer(answer: Answer) -> SlackMessage:
     if answer.refused:
         return format_refusal(answer)
     citations = _unique(answer.citations)
-    body = link_citations(escape(answer.text.strip()), citations) or escape(REFUSAL)
+    body = link_citations(markdown_to_mrkdwn(escape(answer.text.strip())), citations) or escape(REFUSAL)
     blocks = [_section(piece) for piece in split_mrkdwn(body)]
     if citations:
         blocks.append({"type": "divider"})

@@ -529,6 +529,8 @@ def test_unsafe_urls_and_markup_are_neutralised():
     joined = json.dumps(message)
     assert "<!channel>" not in joined and "&lt;!channel&gt;" in message["blocks"][0]["text"]["text"]
     assert "javascript:" not in joined
+    bold = format_answer(Answer(text="## Summary\nShe was **disgusted** [1].", citations=[_citation(1, None, "T", "S")]))
+    assert bold["blocks"][0]["text"]["text"] == "*Summary*\nShe was *disgusted* [1]."
     assert clean_slack_text("<@U1> hi <https://a.b|site> &amp; <!here> <#C1|news>") == "hi site & @here #news"
 
 
@@ -549,6 +551,12 @@ def test_tokens_from_env_names_the_missing_variable():
     http = tokens_from_env({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET})
     assert (socket.mode, http.mode) == ("socket", "http")
     assert BOT_TOKEN not in repr(socket) and APP_TOKEN not in repr(socket) and SIGNING_SECRET not in repr(http)
+
+
+def test_run_refuses_http_mode_without_signing_secret(fake):
+    with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
+        slackmod.run(Settings(slack_api_url=fake.api_url), StandIn(), tokens=SlackTokens(bot_token=BOT_TOKEN))
+    assert fake.calls == []  # refused before contacting Slack
 
 
 def test_create_app_reports_bad_token_and_unreachable_api(fake):
