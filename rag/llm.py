@@ -57,6 +57,7 @@ def _openai(settings: Settings, model: str) -> BaseChatModel:
         "timeout": settings.llm_timeout,
         "max_tokens": settings.llm_max_tokens,
         "temperature": 0,
+        "max_retries": 1,  # the client default (2) makes a hung server cost three full timeouts
     }
     return ChatOpenAI(**kwargs)
 

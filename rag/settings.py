@@ -51,6 +51,10 @@ class Settings:
     slack_port: int = 3000
     slack_rate_limit: int = 10  # questions per user per minute
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.home, Path):
+            object.__setattr__(self, "home", Path(self.home).expanduser())
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Build settings from NEWSRAG_* variables (unknown ones are errors), then explicit overrides (flags)."""

@@ -85,7 +85,8 @@ class _Quiet(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
 
 
 def openai_handler(reply: str, status: int = 200) -> type[BaseHTTPRequestHandler]:
@@ -213,8 +214,14 @@ def test_rewrite_uses_history() -> None:
     system, user = recorder.calls[0]
     assert "standalone" in system.content.lower()
     assert "User: What did the mayor of Springfield say about the bridge?" in user.content
-    assert "Assistant: She said it opens soon [1]." in user.content
+    assert "Assistant: She said it opens soon." in user.content  # [n] markers of old answers are dropped
     assert "Follow-up: when exactly?" in user.content
+
+
+def test_rewrite_that_answers_instead_falls_back_to_the_question() -> None:
+    answerer = LLMAnswerer(FakeListChatModel(responses=["It opens on June 3 [1]."]), "fake")
+    history = [{"role": "user", "content": "Tell me about the bridge"}, {"role": "assistant", "content": "Ok [1]."}]
+    assert answerer.rewrite("when does it open?", history) == "when does it open?"
 
 
 def test_rewrite_without_history_returns_question_unchanged() -> None:
@@ -287,6 +294,20 @@ def test_openai_http_errors_name_the_setting(status: int, setting: str) -> None:
             LLMAnswerer(model, name).answer("When?", HITS)
     message = str(info.value)
     assert setting in message and SECRET not in message and "sk-" not in message
+
+
+@pytest.mark.timeout(60)
+def test_openai_timeout_names_base_url_and_timeout_setting() -> None:
+    class Hung(_Quiet):
+        def do_POST(self) -> None:
+            time.sleep(1.5)
+            self._json(200, {})
+
+    with serve(Hung) as url:
+        model, name, _ = make_chat_model(Settings(llm="openai:tiny", openai_base_url=url + "/v1", llm_timeout=0.3))
+        with pytest.raises(LLMError) as info:
+            LLMAnswerer(model, name).answer("When?", HITS)
+    assert "NEWSRAG_OPENAI_BASE_URL" in str(info.value) and "NEWSRAG_LLM_TIMEOUT" in str(info.value)
 
 
 def test_ollama_errors_name_ollama_settings() -> None:

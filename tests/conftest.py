@@ -1,0 +1,57 @@
+"""Shared fixtures: every test gets its own NEWSRAG_HOME and a clean NEWSRAG_* environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "examples" / "news"
+SHARED = ROOT.parent / "shared"
+SEED_QUESTION = "What did Kardashian say about Balenciaga?"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("NEWSRAG_") or key.startswith("SLACK_") or key in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "home"))
+    # auto must not find a stray Ollama on this machine: point it at a closed port.
+    monkeypatch.setenv("NEWSRAG_OLLAMA_BASE_URL", "http://127.0.0.1:9")
+    yield
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory) -> Path:
+    """A store with the bundled sample ingested once per session; copy it before writing to it."""
+    from ingest import Ingestor
+    from rag.settings import Settings
+
+    home = tmp_path_factory.mktemp("sample") / "home"
+    report = Ingestor(Settings(home=home)).ingest([str(SAMPLE)])
+    assert report.counts()["added"] == 1, report.to_dict()
+    return home
+
+
+@pytest.fixture
+def sample_settings(sample_home, tmp_path):
+    """Settings over a private copy of the sample store (extractive answers)."""
+    from rag.settings import Settings
+
+    home = tmp_path / "sample-copy"
+    shutil.copytree(sample_home, home)
+    return Settings(home=home, llm="extractive")
+
+
+@pytest.fixture
+def sample_assistant(sample_settings):
+    from rag.assistant import Assistant
+
+    return Assistant.from_settings(sample_settings)
