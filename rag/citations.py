@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .injection import without_instructions
 from .lexical import content_words, coverage
 from .schema import Citation, Hit
 from .sentences import normalize, statement_spans
@@ -37,13 +38,13 @@ class Checked:
 
 def _support(claim: str, hit: Hit, threshold: float) -> tuple[bool, tuple[int, int]]:
     """Does the passage support the claim? Returns the verdict and the best span (offsets in the passage)."""
-    passage = hit.passage.text
+    passage = without_instructions(hit.passage.text)  # words addressed to the assistant are not evidence
     quotes = [q for q in _QUOTED.findall(claim) if len(q.split()) >= 3]
     norm_passage = normalize(passage)
     for q in quotes:
         if normalize(q).strip(" ,.") not in norm_passage:
             return False, (0, 0)  # a quotation that the passage does not contain is made up
-    spans = statement_spans(passage) or [(0, len(passage))]
+    spans = [(s, e) for s, e in statement_spans(passage) if passage[s:e].strip()] or [(0, len(passage))]
     claim_words = set(content_words(claim))
     best, best_span = -1.0, spans[0]
     for s, e in spans:

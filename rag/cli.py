@@ -138,7 +138,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from app import main as app_main
 
-    return app_main(["--host", args.host, "--port", str(args.port)] if args.host or args.port else [])
+    argv = [x for flag, value in (("--home", args.home), ("--host", args.host), ("--port", args.port)) if value
+            for x in (flag, str(value))]
+    return app_main(argv)
 
 
 def _cmd_slack(args: argparse.Namespace) -> int:

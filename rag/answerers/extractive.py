@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+from ..injection import without_instructions
 from ..lexical import content_words, coverage, idf_weights
 from ..schema import Hit
 from ..sentences import long_quotes, statement_spans
@@ -112,7 +113,7 @@ class ExtractiveAnswerer:
 
 def _units(n: int, hit: Hit) -> list[_Unit]:
     """The passage's statements (a quotation over several sentences kept whole), and who spoke each."""
-    text = hit.passage.text
+    text = without_instructions(hit.passage.text)  # same offsets; instructions to the assistant blanked out
     units: list[_Unit] = []
     for s, e in statement_spans(text):
         unit = _Unit(n, s, e, text[s:e])

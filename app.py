@@ -1,0 +1,55 @@
+"""Start the newsrag web chat: `python app.py [--host H] [--port P] [--share] [--home DIR]` (or `newsrag serve`).
+
+Settings come from NEWSRAG_* variables (GRADIO_SERVER_NAME/PORT honoured), then these flags. An empty store
+gets the bundled sample coverage (examples/news) first, so the chat has something to answer from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+SAMPLE = Path(__file__).resolve().parent / "examples" / "news"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the web chat until interrupted; 0 on a clean stop, 2 on a settings or store error."""
+    p = argparse.ArgumentParser(prog="app.py", description="Serve the newsrag web chat.")
+    p.add_argument("--host", help="interface to listen on (NEWSRAG_HOST / GRADIO_SERVER_NAME, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (NEWSRAG_PORT / GRADIO_SERVER_PORT, default 7860)")
+    p.add_argument("--share", action="store_true", default=None, help="also open a public gradio.live link")
+    p.add_argument("--home", help="data folder (NEWSRAG_HOME, default ./.newsrag)")
+    args = p.parse_args(argv)
+
+    from rag.assistant import Assistant
+    from rag.errors import NewsragError
+    from rag.settings import Settings
+    from rag.web import auth_pair, launch
+
+    try:
+        settings = Settings.from_env(host=args.host, port=args.port, share=args.share, home=args.home)
+        auth = auth_pair(settings)
+        assistant = Assistant.from_settings(settings)
+        if not assistant.stats()["articles"]:
+            print(f"The store at {settings.home} is empty: ingesting the bundled sample coverage ({SAMPLE}) ...",
+                  flush=True)
+            print("  " + assistant.ingestor().ingest([str(SAMPLE)]).summary_line(), flush=True)
+        demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
+    except NewsragError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"newsrag web chat ready: {demo.local_url}" + (" (login required)" if auth else ""), flush=True)
+    if getattr(demo, "share_url", None):
+        print(f"public link: {demo.share_url}", flush=True)
+    print("Press Ctrl+C to stop.", flush=True)
+    try:
+        demo.block_thread()
+    finally:
+        demo.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

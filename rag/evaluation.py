@@ -1,0 +1,269 @@
+"""`newsrag eval`: ingest a question set's articles, ask every question, and measure retrieval, answers,
+citations and latency, overall and by question type; optionally beside the plain RAG recipe (rag.baseline).
+
+    from rag.evaluation import evaluate
+    report = evaluate("articles.jsonl", "questions.jsonl", baseline="plain")
+
+The formats and every figure are described in docs/EVALUATION.md. The JSON report holds numbers and ids only,
+never article, question or answer text (the data sets are other people's text).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import InputError, NewsragError
+from .eval_metrics import (Corpus, Doc, Gold, contains_answer, evidence_rank, evidence_recall, gold_of, is_evidence,
+                           load_jsonl, norm, norm_url, rank_of, summarize)
+from .settings import Settings
+
+__all__ = ["evaluate", "main", "format_report", "NEWSRAG", "NODATES", "PLAIN"]
+
+NEWSRAG = "newsrag"
+NODATES = "newsrag-nodates"  # the same retrieval without the date range/recency read from the question's words
+PLAIN = "plain"
+_K = 10
+_MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="", file=sys.stderr, dynamic_ncols=True, disable=not enabled)
+
+
+def _load(path: str | Path, what: str) -> list[dict[str, Any]]:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InputError(f"The {what} file {p} does not exist: pass a JSONL file (see docs/EVALUATION.md).")
+    try:
+        rows = load_jsonl(p)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"The {what} file is not JSONL: {exc}") from None
+    if not rows:
+        raise InputError(f"The {what} file {p} is empty.")
+    return rows
+
+
+def _scored(docs: Sequence[Doc], gold: Gold, seconds: float, index: Corpus) -> dict[str, Any]:
+    return {
+        "answer_rank": rank_of(docs, gold.answers) if gold.grounded else None,
+        "answer_in_index": contains_answer(index.joined, gold.answers, normalized=True) if gold.grounded else None,
+        "evidence_rank": evidence_rank(docs, gold) if gold.evidence_present else None,
+        "evidence_recall@10": evidence_recall(docs, gold) if gold.evidence_present else None,
+        "n_hits": len(docs), "seconds": seconds,
+    }
+
+
+def _docs_of_hits(hits) -> list[Doc]:
+    return [Doc(h.passage.article_id, norm_url(h.passage.url), norm(h.passage.text)) for h in hits]
+
+
+def _ask(assistant, question: str, gold: Gold) -> dict[str, Any]:
+    try:
+        answer = assistant.ask(question)
+    except NewsragError as exc:
+        return {"error": type(exc).__name__, "refused": True, "contains_answer": False, "citations": 0,
+                "quotes_found": 0, "citations_to_evidence": 0, "claims_checked": 0, "claims_dropped": 0,
+                "timings": {}}
+    text = _MARKS.sub("", answer.text)
+    cited = [Doc(c.article_id, norm_url(c.url), norm(c.passage)) for c in answer.citations]
+    return {
+        "refused": answer.refused,
+        "contains_answer": (not answer.refused) and bool(gold.answers) and contains_answer(text, gold.answers),
+        "citations": len(answer.citations),
+        "quotes_found": sum(1 for c in answer.citations if c.quote.strip() and norm(c.quote) in norm(c.passage)),
+        "citations_to_evidence": sum(1 for d in cited if is_evidence(d, gold)),
+        "claims_checked": answer.claims_checked, "claims_dropped": answer.claims_dropped,
+        "timings": {k: round(v, 5) for k, v in answer.timings.items()},
+    }
+
+
+def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: str | Path | None = None,
+             llm: str = "extractive", limit: int = 0, baseline: str | None = None,
+             progress: bool = True) -> dict[str, Any]:
+    """Ingest the articles (into a temporary NEWSRAG_HOME, or into `store`, where unchanged articles are
+    skipped), ask every question (the first `limit`), and return the report: figures overall and by type
+    for newsrag (and the plain recipe with `baseline="plain"`), plus one numbers-only record per question."""
+    from .assistant import Assistant
+
+    if baseline not in (None, "", PLAIN):
+        raise InputError(f"Unknown baseline {baseline!r}: the only one is 'plain'.")
+    started = time.perf_counter()
+    articles = _load(articles_path, "articles")
+    questions = _load(questions_path, "questions")
+    if limit:
+        questions = questions[:limit]
+    corpus = Corpus.from_articles(articles)
+    golds = [gold_of(q, corpus) for q in questions]
+
+    tmp = Path(tempfile.mkdtemp(prefix="newsrag-eval-"))
+    home = Path(store).expanduser() if store else tmp / "home"
+    try:
+        settings = Settings.from_env(home=home, llm=llm)
+        assistant = Assistant.from_settings(settings)
+        bar = _bar(len(articles), "Ingesting", progress)
+        ingest = assistant.ingestor().ingest([str(articles_path)], progress=lambda n, origin: bar.update(1))
+        bar.close()
+        retriever = assistant.retriever
+        index = Corpus.from_texts(p.text for p in retriever.catalog.passages())
+
+        plain = plain_index = None
+        if baseline:
+            from .baseline import PlainBaseline
+
+            fingerprint = hashlib.sha1(Path(articles_path).read_bytes()).hexdigest()
+            plain = PlainBaseline((home / "eval-baseline-plain") if store else tmp / "plain", retriever.embedder)
+            bar = _bar(0, "Plain baseline: embedding chunks", progress)
+            plain.build(articles, fingerprint=fingerprint, progress=bar.update)
+            bar.close()
+            plain_index = Corpus.from_texts(c.text for c in plain.chunks.values())
+
+        if questions:  # warm-up (keyword index load, first model call): not timed
+            try:
+                assistant.ask(str(questions[0].get("question") or "warm-up"))
+            except NewsragError:
+                pass
+
+        records: list[dict[str, Any]] = [
+            {"id": q.get("id"), "type": _type(q), "grounded": g.grounded, "checkable": g.checkable,
+             "unanswerable": g.unanswerable, "evidence_present": g.evidence_present, "systems": {}}
+            for q, g in zip(questions, golds)]
+        bar = _bar(len(records), "Questions", progress)
+        for q, gold, rec in zip(questions, golds, records):
+            text = str(q.get("question") or "")
+            query = retriever.plan(text)
+            t = time.perf_counter()
+            hits = retriever.retrieve(query, k=_K)
+            dt = time.perf_counter() - t
+            rec["date_inferred"] = bool(query.since or query.until or query.recent)
+            rec["systems"][NEWSRAG] = _scored(_docs_of_hits(hits), gold, dt, index)
+            if rec["date_inferred"]:
+                undated = dataclasses.replace(query, since=None, until=None, recent=False, notes=[])
+                t = time.perf_counter()
+                hits = retriever.retrieve(undated, k=_K)
+                dt = time.perf_counter() - t
+            rec["systems"][NODATES] = _scored(_docs_of_hits(hits), gold, dt, index)
+            if plain is not None and plain_index is not None:
+                t = time.perf_counter()
+                chunks = plain.retrieve(text, _K)
+                dt = time.perf_counter() - t
+                docs = [Doc(c.article_id, norm_url(c.url), norm(c.text)) for c in chunks]
+                rec["systems"][PLAIN] = _scored(docs, gold, dt, plain_index)
+            rec["ask"] = _ask(assistant, text, gold)
+            bar.update(1)
+        bar.close()
+
+        systems = [NEWSRAG, NODATES] + ([PLAIN] if plain is not None else [])
+        types = sorted({r["type"] for r in records})
+        return {
+            "dataset": {"articles": str(articles_path), "questions": str(questions_path), "articles_n": len(articles),
+                        "questions_n": len(questions), "limit": limit,
+                        "grounded": sum(g.grounded for g in golds), "unanswerable": sum(g.unanswerable for g in golds),
+                        "checkable": sum(g.checkable for g in golds),
+                        "evidence_present": sum(g.evidence_present for g in golds),
+                        "date_inferred": sum(1 for r in records if r.get("date_inferred"))},
+            "settings": {"llm": llm, "answerer": assistant.answerer.name, "top_k": settings.top_k, "retrieval_k": _K,
+                         "candidates": settings.candidates, "max_per_article": settings.max_per_article,
+                         "chunk_words": [settings.chunk_min_words, settings.chunk_max_words],
+                         "embedding_model": retriever.embedder.name, "store": str(store) if store else None},
+            "ingest": {**ingest.counts(), "passages": ingest.passages, "seconds": round(ingest.seconds, 2),
+                       "embed_seconds": round(ingest.embed_seconds, 2),
+                       "index_passages": retriever.catalog.stats()["passages"]},
+            "baseline": ({"name": PLAIN, "recipe": plain.recipe(), "build": plain.build_info} if plain else None),
+            "systems": systems,
+            "overall": summarize(records, systems),
+            "by_type": {t: summarize([r for r in records if r["type"] == t], systems) for t in types},
+            "questions": records,
+            "environment": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            "seconds": round(time.perf_counter() - started, 1)},
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _type(q: dict[str, Any]) -> str:
+    t = q.get("type")
+    return "null" if t is None else str(t)
+
+
+# -- printing ------------------------------------------------------------------------------------------------
+def _f(x: Any) -> str:
+    return "   -" if x is None else f"{x:.2f}" if isinstance(x, float) else str(x)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as plain-text tables."""
+    d, o, systems = report["dataset"], report["overall"], report["systems"]
+    lines = [f"{Path(d['questions']).parent.name or d['questions']}: {d['questions_n']} questions "
+             f"({d['grounded']} grounded, {d['unanswerable']} unanswerable, {d['evidence_present']} with evidence "
+             f"in the corpus, {d['date_inferred']} with dates read from the question); {d['articles_n']} articles "
+             f"-> {report['ingest']['index_passages']} passages"
+             + (f"; plain: {report['baseline']['build']['chunks']} chunks" if report.get("baseline") else "")]
+    for kind, extra in (("answer", "in index"), ("evidence", "recall@10")):
+        n = o["retrieval"][NEWSRAG][kind]["n"]
+        lines.append(f"\nRetrieval, {kind} in top k (n={n})".ljust(38)
+                     + "hit@1  hit@3  hit@5 hit@10 MRR@10  " + extra)
+        for s in systems:
+            r = o["retrieval"][s]
+            m = r[kind]
+            last = r["answer_in_index"] if kind == "answer" else m.get("recall@10")
+            lines.append(f"  {s:35}" + "  ".join(_f(m[c]).rjust(5) for c in ("hit@1", "hit@3", "hit@5", "hit@10",
+                                                                               "mrr@10")) + "  " + _f(last))
+    lines.append("\nBy type".ljust(22) + "n  grounded  " + "  ".join(f"{s[:14]:>14}" for s in systems)
+                 + "   (answer hit@5 / MRR@10; evidence hit@5)")
+    for t, g in report["by_type"].items():
+        cells = []
+        for s in systems:
+            r = g["retrieval"][s]
+            cells.append(f"{_f(r['answer']['hit@5'])}/{_f(r['answer']['mrr@10'])};{_f(r['evidence']['hit@5'])}"
+                         .rjust(14))
+        lines.append(f"  {t[:18]:18}{g['n']:>3}  {g['retrieval'][NEWSRAG]['answer']['n']:>8}  " + "  ".join(cells))
+    a, c = o.get("answers"), o.get("citations")
+    if a:
+        lines.append(f"\nAnswers ({report['settings']['answerer']}): contain a gold answer {_f(a['contains_answer'])} "
+                     f"(n={a['n_grounded']}); refused unanswerable {_f(a['refused_unanswerable'])} "
+                     f"(n={a['n_unanswerable']}); refused where the answer is not in the articles "
+                     f"{_f(a['refused_ungrounded'])} (n={a['n_ungrounded']}, weak); wrong refusals "
+                     f"{_f(a['wrong_refusals'])} (n={a['n_answerable']}), on grounded {_f(a['wrong_refusals_grounded'])}"
+                     + (f"; errors {a['errors']}" if a["errors"] else ""))
+    if c:
+        lines.append(f"Citations: {c['n']} ({c['per_answer']} per answer), quote found in the cited passage "
+                     f"{_f(c['quote_in_passage'])}, to an evidence article {_f(c['to_evidence'])}; claims checked "
+                     f"{c['claims_checked']}, dropped {c['claims_dropped']} ({_f(c['dropped_share'])})")
+    if o.get("latency_ms"):
+        lat = o["latency_ms"]
+        parts = [f"{k} {lat[k]['p50']}/{lat[k]['p95']}" for k in ("retrieve", "answer", "total") if lat[k]["n"]]
+        if PLAIN in systems:
+            pl = o["retrieval"][PLAIN]["latency_ms"]
+            parts.append(f"plain retrieve {pl['p50']}/{pl['p95']}")
+        lines.append("Latency ms p50/p95: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    """The `newsrag eval` subcommand: print the tables, write the JSON report with --json."""
+    report = evaluate(args.articles, args.questions, store=getattr(args, "store", None),
+                      llm=getattr(args, "llm", None) or "extractive", limit=getattr(args, "limit", 0) or 0,
+                      baseline=getattr(args, "baseline", None), progress=True)
+    print(format_report(report))
+    out = getattr(args, "json_out", None)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(report, indent=1) + "\n")
+        print(f"\nwrote {out}")
+    return 0

@@ -1,0 +1,300 @@
+"""The Gradio web chat: a thin adapter from browser (or gradio_client) events to a ready Assistant.
+
+Tabs: Chat (streamed, cited answers; a sources panel with the quoted words highlighted; outlet and date
+filters), Add coverage (upload files or paste URLs, with progress and a report) and Coverage (a searchable
+table and a chart of articles per day by outlet). API endpoints for gradio_client: `/ask` (question, optional
+history, sources, since, until -> the Answer as a dict) and `/ingest` (files, URLs -> the report as HTML).
+gradio is imported only when a UI is built.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from .errors import NewsragError, SettingsError
+from .schema import Answer
+from .settings import Settings
+from .web_data import chart_frame, coverage_rows, example_questions, filter_rows, parse_urls, table_frame, undated_note
+from .web_render import (CSS, HEAD, answer_markdown, empty_sources_html, md_escape, notice_markdown, plain_history,
+                         report_html, sources_html, status_line)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import gradio as gr
+
+    from .assistant import Assistant
+
+__all__ = ["build_ui", "launch", "auth_pair", "theme", "CONCURRENCY"]
+
+CONCURRENCY = 4  # events of one kind served at once (the queue holds the rest)
+log = logging.getLogger("newsrag.web")
+
+_THINKING = "_Searching the coverage…_"
+
+
+def _user_error(exc: BaseException) -> Exception:
+    """A gr.Error carrying a NewsragError's message (escaped: the modal renders HTML)."""
+    import gradio as gr
+
+    return gr.Error(html.escape(str(exc)), title="Cannot answer", print_exception=False)
+
+
+def _internal_error(what: str, exc: BaseException) -> Exception:
+    import gradio as gr
+
+    log.exception("web: %s failed", what)
+    return gr.Error(f"Something went wrong while {what} ({html.escape(type(exc).__name__)}); "
+                    "the server log has the details. Try again.", print_exception=False)
+
+
+class _Handlers:
+    """The event handlers, holding the assistant and a coverage cache keyed by the catalog version."""
+
+    def __init__(self, assistant: "Assistant", examples: Sequence[str] | None) -> None:
+        self.assistant = assistant
+        self.extra_examples = list(examples or [])
+        self._lock = threading.Lock()
+        self._rows: tuple[int, list[dict[str, Any]]] | None = None
+
+    # -- chat ------------------------------------------------------------------------------------------------
+    def respond(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
+                since: str | None, until: str | None) -> Iterator[tuple]:
+        """Stream one answer into the chat: (chat, turns, sources panel, notice, textbox) per update."""
+        message = message or ""
+        turns = plain_history(turns or [])
+        before = list(chat or [])
+        shown = before + [{"role": "user", "content": md_escape(message.strip())},
+                          {"role": "assistant", "content": _THINKING}]
+        yield shown, turns, _keep(), "", ""
+        text = ""
+        try:
+            for piece in self.assistant.stream(message, history=turns, sources=sources or None,
+                                               since=(since or "").strip() or None, until=(until or "").strip() or None):
+                if isinstance(piece, Answer):
+                    answer = piece
+                    break
+                text += piece
+                shown[-1] = {"role": "assistant", "content": md_escape(text) + " ▌"}
+                yield shown, turns, _keep(), "", ""
+            else:  # pragma: no cover - stream always ends with an Answer
+                raise RuntimeError("the answer stream ended without an answer")
+        except NewsragError as exc:
+            yield before, turns, _keep(), "", message  # take the turn back, give the text back
+            raise _user_error(exc) from None
+        except Exception as exc:  # keep serving; the log has the traceback
+            yield before, turns, _keep(), "", message
+            raise _internal_error("answering", exc) from None
+        shown[-1] = {"role": "assistant", "content": answer_markdown(answer)}
+        turns = turns + [{"role": "user", "content": answer.question},
+                         {"role": "assistant", "content": answer.text}]
+        yield shown, turns, sources_html(answer), notice_markdown(answer), ""
+
+    def api_ask(self, question: str, history: list[dict] | None = None, sources: list[str] | None = None,
+                since: str = "", until: str = "") -> dict:
+        """Answer a question from the ingested coverage. history: earlier turns as [{"role", "content"}];
+        sources: outlets to keep; since/until: YYYY-MM-DD. Returns the Answer as a dict (text with [n] markers,
+        citations with quotes and offsets, passages, notices, timings)."""
+        if isinstance(history, str):
+            try:
+                history = json.loads(history) if history.strip() else None
+            except ValueError:
+                raise _user_error(NewsragError("history is not JSON: pass a list of {role, content}")) from None
+        if isinstance(sources, str):
+            sources = [s.strip() for s in sources.split(",") if s.strip()]
+        if history is not None and not isinstance(history, list):
+            raise _user_error(NewsragError("history must be a list of {role, content} turns"))
+        try:
+            answer = self.assistant.ask(question or "", history=plain_history(history or []), sources=sources or None,
+                                        since=(since or "").strip() or None, until=(until or "").strip() or None)
+        except NewsragError as exc:
+            raise _user_error(exc) from None
+        except Exception as exc:
+            raise _internal_error("answering", exc) from None
+        return answer.to_dict()
+
+    # -- ingest ----------------------------------------------------------------------------------------------
+    def ingest(self, files: list[str] | None, urls: str | None, progress: Any = None) -> str:
+        """Ingest uploaded files and pasted URLs; return the report as HTML (failures with their reasons)."""
+        import gradio as gr
+
+        paths = [str(f) for f in (files or []) if f]
+        good, bad = parse_urls(urls)
+        if not paths and not good and not bad:
+            raise gr.Error("Nothing to ingest: choose files, or paste article or feed URLs (one per line).",
+                           print_exception=False)
+        names = {p: os.path.basename(p) for p in paths}
+        if progress is not None:
+            progress(0.0, desc="Reading inputs…")
+
+        def step(n: int, origin: str) -> None:
+            if progress is not None:
+                progress((n, None), desc=f"Read {names.get(origin, os.path.basename(origin) or origin)}",
+                         unit="inputs")
+
+        report: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "duplicates": 0, "failed": 0,
+                                  "passages": 0, "seconds": 0.0, "items": {"failed": []}}
+        if paths or good:
+            try:
+                report = self.assistant.ingestor().ingest([*paths, *good], progress=step).to_dict()
+            except NewsragError as exc:
+                raise _user_error(exc) from None
+            except Exception as exc:
+                raise _internal_error("ingesting", exc) from None
+        report["items"].setdefault("failed", []).extend(bad)
+        report["failed"] = len(report["items"]["failed"])
+        if report["failed"]:
+            gr.Warning(f"{report['failed']} input{'s' if report['failed'] > 1 else ''} failed: the report says why.")
+        return report_html(report, names)
+
+    # -- coverage --------------------------------------------------------------------------------------------
+    def rows(self) -> list[dict[str, Any]]:
+        catalog = self.assistant.catalog
+        version = catalog.version()
+        with self._lock:
+            if self._rows is None or self._rows[0] != version:
+                self._rows = (version, coverage_rows(catalog))
+            return self._rows[1]
+
+    def examples(self) -> list[list[str]]:
+        return [[q] for q in example_questions(self.assistant.catalog, extra=self.extra_examples)]
+
+    def search(self, query: str | None) -> Any:
+        return table_frame(filter_rows(self.rows(), query))
+
+    def refresh(self, query: str | None = "") -> tuple:
+        """Everything that depends on the coverage: outlets, status, examples, table, chart."""
+        import gradio as gr
+
+        stats = self.assistant.stats()
+        rows = self.rows()
+        return (gr.update(choices=list(stats.get("sources") or [])), status_line(stats),
+                gr.Dataset(samples=self.examples()), table_frame(filter_rows(rows, query)),
+                gr.BarPlot(value=chart_frame(rows), caption=undated_note(rows)))
+
+
+# gr.api reads the return annotation unevaluated (a string under `from __future__ import annotations`).
+_Handlers.api_ask.__annotations__["return"] = dict[str, Any]
+
+
+def _keep() -> Any:
+    import gradio as gr
+
+    return gr.skip()
+
+
+def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -> "gr.Blocks":
+    """The web chat for a ready Assistant (it is never built here). `examples` are questions shown first."""
+    import gradio as gr
+
+    h = _Handlers(assistant, examples)
+    stats = assistant.stats()
+    rows = h.rows()
+    with gr.Blocks(title="newsrag: cited answers from the news", analytics_enabled=False) as demo:
+        with gr.Row(elem_id="nr-header"):
+            gr.Markdown("# newsrag\nCited answers from the news you ingested; every [n] is checked against "
+                        "its passage.", scale=3)
+            status = gr.Markdown(status_line(stats), elem_id="nr-status", scale=2)
+        turns = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=480):
+                        chatbot = gr.Chatbot(elem_id="nr-chat", show_label=False, height=520,
+                                             buttons=["copy"], feedback_options=None,
+                                             placeholder="Ask about the ingested news. Answers cite their "
+                                                         "sources; click a [n] to see the passage.")
+                        with gr.Row(elem_id="nr-ask-row"):
+                            msg = gr.Textbox(placeholder="Ask about the news…", show_label=False, scale=1,
+                                             autofocus=True, elem_id="nr-msg", container=False)
+                            send = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="nr-send")
+                            new = gr.Button("New chat", scale=0, min_width=110, elem_id="nr-new")
+                        notice = gr.Markdown("", elem_id="nr-notice")
+                        ex = gr.Dataset(components=[msg], samples=h.examples(), label="Try asking",
+                                        elem_id="nr-examples")
+                    with gr.Column(scale=2, min_width=360):
+                        with gr.Accordion("Filters", open=False, elem_id="nr-filters"):
+                            outlets = gr.Dropdown(choices=list(stats.get("sources") or []), value=[],
+                                                  multiselect=True, label="Outlets", info="Empty: all outlets")
+                            with gr.Row():
+                                since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", max_lines=1)
+                                until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", max_lines=1)
+                        sources = gr.HTML(empty_sources_html(), elem_id="nr-sources-box", js_on_load=None)
+            with gr.Tab("Add coverage", id="add"):
+                gr.Markdown("Upload article files (text, Markdown, HTML, JSON/JSONL records, RSS/Atom feeds) "
+                            "or paste article or feed URLs, one per line. Copies of stories already ingested "
+                            "are recognised and set aside.")
+                with gr.Row():
+                    files = gr.File(file_count="multiple", type="filepath", label="Article files")
+                    urls = gr.Textbox(lines=6, label="Article or feed URLs", placeholder="https://…\nhttps://…/feed")
+                go = gr.Button("Ingest", variant="primary")
+                report = gr.HTML("", elem_id="nr-report")
+            with gr.Tab("Coverage", id="coverage"):
+                search = gr.Textbox(placeholder="Search titles, outlets, dates…", show_label=False, container=False)
+                table = gr.Dataframe(table_frame(rows), datatype=["str", "str", "str", "markdown"],
+                                     interactive=False, wrap=True, max_height=380, column_widths=["55%", "18%",
+                                                                                                  "12%", "15%"])
+                chart = gr.BarPlot(chart_frame(rows), x="day", y="articles", color="outlet", y_aggregate="sum",
+                                   sort="x", title="Articles per day by outlet", caption=undated_note(rows),
+                                   x_title="day", y_title="articles", height=280)
+
+        chat_io = dict(fn=h.respond, inputs=[msg, turns, chatbot, outlets, since, until],
+                       outputs=[chatbot, turns, sources, notice, msg], show_progress="hidden")
+        msg.submit(**chat_io, api_name="chat", api_visibility="undocumented")
+        send.click(**chat_io, api_visibility="private")
+        ex.click(lambda sample: sample[0], inputs=ex, outputs=msg, queue=False, api_visibility="private").then(
+            **chat_io, api_visibility="private")
+        new.click(lambda: ([], [], empty_sources_html(), "", ""), outputs=[chatbot, turns, sources, notice, msg],
+                  queue=False, api_visibility="private")
+
+        refresh_out = [outlets, status, ex, table, chart]
+
+        def ingest(files: list[str] | None, urls: str | None, progress: gr.Progress = gr.Progress()) -> str:
+            return h.ingest(files, urls, progress)
+
+        go.click(ingest, inputs=[files, urls], outputs=report, api_name="ingest", concurrency_limit=1,
+                 concurrency_id="ingest").then(h.refresh, inputs=search, outputs=refresh_out,
+                                               api_visibility="private")
+        search.change(h.search, inputs=search, outputs=table, api_visibility="private", show_progress="hidden")
+        demo.load(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private", show_progress="hidden")
+        gr.api(h.api_ask, api_name="ask")
+    return demo
+
+
+def theme() -> Any:
+    """A calm theme on system fonts (nothing fetched from font servers)."""
+    import gradio as gr
+
+    fonts = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
+             "sans-serif"]
+    return gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=fonts,
+                          font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
+
+
+def auth_pair(settings: Settings) -> tuple[str, str] | None:
+    """(user, password) when both NEWSRAG_AUTH_USER and NEWSRAG_AUTH_PASSWORD are set; None when neither is."""
+    user, password = settings.auth_user, settings.auth_password
+    if bool(user) != bool(password):
+        missing = "NEWSRAG_AUTH_PASSWORD" if user else "NEWSRAG_AUTH_USER"
+        raise SettingsError(f"Login needs both NEWSRAG_AUTH_USER and NEWSRAG_AUTH_PASSWORD; set {missing} "
+                            "too, or unset both for no login.")
+    return (user, password) if user and password else None
+
+
+def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str] | None = None,
+           **kw: Any) -> "gr.Blocks":
+    """Build the UI, queue it (CONCURRENCY events at once) and serve it on settings.host:port (login when
+    settings carry a user and password). Extra keywords go to `Blocks.launch` (e.g. prevent_thread_lock=True,
+    quiet=True). Returns the running Blocks: `.local_url`, `.close()`."""
+    auth = auth_pair(settings)
+    demo = build_ui(assistant, examples=examples)
+    demo.queue(default_concurrency_limit=CONCURRENCY)
+    options: dict[str, Any] = dict(server_name=settings.host, server_port=settings.port, share=settings.share,
+                                   auth=auth, auth_message="newsrag: sign in to ask about the coverage.",
+                                   theme=theme(), css=CSS, head=HEAD, footer_links=["api"])
+    options.update(kw)
+    demo.launch(**options)
+    return demo

@@ -1,0 +1,159 @@
+"""Data for the web chat's side tabs: example questions, the coverage table and chart, pasted URL lists.
+
+Plain functions of the catalog (no gradio import); pandas is imported only where a DataFrame is built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Sequence
+from urllib.parse import quote, urlparse
+
+from .catalog import ArticleRow, Catalog
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "SEED_QUESTION",
+    "TABLE_COLUMNS",
+    "example_questions",
+    "coverage_rows",
+    "filter_rows",
+    "table_frame",
+    "chart_frame",
+    "undated_note",
+    "parse_urls",
+]
+
+SEED_QUESTION = "What did Kardashian say about Balenciaga?"
+TABLE_COLUMNS = ["Title", "Outlet", "Date", "Link"]
+BAD_URL = "not an http(s) URL: paste article or feed URLs, one per line (upload files with the file box)"
+
+_SPEAKER = re.compile(
+    r"\b((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){0,2})\s+"
+    r"(?:said|says|told|tweeted|wrote|posted|added|announced|stated|explained)\b")
+_NOT_NAMES = {"The", "He", "She", "It", "They", "We", "I", "This", "That", "A", "An", "In", "On", "Police",
+              "Officials", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Reuters",
+              "Also", "But", "And", "Later", "Then", "Source", "Sources", "Spokesperson", "Company"}
+_TITLE_STOP = {"the", "a", "an", "of", "on", "in", "for", "to", "and", "with", "after", "as", "at", "by", "is",
+               "are", "was", "were", "be", "its", "his", "her", "their", "from", "over", "says", "said"}
+
+
+def _speaker(text: str) -> str | None:
+    """The surname most often followed by a speech verb ("Kardashian tweeted")."""
+    counts: Counter[str] = Counter()
+    for m in _SPEAKER.finditer(text[:20000]):
+        words = [w for w in m.group(1).split() if w not in _NOT_NAMES]
+        if words:
+            counts[words[-1]] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _questions_for(row: ArticleRow) -> list[str]:
+    """A who-said-what question when the article quotes someone, and a question about its title."""
+    a = row.article
+    title = re.sub(r"\s+", " ", a.title or "").strip(" .?!:")
+    if not title or title == "(untitled)":
+        return []
+    out: list[str] = []
+    who = _speaker(a.text)
+    if who:
+        given = {m.lower() for m in re.findall(rf"\b([A-Z][a-z]+)\s+{re.escape(who)}\b", a.text)}  # "Kim"
+        topic = [w for w in re.findall(r"[A-Z][\w’'\-]+", title)
+                 if w.lower() not in _TITLE_STOP | given and w.lower() != who.lower()]
+        if topic:
+            out.append(f"What did {who} say about {' '.join(topic[:2])}?")
+    if len(title) > 90:
+        title = title[:90].rsplit(" ", 1)[0]
+    out.append(f"What does the coverage say about “{title}”?")
+    return out
+
+
+def example_questions(catalog: Catalog, *, limit: int = 4, extra: Sequence[str] | None = None) -> list[str]:
+    """Questions to try, drawn from the ingested articles (speakers and titles), newest first; the seed
+    question comes first whenever the sample article is ingested."""
+    rows = catalog.articles(include_duplicates=False)
+    out: list[str] = [q for q in (extra or []) if q and q.strip()]
+    if any("kardashian" in r.article.text.lower() and "balenciaga" in r.article.text.lower() for r in rows):
+        out.insert(0, SEED_QUESTION)
+    for r in rows:
+        if len(dict.fromkeys(out)) >= limit:
+            break
+        out.extend(_questions_for(r)[:2])
+    return list(dict.fromkeys(out))[:max(limit, len(extra or []))]
+
+
+def _link(url: str | None) -> str:
+    if not url:
+        return ""
+    host = urlparse(url).netloc.lower().removeprefix("www.") or "link"
+    safe = quote(url, safe=":/?#[]@!$&'*+,;=%~.-_")
+    safe = safe.replace("(", "%28").replace(")", "%29").replace("[", "%5B").replace("]", "%5D")
+    host = re.sub(r"([\\`*_\[\]()<>])", r"\\\1", host)
+    return f"[{host} ↗]({safe})"
+
+
+def coverage_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    """One dict per distinct ingested article: title, outlet, date, url (newest first)."""
+    return [{"title": r.article.title, "outlet": r.article.source or "", "date": r.article.published_at or "",
+             "url": r.article.url or ""} for r in catalog.articles(include_duplicates=False)]
+
+
+def filter_rows(rows: Sequence[dict[str, Any]], query: str | None) -> list[dict[str, Any]]:
+    """Rows whose title, outlet, date or url contain every word of the query (case-insensitive)."""
+    words = (query or "").lower().split()
+    if not words:
+        return list(rows)
+    out = []
+    for r in rows:
+        hay = " ".join(str(r.get(k) or "") for k in ("title", "outlet", "date", "url")).lower()
+        if all(w in hay for w in words):
+            out.append(r)
+    return out
+
+
+def table_frame(rows: Sequence[dict[str, Any]]) -> "pd.DataFrame":
+    """The coverage table (Title, Outlet, Date, Link as Markdown)."""
+    import pandas as pd
+
+    data = [[r["title"], r["outlet"] or "unknown", r["date"] or "undated", _link(r["url"])] for r in rows]
+    return pd.DataFrame(data, columns=TABLE_COLUMNS)
+
+
+def chart_frame(rows: Sequence[dict[str, Any]]) -> "pd.DataFrame":
+    """Articles per day by outlet (dated articles only): columns day, outlet, articles."""
+    import pandas as pd
+
+    counts = Counter((r["date"][:10], r["outlet"] or "unknown") for r in rows if r.get("date"))
+    data = sorted(([d, o, n] for (d, o), n in counts.items()), key=lambda x: (x[0], x[1]))
+    return pd.DataFrame(data, columns=["day", "outlet", "articles"]).astype({"articles": "int64"})
+
+
+def undated_note(rows: Sequence[dict[str, Any]]) -> str:
+    """A caption saying how many articles are undated (and so not in the chart)."""
+    n = sum(1 for r in rows if not r.get("date"))
+    total = len(rows)
+    if not total:
+        return "No articles yet: add coverage in the “Add coverage” tab."
+    if not n:
+        return f"All {total} articles are dated."
+    return (f"{n} of {total} article{'s' if total != 1 else ''} {'is' if n == 1 else 'are'} undated "
+            "and not in the chart.")
+
+
+def parse_urls(text: str | None) -> tuple[list[str], list[dict[str, str]]]:
+    """Pasted lines -> (http(s) URLs to ingest, failures for the other lines). Blank and # lines are skipped.
+    Only URLs are accepted here: a pasted local path must not make the server read its own files."""
+    urls: list[str] = []
+    bad: list[dict[str, str]] = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if re.fullmatch(r"https?://[^\s/]+\S*", line, re.IGNORECASE):
+            urls.append(line)
+        else:
+            bad.append({"origin": line[:200], "reason": BAD_URL})
+    return list(dict.fromkeys(urls)), bad

@@ -1,0 +1,297 @@
+"""HTML and Markdown for the web chat: answers with [n] links, the sources panel, status lines, ingest reports.
+
+Pure functions of newsrag records (no gradio import), so they are cheap to test. Every piece of article or
+user text is escaped before it reaches the page: HTML-escaped for HTML, and Markdown-escaped for the chatbot
+(which renders Markdown). Braces and dollar signs are escaped too, because gr.HTML fills a JS template.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from typing import Any, Iterable, Mapping, Sequence
+
+from .schema import Answer, Citation, Hit
+
+__all__ = [
+    "esc",
+    "md_escape",
+    "answer_markdown",
+    "sources_html",
+    "empty_sources_html",
+    "notice_markdown",
+    "status_line",
+    "report_html",
+    "locate_quote",
+    "plain_history",
+    "CONTEXT_CHARS",
+    "CSS",
+    "HEAD",
+]
+
+CONTEXT_CHARS = 200  # characters of passage shown on each side of a highlighted quote
+CLOSEST = 3  # passages listed with a refusal
+
+_MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_SPACE = re.compile(r"\s+")
+
+
+def esc(text: Any) -> str:
+    """HTML-escape text (quotes included), and neutralise template syntax (`${`, `{{`)."""
+    out = html.escape("" if text is None else str(text), quote=True)
+    return out.replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+
+
+def md_escape(text: str) -> str:
+    """Text shown literally by a Markdown renderer: HTML-escaped, Markdown punctuation backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("$", "&#36;")
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer for the chatbot: escaped text whose [n] markers link to `#cite-n` in the sources panel."""
+    known = {c.n for c in answer.citations}
+    parts: list[str] = []
+    last = 0
+    for m in _MARKERS.finditer(answer.text):
+        parts.append(md_escape(answer.text[last:m.start()]))
+        numbers = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
+        if all(n in known for n in numbers):
+            parts.append("".join(f"[\\[{n}\\]](#cite-{n})" for n in numbers))
+        else:
+            parts.append(md_escape(m.group(0)))
+        last = m.end()
+    parts.append(md_escape(answer.text[last:]))
+    return "".join(parts).strip()
+
+
+def locate_quote(citation: Citation, hits: Sequence[Hit] = ()) -> tuple[int, int] | None:
+    """Offsets of the citation's quote inside its passage: by the article offsets when the passage is among the
+    hits, else by searching the passage text (exactly, then ignoring whitespace differences)."""
+    passage, quote = citation.passage, citation.quote
+    if not quote:
+        return None
+    for h in hits:
+        if h.passage.id == citation.passage_id:
+            s = citation.start - h.passage.start
+            if 0 <= s and passage[s:s + len(quote)] == quote:
+                return s, s + len(quote)
+            break
+    s = passage.find(quote)
+    if s >= 0:
+        return s, s + len(quote)
+    words = [re.escape(w) for w in quote.split()]
+    if words:
+        m = re.search(r"\s+".join(words), passage)
+        if m:
+            return m.start(), m.end()
+    return None
+
+
+def _meta(source: str | None, date: str | None, url: str | None) -> str:
+    bits = [esc(source) if source else "unknown outlet", esc(date) if date else "undated"]
+    line = " · ".join(bits)
+    if url:
+        line += f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    return line
+
+
+def _title(title: str, url: str | None) -> str:
+    if url:
+        return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
+    return esc(title)
+
+
+def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
+    """The passage around the quote, the quote in <mark>; the whole passage stays one click away."""
+    if span is None:
+        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS)))}</p>'
+    s, e = span
+    lo, hi = max(0, s - CONTEXT_CHARS), min(len(passage), e + CONTEXT_CHARS)
+    lo = passage.rfind(" ", 0, lo) + 1 if lo > 0 else 0
+    hi_space = passage.find(" ", hi)
+    hi = len(passage) if hi >= len(passage) or hi_space < 0 else hi_space
+    before = ("… " if lo > 0 else "") + passage[lo:s]
+    after = passage[e:hi] + (" …" if hi < len(passage) else "")
+    body = f"{esc(before)}<mark>{esc(passage[s:e])}</mark>{esc(after)}"
+    out = f'<p class="nr-passage">{_para(body)}</p>'
+    if lo > 0 or hi < len(passage):
+        out += f'<details><summary>Whole passage</summary><p class="nr-passage">{_para(esc(passage))}</p></details>'
+    return out
+
+
+def _para(escaped: str) -> str:
+    return re.sub(r"\s*\n\s*", "<br>", escaped.strip())
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def sources_html(answer: Answer) -> str:
+    """The sources panel for one answer: each cited passage (title, outlet, date, link) with its quote marked,
+    or, for a refusal, the closest passages found."""
+    head = f'<div class="nr-sources-q">Sources for <q>{esc(_clip(answer.question, 160))}</q></div>'
+    if answer.citations:
+        cards = []
+        for c in answer.citations:
+            span = locate_quote(c, answer.passages)
+            cards.append(
+                f'<div class="nr-card" id="cite-{c.n}"><div class="nr-card-head"><span class="nr-n">{c.n}</span>'
+                f'<div><div class="nr-title">{_title(c.title, c.url)}</div>'
+                f'<div class="nr-meta">{_meta(c.source, c.published_at, c.url)}</div></div></div>'
+                f"{_excerpt(c.passage, span)}"
+                + ("" if span else f'<blockquote class="nr-quote"><mark>{esc(c.quote)}</mark></blockquote>')
+                + "</div>"
+            )
+        return f'<div class="nr-sources">{head}{"".join(cards)}</div>'
+    if answer.passages:
+        cards = []
+        for i, h in enumerate(answer.passages[:CLOSEST], 1):
+            p = h.passage
+            cards.append(
+                f'<div class="nr-card nr-closest" id="closest-{i}"><div class="nr-card-head">'
+                f'<span class="nr-n nr-n-muted">~</span><div><div class="nr-title">{_title(p.title, p.url)}</div>'
+                f'<div class="nr-meta">{_meta(p.source, p.published_at, p.url)}</div></div></div>'
+                f'<p class="nr-passage">{_para(esc(_clip(p.text, 420)))}</p></div>'
+            )
+        note = '<div class="nr-note">Not covered. The closest passages found:</div>'
+        return f'<div class="nr-sources">{head}{note}{"".join(cards)}</div>'
+    return f'<div class="nr-sources">{head}<div class="nr-note">No passages matched.</div></div>'
+
+
+def empty_sources_html() -> str:
+    """The sources panel before the first answer."""
+    return ('<div class="nr-sources nr-empty"><div class="nr-empty-title">Sources</div>'
+            "<p>Ask a question: every [n] in the answer links to the passage it comes from, shown here with "
+            "the quoted words <mark>highlighted</mark>.</p></div>")
+
+
+def notice_markdown(answer: Answer) -> str:
+    """One subtle line under the chat: who answered, how long it took, and any notices."""
+    bits = [f"answered by {answer.answerer or 'unknown'}"]
+    total = answer.timings.get("total")
+    if total is not None:
+        bits.append(f"{total:.2f}s")
+    if answer.claims_dropped:
+        bits.append(f"{answer.claims_dropped} unsupported sentence{'s' if answer.claims_dropped > 1 else ''} removed")
+    line = " · ".join(bits)
+    notes = [md_escape(n) for n in dict.fromkeys(answer.notices)]
+    return md_escape(line) + ("" if not notes else "  \n" + "  \n".join(f"ⓘ {n}" for n in notes))
+
+
+def status_line(stats: Mapping[str, Any]) -> str:
+    """'N articles, M passages indexed; newest article DATE'."""
+    n, m = int(stats.get("articles") or 0), int(stats.get("passages") or 0)
+    newest = stats.get("newest")
+    line = (f"{n:,} article{'s' if n != 1 else ''}, {m:,} passage{'s' if m != 1 else ''} indexed; "
+            + (f"newest article {newest}" if newest else "no dated articles yet"))
+    dups = int(stats.get("duplicates") or 0)
+    if dups:
+        line += f" ({dups:,} duplicate{'s' if dups != 1 else ''} set aside)"
+    return line
+
+
+def _origin(item: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    origin = str(item.get("origin") or "")
+    return names.get(origin, origin)
+
+
+def report_html(report: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """An IngestReport.to_dict() as HTML: the counts, then what was added, copied and what failed and why.
+    `names` maps upload temp paths back to the file names the user chose."""
+    names = names or {}
+    counts = Counter({k: int(report.get(k, 0)) for k in ("added", "updated", "unchanged", "duplicates", "failed")})
+    items = report.get("items", {})
+    kind = "nr-bad" if counts["failed"] and not (counts["added"] or counts["updated"]) else "nr-good"
+    head = (f'<div class="nr-report-head {kind}">Added {counts["added"]}, updated {counts["updated"]}, '
+            f'unchanged {counts["unchanged"]}, duplicates {counts["duplicates"]}, failed {counts["failed"]} '
+            f'({int(report.get("passages", 0))} passages, {float(report.get("seconds", 0.0)):.1f}s)</div>')
+    rows: list[str] = []
+    for key, label in (("added", "added"), ("updated", "updated")):
+        for it in items.get(key, []):
+            rows.append(f"<li><b>{label}</b>: {esc(it.get('title'))} <span class='nr-dim'>"
+                        f"({esc(_origin(it, names))})</span></li>")
+    for it in items.get("duplicates", []):
+        rows.append(f"<li><b>duplicate</b>: {esc(it.get('title'))} <span class='nr-dim'>"
+                    f"({esc(it.get('source') or _origin(it, names))})</span> copies {esc(it.get('of_title'))}</li>")
+    for it in items.get("unchanged", []):
+        rows.append(f"<li><b>unchanged</b>: {esc(it.get('title'))} <span class='nr-dim'>(already ingested)</span></li>")
+    for it in items.get("failed", []):
+        rows.append(f"<li class='nr-bad'><b>failed</b>: {esc(_origin(it, names))}: {esc(it.get('reason'))}</li>")
+    return f'<div class="nr-report">{head}<ul>{"".join(rows)}</ul></div>'
+
+
+def plain_history(turns: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """History turns reduced to {"role", "content"} strings (what the Assistant expects)."""
+    out: list[dict[str, str]] = []
+    for t in turns:
+        role, content = t.get("role"), t.get("content")
+        if role in ("user", "assistant") and isinstance(content, str) and content.strip():
+            out.append({"role": role, "content": content})
+    return out
+
+
+
+CSS = """
+.gradio-container { max-width: 1380px !important; }
+#nr-header { align-items: center; gap: 8px; }
+#nr-header h1 { margin: 0; font-size: 1.45rem; letter-spacing: -0.01em; }
+#nr-header p { margin: 2px 0 0; color: var(--body-text-color-subdued); font-size: .9rem; }
+#nr-status { text-align: right; color: var(--body-text-color-subdued); font-size: .85rem; }
+#nr-ask-row button { white-space: nowrap; }
+#nr-notice { font-size: .78rem; color: var(--body-text-color-subdued); min-height: 1.2em; }
+#nr-notice p { margin: 0; }
+#nr-chat a[href*="#cite-"] { display: inline-block; font-size: .72em; font-weight: 600; line-height: 1;
+  padding: 2px 5px; margin: 0 1px; border-radius: 8px; vertical-align: super; text-decoration: none;
+  background: var(--color-accent-soft); color: var(--color-accent); }
+#nr-sources-box { max-height: 600px; overflow-y: auto !important; padding-right: 6px; }
+.nr-sources { display: flex; flex-direction: column; gap: 10px; }
+.nr-sources-q, .nr-note { font-size: .82rem; color: var(--body-text-color-subdued); }
+.nr-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
+  background: var(--background-fill-primary); transition: box-shadow .3s ease; scroll-margin: 12px; }
+.nr-card.nr-flash { box-shadow: 0 0 0 3px var(--color-accent); }
+.nr-card-head { display: flex; gap: 10px; align-items: flex-start; }
+.nr-n { flex: none; display: inline-flex; align-items: center; justify-content: center; min-width: 24px;
+  height: 24px; border-radius: 12px; background: var(--color-accent); color: #fff; font-weight: 600;
+  font-size: .78rem; }
+.nr-n-muted { background: var(--neutral-400); }
+.nr-title { font-weight: 600; line-height: 1.3; }
+.nr-title a { color: inherit; text-decoration: none; }
+.nr-title a:hover { text-decoration: underline; }
+.nr-meta { font-size: .76rem; color: var(--body-text-color-subdued); margin-top: 2px; }
+.nr-meta a { color: var(--color-accent); }
+.nr-passage { font-size: .85rem; line-height: 1.55; margin: 8px 0 0; }
+.nr-passage mark, .nr-quote mark { background: #fde68a; color: #1f2937; padding: 1px 2px; border-radius: 3px; }
+.nr-card details summary { font-size: .76rem; cursor: pointer; color: var(--body-text-color-subdued);
+  margin-top: 6px; }
+.nr-empty { border: 1px dashed var(--border-color-primary); border-radius: 10px; padding: 14px 16px;
+  color: var(--body-text-color-subdued); font-size: .88rem; }
+.nr-empty-title { font-weight: 600; margin-bottom: 4px; color: var(--body-text-color); }
+.nr-report-head { font-weight: 600; margin-bottom: 6px; }
+.nr-report ul { margin: 0; padding-left: 1.2em; font-size: .88rem; }
+.nr-bad { color: var(--error-text-color, #b91c1c); }
+.nr-dim { color: var(--body-text-color-subdued); }
+"""
+
+# Citation links jump to their card in the sources panel (and flash it) instead of navigating.
+HEAD = """
+<script>
+document.addEventListener('click', function (ev) {
+  var a = ev.target && ev.target.closest ? ev.target.closest('a[href*="#cite-"]') : null;
+  if (!a) { return; }
+  var id = (a.getAttribute('href') || '').split('#').pop();
+  var card = document.getElementById(id);
+  ev.preventDefault();
+  ev.stopPropagation();
+  if (!card) { return; }
+  card.scrollIntoView({behavior: 'smooth', block: 'nearest'});
+  card.classList.remove('nr-flash');
+  void card.offsetWidth;
+  card.classList.add('nr-flash');
+  setTimeout(function () { card.classList.remove('nr-flash'); }, 1600);
+}, true);
+</script>
+"""
