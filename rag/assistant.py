@@ -33,7 +33,7 @@ class Assistant:
         self.answerer = answerer
         self.settings = settings
         self.notices = list(notices)
-        self._fallback = ExtractiveAnswerer()
+        self._fallback = ExtractiveAnswerer(embedder=retriever.embedder)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, answerer: Answerer | None = None) -> "Assistant":
@@ -48,7 +48,7 @@ class Assistant:
 
             model, name, notices = make_chat_model(settings)
             if model is None:
-                answerer = ExtractiveAnswerer()
+                answerer = ExtractiveAnswerer(embedder=embedder)
             else:
                 from .answerers.llm import LLMAnswerer
 

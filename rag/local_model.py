@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -70,6 +71,21 @@ def _load(folder: str, gguf_file: str) -> tuple[Any, Any, threading.Lock]:
         return _cache[key]
 
 
+@contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with `n` torch intra-op threads (None: leave the setting alone)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n and n != before:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n and n != before:
+            torch.set_num_threads(before)
+
+
 def _role(message: BaseMessage) -> str:
     return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
 
@@ -91,6 +107,9 @@ class LocalChatModel(BaseChatModel):
     gguf_file: str = DEFAULT_GGUF
     max_new_tokens: int = 400
     repetition_penalty: float | None = None  # greedy either way; >1 discourages loops in the tiny model
+    # torch intra-op threads while generating (restored after). One is best for a 135M model on a small
+    # CPU: its matrices are too small to split, and on a busy machine two threads ran ~4x slower.
+    num_threads: int | None = 1
 
     @property
     def _llm_type(self) -> str:
@@ -132,7 +151,7 @@ class LocalChatModel(BaseChatModel):
         inputs = self._inputs(tokenizer, messages)
         import torch
 
-        with lock, torch.inference_mode():
+        with lock, _torch_threads(self.num_threads), torch.inference_mode():
             output = model.generate(**inputs, **self._gen_kwargs(tokenizer, kwargs))
         new_tokens = output[0][inputs["input_ids"].shape[1]:]
         text, _ = _cut_at_stop(tokenizer.decode(new_tokens, skip_special_tokens=True), stop)
@@ -164,7 +183,7 @@ class LocalChatModel(BaseChatModel):
 
         def work() -> None:
             try:
-                with lock, torch.inference_mode():
+                with lock, _torch_threads(self.num_threads), torch.inference_mode():
                     model.generate(
                         **inputs,
                         **self._gen_kwargs(tokenizer, kwargs),

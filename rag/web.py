@@ -69,7 +69,7 @@ class _Handlers:
         before = list(chat or [])
         shown = before + [{"role": "user", "content": md_escape(message.strip())},
                           {"role": "assistant", "content": _THINKING}]
-        yield shown, turns, _keep(), "", ""
+        yield list(shown), turns, _keep(), "", ""
         text = ""
         try:
             for piece in self.assistant.stream(message, history=turns, sources=sources or None,
@@ -79,7 +79,7 @@ class _Handlers:
                     break
                 text += piece
                 shown[-1] = {"role": "assistant", "content": md_escape(text) + " ▌"}
-                yield shown, turns, _keep(), "", ""
+                yield list(shown), turns, _keep(), "", ""
             else:  # pragma: no cover - stream always ends with an Answer
                 raise RuntimeError("the answer stream ended without an answer")
         except NewsragError as exc:
@@ -166,14 +166,14 @@ class _Handlers:
         return table_frame(filter_rows(self.rows(), query))
 
     def refresh(self, query: str | None = "") -> tuple:
-        """Everything that depends on the coverage: outlets, status, examples, table, chart."""
+        """Everything that depends on the coverage: outlets, status, examples, table, chart, undated note."""
         import gradio as gr
 
         stats = self.assistant.stats()
         rows = self.rows()
         return (gr.update(choices=list(stats.get("sources") or [])), status_line(stats),
                 gr.Dataset(samples=self.examples()), table_frame(filter_rows(rows, query)),
-                gr.BarPlot(value=chart_frame(rows), caption=undated_note(rows)))
+                chart_frame(rows), undated_note(rows))
 
 
 # gr.api reads the return annotation unevaluated (a string under `from __future__ import annotations`).
@@ -231,15 +231,16 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                     files = gr.File(file_count="multiple", type="filepath", label="Article files")
                     urls = gr.Textbox(lines=6, label="Article or feed URLs", placeholder="https://…\nhttps://…/feed")
                 go = gr.Button("Ingest", variant="primary")
-                report = gr.HTML("", elem_id="nr-report")
+                report = gr.HTML("", elem_id="nr-report", label="report")
             with gr.Tab("Coverage", id="coverage"):
                 search = gr.Textbox(placeholder="Search titles, outlets, dates…", show_label=False, container=False)
                 table = gr.Dataframe(table_frame(rows), datatype=["str", "str", "str", "markdown"],
                                      interactive=False, wrap=True, max_height=380, column_widths=["55%", "18%",
                                                                                                   "12%", "15%"])
                 chart = gr.BarPlot(chart_frame(rows), x="day", y="articles", color="outlet", y_aggregate="sum",
-                                   sort="x", title="Articles per day by outlet", caption=undated_note(rows),
-                                   x_title="day", y_title="articles", height=280)
+                                   sort="x", title="Articles per day by outlet", x_title="day",
+                                   y_title="articles", height=280)
+                undated = gr.Markdown(undated_note(rows), elem_id="nr-undated")
 
         chat_io = dict(fn=h.respond, inputs=[msg, turns, chatbot, outlets, since, until],
                        outputs=[chatbot, turns, sources, notice, msg], show_progress="hidden")
@@ -250,7 +251,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
         new.click(lambda: ([], [], empty_sources_html(), "", ""), outputs=[chatbot, turns, sources, notice, msg],
                   queue=False, api_visibility="private")
 
-        refresh_out = [outlets, status, ex, table, chart]
+        refresh_out = [outlets, status, ex, table, chart, undated]
 
         def ingest(files: list[str] | None, urls: str | None, progress: gr.Progress = gr.Progress()) -> str:
             return h.ingest(files, urls, progress)

@@ -34,6 +34,7 @@ BAD_URL = "not an http(s) URL: paste article or feed URLs, one per line (upload 
 _SPEAKER = re.compile(
     r"\b((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){0,2})\s+"
     r"(?:said|says|told|tweeted|wrote|posted|added|announced|stated|explained)\b")
+_SPEAKER_AFTER = re.compile(r"\b(?:said|says|told|added|wrote)\s+(?:[a-z]+\s+){0,2}((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){1,2})")
 _NOT_NAMES = {"The", "He", "She", "It", "They", "We", "I", "This", "That", "A", "An", "In", "On", "Police",
               "Officials", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Reuters",
               "Also", "But", "And", "Later", "Then", "Source", "Sources", "Spokesperson", "Company"}
@@ -41,12 +42,23 @@ _TITLE_STOP = {"the", "a", "an", "of", "on", "in", "for", "to", "and", "with", "
                "are", "was", "were", "be", "its", "his", "her", "their", "from", "over", "says", "said"}
 
 
+def _mid_sentence(word: str, text: str) -> bool:
+    """The word is capitalised somewhere other than a sentence start: a name, not "Organisers said"."""
+    for m in re.finditer(rf"\b{re.escape(word)}\b", text):
+        before = text[:m.start()].rstrip(" \t")
+        if before and before[-1] not in '.!?"“”\n:':
+            return True
+    return False
+
+
 def _speaker(text: str) -> str | None:
-    """The surname most often followed by a speech verb ("Kardashian tweeted")."""
+    """The surname most often next to a speech verb ("Kardashian tweeted", "said organiser Felix Grant")."""
+    text = text[:20000]
     counts: Counter[str] = Counter()
-    for m in _SPEAKER.finditer(text[:20000]):
-        words = [w for w in m.group(1).split() if w not in _NOT_NAMES]
-        if words:
+    names = [m.group(1) for m in _SPEAKER.finditer(text)] + [m.group(1) for m in _SPEAKER_AFTER.finditer(text)]
+    for name in names:
+        words = [w for w in name.split() if w not in _NOT_NAMES]
+        if words and _mid_sentence(words[-1], text):
             counts[words[-1]] += 1
     return counts.most_common(1)[0][0] if counts else None
 
@@ -72,12 +84,12 @@ def _questions_for(row: ArticleRow) -> list[str]:
 
 
 def example_questions(catalog: Catalog, *, limit: int = 4, extra: Sequence[str] | None = None) -> list[str]:
-    """Questions to try, drawn from the ingested articles (speakers and titles), newest first; the seed
-    question comes first whenever the sample article is ingested."""
+    """Questions to try: `extra` first, then the seed question whenever the sample article is ingested, then
+    questions drawn from the ingested articles (speakers and titles), newest first."""
     rows = catalog.articles(include_duplicates=False)
     out: list[str] = [q for q in (extra or []) if q and q.strip()]
     if any("kardashian" in r.article.text.lower() and "balenciaga" in r.article.text.lower() for r in rows):
-        out.insert(0, SEED_QUESTION)
+        out.append(SEED_QUESTION)
     for r in rows:
         if len(dict.fromkeys(out)) >= limit:
             break

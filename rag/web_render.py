@@ -98,6 +98,7 @@ def _meta(source: str | None, date: str | None, url: str | None) -> str:
 
 
 def _title(title: str, url: str | None) -> str:
+    title = (title or "").strip() or "(untitled)"
     if url:
         return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
     return esc(title)
@@ -196,7 +197,10 @@ def status_line(stats: Mapping[str, Any]) -> str:
 
 def _origin(item: Mapping[str, Any], names: Mapping[str, str]) -> str:
     origin = str(item.get("origin") or "")
-    return names.get(origin, origin)
+    for path, name in names.items():  # "records.jsonl:3", "feed.rss#2": a record inside an upload
+        if origin.startswith(path):
+            return name + origin[len(path):]
+    return origin
 
 
 def report_html(report: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:

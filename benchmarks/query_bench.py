@@ -1,0 +1,263 @@
+"""Query latency (extractive answers) at 10,000 and 100,000 passages, serving memory and cold start.
+
+    python benchmarks/query_bench.py --store STORE [--sizes 10000 100000] [--queries 200]
+                                     [--json benchmarks/results/query_bench.json]
+
+STORE is an ingested NEWSRAG_HOME (e.g. the realtimeqa store kept by ingest_bench.py --keep); it is copied,
+never changed. The copy is grown synthetically to each size: articles of the store with their sentences
+shuffled and one word in ten replaced by another word of the corpus, dated across Sep-Nov 2023, chunked by
+newsrag's chunker, and given the original passages' real vectors plus Gaussian noise (cosine ~0.9 to the
+original), re-normalised. They are written straight into Chroma and the catalog (embedding 100k passages
+for real would take hours on this machine); the BM25 index is rebuilt from the grown catalog as usual.
+
+At each size a fresh process (`--serve`) opens the store, asks real questions (realtimeqa and MultiHop-RAG
+question texts) through Assistant.ask with the extractive answerer, and reports p50/p95 per stage and its
+peak RSS; then `python app.py` is started on the store and timed until its port answers HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+__all__ = ["grow", "serve", "cold_start", "main"]
+
+QUESTION_FILES = [ROOT.parent / "shared" / "eval" / d / "questions.jsonl" for d in ("realtimeqa", "multihop_rag")]
+_NOISE = 0.025  # per dimension: |noise| ~ 0.49 for 384 dimensions -> cosine ~0.9 to the original vector
+_DAY0 = "2023-09-01"
+
+
+def _questions(n: int) -> list[str]:
+    """The first n question texts: all of realtimeqa's, then MultiHop-RAG's."""
+    out: list[str] = []
+    for path in QUESTION_FILES:
+        if path.exists():
+            with open(path, encoding="utf-8") as f:
+                out.extend(json.loads(line)["question"] for line in f if line.strip())
+    return out[:n]
+
+
+def _perturb(text: str, vocab: list[str], rng: random.Random) -> str:
+    from rag.sentences import split_sentences
+
+    sents = split_sentences(text) or [text]
+    rng.shuffle(sents)
+    out = []
+    for s in sents:
+        ws = s.split()
+        for i in range(len(ws)):
+            if rng.random() < 0.1:
+                ws[i] = rng.choice(vocab)
+        out.append(" ".join(ws))
+    paras = [" ".join(out[i:i + 4]) for i in range(0, len(out), 4)]
+    return "\n\n".join(paras)
+
+
+def grow(home: Path, target: int, *, seed: int = 0) -> dict:
+    """Add synthetic articles to the store in `home` until it holds at least `target` passages."""
+    from dataclasses import replace
+    from datetime import date, timedelta
+
+    from ingest.chunking import chunk_article
+    from rag.catalog import Catalog
+    from rag.settings import Settings
+    from rag.store import VectorStore
+
+    settings = Settings(home=home)
+    catalog, store = Catalog(home), VectorStore(settings)
+    count = store.count()
+    started, added = time.perf_counter(), 0
+    originals = [r.article for r in catalog.articles(include_duplicates=False) if not r.article.id.startswith("syn")]
+    by_article: dict[str, list] = {}
+    for p in catalog.passages():
+        if not p.article_id.startswith("syn"):
+            by_article.setdefault(p.article_id, []).append(p.id)
+    originals = [a for a in originals if a.id in by_article]
+    vectors: dict[str, np.ndarray] = {}
+    ids = [pid for a in originals for pid in by_article[a.id]]
+    for lo in range(0, len(ids), 2000):
+        vectors.update(store.vectors(ids[lo:lo + 2000]))
+    rng, nrng = random.Random(seed + count), np.random.default_rng(seed + count)
+    vocab = [w for a in originals[:200] for w in a.text.split() if w.isalpha() and len(w) > 3]
+    round_no = 1 + max((int(r.article.id[3:].split("-")[0]) for r in catalog.articles()
+                        if r.article.id.startswith("syn")), default=0)
+    batch: list = []
+    while count < target:
+        for a in originals:
+            if count >= target:
+                break
+            day = date.fromisoformat(_DAY0) + timedelta(days=rng.randrange(91))
+            art = replace(a, id=f"syn{round_no}-{a.id}", text=_perturb(a.text, vocab, rng),
+                          title=_perturb(a.title, vocab, rng), published_at=day.isoformat(),
+                          url=f"https://synthetic.example/{round_no}/{a.id}", content_hash=f"syn{round_no}{a.content_hash}")
+            ps = chunk_article(art, min_words=settings.chunk_min_words, max_words=settings.chunk_max_words,
+                               overlap=settings.chunk_overlap_sentences)
+            src = [vectors[pid] for pid in by_article[a.id]]
+            vs = np.stack([src[j % len(src)] for j in range(len(ps))]) if ps else np.zeros((0, 384), np.float32)
+            vs = vs + nrng.normal(0.0, _NOISE, vs.shape).astype(np.float32)
+            vs /= np.linalg.norm(vs, axis=1, keepdims=True)
+            batch.append((art, ps, vs))
+            count += len(ps)
+            added += len(ps)
+            if sum(len(b[1]) for b in batch) >= 2000:
+                _write(catalog, store, batch)
+        round_no += 1
+    _write(catalog, store, batch)
+    return {"passages": store.count(), "synthetic_added": added, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _write(catalog, store, batch: list) -> None:
+    if not batch:
+        return
+    catalog.begin((a, ps, None) for a, ps, _ in batch)
+    store.upsert([p for _, ps, _ in batch for p in ps], np.concatenate([v for _, _, v in batch]))
+    catalog.mark_ready([a.id for a, _, _ in batch])
+    batch.clear()
+
+
+def _pct(values: list[float]) -> dict:
+    a = np.asarray(values, dtype=float) * 1000.0
+    return {"p50": round(float(np.percentile(a, 50)), 1), "p95": round(float(np.percentile(a, 95)), 1),
+            "max": round(float(a.max()), 1), "n": len(values)}
+
+
+def serve(home: Path, n_queries: int) -> dict:
+    """In this process: open the store, build/load the keyword index, ask `n_queries` questions."""
+    from rag.assistant import Assistant
+    from rag.errors import NewsragError
+    from rag.settings import Settings
+
+    t0 = time.perf_counter()
+    assistant = Assistant.from_settings(Settings(home=home, llm="extractive"))
+    opened = time.perf_counter() - t0
+    t = time.perf_counter()
+    assistant.retriever.keyword.ensure()
+    keyword_ready = time.perf_counter() - t
+    questions = _questions(n_queries + 3)
+    timings: dict[str, list[float]] = {}
+    refused = errors = 0
+    for i, q in enumerate(questions):
+        try:
+            answer = assistant.ask(q)
+        except NewsragError:
+            errors += 1
+            continue
+        if i < 3:
+            continue  # warm-up
+        refused += answer.refused
+        for k, v in answer.timings.items():
+            timings.setdefault(k, []).append(v)
+    return {"passages": assistant.stats()["passages"], "open_seconds": round(opened, 2),
+            "keyword_index_seconds": round(keyword_ready, 2), "queries": len(timings.get("total", [])),
+            "refused": refused, "errors": errors,
+            "latency_ms": {k: _pct(v) for k, v in timings.items()},
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cold_start(home: Path, timeout: float = 300.0) -> dict:
+    """Seconds from `python app.py` to its port answering HTTP, on the store in `home` (then it is stopped)."""
+    app = ROOT / "app.py"
+    if not app.exists():
+        return {"measured": "app.py missing"}
+    port = _free_port()
+    env = {**os.environ, "NEWSRAG_HOME": str(home), "NEWSRAG_LLM": "extractive", "HF_HUB_OFFLINE": "1"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(app), "--port", str(port)], cwd=str(ROOT), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = None
+    try:
+        while time.perf_counter() - t0 < timeout and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    if r.status < 500:
+                        seconds = time.perf_counter() - t0
+                        break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    out = {"measured": "python app.py until GET / answers", "seconds": round(seconds, 2) if seconds else None}
+    if seconds is None:
+        out["stderr_tail"] = err.decode(errors="replace")[-500:]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--store", type=Path, help="an ingested NEWSRAG_HOME to start from (copied, not changed)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--json", type=Path)
+    p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: measure serving in a fresh process
+    p.add_argument("--work", type=Path, help="grow the store here (default: a temporary folder, removed after)")
+    args = p.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.serve:
+        print(json.dumps(serve(args.serve, args.queries)))
+        return 0
+    if not args.store:
+        p.error("--store is required")
+    from ingest_bench import machine
+
+    tmp = Path(tempfile.mkdtemp(prefix="newsrag-query-bench-"))
+    work = args.work or tmp / "home"
+    try:
+        shutil.copytree(args.store, work, ignore=shutil.ignore_patterns("eval-baseline-plain", "ingest.lock"))
+        results = []
+        for size in sorted(args.sizes):
+            grown = grow(work, size)
+            print(f"grown to {grown['passages']} passages (+{grown['synthetic_added']} synthetic) in "
+                  f"{grown['seconds']} s", flush=True)
+            run = subprocess.run([sys.executable, __file__, "--serve", str(work), "--queries", str(args.queries)],
+                                 capture_output=True, text=True, check=True)
+            served = json.loads(run.stdout.strip().splitlines()[-1])
+            cold = cold_start(work)
+            lat = served["latency_ms"]
+            print(f"  {served['passages']} passages: total p50 {lat['total']['p50']} ms, p95 {lat['total']['p95']} ms; "
+                  f"retrieve p95 {lat['retrieve']['p95']} ms; peak RSS {served['peak_rss_mib']:.0f} MiB; "
+                  f"app.py cold start {cold.get('seconds')} s", flush=True)
+            results.append({"target": size, "grow": grown, "serve": served, "cold_start": cold})
+        report = {"benchmark": "query", "base_store": str(args.store), "answerer": "extractive",
+                  "synthetic": {"noise_per_dim": _NOISE, "words_replaced": 0.1, "sentences": "shuffled",
+                                "dates": f"random days from {_DAY0} (91 days)", "vectors": "real + noise, unit length"},
+                  "sizes": results, "machine": machine()}
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+    finally:
+        if not args.work:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+"""The web chat end to end: the real Gradio app served on 127.0.0.1 (sample coverage, extractive answers),
+driven through gradio_client; plus the handlers and the HTML rendering on their own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+
+from rag.schema import Answer, Citation, Hit, Passage
+
+from .conftest import SEED_QUESTION
+
+TIMEOUT = 60  # seconds any one request may take
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def web(sample_home, tmp_path_factory):
+    """The app on a free port over a copy of the sample store; closed after the module."""
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+    from rag.web import launch
+
+    home = tmp_path_factory.mktemp("web") / "home"
+    shutil.copytree(sample_home, home)
+    settings = Settings(home=home, llm="extractive", host="127.0.0.1", port=free_port())
+    assistant = Assistant.from_settings(settings)
+    demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        yield SimpleNamespace(demo=demo, url=demo.local_url, assistant=assistant, settings=settings)
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(web):
+    from gradio_client import Client
+
+    return Client(web.url, verbose=False, download_files=False)
+
+
+def ask(client, question: str, **kw) -> dict:
+    job = client.submit(question, api_name="/ask", **kw)
+    return job.result(timeout=TIMEOUT)
+
+
+def assert_serving(client) -> None:
+    """The app still answers the seed question with a citation."""
+    answer = ask(client, SEED_QUESTION)
+    assert answer["citations"] and not answer["refused"]
+
+
+def app_error(client, fn):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        fn()
+    return str(info.value)
+
+
+# -- the API ------------------------------------------------------------------------------------------------
+def test_seed_question_is_answered_with_citations_of_the_seed_article(client):
+    answer = ask(client, SEED_QUESTION)
+    assert not answer["refused"]
+    assert "[1]" in answer["text"]
+    assert answer["citations"], answer
+    for c in answer["citations"]:
+        assert "Kardashian" in c["title"] and "Balenciaga" in c["title"]
+        assert c["quote"] and c["quote"] in c["passage"]
+        assert c["end"] - c["start"] == len(c["quote"])
+    assert any("Balenciaga" in c["quote"] for c in answer["citations"])
+
+
+def test_empty_question_gets_a_clear_message(client):
+    message = app_error(client, lambda: ask(client, "   "))
+    assert "question is empty" in message
+    assert_serving(client)
+
+
+def test_ten_thousand_character_question_gets_a_clear_message(client):
+    message = app_error(client, lambda: ask(client, "Why " + "x" * 9996))
+    assert "10,000 characters" in message and "limit" in message
+    assert_serving(client)
+
+
+def test_bad_date_filter_gets_a_clear_message(client):
+    message = app_error(client, lambda: ask(client, SEED_QUESTION, since="last tuesday"))
+    assert "YYYY-MM-DD" in message
+    assert_serving(client)
+
+
+def test_follow_up_with_history(client):
+    first = ask(client, SEED_QUESTION)
+    history = [{"role": "user", "content": SEED_QUESTION}, {"role": "assistant", "content": first["text"]}]
+    answer = ask(client, "Did she turn down a deal?", history=history)
+    assert not answer["refused"] and answer["citations"]
+    assert "Kardashian" in answer["standalone_question"] or "Balenciaga" in answer["standalone_question"]
+    assert any("deal" in c["passage"] for c in answer["citations"])
+
+
+def test_question_outside_the_coverage_is_refused_with_closest_passages(client):
+    answer = ask(client, "What is the weather forecast for Mars next week?")
+    assert answer["refused"] and not answer["citations"]
+    assert "does not answer" in answer["text"]
+    assert answer["passages"]
+
+
+def test_binary_upload_is_reported_and_the_app_keeps_serving(client, tmp_path):
+    from gradio_client import handle_file
+
+    blob = tmp_path / "photo.png"
+    blob.write_bytes(os.urandom(4096) + b"\x00\x01\x02")
+    report = client.submit([handle_file(str(blob))], "", api_name="/ingest").result(timeout=TIMEOUT)
+    assert "photo.png" in report and "binary file, not text" in report
+    assert "failed 1" in report
+    assert_serving(client)
+
+
+def test_failing_url_is_reported_and_the_app_keeps_serving(client):
+    report = client.submit([], "http://127.0.0.1:9/x", api_name="/ingest").result(timeout=TIMEOUT)
+    assert "http://127.0.0.1:9/x" in report and "unreachable URL" in report
+    assert_serving(client)
+
+
+def test_pasted_paths_are_not_read_from_the_server(client, web):
+    before = web.assistant.stats()["articles"]
+    report = client.submit([], "/etc/hostname\nfile:///etc/passwd", api_name="/ingest").result(timeout=TIMEOUT)
+    assert report.count("not an http(s) URL") == 2
+    assert web.assistant.stats()["articles"] == before
+
+
+def test_nothing_to_ingest_gets_a_clear_message(client):
+    message = app_error(client, lambda: client.submit([], "  \n", api_name="/ingest").result(timeout=TIMEOUT))
+    assert "Nothing to ingest" in message
+
+
+def test_uploaded_article_is_ingested_and_answerable(client, web, tmp_path):
+    from gradio_client import handle_file
+
+    story = tmp_path / "harbour-ferry.md"
+    story.write_text("---\ntitle: Harbour Ferry Gets Electric Boats\nsource: Bay Times\ndate: 2023-10-09\n---\n"
+                     "The harbour ferry service will switch to three electric boats next spring, the city said on "
+                     "Monday. The new boats cost 12 million euros and carry 150 passengers each. Captain Mara Olsen "
+                     "said the crews had trained on the electric boats for six weeks.\n", encoding="utf-8")
+    report = client.submit([handle_file(str(story))], "", api_name="/ingest").result(timeout=TIMEOUT)
+    assert "Added 1" in report and "Harbour Ferry Gets Electric Boats" in report
+    assert "Bay Times" in web.assistant.stats()["sources"]
+    answer = ask(client, "How many passengers do the electric ferry boats carry?", sources=["Bay Times"])
+    assert answer["citations"] and all(c["source"] == "Bay Times" for c in answer["citations"])
+
+
+def test_twenty_concurrent_chats_all_complete(web):
+    from gradio_client import Client
+
+    def one(i: int) -> dict:
+        c = Client(web.url, verbose=False, download_files=False)
+        return c.submit(SEED_QUESTION if i % 2 == 0 else "What did Balenciaga apologize for?",
+                        api_name="/ask").result(timeout=120)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, range(20)))
+    assert len(results) == 20
+    assert all(isinstance(r, dict) and r["text"] for r in results)
+    assert all(r["citations"] for r in results[::2])
+
+
+def test_login_is_required_when_user_and_password_are_set(web):
+    from gradio_client import Client
+
+    from rag.web import launch
+
+    settings = web.settings.replace(port=free_port(), auth_user="editor", auth_password="s3cret-pass")
+    demo = launch(web.assistant, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        with pytest.raises(Exception):
+            Client(demo.local_url, verbose=False)
+        c = Client(demo.local_url, auth=("editor", "s3cret-pass"), verbose=False)
+        assert c.submit(SEED_QUESTION, api_name="/ask").result(timeout=TIMEOUT)["citations"]
+    finally:
+        demo.close()
+
+
+def test_half_a_login_is_a_settings_error():
+    from rag.errors import SettingsError
+    from rag.settings import Settings
+    from rag.web import auth_pair
+
+    assert auth_pair(Settings()) is None
+    assert auth_pair(Settings(auth_user="a", auth_password="b")) == ("a", "b")
+    with pytest.raises(SettingsError, match="NEWSRAG_AUTH_PASSWORD"):
+        auth_pair(Settings(auth_user="a"))
+
+
+# -- the chat handler (what the browser drives) ----------------------------------------------------------
+def test_chat_handler_streams_a_linked_answer_and_the_sources_panel(web):
+    from rag.web import _Handlers
+
+    h = _Handlers(web.assistant, None)
+    updates = list(h.respond(SEED_QUESTION, [], [], [], "", ""))
+    assert len(updates) >= 2
+    assert "Searching" in updates[0][0][-1]["content"]
+    chat, turns, panel, notice, box = updates[-1]
+    assert chat[-1]["role"] == "assistant" and "](#cite-1)" in chat[-1]["content"]
+    assert turns[-1]["role"] == "assistant" and "[1]" in turns[-1]["content"]
+    assert 'id="cite-1"' in panel and "<mark>" in panel
+    assert "extractive" in notice and box == ""
+    # a follow-up uses the turns just returned
+    chat2, turns2, panel2, *_ = list(h.respond("Did she turn down a deal?", turns, chat, [], "", ""))[-1]
+    assert len(turns2) == 4 and len(chat2) == 4 and "<mark>" in panel2
+
+
+def test_chat_handler_takes_the_turn_back_and_raises_gr_error_on_bad_input(web):
+    import gradio as gr
+
+    from rag.web import _Handlers
+
+    h = _Handlers(web.assistant, None)
+    gen = h.respond("", [], [{"role": "user", "content": "earlier"}], [], "", "")
+    next(gen)  # the placeholder turn
+    rollback = next(gen)
+    assert rollback[0] == [{"role": "user", "content": "earlier"}]
+    with pytest.raises(gr.Error, match="question is empty"):
+        next(gen)
+
+
+def test_coverage_helpers(web):
+    from rag.web_data import SEED_QUESTION as SEED, chart_frame, example_questions, filter_rows, parse_urls
+
+    from rag.web import _Handlers
+
+    h = _Handlers(web.assistant, ["My own question?"])
+    rows = h.rows()
+    assert any("Kardashian" in r["title"] for r in rows)
+    assert filter_rows(rows, "kardashian balenciaga") and not filter_rows(rows, "zzz-no-such")
+    assert SEED in example_questions(web.assistant.catalog)
+    assert h.examples()[0] == ["My own question?"]
+    frame = chart_frame([{"date": "2023-10-02", "outlet": "A"}, {"date": "2023-10-02", "outlet": "A"},
+                         {"date": "", "outlet": "B"}])
+    assert frame.to_dict("records") == [{"day": "2023-10-02", "outlet": "A", "articles": 2}]
+    urls, bad = parse_urls("https://a.example/x\n# note\n\n/etc/passwd\nhttps://a.example/x")
+    assert urls == ["https://a.example/x"] and len(bad) == 1
+
+
+# -- rendering ----------------------------------------------------------------------------------------------
+def _answer(title: str, passage: str, quote: str, text: str) -> Answer:
+    start = passage.index(quote)
+    p = Passage(id="x:0", article_id="x", index=0, start=100, end=100 + len(passage), text=passage, title=title,
+                source="<b>Outlet</b>", published_at="2023-10-02", url="https://example.com/a?x=1&y=\"2\"")
+    c = Citation(n=1, article_id="x", passage_id="x:0", title=title, source=p.source, url=p.url,
+                 published_at=p.published_at, passage=passage, quote=quote, start=100 + start,
+                 end=100 + start + len(quote))
+    return Answer(text=text, citations=[c], passages=[Hit(passage=p, score=1.0)], question="q <i>?</i>")
+
+
+def test_sources_panel_escapes_article_text_and_marks_the_quote():
+    from rag.web_render import sources_html
+
+    passage = "Intro <script>alert(1)</script> text. The mayor said ${value} {{x}} & \"more\". Tail."
+    html = sources_html(_answer("<img src=x onerror=alert(1)>", passage, 'The mayor said ${value} {{x}} & "more".',
+                                "He spoke. [1]"))
+    assert "<script>" not in html and "<img" not in html and "<b>Outlet" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;Outlet" in html
+    assert "${" not in html and "{{" not in html
+    assert '<mark>The mayor said &#36;&#123;value&#125; &#123;&#123;x&#125;&#125; &amp; &quot;more&quot;.</mark>' in html
+    assert 'id="cite-1"' in html and "2023-10-02" in html and 'href="https://example.com/a?x=1&amp;y=&quot;2&quot;"' in html
+
+
+def test_answer_markdown_links_markers_and_escapes_text():
+    from rag.web_render import answer_markdown
+
+    md = answer_markdown(_answer("T", "A *bold* <b>claim</b> here.", "A *bold* <b>claim</b> here.",
+                                 "A *bold* <b>claim</b> here [1]. Not a marker [7]."))
+    assert "[\\[1\\]](#cite-1)" in md
+    assert "\\*bold\\*" in md and "&lt;b&gt;" in md and "<b>" not in md
+    assert "(#cite-7)" not in md
+
+
+def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port(tmp_path, monkeypatch, capsys):
+    import app
+    import rag.web
+
+    seen = {}
+
+    class FakeDemo:
+        local_url = "http://127.0.0.1:7999/"
+
+        def block_thread(self):
+            seen["blocked"] = True
+
+        def close(self):
+            seen["closed"] = True
+
+    def fake_launch(assistant, settings, **kw):
+        seen.update(settings=settings, articles=assistant.stats()["articles"], kw=kw)
+        return FakeDemo()
+
+    monkeypatch.setattr(rag.web, "launch", fake_launch)
+    monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "empty-home"))
+    monkeypatch.setenv("NEWSRAG_LLM", "extractive")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    assert app.main([]) == 0
+    out = capsys.readouterr().out
+    assert "empty: ingesting the bundled sample" in out and "added 1" in out
+    assert "http://127.0.0.1:7999/" in out
+    assert seen["settings"].port == 7999 and seen["settings"].host == "127.0.0.1"
+    assert seen["articles"] == 1 and seen["blocked"] and seen["closed"]
+    assert app.main(["--port", "7998"]) == 0  # not empty now: no second ingest
+    assert "ingesting" not in capsys.readouterr().out and seen["settings"].port == 7998
