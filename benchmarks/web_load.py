@@ -90,8 +90,9 @@ def run(url: str, n: int, auth: tuple[str, str] | None, timeout: float) -> int:
         list(pool.map(one, range(n)))
     wall = time.perf_counter() - wall
 
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
-          f"Python {platform.python_version()}")
+          f"Python {platform.python_version()}; load average {load}")
     print(f"concurrent chats: {n}  completed: {len(latencies)}  errors: {len(errors)}  wall: {wall:.2f}s")
     if latencies:
         print(f"latency p50: {statistics.median(latencies):.2f}s  p95: {_pct(latencies, 0.95):.2f}s  "

@@ -145,9 +145,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_slack(args: argparse.Namespace) -> int:
     from .assistant import Assistant
-    from .slack import run_from_env
+    from .slack import run_from_env, tokens_from_env
 
     settings = _settings(args, slack_port=args.port)
+    tokens_from_env(os.environ)  # a missing token fails now, before the model takes seconds to load
     run_from_env(Assistant.from_settings(settings), settings, env=os.environ)
     return 0
 
