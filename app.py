@@ -7,6 +7,7 @@ gets the bundled sample coverage (examples/news) first, so the chat has somethin
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -44,6 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(demo, "share_url", None):
         print(f"public link: {demo.share_url}", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
+
+    def stop(signum: int, frame: object) -> None:  # SIGTERM (docker stop, systemd) stops like Ctrl+C
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
     try:
         demo.block_thread()
     finally:

@@ -114,6 +114,8 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
     home = Path(store).expanduser() if store else tmp / "home"
     try:
         settings = Settings.from_env(home=home, llm=llm)
+        if not store:  # a temporary store is local even when NEWSRAG_CHROMA_HOST points at a shared server
+            settings = settings.replace(chroma_host=None)
         assistant = Assistant.from_settings(settings)
         bar = _bar(len(articles), "Ingesting", progress)
         ingest = assistant.ingestor().ingest([str(articles_path)], progress=lambda n, origin: bar.update(1))

@@ -28,8 +28,10 @@ _RRF_K = 60
 class Query:
     text: str
     sources: list[str] | None = None
-    since: date | None = None
+    since: date | None = None  # explicit filters (caller, CLI, web): hard
     until: date | None = None
+    prefer_since: date | None = None  # read from the question's words ("in April 2024"): a strong preference
+    prefer_until: date | None = None
     recent: bool = False
     speaker: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -51,9 +53,12 @@ class Retriever:
         if q.since is None and q.until is None:
             newest = to_date(self.catalog.stats()["newest"]) if self.catalog.stats()["newest"] else None
             intent: DateIntent = parse_dates(question, newest)
-            q.since, q.until, q.recent = intent.since, intent.until, intent.recent
+            # Words are ambiguous ("Business Today", "spent $26bn in 2021" in a 2023 story), so they steer
+            # ranking rather than filter: passages in the range rank first, others stay reachable.
+            q.prefer_since, q.prefer_until, q.recent = intent.since, intent.until, intent.recent
             if intent.since or intent.until:
-                q.notes.append(f"Dates: {intent.phrase!r} read as {intent.since} to {intent.until}.")
+                q.notes.append(f"Dates: {intent.phrase!r} read as {intent.since} to {intent.until}; "
+                               "passages from those dates rank first.")
         q.speaker = asked_speaker(question)
         return q
 
@@ -64,11 +69,14 @@ class Retriever:
         t1 = time.perf_counter()
         since_day = _day_number(query.since.isoformat()) if query.since else None
         until_day = _day_number(query.until.isoformat()) if query.until else None
-        dense = self.store.query(qvec, self.settings.candidates, _where(query.sources, since_day, until_day))
+        n = self.settings.candidates
+        dense = self.store.query(qvec, n, _where(query.sources, since_day, until_day))
+        pref = _preferred(query, since_day, until_day)
+        dense_pref = self.store.query(qvec, n // 2, _where(query.sources, *pref)) if pref else []
         t2 = time.perf_counter()
         self.keyword.ensure()
-        mask = self.keyword.mask(query.sources, since_day, until_day)
-        keyword = self.keyword.search(query.text, self.settings.candidates, mask)
+        keyword = self.keyword.search(query.text, n, self.keyword.mask(query.sources, since_day, until_day))
+        keyword_pref = self.keyword.search(query.text, n // 2, self.keyword.mask(query.sources, *pref)) if pref else []
         t3 = time.perf_counter()
 
         fused: dict[str, float] = {}
@@ -78,6 +86,11 @@ class Retriever:
             fused[d.passage_id] = fused.get(d.passage_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
         for rank, (pid, _) in enumerate(keyword):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (_RRF_K + rank + 1)
+        for ranked in ([d.passage_id for d in dense_pref], [pid for pid, _ in keyword_pref]):
+            for rank, pid in enumerate(ranked):  # in the preferred dates: counted again
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (_RRF_K + rank + 1)
+        for d in dense_pref:
+            dense_sim.setdefault(d.passage_id, d.similarity)
         passages = self.catalog.passages_by_id(list(fused))  # ready articles only: nothing half-written shows
         missing = [pid for pid in passages if pid not in dense_sim]
         for pid, vec in self.store.vectors(missing).items():
@@ -99,6 +112,19 @@ class Retriever:
         if timings is not None:
             timings.update(embed=t1 - t0, dense=t2 - t1, keyword=t3 - t2, fuse=time.perf_counter() - t3)
         return out
+
+
+def _preferred(query: Query, since_day: int | None, until_day: int | None) -> tuple[int | None, int | None] | None:
+    """The preferred day range, inside any explicit one; None when the question named no dates."""
+    if query.prefer_since is None and query.prefer_until is None:
+        return None
+    lo = _day_number(query.prefer_since.isoformat()) if query.prefer_since else None
+    hi = _day_number(query.prefer_until.isoformat()) if query.prefer_until else None
+    if since_day is not None:
+        lo = since_day if lo is None else max(lo, since_day)
+    if until_day is not None:
+        hi = until_day if hi is None else min(hi, until_day)
+    return lo, hi
 
 
 def _where(sources: list[str] | None, since_day: int | None, until_day: int | None) -> dict | None:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from .errors import NewsragError, SettingsError
 from .schema import Answer
 from .settings import Settings
-from .web_data import chart_frame, coverage_rows, example_questions, filter_rows, parse_urls, table_frame, undated_note
+from .web_data import (chart_frame, coverage_rows, example_questions, filter_rows, parse_urls, table_frame,
+                       table_note, undated_note)
 from .web_render import (CSS, HEAD, answer_markdown, empty_sources_html, md_escape, notice_markdown, plain_history,
                          report_html, sources_html, status_line)
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["build_ui", "launch", "auth_pair", "theme", "CONCURRENCY"]
 
 CONCURRENCY = 4  # events of one kind served at once (the queue holds the rest)
+TABLE_ROWS = 500  # coverage table rows shown at once (the search box narrows them)
 log = logging.getLogger("newsrag.web")
 
 _THINKING = "_Searching the coverage…_"
@@ -40,7 +42,7 @@ def _user_error(exc: BaseException) -> Exception:
     """A gr.Error carrying a NewsragError's message (escaped: the modal renders HTML)."""
     import gradio as gr
 
-    return gr.Error(html.escape(str(exc)), title="Cannot answer", print_exception=False)
+    return gr.Error(html.escape(str(exc), quote=False), title="Cannot answer", print_exception=False)
 
 
 def _internal_error(what: str, exc: BaseException) -> Exception:
@@ -58,7 +60,7 @@ class _Handlers:
         self.assistant = assistant
         self.extra_examples = list(examples or [])
         self._lock = threading.Lock()
-        self._rows: tuple[int, list[dict[str, Any]]] | None = None
+        self._cache: tuple[int, list[dict[str, Any]], list[list[str]]] | None = None
 
     # -- chat ------------------------------------------------------------------------------------------------
     def respond(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
@@ -151,29 +153,36 @@ class _Handlers:
         return report_html(report, names)
 
     # -- coverage --------------------------------------------------------------------------------------------
-    def rows(self) -> list[dict[str, Any]]:
+    def _cached(self) -> tuple[list[dict[str, Any]], list[list[str]]]:
+        """Coverage rows and example questions, recomputed only when the catalog changes."""
         catalog = self.assistant.catalog
         version = catalog.version()
         with self._lock:
-            if self._rows is None or self._rows[0] != version:
-                self._rows = (version, coverage_rows(catalog))
-            return self._rows[1]
+            if self._cache is None or self._cache[0] != version:
+                examples = example_questions(catalog, extra=self.extra_examples)
+                self._cache = (version, coverage_rows(catalog), [[q] for q in examples])
+            return self._cache[1], self._cache[2]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return self._cached()[0]
 
     def examples(self) -> list[list[str]]:
-        return [[q] for q in example_questions(self.assistant.catalog, extra=self.extra_examples)]
+        return self._cached()[1]
 
-    def search(self, query: str | None) -> Any:
-        return table_frame(filter_rows(self.rows(), query))
+    def search(self, query: str | None) -> tuple[Any, str]:
+        """The table filtered by the query, and the line that says how many match."""
+        rows = self.rows()
+        found = filter_rows(rows, query)
+        return table_frame(found[:TABLE_ROWS]), table_note(len(found), len(rows), TABLE_ROWS)
 
     def refresh(self, query: str | None = "") -> tuple:
-        """Everything that depends on the coverage: outlets, status, examples, table, chart, undated note."""
+        """Everything that depends on the coverage: outlets, status, examples, table (+ note), chart (+ note)."""
         import gradio as gr
 
         stats = self.assistant.stats()
         rows = self.rows()
         return (gr.update(choices=list(stats.get("sources") or [])), status_line(stats),
-                gr.Dataset(samples=self.examples()), table_frame(filter_rows(rows, query)),
-                chart_frame(rows), undated_note(rows))
+                gr.Dataset(samples=self.examples()), *self.search(query), chart_frame(rows), undated_note(rows))
 
 
 # gr.api reads the return annotation unevaluated (a string under `from __future__ import annotations`).
@@ -234,7 +243,8 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                 report = gr.HTML("", elem_id="nr-report", label="report")
             with gr.Tab("Coverage", id="coverage"):
                 search = gr.Textbox(placeholder="Search titles, outlets, dates…", show_label=False, container=False)
-                table = gr.Dataframe(table_frame(rows), datatype=["str", "str", "str", "markdown"],
+                found = gr.Markdown(table_note(len(rows), len(rows), TABLE_ROWS), elem_id="nr-found")
+                table = gr.Dataframe(table_frame(rows[:TABLE_ROWS]), datatype=["str", "str", "str", "markdown"],
                                      interactive=False, wrap=True, max_height=380, column_widths=["55%", "18%",
                                                                                                   "12%", "15%"])
                 chart = gr.BarPlot(chart_frame(rows), x="day", y="articles", color="outlet", y_aggregate="sum",
@@ -251,7 +261,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
         new.click(lambda: ([], [], empty_sources_html(), "", ""), outputs=[chatbot, turns, sources, notice, msg],
                   queue=False, api_visibility="private")
 
-        refresh_out = [outlets, status, ex, table, chart, undated]
+        refresh_out = [outlets, status, ex, table, found, chart, undated]
 
         def ingest(files: list[str] | None, urls: str | None, progress: gr.Progress = gr.Progress()) -> str:
             return h.ingest(files, urls, progress)
@@ -259,7 +269,8 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
         go.click(ingest, inputs=[files, urls], outputs=report, api_name="ingest", concurrency_limit=1,
                  concurrency_id="ingest").then(h.refresh, inputs=search, outputs=refresh_out,
                                                api_visibility="private")
-        search.change(h.search, inputs=search, outputs=table, api_visibility="private", show_progress="hidden")
+        search.change(h.search, inputs=search, outputs=[table, found], api_visibility="private",
+                      show_progress="hidden")
         demo.load(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private", show_progress="hidden")
         gr.api(h.api_ask, api_name="ask")
     return demo

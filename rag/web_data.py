@@ -24,6 +24,7 @@ __all__ = [
     "table_frame",
     "chart_frame",
     "undated_note",
+    "table_note",
     "parse_urls",
 ]
 
@@ -141,6 +142,15 @@ def chart_frame(rows: Sequence[dict[str, Any]]) -> "pd.DataFrame":
     counts = Counter((r["date"][:10], r["outlet"] or "unknown") for r in rows if r.get("date"))
     data = sorted(([d, o, n] for (d, o), n in counts.items()), key=lambda x: (x[0], x[1]))
     return pd.DataFrame(data, columns=["day", "outlet", "articles"]).astype({"articles": "int64"})
+
+
+def table_note(found: int, total: int, limit: int) -> str:
+    """'7 articles' / '3 of 7 articles match' / 'showing the newest 500 of 1,234 matches: search to narrow'."""
+    if found > limit:
+        return f"Showing the newest {limit:,} of {found:,} matching articles: search to narrow."
+    if found == total:
+        return f"{total:,} article{'s' if total != 1 else ''}"
+    return f"{found:,} of {total:,} articles match"
 
 
 def undated_note(rows: Sequence[dict[str, Any]]) -> str:

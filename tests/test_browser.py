@@ -101,3 +101,11 @@ def test_empty_message_shows_a_clear_message_and_the_chat_goes_on(page):
     page.wait_for_selector("#nr-sources-box .nr-card mark")
     assert "deal" in page.locator("#nr-sources-box").inner_text()
     assert page.locator("#nr-chat").inner_text().count("Balenciaga") >= 2  # both answers are in the chat
+
+
+def test_example_question_asks_it(page):
+    page.locator("#nr-new").click()
+    page.wait_for_selector("#nr-sources-box .nr-empty")
+    page.locator("#nr-examples").get_by_text(SEED_QUESTION).first.click()
+    page.wait_for_selector("#nr-sources-box .nr-card mark")
+    assert SEED_QUESTION in page.locator("#nr-chat").inner_text()

@@ -219,6 +219,41 @@ def test_chat_handler_streams_a_linked_answer_and_the_sources_panel(web):
     assert len(turns2) == 4 and len(chat2) == 4 and "<mark>" in panel2
 
 
+class _StreamingAnswerer:
+    """Writes the first sentence of passage 1 in three pieces, like an LLM would."""
+
+    name = "fake-llm"
+
+    def __init__(self) -> None:
+        self.sentence = ""
+
+    def answer(self, question, hits):
+        return "".join(self.stream(question, hits))
+
+    def stream(self, question, hits):
+        text = hits[0].passage.text
+        self.sentence = text[: text.index(".") + 1].strip()
+        third = len(self.sentence) // 3
+        yield from (self.sentence[:third], self.sentence[third:2 * third], self.sentence[2 * third:] + " [1]")
+
+    def rewrite(self, question, history):
+        return question
+
+
+def test_chat_handler_streams_llm_pieces_then_the_checked_answer(web):
+    from rag.assistant import Assistant
+    from rag.web import _Handlers
+
+    fake = _StreamingAnswerer()
+    assistant = Assistant(web.assistant.retriever, fake, settings=web.assistant.settings)
+    updates = list(_Handlers(assistant, None).respond(SEED_QUESTION, [], [], [], "", ""))
+    partial = [u[0][-1]["content"] for u in updates[1:-1]]
+    assert len(partial) == 3 and all(p.endswith("▌") for p in partial)
+    chat, turns, panel, notice, _ = updates[-1]
+    assert "](#cite-1)" in chat[-1]["content"] and "▌" not in chat[-1]["content"]
+    assert "fake-llm" in notice and 'id="cite-1"' in panel and "<mark>" in panel
+
+
 def test_chat_handler_takes_the_turn_back_and_raises_gr_error_on_bad_input(web):
     import gradio as gr
 
@@ -244,6 +279,8 @@ def test_coverage_helpers(web):
     assert filter_rows(rows, "kardashian balenciaga") and not filter_rows(rows, "zzz-no-such")
     assert SEED in example_questions(web.assistant.catalog)
     assert h.examples()[0] == ["My own question?"]
+    table, note = h.search("kardashian")
+    assert len(table) == 1 and (note == "1 article" or note.startswith("1 of"))
     frame = chart_frame([{"date": "2023-10-02", "outlet": "A"}, {"date": "2023-10-02", "outlet": "A"},
                          {"date": "", "outlet": "B"}])
     assert frame.to_dict("records") == [{"day": "2023-10-02", "outlet": "A", "articles": 2}]
