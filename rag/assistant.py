@@ -21,7 +21,7 @@ from .store import VectorStore
 __all__ = ["Assistant", "ask"]
 
 REFUSAL = (REFUSAL_PREFIX + " this question. The closest passages I found are listed below; "
-           "add coverage on the topic (`newsrag ingest ...`) and ask again.")
+           "add coverage on the topic and ask again.")
 
 
 class Assistant:
