@@ -141,7 +141,7 @@ class Assistant:
         if len(question) > limit:
             raise InputError(f"The question is {len(question):,} characters long; the limit is {limit:,} "
                              "(NEWSRAG_MAX_QUESTION_CHARS). Ask it in fewer words.")
-        if not self.catalog.ready_ids():
+        if not self.catalog.has_articles():
             raise EmptyStoreError(str(self.settings.home))
         return question
 

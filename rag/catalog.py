@@ -86,8 +86,13 @@ class Catalog:
         ).fetchall()
         return [_row(self._db, r) for r in rows]
 
-    def ready_ids(self) -> set[str]:
-        return {r[0] for r in self._db.execute("SELECT id FROM articles WHERE state='ready' AND duplicate_of IS NULL")}
+    def has_articles(self) -> bool:
+        return self._db.execute("SELECT 1 FROM articles WHERE state='ready' LIMIT 1").fetchone() is not None
+
+    def newest(self) -> str | None:
+        """The newest publication date among stored articles (relative date words count back from it)."""
+        row = self._db.execute("SELECT MAX(published_at) FROM articles WHERE state='ready'").fetchone()
+        return row[0] if row else None
 
     def pending_ids(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT id FROM articles WHERE state='pending'")]

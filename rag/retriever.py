@@ -51,7 +51,8 @@ class Retriever:
         """Turn a question and explicit filters into a query: date words become a range or a recency preference."""
         q = Query(question, sources=list(sources) if sources else None, since=to_date(since), until=to_date(until))
         if q.since is None and q.until is None:
-            newest = to_date(self.catalog.stats()["newest"]) if self.catalog.stats()["newest"] else None
+            newest = self.catalog.newest()
+            newest = to_date(newest) if newest else None
             intent: DateIntent = parse_dates(question, newest)
             # Words are ambiguous ("Business Today", "spent $26bn in 2021" in a 2023 story), so they steer
             # ranking rather than filter: passages in the range rank first, others stay reachable.
