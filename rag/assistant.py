@@ -12,6 +12,7 @@ from .catalog import Catalog
 from .citations import REFUSAL_PREFIX, check
 from .conflicts import find_conflicts
 from .embedder import Embedder
+from .lexical import content_words
 from .errors import EmptyStoreError, InputError, LLMError
 from .retriever import Retriever
 from .schema import Answer, Hit
@@ -99,7 +100,7 @@ class Assistant:
         hits = self.retriever.retrieve(query, timings=timings)
         t1 = time.perf_counter()
         answer.passages = hits
-        if not self._relevant(hits):
+        if not self._relevant(standalone, hits):
             answer.refused, answer.text = True, REFUSAL
             answer.timings = {"retrieve": t1 - t0, "answer": 0.0, "total": time.perf_counter() - t0, **timings}
             yield answer.text
@@ -154,9 +155,18 @@ class Assistant:
             answer.notices.append(f"Could not rewrite the follow-up with the LLM ({exc}); used the history's subject.")
             return self._fallback.rewrite(question, history)
 
-    def _relevant(self, hits: Sequence[Hit]) -> bool:
+    def _relevant(self, question: str, hits: Sequence[Hit]) -> bool:
+        """Relevant enough to answer: a passage close in meaning (the calibrated threshold), or, for a short
+        question that names its subject ("What did Ruiz say about the bridge?", where MiniLM's similarity runs
+        low), a passage that is fairly close and holds every one of the question's content words."""
+        if not hits:
+            return False
         best = max((h.dense for h in hits if h.dense is not None), default=-1.0)
-        return bool(hits) and best >= self.settings.refuse_below
+        if best >= self.settings.refuse_below:
+            return True
+        words = set(content_words(question))
+        return best >= self.settings.refuse_below * 0.6 and 0 < len(words) <= 4 and any(
+            words <= set(content_words(f"{h.passage.title} {h.passage.text}")) for h in hits)
 
 
 _default: Assistant | None = None

@@ -83,13 +83,12 @@ class Retriever:
         fused: dict[str, float] = {}
         dense_sim = {d.passage_id: d.similarity for d in dense}
         kw_score = dict(keyword)
-        for rank, d in enumerate(dense):
-            fused[d.passage_id] = fused.get(d.passage_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
-        for rank, (pid, _) in enumerate(keyword):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (_RRF_K + rank + 1)
-        for ranked in ([d.passage_id for d in dense_pref], [pid for pid, _ in keyword_pref]):
-            for rank, pid in enumerate(ranked):  # in the preferred dates: counted again
-                fused[pid] = fused.get(pid, 0.0) + 1.0 / (_RRF_K + rank + 1)
+        wd, wk = self.settings.dense_weight, 1.0
+        for weight, ranked in ((wd, [d.passage_id for d in dense]), (wk, [pid for pid, _ in keyword]),
+                               # in the preferred dates: counted again
+                               (wd, [d.passage_id for d in dense_pref]), (wk, [pid for pid, _ in keyword_pref])):
+            for rank, pid in enumerate(ranked):
+                fused[pid] = fused.get(pid, 0.0) + weight / (_RRF_K + rank + 1)
         for d in dense_pref:
             dense_sim.setdefault(d.passage_id, d.similarity)
         passages = self.catalog.passages_by_id(list(fused))  # ready articles only: nothing half-written shows

@@ -31,7 +31,8 @@ class Settings:
     top_k: int = 6  # passages handed to the answerer
     candidates: int = 50  # per retriever before fusion
     max_per_article: int = 2
-    refuse_below: float = 0.25  # calibrated: best dense cosine under this -> no relevant coverage
+    dense_weight: float = 2.0  # weight of the dense ranking against BM25's (1.0) in reciprocal rank fusion
+    refuse_below: float = 0.40  # calibrated on multihop_rag + realtimeqa (docs/EVALUATION.md): best dense cosine under this -> refuse
     support_threshold: float = 0.5  # calibrated: a cited sentence needs this much support from its passage
     max_question_chars: int = 2000
     llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local
