@@ -33,7 +33,8 @@ from .settings import Settings
 __all__ = ["evaluate", "main", "format_report", "NEWSRAG", "NODATES", "PLAIN"]
 
 NEWSRAG = "newsrag"
-NODATES = "newsrag-nodates"  # the same retrieval without the date range/recency read from the question's words
+NODATES = "newsrag-nodates"  # the same retrieval without the dates/recency read from the question's words
+_DATE_FIELDS = ("since", "until", "prefer_since", "prefer_until")  # plan() never sets explicit filters here
 PLAIN = "plain"
 _K = 10
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
@@ -151,10 +152,11 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
             t = time.perf_counter()
             hits = retriever.retrieve(query, k=_K)
             dt = time.perf_counter() - t
-            rec["date_inferred"] = bool(query.since or query.until or query.recent)
+            rec["date_inferred"] = bool(query.recent or any(getattr(query, f, None) for f in _DATE_FIELDS))
             rec["systems"][NEWSRAG] = _scored(_docs_of_hits(hits), gold, dt, index)
             if rec["date_inferred"]:
-                undated = dataclasses.replace(query, since=None, until=None, recent=False, notes=[])
+                undated = dataclasses.replace(query, recent=False, notes=[],
+                                              **{f: None for f in _DATE_FIELDS if hasattr(query, f)})
                 t = time.perf_counter()
                 hits = retriever.retrieve(undated, k=_K)
                 dt = time.perf_counter() - t

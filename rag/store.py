@@ -23,6 +23,7 @@ class DenseHit:
     passage_id: str
     article_id: str
     similarity: float  # cosine
+    day: int = -1  # days since 1970-01-01 of the article's date, -1 when unknown
 
 
 class VectorStore:
@@ -92,7 +93,7 @@ class VectorStore:
         )
         out = []
         for pid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0]):
-            out.append(DenseHit(pid, str(meta["article_id"]), 1.0 - float(dist)))
+            out.append(DenseHit(pid, str(meta["article_id"]), 1.0 - float(dist), int(meta.get("day", -1))))
         return out
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
