@@ -31,7 +31,7 @@ def chunk_spans(text: str, *, min_words: int = 150, max_words: int = 300, overla
         i = max(j - overlap, i + 1) if j - i > overlap else j
     # A short tail folds into the passage before it when the two still fit.
     if len(chunks) > 1:
-        (a, b), (c, d) = chunks[-2], chunks[-1]
+        (a, b), (_, d) = chunks[-2], chunks[-1]
         tail = sum(counts[b:d])
         if tail < min_words // 2 and sum(counts[a:d]) <= max_words + min_words // 2:
             chunks[-2:] = [(a, d)]

@@ -6,21 +6,22 @@ iter_inputs never raises for bad input, so one broken file never stops a batch.
 
 from __future__ import annotations
 
-import codecs
-import email.utils
 import html
 import io
 import json
 import re
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from rag.schema import LoadFailure, RawArticle
+
+from .dates import iso_date
+from .decoding import Unreadable as _Unreadable
+from .decoding import charset_of as _charset
+from .decoding import decode as _decode
 
 __all__ = ["iter_inputs", "iso_date", "fetch_url", "KNOWN_EXTENSIONS"]
 
@@ -32,14 +33,6 @@ _HTML_EXTS = {".html", ".htm"}
 _MAX_BYTES = 25 * 1024 * 1024
 _USER_AGENT = "newsrag/0.1"
 _MIN_HTML_WORDS = 8
-# Single-byte encodings charset-normalizer confuses with each other on short Western text; cp1252 is the
-# superset real English and Western European pages use, so it wins whenever it decodes cleanly.
-_LATIN_FAMILY = {"cp1250", "cp1252", "latin_1", "iso8859_15", "iso8859_2", "iso8859_9", "cp1254", "mac_roman",
-                 "iso8859_16", "iso8859_3", "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_14", "cp1257"}
-
-
-class _Unreadable(Exception):
-    """An input that cannot be read; str(error) is the one-line LoadFailure reason."""
 
 
 # ---------------------------------------------------------------- public API
@@ -73,64 +66,6 @@ def fetch_url(url: str, timeout: float) -> tuple[bytes, str]:
         if len(body) > _MAX_BYTES:
             raise ValueError(f"response larger than {_MAX_BYTES // (1024 * 1024)} MB")
         return body, response.headers.get("Content-Type", "") or ""
-
-
-_ISO_RE = re.compile(
-    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
-    r"(?:[T _/]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?$",
-    re.IGNORECASE,
-)
-_TEXT_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%Y%m%d")
-
-
-def iso_date(value: Any) -> str | None:
-    """Normalise a date to `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM:SS+HH:MM` when the input carries a time.
-
-    Accepts ISO 8601 strings, RFC 822 feed dates, `2023/09/30` (and `2023/09/30/07:17`) forms, a few
-    spelled-out forms ("Sep 28, 2023"), datetime/date objects and time.struct_time. Naive times are taken
-    as UTC. Returns None for anything it cannot read.
-    """
-    if value is None:
-        return None
-    if isinstance(value, time.struct_time):
-        return _fmt_dt(datetime(*value[:6], tzinfo=timezone.utc))
-    if isinstance(value, datetime):
-        return _fmt_dt(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = " ".join(value.split())
-    match = _ISO_RE.match(text)
-    if match:
-        y, mo, d, hh, mm, ss, tz = match.groups()
-        try:
-            if hh is None:
-                return date(int(y), int(mo), int(d)).isoformat()
-            zone = timezone.utc
-            if tz and tz.upper() not in ("Z", "UTC", "GMT"):
-                sign = 1 if tz[0] == "+" else -1
-                digits = tz[1:].replace(":", "")
-                zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-            return _fmt_dt(datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0), tzinfo=zone))
-        except ValueError:
-            return None
-    try:
-        return _fmt_dt(email.utils.parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in _TEXT_DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
-
-
-def _fmt_dt(dt: datetime) -> str:
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.replace(microsecond=0).isoformat()
 
 
 # ---------------------------------------------------------------- files and folders
@@ -237,61 +172,6 @@ def _load_url(url: str, timeout: float, fetch: Fetch) -> Iterator[RawArticle | L
         yield article
     else:
         raise _Unreadable(f"not a feed or article: the URL returned {mime}; pass an article page or a feed URL")
-
-
-def _charset(content_type: str) -> str | None:
-    match = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
-    return match.group(1) if match else None
-
-
-# ---------------------------------------------------------------- decoding
-
-
-def _decode(data: bytes, declared: str | None = None) -> str:
-    """Bytes -> text: BOM, then UTF-8, then the declared charset, then charset-normalizer's guess."""
-    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                break
-    sample = data[:65536]
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13) or b == 127)
-    if b"\x00" in sample or controls > len(sample) * 0.02:
-        raise _Unreadable("binary file, not text; pass a text, Markdown, HTML, JSON or feed file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared = (declared or _declared_charset(data[:4096]) or "").lower().replace("-", "").replace("_", "")
-    if declared in ("iso88591", "latin1", "usascii", "ascii"):
-        declared = "cp1252"  # what browsers do: pages that say latin-1 are written in windows-1252
-    if declared and declared != "utf8":
-        try:
-            return data.decode(declared)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise _Unreadable("unknown text encoding: re-save the file as UTF-8")
-    if best.encoding in _LATIN_FAMILY:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            pass
-    return str(best)
-
-
-def _declared_charset(head: bytes) -> str | None:
-    text = head.decode("ascii", errors="ignore")
-    match = re.search(r"<meta[^>]+charset=[\"']?([\w.:-]+)", text, re.IGNORECASE) or re.search(
-        r"<\?xml[^>]+encoding=[\"']([\w.:-]+)", text, re.IGNORECASE
-    )
-    return match.group(1) if match else None
 
 
 # ---------------------------------------------------------------- text and Markdown
