@@ -1,7 +1,7 @@
 """Query latency (extractive answers) at 10,000 and 100,000 passages, serving memory and cold start.
 
-    python benchmarks/query_bench.py --store STORE [--sizes 10000 100000] [--queries 200]
-                                     [--json benchmarks/results/query_bench.json]
+    python benchmarks/query_bench.py --store STORE [--sizes 10000 100000] [--queries 200] [--threads 1]
+                                     [--work DIR] [--json benchmarks/results/query_bench.json]
 
 STORE is an ingested NEWSRAG_HOME (e.g. the realtimeqa store kept by ingest_bench.py --keep); it is copied,
 never changed. The copy is grown synthetically to each size: articles of the store with their sentences
@@ -185,9 +185,10 @@ def serve(home: Path, n_queries: int) -> dict:
     return out
 
 
-def _serve_process(home: Path, queries: int) -> dict:
+def _serve_process(home: Path, queries: int, threads: int = 0) -> dict:
+    env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
     run = subprocess.run([sys.executable, __file__, "--serve", str(home), "--queries", str(queries)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=env)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
@@ -236,8 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--json", type=Path)
+    p.add_argument("--threads", type=int, default=0,
+                   help="also serve with OMP_NUM_THREADS=N (torch intra-op threads), right after the default run")
     p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: measure serving in a fresh process
-    p.add_argument("--work", type=Path, help="grow the store here (default: a temporary folder, removed after)")
+    p.add_argument("--work", type=Path, help="grow the store here and keep it; reused if it exists "
+                   "(default: a temporary folder, removed after)")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -251,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="newsrag-query-bench-"))
     work = args.work or tmp / "home"
     try:
-        shutil.copytree(args.store, work, ignore=shutil.ignore_patterns("eval-baseline-plain", "ingest.lock"))
+        if not work.exists():  # an existing --work folder is reused (grown further only if smaller)
+            shutil.copytree(args.store, work, ignore=shutil.ignore_patterns("eval-baseline-plain", "ingest.lock"))
         results = []
         for size in sorted(args.sizes):
             grown = grow(work, size)
@@ -260,13 +265,19 @@ def main(argv: list[str] | None = None) -> int:
             built = _serve_process(work, 0)  # builds the BM25 index of the grown store, as a first question would
             served = _serve_process(work, args.queries)  # a fresh serving process on the indexed store
             served["index_build"] = built
+            variant = _serve_process(work, args.queries, args.threads) if args.threads else None
             cold = cold_start(work)
             lat = served["latency_ms"]
             print(f"  {served['passages']} passages: total p50 {lat['total']['p50']} ms, p95 {lat['total']['p95']} ms; "
                   f"retrieve p95 {lat['retrieve']['p95']} ms; peak RSS {served['peak_rss_mib']:.0f} MiB "
                   f"(BM25 build: {built['keyword_index_seconds']} s, {built['peak_rss_mib']:.0f} MiB); "
                   f"app.py cold start {cold.get('seconds')} s", flush=True)
-            results.append({"target": size, "grow": grown, "serve": served, "cold_start": cold})
+            if variant:
+                vl = variant["latency_ms"]
+                print(f"  with {args.threads} torch thread(s): total p50 {vl['total']['p50']} ms, "
+                      f"p95 {vl['total']['p95']} ms; embed p95 {vl['embed']['p95']} ms", flush=True)
+            results.append({"target": size, "grow": grown, "serve": served, "cold_start": cold,
+                            **({f"serve_torch_threads_{args.threads}": variant} if variant else {})})
         report = {"benchmark": "query", "base_store": str(args.store), "answerer": "extractive",
                   "synthetic": {"noise_per_dim": _NOISE, "words_replaced": 0.1, "sentences": "shuffled",
                                 "dates": f"random days from {_DAY0} (91 days)", "vectors": "real + noise, unit length"},
