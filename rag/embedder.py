@@ -30,28 +30,72 @@ def bundled_model_path() -> Path:
 
 
 class Embedder:
-    """embed(texts) -> unit-length float32 vectors (so a dot product is the cosine similarity)."""
+    """embed(texts) -> unit-length float32 vectors (so a dot product is the cosine similarity).
+
+    The model (torch, transformers, the weights: most of a cold start) loads on first use, or in the
+    background after `preload()`, so a server can listen before it is loaded; a call made meanwhile waits."""
 
     def __init__(self, model: str = "bundled", batch_size: int = 64) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI and in logs
-
-        path = str(bundled_model_path()) if model in ("bundled", "", None) else model
-        if model not in ("bundled", "", None) and not Path(path).exists():
+        bundled = model in ("bundled", "", None)
+        path = str(bundled_model_path()) if bundled else model
+        if not bundled and not Path(path).exists():
             raise SettingsError(
                 f"Embedding model {model!r} is not a folder here and models cannot be downloaded offline: "
                 "set NEWSRAG_EMBEDDING_MODEL to a local sentence-transformers folder, or to 'bundled'."
             )
-        self.name = "all-MiniLM-L6-v2" if model in ("bundled", "", None) else model
+        self.name = "all-MiniLM-L6-v2" if bundled else model
         self.batch_size = batch_size
-        self._model = SentenceTransformer(path, device="cpu")
-        self.dimension = int(self._model.get_embedding_dimension()
-                             if hasattr(self._model, "get_embedding_dimension")
-                             else self._model.get_sentence_embedding_dimension())
+        self._path = path
+        self._model = None
+        self._dimension = 0
+        self._load_lock = threading.Lock()
+        self._error: BaseException | None = None
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            if self._error is not None:
+                raise self._error
+            try:
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI and in logs
+                model = SentenceTransformer(self._path, device="cpu")
+            except Exception as exc:
+                self._error = SettingsError(f"Could not load the embedding model {self.name!r} from {self._path}: "
+                                            f"{exc}. Check NEWSRAG_EMBEDDING_MODEL.")
+                raise self._error from exc
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self._dimension = int(get_dim())
+            self._model = model
+
+    def preload(self) -> threading.Thread:
+        """Load the model in a background thread (an error is raised again by the first embed)."""
+
+        def run() -> None:
+            try:
+                self._load()
+            except Exception:
+                pass  # kept in self._error for the first caller
+
+        thread = threading.Thread(target=run, name="newsrag-embedder-load", daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def dimension(self) -> int:
+        self._load()
+        return self._dimension
 
     @classmethod
     def shared(cls, model: str = "bundled", batch_size: int = 64) -> "Embedder":
@@ -65,6 +109,7 @@ class Embedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        self._load()
         vectors = self._model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,

@@ -1,0 +1,57 @@
+"""The embedding model loads lazily (so a server listens first) and a broken model folder says what to fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, SEED_QUESTION
+
+_OPEN_THEN_ASK = """
+import json, sys
+from rag.assistant import Assistant
+from rag.settings import Settings
+a = Assistant.from_settings(Settings(home=sys.argv[1], llm="extractive"))
+before = "torch" in sys.modules
+thread = a.retriever.embedder.preload()
+answer = a.ask(sys.argv[2])  # waits for the background load
+thread.join(60)
+print(json.dumps({"torch_before": before, "loaded": a.retriever.embedder.loaded,
+                  "refused": answer.refused, "cited": len(answer.citations)}))
+"""
+
+
+def test_opening_a_store_does_not_load_the_model_and_the_first_question_waits_for_it(sample_home):
+    out = subprocess.run([sys.executable, "-c", _OPEN_THEN_ASK, str(sample_home), SEED_QUESTION], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"torch_before": False, "loaded": True, "refused": False, "cited": result["cited"]}
+    assert result["cited"] >= 1
+
+
+def test_a_folder_that_is_not_a_model_fails_on_first_use_naming_the_setting(tmp_path):
+    from rag.embedder import Embedder
+    from rag.errors import SettingsError
+
+    folder = tmp_path / "not-a-model"
+    folder.mkdir()
+    (folder / "README.txt").write_text("no weights here")
+    emb = Embedder(str(folder))  # the folder exists: accepted until it is loaded
+    thread = emb.preload()
+    thread.join(120)
+    for _ in range(2):  # the error is kept, not retried into a half-loaded model
+        with pytest.raises(SettingsError, match="NEWSRAG_EMBEDDING_MODEL"):
+            emb.embed(["a sentence"])
+    assert not emb.loaded
+
+
+def test_a_missing_model_folder_is_refused_at_once(tmp_path):
+    from rag.embedder import Embedder
+    from rag.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="cannot be downloaded offline"):
+        Embedder(str(tmp_path / "nowhere"))
