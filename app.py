@@ -38,8 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   flush=True)
             print("  " + assistant.ingestor().ingest([str(SAMPLE)]).summary_line(), flush=True)
         demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
-        # Listening first, then the embedding model (torch and its weights: most of a cold start) loads in the
-        # background; a question asked before it is ready waits for it.
+        # Listening first (6-9 s), then the embedding model (torch and its weights, ~8 s) loads in the
+        # background; a question asked before it is ready waits for it. Loading it alongside the web stack
+        # was slower on 2 cores: both are mostly Python under one GIL (docs/BENCHMARKS.md, cold start).
         assistant.retriever.embedder.preload()
     except NewsragError as exc:
         print(f"error: {exc}", file=sys.stderr)

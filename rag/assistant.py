@@ -96,7 +96,7 @@ class Assistant:
         except ValueError as exc:
             raise InputError(f"{exc} (for since/until).") from None
         answer.notices.extend(query.notes)
-        timings: dict[str, float] = {}
+        timings: dict[str, float] = {"plan": time.perf_counter() - t0}
         hits = self.retriever.retrieve(query, timings=timings)
         t1 = time.perf_counter()
         answer.passages = hits

@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+-- newest() and has_articles() run for every question: without it they scan every article's text (~40 ms at
+-- 10k articles)
+CREATE INDEX IF NOT EXISTS articles_ready_newest ON articles(published_at) WHERE state='ready';
 CREATE TABLE IF NOT EXISTS passages (
   id TEXT PRIMARY KEY, article_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL
 );
@@ -73,12 +76,31 @@ class Catalog:
                     return _row(self._db, row)
         return None
 
-    def articles(self, *, include_duplicates: bool = True) -> list[ArticleRow]:
+    def articles(self, *, include_duplicates: bool = True, limit: int | None = None) -> list[ArticleRow]:
+        """Ready articles with their text, newest first (the first `limit` only, when given)."""
         sql = "SELECT * FROM articles WHERE state='ready'"
         if not include_duplicates:
             sql += " AND duplicate_of IS NULL"
-        rows = self._db.execute(sql + " ORDER BY COALESCE(published_at,'') DESC, title").fetchall()
+        sql += " ORDER BY COALESCE(published_at,'') DESC, title"
+        rows = self._db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
         return [_row(self._db, r) for r in rows]
+
+    def listing(self) -> list[dict[str, str]]:
+        """title, source, published_at and url of every distinct ready article, newest first, without texts
+        (the web's coverage table: ~10x faster than articles() at 10k articles)."""
+        rows = self._db.execute(
+            "SELECT title, source, published_at, url FROM articles WHERE state='ready' AND duplicate_of IS NULL"
+            " ORDER BY COALESCE(published_at,'') DESC, title").fetchall()
+        return [{"title": r[0], "source": r[1] or "", "published_at": r[2] or "", "url": r[3] or ""} for r in rows]
+
+    def mentions_all(self, *words: str) -> bool:
+        """Whether some distinct ready article's text contains every word (ASCII case-insensitive)."""
+        if not words:
+            return False
+        clause = " AND ".join("text LIKE ?" for _ in words)
+        return self._db.execute(
+            f"SELECT 1 FROM articles WHERE state='ready' AND duplicate_of IS NULL AND {clause} LIMIT 1",
+            [f"%{w}%" for w in words]).fetchone() is not None
 
     def duplicates_of(self, article_id: str) -> list[ArticleRow]:
         rows = self._db.execute(
@@ -121,7 +143,7 @@ class Catalog:
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
                 "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url,"
-                f" a.author FROM passages p JOIN articles a ON a.id=p.article_id WHERE p.id IN ({marks})"
+                f" a.author FROM passages p CROSS JOIN articles a ON a.id=p.article_id WHERE p.id IN ({marks})"
                 " AND a.state='ready'", chunk,
             ).fetchall()
             for r in rows:

@@ -87,11 +87,10 @@ def _questions_for(row: ArticleRow) -> list[str]:
 def example_questions(catalog: Catalog, *, limit: int = 4, extra: Sequence[str] | None = None) -> list[str]:
     """Questions to try: `extra` first, then the seed question whenever the sample article is ingested, then
     questions drawn from the ingested articles (speakers and titles), newest first."""
-    rows = catalog.articles(include_duplicates=False)
     out: list[str] = [q for q in (extra or []) if q and q.strip()]
-    if any("kardashian" in r.article.text.lower() and "balenciaga" in r.article.text.lower() for r in rows):
+    if catalog.mentions_all("kardashian", "balenciaga"):
         out.append(SEED_QUESTION)
-    for r in rows:
+    for r in catalog.articles(include_duplicates=False, limit=4 * limit):  # newest first; a few give enough
         if len(dict.fromkeys(out)) >= limit:
             break
         out.extend(_questions_for(r)[:2])
@@ -110,8 +109,8 @@ def _link(url: str | None) -> str:
 
 def coverage_rows(catalog: Catalog) -> list[dict[str, Any]]:
     """One dict per distinct ingested article: title, outlet, date, url (newest first)."""
-    return [{"title": r.article.title, "outlet": r.article.source or "", "date": r.article.published_at or "",
-             "url": r.article.url or ""} for r in catalog.articles(include_duplicates=False)]
+    return [{"title": r["title"], "outlet": r["source"], "date": r["published_at"], "url": r["url"]}
+            for r in catalog.listing()]
 
 
 def filter_rows(rows: Sequence[dict[str, Any]], query: str | None) -> list[dict[str, Any]]:
