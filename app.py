@@ -38,10 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   flush=True)
             print("  " + assistant.ingestor().ingest([str(SAMPLE)]).summary_line(), flush=True)
         demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
-        # Listening first (6-9 s), then the embedding model (torch and its weights, ~8 s) loads in the
-        # background; a question asked before it is ready waits for it. Loading it alongside the web stack
-        # was slower on 2 cores: both are mostly Python under one GIL (docs/BENCHMARKS.md, cold start).
-        assistant.retriever.embedder.preload()
+        # Listening first, then the embedding model (torch and its weights, ~8 s) and the indexes load in the
+        # background; a question asked before they are ready waits for them. Loading the model alongside the
+        # web stack was slower on 2 cores: both are mostly Python under one GIL (docs/BENCHMARKS.md).
+        assistant.warm_up()
     except NewsragError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -67,6 +67,21 @@ class Assistant:
         r = self.retriever
         return Ingestor(self.settings, catalog=r.catalog, store=r.store, embedder=r.embedder)
 
+    def warm_up(self) -> list[threading.Thread]:
+        """Load what the first question needs, in background threads: the embedding model, and the keyword
+        and vector indexes. A question asked meanwhile waits for what it needs; an error is raised by it."""
+
+        def indexes() -> None:
+            try:
+                self.retriever.keyword.ensure()
+                self.retriever.store.warm()
+            except Exception:  # noqa: BLE001 - the first question meets it again and reports it
+                pass
+
+        thread = threading.Thread(target=indexes, name="newsrag-index-warm", daemon=True)
+        thread.start()
+        return [self.retriever.embedder.preload(), thread]
+
     def stats(self) -> dict:
         """Articles, duplicates, passages, newest date and outlets in the store."""
         return self.catalog.stats()

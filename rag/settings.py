@@ -16,6 +16,11 @@ _PREFIX = "NEWSRAG_"
 _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 
 
+# Numeric settings that make no sense below a bound (a clear error instead of an empty or broken ranking).
+_AT_LEAST = {"top_k": 1, "candidates": 1, "max_per_article": 1, "dense_weight": 0.0,
+             "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1}
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = Path(".newsrag")  # NEWSRAG_HOME: the data folder (Chroma, keyword index, catalog)
@@ -55,6 +60,10 @@ class Settings:
     def __post_init__(self) -> None:
         if not isinstance(self.home, Path):
             object.__setattr__(self, "home", Path(self.home).expanduser())
+        for name, low in _AT_LEAST.items():
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and value < low:
+                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is too small: it must be at least {low}.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

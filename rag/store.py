@@ -100,6 +100,12 @@ class VectorStore:
             out.append(DenseHit(pid, str(meta["article_id"]), 1.0 - float(dist), int(meta.get("day", -1))))
         return out
 
+    def warm(self) -> None:
+        """Have Chroma load its vector index now (it does so on the first query: seconds at 100k passages)."""
+        res = self._col.get(limit=1, include=["embeddings"])
+        if res["ids"]:
+            self._col.query(query_embeddings=[res["embeddings"][0]], n_results=1, include=[])
+
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}

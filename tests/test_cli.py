@@ -43,5 +43,8 @@ def test_list_json_remove_and_errors(tmp_path):
     assert missing.returncode == 1 and "newsrag list" in missing.stderr
     bad_setting = _run(["list"], {**env, "NEWSRAG_TYPO": "1"})
     assert bad_setting.returncode == 2 and "Unknown setting NEWSRAG_TYPO" in bad_setting.stderr
+    too_small = _run(["list"], {**env, "NEWSRAG_TOP_K": "0"})
+    assert too_small.returncode == 2 and "NEWSRAG_TOP_K=0 is too small" in too_small.stderr
+    assert json.loads(_run(["list", "--json"], env).stdout) == []  # nothing stored was touched
     bad_interval = _run(["watch", str(tmp_path), "--every", "soon"], env)
     assert bad_interval.returncode == 2 and "interval" in bad_interval.stderr
