@@ -1,7 +1,7 @@
 """newsrag: cited answers from ingested news coverage.
 
-The names below load on first use (PEP 562), so `import rag.embedder` or `import rag.settings` does not
-pull in Chroma and LangChain: app.py starts loading the embedding model before anything else."""
+The names below load on first use (PEP 562), so importing one submodule (`rag.settings`, `rag.embedder`)
+does not pull in Chroma and LangChain as well."""
 
 from __future__ import annotations
 
