@@ -353,3 +353,27 @@ def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port
     assert seen["articles"] == 1 and seen["blocked"] and seen["closed"]
     assert app.main(["--port", "7998"]) == 0  # not empty now: no second ingest
     assert "ingesting" not in capsys.readouterr().out and seen["settings"].port == 7998
+
+
+def test_a_model_that_fails_to_load_in_the_background_is_a_clear_error_not_a_hang(web, tmp_path):
+    """app.py listens before the model loads; if the load fails, questions get the settings error and the
+    server keeps running."""
+    from gradio_client import Client
+
+    from rag.assistant import Assistant
+    from rag.web import launch
+
+    broken = tmp_path / "not-a-model"
+    broken.mkdir()
+    settings = web.settings.replace(port=free_port(), embedding_model=str(broken))
+    assistant = Assistant.from_settings(settings)
+    demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        for thread in assistant.warm_up():
+            thread.join(TIMEOUT)
+        c = Client(demo.local_url, verbose=False, download_files=False)
+        for _ in range(2):
+            with pytest.raises(Exception, match="NEWSRAG_EMBEDDING_MODEL"):
+                c.submit(SEED_QUESTION, api_name="/ask").result(timeout=TIMEOUT)
+    finally:
+        demo.close()
