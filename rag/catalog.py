@@ -37,6 +37,14 @@ CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# Run for every question (tests check their query plans use indexes, not a scan of the articles' texts).
+HAS_ARTICLES_SQL = "SELECT 1 FROM articles WHERE state='ready' LIMIT 1"
+NEWEST_SQL = "SELECT MAX(published_at) FROM articles WHERE state='ready'"
+PASSAGES_BY_ID_SQL = (  # CROSS JOIN pins passages (by primary key) as the outer loop: with an index on
+    # articles(state, published_at), tried first, SQLite scanned every ready article instead (124 ms at 12k)
+    "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url, a.author"
+    " FROM passages p CROSS JOIN articles a ON a.id=p.article_id WHERE p.id IN ({marks}) AND a.state='ready'")
+
 
 @dataclass(frozen=True)
 class ArticleRow:
@@ -109,11 +117,11 @@ class Catalog:
         return [_row(self._db, r) for r in rows]
 
     def has_articles(self) -> bool:
-        return self._db.execute("SELECT 1 FROM articles WHERE state='ready' LIMIT 1").fetchone() is not None
+        return self._db.execute(HAS_ARTICLES_SQL).fetchone() is not None
 
     def newest(self) -> str | None:
         """The newest publication date among stored articles (relative date words count back from it)."""
-        row = self._db.execute("SELECT MAX(published_at) FROM articles WHERE state='ready'").fetchone()
+        row = self._db.execute(NEWEST_SQL).fetchone()
         return row[0] if row else None
 
     def pending_ids(self) -> list[str]:
@@ -141,11 +149,7 @@ class Catalog:
         for lo in range(0, len(ids), 500):
             chunk = list(ids[lo:lo + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url,"
-                f" a.author FROM passages p CROSS JOIN articles a ON a.id=p.article_id WHERE p.id IN ({marks})"
-                " AND a.state='ready'", chunk,
-            ).fetchall()
+            rows = self._db.execute(PASSAGES_BY_ID_SQL.format(marks=marks), chunk).fetchall()
             for r in rows:
                 out[r[0]] = Passage(r[0], r[1], r[2], r[3], r[4], r[5][r[3]:r[4]], r[6], r[7], r[8], r[9], r[10])
         return out
