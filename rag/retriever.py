@@ -103,6 +103,9 @@ class Retriever:
             speaker = bool(query.speaker and mentions(p.text, query.speaker) and is_speech(p.text))
             if speaker:
                 score += 1.0 / (_RRF_K + 1)  # as much as a first place in one list: quoting the person matters most
+            # News put the main facts first (the inverted pyramid): an article's lead passage gets the most
+            # credit, later ones less and less. Relative, so an irrelevant lead is not lifted far.
+            score *= 1.0 + self.settings.lead_prior / (1 + p.index)
             hits.append(Hit(p, score, dense=dense_sim.get(pid), keyword=kw_score.get(pid), speaker=speaker))
         if query.recent:
             _prefer_recent(hits)

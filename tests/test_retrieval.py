@@ -11,6 +11,7 @@ import pytest
 from ingest import Ingestor
 from rag.assistant import Assistant
 from rag.dates import parse_dates
+from rag.errors import SettingsError
 from rag.settings import Settings
 from rag.speakers import asked_speaker
 
@@ -90,6 +91,25 @@ def test_only_a_few_passages_per_article(assistant):
     for h in hits:
         per_article[h.passage.article_id] = per_article.get(h.passage.article_id, 0) + 1
     assert per_article.get("long-1", 0) <= 2 and len(per_article) >= 3
+
+
+def test_earlier_passages_of_an_article_get_a_position_prior(corpus_home):
+    """News put the main facts first: passage i scores x(1 + lead_prior/(1+i)), the same candidates otherwise."""
+    question = "When did the city build a bridge over the river?"
+
+    def scores(prior):
+        a = Assistant.from_settings(Settings(home=corpus_home, llm="extractive", max_per_article=100,
+                                             lead_prior=prior))
+        return {h.passage.id: h for h in a.retriever.retrieve(a.retriever.plan(question), k=100)}
+
+    flat, led = scores(0.0), scores(0.5)
+    assert set(flat) == set(led) and len({h.passage.index for h in led.values()}) > 3
+    for pid, h in led.items():
+        assert h.score == pytest.approx(flat[pid].score * (1 + 0.5 / (1 + h.passage.index)))
+    rank = lambda hits, pid: sorted(hits, key=lambda p: -hits[p].score).index(pid)
+    assert rank(led, "long-1:0") < rank(flat, "long-1:0")  # the long article's lead moves up
+    with pytest.raises(SettingsError, match="NEWSRAG_LEAD_PRIOR=-1"):
+        Settings(lead_prior=-1)
 
 
 def test_who_said_what_ranks_the_speakers_words_first(assistant):
