@@ -182,6 +182,7 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
                         "date_inferred": sum(1 for r in records if r.get("date_inferred"))},
             "settings": {"llm": llm, "answerer": assistant.answerer.name, "top_k": settings.top_k, "retrieval_k": _K,
                          "candidates": settings.candidates, "max_per_article": settings.max_per_article,
+                         "dense_weight": settings.dense_weight, "lead_prior": settings.lead_prior,
                          "chunk_words": [settings.chunk_min_words, settings.chunk_max_words],
                          "embedding_model": retriever.embedder.name, "store": str(store) if store else None},
             "ingest": {**ingest.counts(), "passages": ingest.passages, "seconds": round(ingest.seconds, 2),
