@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -63,6 +64,9 @@ class Settings:
             object.__setattr__(self, "home", Path(self.home).expanduser())
         for name, low in _AT_LEAST.items():
             value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):  # "nan" and "inf" parse as floats
+                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is not a finite number: use a number of at "
+                                    f"least {low}, or unset it.")
             if isinstance(value, (int, float)) and value < low:
                 raise SettingsError(f"{_PREFIX}{name.upper()}={value} is too small: it must be at least {low}.")
 

@@ -110,6 +110,9 @@ def test_earlier_passages_of_an_article_get_a_position_prior(corpus_home):
     assert rank(led, "long-1:0") < rank(flat, "long-1:0")  # the long article's lead moves up
     with pytest.raises(SettingsError, match="NEWSRAG_LEAD_PRIOR=-1"):
         Settings(lead_prior=-1)
+    for word in ("nan", "inf"):  # would make every score nan or inf: the ranking would be arbitrary
+        with pytest.raises(SettingsError, match=f"NEWSRAG_LEAD_PRIOR={word} is not a finite number"):
+            Settings.from_env({"NEWSRAG_LEAD_PRIOR": word})
 
 
 def test_who_said_what_ranks_the_speakers_words_first(assistant):
