@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["RawArticle", "LoadFailure", "Article", "Passage", "Hit", "Citation", "Answer"]
+__all__ = ["RawArticle", "LoadFailure", "Article", "Passage", "Quote", "Hit", "Citation", "Answer"]
 
 
 @dataclass
@@ -58,6 +58,28 @@ class Passage:
     published_at: str | None
     url: str | None = None
     author: str | None = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One span of an article that the text credits to a speaker: who is credited with which words.
+
+    The single representation shared by the quote index (who-said-what answers) and the claim check's
+    attribution rule. Offsets point into Article.text, like a Passage's."""
+
+    article_id: str
+    start: int  # offsets of the credited words in Article.text (inside the quote marks for a direct quote)
+    end: int
+    text: str  # == article.text[start:end]
+    speaker: str | None  # the name as the text gives it ("Kim Kardashian"); None when the text names nobody
+    description: str | None = None  # a title or role the text gives ("the transport minister")
+    kind: str = "direct"  # "direct" (in quote marks) | "reported" (said that ...) | "statement" | "post"
+    cue_start: int = -1  # offsets of the attribution cue ("she said", "according to X") in Article.text
+    cue_end: int = -1
+    via_pronoun: bool = False  # the cue named a pronoun ("she added"), resolved to the person last named
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
