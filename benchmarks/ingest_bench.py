@@ -68,7 +68,7 @@ def run(articles: Path, *, limit: int = 0, keep: Path | None = None) -> dict:
         settings = Settings(home=home, llm="extractive")
 
         t = time.perf_counter()
-        embedder = Embedder.shared(settings.embedding_model, settings.embed_batch_size)
+        embedder = Embedder.shared(settings.embedding_model, settings.embed_batch_size, settings.embedding_cache)
         embedder.embed(["warm-up sentence"] * settings.embed_batch_size)
         load_seconds = time.perf_counter() - t
         rss_before = _peak_rss_mib()

@@ -74,7 +74,7 @@ class Ingestor:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = Embedder.shared(self.settings.embedding_model, self.settings.embed_batch_size)
+            self._embedder = Embedder.shared(self.settings.embedding_model, self.settings.embed_batch_size, self.settings.embedding_cache)
         return self._embedder
 
     # -- public ----------------------------------------------------------------------------------------------

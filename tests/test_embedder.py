@@ -6,7 +6,10 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+from rag.embedder import Embedder
 
 from tests.conftest import ROOT, SEED_QUESTION
 
@@ -58,3 +61,15 @@ def test_a_missing_model_folder_is_refused_at_once(tmp_path):
 
     with pytest.raises(SettingsError, match="cannot be downloaded offline"):
         Embedder(str(tmp_path / "nowhere"))
+
+
+@pytest.mark.slow
+def test_vector_cache_returns_the_same_vectors_and_skips_the_model(tmp_path):
+    cached = Embedder("bundled", 8, tmp_path / "cache")
+    first = cached.embed(["The council voted 7-2 on Tuesday.", "A second sentence."])
+    again = Embedder("bundled", 8, tmp_path / "cache")  # a new process would start like this: no model loaded
+    second = again.embed(["The council voted 7-2 on Tuesday.", "A second sentence."])
+    assert not again.loaded  # every vector came from the cache
+    assert np.allclose(first, second)
+    mixed = again.embed(["A second sentence.", "Something new."])
+    assert again.loaded and np.allclose(mixed[0], first[1])
