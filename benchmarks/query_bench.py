@@ -7,11 +7,11 @@ STORE is an ingested NEWSRAG_HOME (e.g. the realtimeqa store kept by ingest_benc
 never changed. The copy is grown synthetically to each size: articles of the store with their sentences
 shuffled and one word in ten replaced by another word of the corpus, dated across Sep-Nov 2023, chunked by
 newsrag's chunker, and given the original passages' real vectors plus Gaussian noise (cosine ~0.9 to the
-original), re-normalised. They are written straight into Chroma and the catalog (embedding 100k passages
-for real would take hours on this machine); the BM25 index is rebuilt from the grown catalog as usual.
+original), re-normalised. They are written through the Index as ingest writes (staged, vectors, made live with
+their keywords), without the embedding step (embedding 100k passages for real would take hours on this machine).
 
-At each size one process builds the BM25 index of the grown store (as the first question after an ingest
-would; its time and memory are reported apart), then a fresh process opens the store, asks real questions
+At each size one process builds the keyword index (SQLite FTS5) of the grown store from nothing (its time and
+memory are reported apart; ingest never needs this), then a fresh process opens the store, asks real questions
 (realtimeqa's, then MultiHop-RAG's) through Assistant.ask with the extractive answerer after one untimed
 first answer, and reports p50/p95 per stage and its peak RSS (the serving process); then `python app.py`
 is started on the store and timed until its port answers HTTP.
@@ -78,13 +78,13 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
     from datetime import date, timedelta
 
     from ingest.chunking import chunk_article
-    from rag.catalog import Catalog
+    from rag.index import Index
     from rag.settings import Settings
-    from rag.store import VectorStore
 
     settings = Settings(home=home)
-    catalog, store = Catalog(home), VectorStore(settings)
-    count = store.count()
+    index = Index(settings)
+    catalog = index
+    count = index.stats()["passages"]
     started, added = time.perf_counter(), 0
     originals = [r.article for r in catalog.articles(include_duplicates=False) if not r.article.id.startswith("syn")]
     by_article: dict[str, list] = {}
@@ -95,7 +95,7 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
     vectors: dict[str, np.ndarray] = {}
     ids = [pid for a in originals for pid in by_article[a.id]]
     for lo in range(0, len(ids), 2000):
-        vectors.update(store.vectors(ids[lo:lo + 2000]))
+        vectors.update(index.passage_vectors(ids[lo:lo + 2000]))
     rng, nrng = random.Random(seed + count), np.random.default_rng(seed + count)
     vocab = [w for a in originals[:200] for w in a.text.split() if w.isalpha() and len(w) > 3]
     round_no = 1 + max((int(r.article.id[3:].split("-")[0]) for r in catalog.articles()
@@ -119,18 +119,20 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
             count += len(ps)
             added += len(ps)
             if sum(len(b[1]) for b in batch) >= 2000:
-                _write(catalog, store, batch)
+                _write(index, batch)
         round_no += 1
-    _write(catalog, store, batch)
-    return {"passages": store.count(), "synthetic_added": added, "seconds": round(time.perf_counter() - started, 1)}
+    _write(index, batch)
+    return {"passages": index.stats()["passages"], "synthetic_added": added,
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _write(catalog, store, batch: list) -> None:
+def _write(index, batch: list) -> None:
+    """Through the Index, as ingest writes: staged, vectors in, made live with its keywords in one step."""
+    from rag.index import Staged
+
     if not batch:
         return
-    catalog.begin((a, ps, None) for a, ps, _ in batch)
-    store.upsert([p for _, ps, _ in batch for p in ps], np.concatenate([v for _, _, v in batch]))
-    catalog.mark_ready([a.id for a, _, _ in batch])
+    index.write([Staged(a, ps) for a, ps, _ in batch], np.concatenate([v for _, _, v in batch]))
     batch.clear()
 
 
@@ -152,7 +154,7 @@ def serve(home: Path, n_queries: int) -> dict:
     assistant = Assistant.from_settings(Settings(home=home, llm="extractive"))
     opened = time.perf_counter() - t0
     t = time.perf_counter()
-    assistant.retriever.keyword.ensure()
+    assistant.index.warm()  # the keyword index is SQLite FTS5: nothing to build; the vector index loads here
     keyword_ready = time.perf_counter() - t
     out = {"passages": assistant.stats()["passages"], "open_seconds": round(opened, 2),
            "keyword_index_seconds": round(keyword_ready, 2)}
@@ -185,9 +187,21 @@ def serve(home: Path, n_queries: int) -> dict:
     return out
 
 
+def rebuild_keywords(home: Path) -> dict:
+    """In this process: build the keyword index (FTS5) of the store from nothing; seconds and peak RSS."""
+    from rag.index.sqlite_catalog import SqliteCatalog
+
+    catalog = SqliteCatalog(home)
+    t = time.perf_counter()
+    n = catalog.rebuild_keywords()
+    return {"passages": n, "keyword_index_seconds": round(time.perf_counter() - t, 2),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+
+
 def _serve_process(home: Path, queries: int, threads: int = 0) -> dict:
     env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
-    run = subprocess.run([sys.executable, __file__, "--serve", str(home), "--queries", str(queries)],
+    mode = ["--serve", str(home), "--queries", str(queries)] if queries >= 0 else ["--rebuild-keywords", str(home)]
+    run = subprocess.run([sys.executable, __file__, *mode],
                          capture_output=True, text=True, check=True, env=env)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -248,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0,
                    help="also serve with OMP_NUM_THREADS=N (torch intra-op threads), right after the default run")
     p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: measure serving in a fresh process
+    p.add_argument("--rebuild-keywords", type=Path, help=argparse.SUPPRESS)  # internal: keyword build from nothing
     p.add_argument("--work", type=Path, help="grow the store here and keep it; reused if it exists "
                    "(default: a temporary folder, removed after)")
     args = p.parse_args(argv)
@@ -255,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.serve:
         print(json.dumps(serve(args.serve, args.queries)))
+        return 0
+    if args.rebuild_keywords:
+        print(json.dumps(rebuild_keywords(args.rebuild_keywords)))
         return 0
     if not args.store:
         p.error("--store is required")
@@ -270,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             grown = grow(work, size)
             print(f"grown to {grown['passages']} passages (+{grown['synthetic_added']} synthetic) in "
                   f"{grown['seconds']} s", flush=True)
-            built = _serve_process(work, 0)  # builds the BM25 index of the grown store, as a first question would
+            built = _serve_process(work, -1)  # the keyword index built from nothing, in a process of its own
             served = _serve_process(work, args.queries)  # a fresh serving process on the indexed store
             served["index_build"] = built
             variant = _serve_process(work, args.queries, args.threads) if args.threads else None
@@ -278,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             lat = served["latency_ms"]
             print(f"  {served['passages']} passages: total p50 {lat['total']['p50']} ms, p95 {lat['total']['p95']} ms; "
                   f"retrieve p95 {lat['retrieve']['p95']} ms; peak RSS {served['peak_rss_mib']:.0f} MiB "
-                  f"(BM25 build: {built['keyword_index_seconds']} s, {built['peak_rss_mib']:.0f} MiB); "
+                  f"(keyword index from nothing: {built['keyword_index_seconds']} s, {built['peak_rss_mib']:.0f} MiB); "
                   f"app.py cold start {cold.get('seconds')} s (first answer at {cold.get('first_answer_seconds')} s)", flush=True)
             if variant:
                 vl = variant["latency_ms"]

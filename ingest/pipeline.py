@@ -1,12 +1,12 @@
 """load -> clean -> dedup -> chunk -> embed -> store, with progress and a per-input report.
 
-Writes are ordered so that an ingest killed at any point leaves nothing half-visible: an article is written
-`pending`, then its vectors, then marked `ready`; the next ingest removes whatever was left pending.
+Storage is the Index's (rag.index): a batch of new article versions is staged beside the live ones, embedded,
+and made live in one step, so an ingest killed at any point leaves the old or the new version answerable; the next
+ingest drops whatever was left staged.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import re
 import time
@@ -15,12 +15,11 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 from urllib.parse import urlparse
 
-from rag.catalog import Catalog
 from rag.embedder import Embedder
 from rag.errors import NewsragError
+from rag.index import Index, Staged
 from rag.schema import Article, LoadFailure, Passage, RawArticle
 from rag.settings import Settings
-from rag.store import VectorStore
 
 from .chunking import chunk_article
 from .cleaning import clean
@@ -62,14 +61,18 @@ class IngestReport:
 
 
 class Ingestor:
-    """Owns the write path. One ingest at a time per NEWSRAG_HOME (a lock file keeps a second one waiting)."""
+    """Owns the write path. One writer at a time per NEWSRAG_HOME (the Index's lock keeps a second one waiting)."""
 
-    def __init__(self, settings: Settings, *, catalog: Catalog | None = None, store: VectorStore | None = None,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, *, index: Index | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.catalog = catalog or Catalog(settings.home)
-        self.store = store or VectorStore(settings)
+        self.index = index or Index(settings)
         self._embedder = embedder
+        self._kinds: dict[str, str] = {}  # article id -> "added" | "updated", for the report
+
+    @property
+    def catalog(self) -> Index:
+        """The index, under the name callers used for the catalog's reads."""
+        return self.index
 
     @property
     def embedder(self) -> Embedder:
@@ -83,11 +86,11 @@ class Ingestor:
         """Ingest files, folders, feeds and URLs. `progress(n_done, label)` is called after each input."""
         started = time.perf_counter()
         report = IngestReport()
-        with self._locked():
+        with self.index.writing():
             self.repair()
-            ids, sigs = self.catalog.signatures()
+            ids, sigs = self.index.signatures()
             near = NearDuplicates(ids, sigs, self.settings.near_duplicate_threshold)
-            batch: list[tuple[Article, list[Passage], bytes | None, str, int]] = []
+            batch: list[Staged] = []
             n = 0
             for item in iter_inputs(targets, fetch=fetch) if fetch else iter_inputs(targets):
                 n += 1
@@ -95,12 +98,12 @@ class Ingestor:
                     report.failed.append({"origin": item.origin, "reason": item.reason})
                 else:
                     try:
-                        if any(b[0].id == _article_id(item) for b in batch):
+                        if any(b.article.id == _article_id(item) for b in batch):
                             self._flush(batch, report)
                         self._one(item, near, batch, report)
                     except NewsragError as exc:
                         report.failed.append({"origin": item.origin, "reason": str(exc)})
-                    if sum(len(b[1]) for b in batch) >= _BATCH_PASSAGES:
+                    if sum(len(b.passages) for b in batch) >= _BATCH_PASSAGES:
                         self._flush(batch, report)
                 if progress:
                     progress(n, getattr(item, "origin", ""))
@@ -110,23 +113,16 @@ class Ingestor:
 
     def remove(self, id_or_url: str) -> Article | None:
         """Remove one article (by id or url) and its passages; its recorded duplicates go with it."""
-        with self._locked():
-            row = self.catalog.get(id_or_url) or self.catalog.find(url=id_or_url)
+        with self.index.writing():
+            row = self.index.get(id_or_url) or self.index.find(url=id_or_url)
             if row is None:
                 return None
-            dups = [d.article.id for d in self.catalog.duplicates_of(row.article.id)]
-            self.store.delete_article(row.article.id)
-            self.catalog.delete([row.article.id, *dups])
+            self.index.remove([row.article.id])
             return row.article
 
     def repair(self) -> list[str]:
-        """Remove what a killed ingest left pending (its passages and its catalog rows)."""
-        pending = self.catalog.pending_ids()
-        for article_id in pending:
-            self.store.delete_article(article_id)
-        if pending:
-            self.catalog.delete(pending)
-        return pending
+        """Drop what a killed ingest left staged (never visible: the live versions stay as they were)."""
+        return self.index.repair()
 
     # -- steps -----------------------------------------------------------------------------------------------
     def _one(self, raw: RawArticle, near: NearDuplicates, batch: list, report: IngestReport) -> None:
@@ -142,12 +138,12 @@ class Ingestor:
             content_hash=content_hash(cleaned.title, cleaned.text), origin=raw.origin,
         )
         entry = {"id": article.id, "title": article.title, "origin": raw.origin}
-        existing = self.catalog.get(article.id)
-        if existing and existing.state == "ready" and existing.article.content_hash == article.content_hash:
+        existing = self.index.get(article.id)
+        if existing and existing.article.content_hash == article.content_hash:
             report.unchanged.append(entry)
             return
         if existing is None:
-            same = self.catalog.find(url=article.url, content_hash=article.content_hash)
+            same = self.index.find(url=article.url, content_hash=article.content_hash)
             if same and (same.article.content_hash == article.content_hash):
                 report.unchanged.append({**entry, "id": same.article.id})
                 return
@@ -157,56 +153,42 @@ class Ingestor:
         sig = signature(article.text)
         if existing is None or existing.duplicate_of:
             dup_of = near.match(sig)
-            if dup_of:
-                self.catalog.add_duplicate(article, dup_of)
-                first = self.catalog.get(dup_of)
+            if dup_of:  # staged with the batch: made live with its original, never pointing at a missing one
+                first = next((b.article for b in batch if b.article.id == dup_of), None)
+                if first is None:
+                    row = self.index.get(dup_of)
+                    first = row.article if row else None
+                batch.append(Staged(article, duplicate_of=dup_of))
                 report.duplicates.append({**entry, "duplicate_of": dup_of,
-                                          "of_title": first.article.title if first else dup_of,
-                                          "source": article.source})
+                                          "of_title": first.title if first else dup_of, "source": article.source})
                 return
         passages = chunk_article(article, min_words=self.settings.chunk_min_words,
                                  max_words=self.settings.chunk_max_words,
                                  overlap=self.settings.chunk_overlap_sentences)
-        old_count = existing.passage_count if existing and not existing.duplicate_of else 0
         if existing and not existing.duplicate_of:
             near.remove(article.id)
         near.add(article.id, sig)
-        batch.append((article, passages, sig.tobytes() if sig is not None else None,
-                      "updated" if existing else "added", old_count))
+        batch.append(Staged(article, passages, sig.tobytes() if sig is not None else None))
+        self._kinds[article.id] = "updated" if existing else "added"
 
-    def _flush(self, batch: list, report: IngestReport) -> None:
+    def _flush(self, batch: list[Staged], report: IngestReport) -> None:
         if not batch:
             return
-        self.catalog.begin((a, ps, sig) for a, ps, sig, _, _ in batch)
-        passages = [p for _, ps, _, _, _ in batch for p in ps]
-        t = time.perf_counter()
-        vectors = self.embedder.embed([f"{p.title}\n{p.text}" for p in passages])
-        report.embed_seconds += time.perf_counter() - t
-        self.store.upsert(passages, vectors)
-        for article, ps, _, kind, old_count in batch:
-            if kind == "updated" and old_count > len(ps):
-                self.store.delete_article(article.id, keep_below=len(ps))
-            getattr(report, kind).append({"id": article.id, "title": article.title, "origin": article.origin,
-                                          "passages": len(ps)})
-        self.catalog.mark_ready([a.id for a, *_ in batch])
-        report.passages += len(passages)
+
+        def embed(passages: list[Passage]):
+            t = time.perf_counter()
+            vectors = self.embedder.embed([f"{p.title}\n{p.text}" for p in passages])
+            report.embed_seconds += time.perf_counter() - t
+            return vectors
+
+        self.index.write(batch, embed=embed)
+        for s in batch:
+            if s.duplicate_of is None:
+                getattr(report, self._kinds.pop(s.article.id, "added")).append(
+                    {"id": s.article.id, "title": s.article.title, "origin": s.article.origin,
+                     "passages": len(s.passages)})
+                report.passages += len(s.passages)
         batch.clear()
-
-    def _locked(self):
-        path = self.settings.home / "ingest.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-        class _Lock:
-            def __enter__(self_inner):
-                self_inner.f = open(path, "w")
-                fcntl.flock(self_inner.f, fcntl.LOCK_EX)
-
-            def __exit__(self_inner, *exc):
-                fcntl.flock(self_inner.f, fcntl.LOCK_UN)
-                self_inner.f.close()
-                return False
-
-        return _Lock()
 
 
 def _article_id(raw: RawArticle) -> str:

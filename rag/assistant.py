@@ -8,16 +8,15 @@ from typing import Any, Iterator, Sequence
 
 from .answerers.base import Answerer, Turn
 from .answerers.extractive import ExtractiveAnswerer
-from .catalog import Catalog
 from .citations import REFUSAL_PREFIX, check
 from .conflicts import find_conflicts
 from .embedder import Embedder
 from .lexical import content_words
 from .errors import EmptyStoreError, InputError, LLMError
+from .index import Index
 from .retriever import Retriever
 from .schema import Answer, Hit
 from .settings import Settings
-from .store import VectorStore
 
 __all__ = ["Assistant", "ask"]
 
@@ -39,10 +38,8 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, answerer: Answerer | None = None) -> "Assistant":
         settings = settings or Settings.from_env()
-        catalog = Catalog(settings.home)
-        store = VectorStore(settings)
         embedder = Embedder.shared(settings.embedding_model, settings.embed_batch_size, settings.embedding_cache)
-        retriever = Retriever(settings, catalog=catalog, store=store, embedder=embedder)
+        retriever = Retriever(settings, index=Index(settings), embedder=embedder)
         notices: list[str] = []
         if answerer is None:
             from .llm import make_chat_model
@@ -57,15 +54,19 @@ class Assistant:
         return cls(retriever, answerer, settings=settings, notices=notices)
 
     @property
-    def catalog(self) -> Catalog:
-        return self.retriever.catalog
+    def index(self) -> Index:
+        return self.retriever.index
+
+    @property
+    def catalog(self) -> Index:
+        """The index, under the name callers used for the catalog's reads (listings, version)."""
+        return self.retriever.index
 
     def ingestor(self):
-        """An Ingestor writing into this assistant's store (same catalog, Chroma client and model)."""
+        """An Ingestor writing into this assistant's index (same catalog, vectors and model)."""
         from ingest import Ingestor
 
-        r = self.retriever
-        return Ingestor(self.settings, catalog=r.catalog, store=r.store, embedder=r.embedder)
+        return Ingestor(self.settings, index=self.index, embedder=self.retriever.embedder)
 
     def warm_up(self) -> list[threading.Thread]:
         """Load what the first question needs, in background threads: the embedding model, and the keyword
@@ -73,8 +74,7 @@ class Assistant:
 
         def indexes() -> None:
             try:
-                self.retriever.keyword.ensure()
-                self.retriever.store.warm()
+                self.index.warm()
             except Exception:  # noqa: BLE001 - the first question meets it again and reports it
                 pass
 
@@ -157,7 +157,8 @@ class Assistant:
         if len(question) > limit:
             raise InputError(f"The question is {len(question):,} characters long; the limit is {limit:,} "
                              "(NEWSRAG_MAX_QUESTION_CHARS). Ask it in fewer words.")
-        if not self.catalog.has_articles():
+        self.index.refresh()  # another process may have added or removed coverage since the last question
+        if not self.index.has_articles():
             raise EmptyStoreError(str(self.settings.home))
         return question
 

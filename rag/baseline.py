@@ -20,7 +20,7 @@ from .embedder import Embedder
 from .errors import SettingsError
 from .schema import Passage
 from .settings import Settings
-from .store import VectorStore
+from .index import open_vectors
 
 __all__ = ["PlainBaseline", "Chunk", "CHUNK_SIZE", "CHUNK_OVERLAP"]
 
@@ -68,7 +68,7 @@ class PlainBaseline:
     def __init__(self, home: Path, embedder: Embedder) -> None:
         self.home = Path(home)
         self.embedder = embedder
-        self.store: VectorStore | None = None
+        self.store = None  # the vector store of its own, once built
         self.chunks: dict[str, Chunk] = {}
         self.build_info: dict[str, Any] = {}
 
@@ -91,7 +91,7 @@ class PlainBaseline:
             if self.home.exists():
                 for old in self.home.iterdir():  # indexes of other data or recipes
                     shutil.rmtree(old, ignore_errors=True)
-        self.store = VectorStore(Settings(home=folder, collection=_COLLECTION))
+        self.store = open_vectors(Settings(home=folder, collection=_COLLECTION))
         embed_seconds = 0.0
         if reused and self.store.count() != len(chunks):
             raise SettingsError(f"The plain baseline index in {folder} is incomplete: delete that folder.")
@@ -101,7 +101,7 @@ class PlainBaseline:
                 t = time.perf_counter()
                 vectors = self.embedder.embed([c.text for c in part])
                 embed_seconds += time.perf_counter() - t
-                self.store.upsert([_passage(c, n) for n, c in enumerate(part)], vectors)
+                self.store.upsert([c.id for c in part], [_passage(c, n) for n, c in enumerate(part)], vectors)
                 if progress:
                     progress(len(part))
             done.write_text(json.dumps({"chunks": len(chunks), "recipe": self.recipe()}))

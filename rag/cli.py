@@ -60,9 +60,9 @@ def _print_report(report) -> None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .catalog import Catalog
+    from .index.sqlite_catalog import SqliteCatalog
 
-    catalog = Catalog(_settings(args).home)
+    catalog = SqliteCatalog(_settings(args).home)  # listing needs the catalog only, not Chroma
     rows = catalog.articles()
     if args.json:
         print(json.dumps([{"id": r.article.id, "title": r.article.title, "source": r.article.source,

@@ -10,14 +10,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .catalog import Catalog
 from .dates import DateIntent, parse_dates, to_date
 from .embedder import Embedder
-from .keyword import KeywordIndex
+from .index import Index
+from .index import day_number as _day_number
 from .schema import Hit
 from .settings import Settings
 from .speakers import asked_speaker, is_speech, mentions
-from .store import VectorStore, _day_number
 
 __all__ = ["Retriever", "Query", "as_langchain_retriever"]
 
@@ -38,20 +37,22 @@ class Query:
 
 
 class Retriever:
-    def __init__(self, settings: Settings, *, catalog: Catalog, store: VectorStore, embedder: Embedder,
-                 keyword: KeywordIndex | None = None) -> None:
+    def __init__(self, settings: Settings, *, index: Index, embedder: Embedder) -> None:
         self.settings = settings
-        self.catalog = catalog
-        self.store = store
+        self.index = index
         self.embedder = embedder
-        self.keyword = keyword or KeywordIndex(settings.home, catalog)
+
+    @property
+    def catalog(self) -> Index:
+        """The index, under the name callers used for the catalog's reads."""
+        return self.index
 
     def plan(self, question: str, *, sources: Sequence[str] | None = None, since: Any = None,
              until: Any = None) -> Query:
         """Turn a question and explicit filters into a query: date words become a range or a recency preference."""
         q = Query(question, sources=list(sources) if sources else None, since=to_date(since), until=to_date(until))
         if q.since is None and q.until is None:
-            newest = self.catalog.newest()
+            newest = self.index.newest()
             newest = to_date(newest) if newest else None
             intent: DateIntent = parse_dates(question, newest)
             # Words are ambiguous ("Business Today", "spent $26bn in 2021" in a 2023 story), so they steer
@@ -71,15 +72,15 @@ class Retriever:
         since_day = _day_number(query.since.isoformat()) if query.since else None
         until_day = _day_number(query.until.isoformat()) if query.until else None
         n = self.settings.candidates
-        dense = self.store.query(qvec, n, _where(query.sources, since_day, until_day))
+        dense = self.index.dense(qvec, n, _where(query.sources, since_day, until_day))
         pref = _preferred(query, since_day, until_day)
         # Dense candidates in the preferred dates are counted again from this list (a filtered Chroma query
         # would find more, but costs up to a second at 100k passages: measured in docs/BENCHMARKS.md).
         dense_pref = [d for d in dense if _in_days(d.day, pref)] if pref else []
         t2 = time.perf_counter()
-        self.keyword.ensure()
-        keyword = self.keyword.search(query.text, n, self.keyword.mask(query.sources, since_day, until_day))
-        keyword_pref = self.keyword.search(query.text, n // 2, self.keyword.mask(query.sources, *pref)) if pref else []
+        keyword = self.index.keyword(query.text, n, sources=query.sources, since_day=since_day, until_day=until_day)
+        keyword_pref = self.index.keyword(query.text, n // 2, sources=query.sources, since_day=pref[0],
+                                          until_day=pref[1]) if pref else []
         t3 = time.perf_counter()
 
         fused: dict[str, float] = {}
@@ -92,9 +93,9 @@ class Retriever:
             for rank, pid in enumerate(ranked):
                 fused[pid] = fused.get(pid, 0.0) + weight / (_RRF_K + rank + 1)
 
-        passages = self.catalog.passages_by_id(list(fused))  # ready articles only: nothing half-written shows
+        passages = self.index.passages_by_id(list(fused))  # live versions only: nothing half-written shows
         missing = [pid for pid in passages if pid not in dense_sim]
-        for pid, vec in self.store.vectors(missing).items():
+        for pid, vec in self.index.passage_vectors(missing).items():
             dense_sim[pid] = float(vec @ qvec)
 
         hits: list[Hit] = []

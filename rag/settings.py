@@ -59,6 +59,7 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     slack_port: int = 3000
     slack_rate_limit: int = 10  # questions per user per minute
+    test_pause_at: str | None = None  # NEWSRAG_TEST_PAUSE_AT: tests only; a writer sleeps at this named stage
 
     def __post_init__(self) -> None:
         if not isinstance(self.home, Path):

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote, urlparse
 
-from .catalog import ArticleRow, Catalog
+from .index import ArticleRow, Index
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -84,7 +84,7 @@ def _questions_for(row: ArticleRow) -> list[str]:
     return out
 
 
-def example_questions(catalog: Catalog, *, limit: int = 4, extra: Sequence[str] | None = None) -> list[str]:
+def example_questions(catalog: Index, *, limit: int = 4, extra: Sequence[str] | None = None) -> list[str]:
     """Questions to try: `extra` first, then the seed question whenever the sample article is ingested, then
     questions drawn from the ingested articles (speakers and titles), newest first."""
     out: list[str] = [q for q in (extra or []) if q and q.strip()]
@@ -107,7 +107,7 @@ def _link(url: str | None) -> str:
     return f"[{host} ↗]({safe})"
 
 
-def coverage_rows(catalog: Catalog) -> list[dict[str, Any]]:
+def coverage_rows(catalog: Index) -> list[dict[str, Any]]:
     """One dict per distinct ingested article: title, outlet, date, url (newest first)."""
     return [{"title": r["title"], "outlet": r["source"], "date": r["published_at"], "url": r["url"]}
             for r in catalog.listing()]

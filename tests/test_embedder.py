@@ -24,7 +24,7 @@ answer = a.ask(sys.argv[2])  # waits for the background load
 for t in threads:
     t.join(60)
 print(json.dumps({"torch_before": before, "loaded": a.retriever.embedder.loaded,
-                  "keyword_ready": a.retriever.keyword._version == a.catalog.version(),
+                  "keyword_ready": bool(a.index.keyword("Kardashian Balenciaga", 1)),
                   "refused": answer.refused, "cited": len(answer.citations)}))
 """
 

@@ -12,9 +12,9 @@ import pytest
 
 from ingest import Ingestor
 from ingest.chunking import chunk_spans
-from rag.catalog import Catalog
+from rag.index import Index
+from rag.index.sqlite_catalog import SqliteCatalog as Catalog
 from rag.settings import Settings
-from rag.store import VectorStore
 
 from .conftest import ROOT, SAMPLE
 
@@ -55,7 +55,7 @@ def test_passages_are_exact_offsets_of_the_cleaned_text(sample_settings):
         assert p.text == text[p.start:p.end]
         assert 0 < len(p.text.split()) <= 320
     # Chroma holds the same text under the same ids.
-    store = VectorStore(sample_settings)
+    store = Index(sample_settings).vectors
     assert store.count() == len(passages)
     assert row.article.credited_source == "TMZ"
     assert "Also Read" not in text and "Explore from around the WEB" not in text
@@ -64,11 +64,12 @@ def test_passages_are_exact_offsets_of_the_cleaned_text(sample_settings):
 def test_per_question_catalog_reads_use_indexes_not_scans(sample_settings):
     """newest() and has_articles() run for every question, passages_by_id() for every retrieval: none may scan
     the articles table (with its texts), which cost 42 ms a question at 12k articles."""
-    from rag.catalog import HAS_ARTICLES_SQL, NEWEST_SQL, PASSAGES_BY_ID_SQL
+    from rag.index.sqlite_catalog import HAS_ARTICLES_SQL, LIVE_VIDS_SQL, NEWEST_SQL, PASSAGES_BY_ID_SQL
 
     catalog = Catalog(sample_settings.home)
     plans = {"newest": NEWEST_SQL, "has_articles": HAS_ARTICLES_SQL,
-             "passages_by_id": PASSAGES_BY_ID_SQL.format(marks="'x', 'y'")}
+             "passages_by_id": PASSAGES_BY_ID_SQL.format(marks="'x', 'y'"),
+             "live_vids": LIVE_VIDS_SQL.format(marks="'x', 'y'")}
     for name, sql in plans.items():
         detail = " | ".join(row[-1] for row in catalog._db.execute("EXPLAIN QUERY PLAN " + sql))
         assert "INDEX" in detail or "PRIMARY KEY" in detail, (name, detail)
@@ -103,7 +104,7 @@ def test_update_replaces_passages_without_stale_ones(tmp_path):
     assert report.counts()["updated"] == 1
     rows = Catalog(settings.home).articles()
     assert len(rows) == 1 and rows[0].passage_count == 1
-    store = VectorStore(settings)
+    store = Index(settings).vectors
     assert store.count() == 1  # the stale tail is gone from Chroma
     assert "grain depot" not in rows[0].article.text
 
@@ -124,7 +125,7 @@ def test_near_duplicate_wire_copy_is_recorded_not_embedded(tmp_path):
     dup = catalog.get("site-b-9")
     assert dup.duplicate_of == "site-a-1" and dup.passage_count == 0
     assert [d.article.source for d in catalog.duplicates_of("site-a-1")] == ["Evening Post"]
-    assert VectorStore(settings).article_ids() == {"site-a-1"}
+    assert {v.split(":")[0] for v in Index(settings).vectors.ids()} == {"site-a-1"}
 
 
 def test_bad_inputs_fail_one_by_one_and_harm_nothing(tmp_path, sample_settings):
@@ -162,18 +163,13 @@ def test_cli_ingest_exit_code_json_and_list(tmp_path):
 
 KILL_SCRIPT = """
 import os, sys
-from ingest import pipeline
 from ingest import Ingestor
+from rag.index import index
 from rag.settings import Settings
-real = pipeline.Ingestor.__dict__['_flush']
-count = {'n': 0}
-def dying_flush(self, batch, report):
-    # Let the vectors of the first batch reach Chroma, then die before they are marked ready.
-    self.catalog.begin((a, ps, sig) for a, ps, sig, _, _ in batch)
-    passages = [p for _, ps, _, _, _ in batch for p in ps]
-    self.store.upsert(passages, self.embedder.embed([p.text for p in passages]))
-    os._exit(9)
-pipeline.Ingestor._flush = dying_flush
+def dying(self, stage):
+    if stage == "vectors":  # the first batch's vectors are in Chroma; die before they are made live
+        os._exit(9)
+index.Index._pause = dying
 Ingestor(Settings(home=sys.argv[1])).ingest([sys.argv[2]])
 """
 
@@ -197,7 +193,7 @@ def test_killed_ingest_rerun_stores_each_article_once(tmp_path):
     assert report.counts()["added"] == 3 and not report.failed
     rows = Catalog(home).articles()
     assert len(rows) == 3
-    store = VectorStore(settings)
+    store = Index(settings).vectors
     assert store.count() == sum(r.passage_count for r in rows)
     assert Ingestor(settings).ingest([str(folder)]).counts()["unchanged"] == 3
 
@@ -210,7 +206,7 @@ def test_remove_by_id_and_url(tmp_path):
     ing.ingest([str(path)])
     removed = ing.remove("https://ledger.example/park")
     assert removed is not None and removed.title == "Park"
-    assert Catalog(settings.home).articles() == [] and VectorStore(settings).count() == 0
+    assert Catalog(settings.home).articles() == [] and Index(settings).vectors.count() == 0
     assert ing.remove("no-such-id") is None
 
 

@@ -1,0 +1,193 @@
+"""The Index: the one object that touches the catalog (SQLite), the vectors (Chroma) and the keyword index.
+
+Ingest hands it finished records (`write`: articles, passages, vectors, quotes, duplicates); the retriever asks it
+to search (`dense`, `keyword`); the front ends ask it for listings. Writes are staged: a new version is written
+beside the live one and made live in one catalog transaction once its vectors are in, so a process killed at any
+moment leaves the old version or the new one answerable. Writers are serialised by a lock file in NEWSRAG_HOME;
+readers call `refresh()` (one cheap SQLite read per question) and reload the vectors when another process wrote.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from ..schema import Passage
+from ..settings import Settings
+from .base import CatalogBackend, VectorBackend
+from .sqlite_catalog import ArticleRow, SqliteCatalog, Staged, vector_id
+
+__all__ = ["Index"]
+
+_READS = ("version", "get", "find", "articles", "listing", "mentions_all", "duplicates_of", "has_articles", "newest",
+          "signatures", "passages", "iter_passages", "passages_by_id", "stats", "quotes")
+
+
+class Index:
+    def __init__(self, settings: Settings, *, catalog: CatalogBackend | None = None,
+                 vectors: VectorBackend | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog or SqliteCatalog(settings.home)
+        self._seen = self.catalog.version()  # the catalog version this process's vectors reflect (read first)
+        self._data_version = self.catalog.data_version()
+        if vectors is None:
+            from .vectors import ChromaVectors
+
+            vectors = ChromaVectors(settings)
+        self.vectors = vectors
+        self._refresh_lock = threading.Lock()
+        self._writer = _WriterLock(settings.home / "write.lock")
+
+    def __getattr__(self, name: str) -> Any:  # the catalog's reads, under their old names
+        if name in _READS:
+            return getattr(self.catalog, name)
+        raise AttributeError(f"'Index' object has no attribute {name!r}")
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Catch up with what other processes committed; True when the vectors were reloaded. Costs one SQLite
+        pragma when nothing changed."""
+        dv = self.catalog.data_version()
+        if dv == self._data_version:
+            return False
+        with self._refresh_lock:
+            self._data_version = dv
+            version = self.catalog.version()
+            if version == self._seen:
+                return False
+            if not self.vectors.shared:
+                self.vectors.reopen()
+            self._seen = version
+            return True
+
+    def dense(self, vector: np.ndarray, k: int, where: dict | None = None) -> list:
+        """The k nearest live passages (DenseHit, passage_id the public id), filters applied inside Chroma."""
+        self.refresh()
+        try:
+            hits = self.vectors.query(vector, k, where)
+        except Exception:  # noqa: BLE001 - the store moved under this query (another process): reload, ask again
+            self.vectors.reopen()
+            hits = self.vectors.query(vector, k, where)
+        live = self.catalog.live_vids([h.vid for h in hits])
+        return [h for h in hits if h.vid in live]
+
+    def keyword(self, query: str, k: int, *, sources: Sequence[str] | None = None, since_day: int | None = None,
+                until_day: int | None = None) -> list[tuple[str, float]]:
+        """(passage id, BM25 score) of the k best live passages, filters applied inside the search."""
+        return self.catalog.keyword_search(query, k, sources=sources, since_day=since_day, until_day=until_day)
+
+    def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of live passages, by passage id."""
+        vids = self.catalog.vids_of(passage_ids)
+        got = self.vectors.vectors(list(vids.values()))
+        return {pid: got[vid] for pid, vid in vids.items() if vid in got}
+
+    def warm(self) -> None:
+        self.vectors.warm()
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock (re-entrant in this process): one writer per NEWSRAG_HOME at a time."""
+        with self._writer as first:
+            if first:
+                self.refresh()  # a writer whose vectors are stale would write into an old copy of the index
+            yield
+
+    def repair(self) -> list[str]:
+        """Drop what a killed writer left staged and delete vectors of retired versions; returns the ids of
+        the articles that were left staged."""
+        with self.writing():
+            ids = self.catalog.pending_ids()
+            self._empty_trash(self.catalog.discard_pending())
+            return ids
+
+    def write(self, items: Sequence[Staged], vectors: np.ndarray | None = None, embed=None) -> int:
+        """Store new versions of articles (and duplicates) in three steps: stage them beside the live versions,
+        put their vectors in (given, or `embed(passages)`), make them live at once. Returns the generation."""
+        with self.writing():
+            gen = self.catalog.stage(items)
+            self._pause("staged")
+            passages = [p for s in items for p in s.passages]
+            if passages:
+                if vectors is None:
+                    vectors = embed(passages)
+                self._pause("embedded")
+                self.vectors.upsert([vector_id(p.id, gen) for p in passages], passages, vectors, gen)
+            self._pause("vectors")
+            trash = self.catalog.commit(gen)
+            self._own_write()
+            self._pause("committed")
+            self._empty_trash(trash)
+            return gen
+
+    def remove(self, article_ids: Sequence[str]) -> None:
+        """Remove articles, every version, with their duplicates: one catalog step, then their vectors."""
+        with self.writing():
+            trash = self.catalog.remove(article_ids)
+            self._own_write()
+            self._pause("removed")
+            self._empty_trash(trash)
+
+    def rebuild_keywords(self) -> int:
+        with self.writing():
+            return self.catalog.rebuild_keywords()
+
+    def _own_write(self) -> None:
+        # Writers hold the lock, so one step past what this process had seen means nobody else wrote between:
+        # this process's vectors are current. Otherwise the next refresh() reloads them.
+        version = self.catalog.version()
+        if version == self._seen + 1:
+            self._seen = version
+        self._data_version = -1
+
+    def _empty_trash(self, vids: Sequence[str]) -> None:
+        if vids:
+            self.vectors.delete(vids)
+            self.catalog.clear_trash(vids)
+
+    def _pause(self, stage: str) -> None:
+        """Tests only (NEWSRAG_TEST_PAUSE_AT=stage): stop here, leaving a marker file, so a test can kill us."""
+        if self.settings.test_pause_at == stage:
+            (self.settings.home / f"paused-at-{stage}").write_text(str(os.getpid()))
+            time.sleep(600)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+class _WriterLock:
+    """An exclusive lock file, re-entrant within the process (threads of one process take turns)."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._file = None
+
+    def __enter__(self) -> bool:
+        self._thread_lock.acquire()
+        first = self._depth == 0
+        if first:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "w")
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        self._depth += 1
+        return first
+
+    def __exit__(self, *exc) -> bool:
+        self._depth -= 1
+        if self._depth == 0:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+        self._thread_lock.release()
+        return False
+
+
+__all__ += ["ArticleRow", "Staged", "Passage"]

@@ -1,0 +1,51 @@
+"""Opening a catalog: create the schema, and bring a store written before generations up to it (once)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from . import keywords
+
+__all__ = ["migrate"]
+
+_OLD_COLUMNS = ("id, title, source, url, published_at, author, credited_source, ingested_at, content_hash, origin,"
+                " text, state, duplicate_of, passage_count, signature")
+
+
+def migrate(db: sqlite3.Connection, schema: str) -> None:
+    """Create what is missing. A catalog from before generations (no `gen` column) is copied into the new tables
+    as generation 0, whose vector ids are the passage ids it already used; then its keyword index is built."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        cols = [r[1] for r in db.execute("PRAGMA table_info(articles)")]
+        old = bool(cols) and "gen" not in cols
+        if old:
+            db.execute("ALTER TABLE articles RENAME TO articles_v1")
+            db.execute("ALTER TABLE passages RENAME TO passages_v1")
+            for name in ("articles_hash", "articles_url", "articles_ready_newest", "passages_article"):
+                db.execute(f"DROP INDEX IF EXISTS {name}")
+        for statement in schema.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        if old:
+            db.execute(f"INSERT INTO articles ({_OLD_COLUMNS}, gen, day) SELECT {_OLD_COLUMNS}, 0,"
+                       " COALESCE(CAST(julianday(substr(published_at, 1, 10)) - 2440587.5 AS INTEGER), -1)"
+                       " FROM articles_v1 WHERE state='ready'")
+            db.execute("INSERT INTO passages (vid, id, article_id, gen, idx, start, end) SELECT p.id, p.id,"
+                       " p.article_id, 0, p.idx, p.start, p.end FROM passages_v1 p JOIN articles_v1 a ON"
+                       " a.id=p.article_id WHERE a.state='ready'")
+            db.execute("INSERT OR IGNORE INTO trash SELECT p.id FROM passages_v1 p JOIN articles_v1 a ON"
+                       " a.id=p.article_id WHERE a.state<>'ready'")  # what a killed old ingest left pending
+            db.execute("DROP TABLE articles_v1")
+            db.execute("DROP TABLE passages_v1")
+        built = db.execute("SELECT value FROM meta WHERE key='keywords'").fetchone()
+        if not built or built[0] != keywords.ANALYZER:  # new, migrated, or indexed by another recipe
+            if built:
+                db.execute("DROP TABLE keywords")
+                db.execute(keywords.SCHEMA)
+            keywords.rebuild(db)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('keywords', ?)", (keywords.ANALYZER,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise

@@ -1,0 +1,388 @@
+"""The catalog: one SQLite file under NEWSRAG_HOME with every article version, its passages, quotes and keywords.
+
+Each write makes a new *generation* of the articles it touches. Rows of a generation are written `pending`
+beside the live version; `commit()` retires the old version and makes the new one `ready` in one transaction,
+which is also the one that moves the keyword index, so a reader sees the old version or the new one, whole.
+What a retired or abandoned version had in the vector store is listed in `trash` in that same transaction and
+deleted from the vector store afterwards; until then the vectors are invisible, because readers resolve every
+vector id through `passages` of a live article.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from ..schema import Article, Passage, Quote
+from . import keywords
+from .migrate import migrate
+
+__all__ = ["SqliteCatalog", "ArticleRow", "Staged", "day_number", "vector_id"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+  id TEXT NOT NULL, gen INTEGER NOT NULL, title TEXT NOT NULL, source TEXT, url TEXT, published_at TEXT,
+  author TEXT, credited_source TEXT, ingested_at TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT,
+  text TEXT NOT NULL, state TEXT NOT NULL, duplicate_of TEXT, passage_count INTEGER NOT NULL DEFAULT 0,
+  signature BLOB, day INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (id, gen)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS articles_live ON articles(id) WHERE state='ready';
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE INDEX IF NOT EXISTS articles_duplicate ON articles(duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE INDEX IF NOT EXISTS articles_pending ON articles(gen) WHERE state='pending';
+-- newest() and has_articles() run for every question: without it they scan every article's text
+CREATE INDEX IF NOT EXISTS articles_ready_newest ON articles(published_at) WHERE state='ready';
+CREATE TABLE IF NOT EXISTS passages (
+  rid INTEGER PRIMARY KEY, vid TEXT NOT NULL UNIQUE, id TEXT NOT NULL, article_id TEXT NOT NULL,
+  gen INTEGER NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id, gen);
+CREATE INDEX IF NOT EXISTS passages_id ON passages(id);
+CREATE TABLE IF NOT EXISTS quotes (
+  article_id TEXT NOT NULL, gen INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
+  speaker TEXT, description TEXT, kind TEXT NOT NULL, cue_start INTEGER, cue_end INTEGER, via_pronoun INTEGER
+);
+CREATE INDEX IF NOT EXISTS quotes_article ON quotes(article_id, gen);
+CREATE TABLE IF NOT EXISTS trash (vid TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+""" + keywords.SCHEMA
+
+_NEWEST_FIRST = " ORDER BY COALESCE(published_at,'') DESC, title"  # articles() and listing() agree
+_COLS = ("id, title, source, url, published_at, author, credited_source, ingested_at, content_hash, origin, text,"
+         " state, duplicate_of, passage_count, gen")
+
+# Run for every question (tests check their query plans use indexes, not a scan of the articles' texts).
+HAS_ARTICLES_SQL = "SELECT 1 FROM articles WHERE state='ready' LIMIT 1"
+NEWEST_SQL = "SELECT MAX(published_at) FROM articles WHERE state='ready'"
+PASSAGES_BY_ID_SQL = (  # passages (by their index) as the outer loop, then the live article by primary key
+    "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url, a.author"
+    " FROM passages p CROSS JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
+    " WHERE p.id IN ({marks}) AND a.state='ready'")
+LIVE_VIDS_SQL = ("SELECT p.vid, p.id FROM passages p CROSS JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
+                 " WHERE p.vid IN ({marks}) AND a.state='ready'")
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    article: Article
+    state: str
+    duplicate_of: str | None
+    passage_count: int
+    gen: int = 0
+
+
+@dataclass
+class Staged:
+    """One article version to write: its passages and quotes, or `duplicate_of` (then no passages)."""
+
+    article: Article
+    passages: Sequence[Passage] = ()
+    signature: bytes | None = None
+    duplicate_of: str | None = None
+    quotes: Sequence[Quote] = field(default_factory=tuple)
+
+
+def vector_id(passage_id: str, gen: int) -> str:
+    """The vector store's id of a passage version (generation 0: stores written before generations)."""
+    return passage_id if gen == 0 else f"{passage_id}@{gen}"
+
+
+def day_number(iso: str | None) -> int:
+    """Days since 1970-01-01 for date-range filters; -1 when the date is unknown."""
+    if not iso:
+        return -1
+    try:
+        return date.fromisoformat(iso[:10]).toordinal() - date(1970, 1, 1).toordinal()
+    except ValueError:
+        return -1
+
+
+class SqliteCatalog:
+    def __init__(self, home: Path) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.path = home / "catalog.sqlite"
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), timeout=60, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._lock:
+            migrate(self._db, _SCHEMA)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def version(self) -> int:
+        """Moves on every committed change, in any process."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def data_version(self) -> int:
+        """SQLite's cheap per-connection counter: changes when another connection commits."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def get(self, article_id: str) -> ArticleRow | None:
+        row = self._one(f"SELECT {_COLS} FROM articles WHERE id=? AND state='ready'", (article_id,))
+        return _row(row) if row else None
+
+    def find(self, *, url: str | None = None, content_hash: str | None = None) -> ArticleRow | None:
+        """A live article with this url or this content."""
+        for col, value in (("url", url), ("content_hash", content_hash)):
+            if value:
+                row = self._one(f"SELECT {_COLS} FROM articles WHERE {col}=? AND state='ready' LIMIT 1", (value,))
+                if row:
+                    return _row(row)
+        return None
+
+    def articles(self, *, include_duplicates: bool = True, limit: int | None = None) -> list[ArticleRow]:
+        """Live articles with their text, newest first (the first `limit` only, when given)."""
+        sql = f"SELECT {_COLS} FROM articles WHERE state='ready'"
+        if not include_duplicates:
+            sql += " AND duplicate_of IS NULL"
+        sql += _NEWEST_FIRST
+        return [_row(r) for r in self._all(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())]
+
+    def listing(self) -> list[dict[str, str]]:
+        """title, source, published_at and url of every distinct live article, newest first, without texts."""
+        rows = self._all("SELECT title, source, published_at, url FROM articles WHERE state='ready'"
+                         " AND duplicate_of IS NULL" + _NEWEST_FIRST)
+        return [{"title": r[0], "source": r[1] or "", "published_at": r[2] or "", "url": r[3] or ""} for r in rows]
+
+    def mentions_all(self, *words: str) -> bool:
+        """Whether some distinct live article's text contains every word (ASCII case-insensitive)."""
+        if not words:
+            return False
+        clause = " AND ".join("text LIKE ?" for _ in words)
+        return self._one(f"SELECT 1 FROM articles WHERE state='ready' AND duplicate_of IS NULL AND {clause} LIMIT 1",
+                         [f"%{w}%" for w in words]) is not None
+
+    def duplicates_of(self, article_id: str) -> list[ArticleRow]:
+        return [_row(r) for r in self._all(
+            f"SELECT {_COLS} FROM articles WHERE duplicate_of=? AND state='ready'", (article_id,))]
+
+    def has_articles(self) -> bool:
+        return self._one(HAS_ARTICLES_SQL) is not None
+
+    def newest(self) -> str | None:
+        """The newest publication date among stored articles (relative date words count back from it)."""
+        row = self._one(NEWEST_SQL)
+        return row[0] if row else None
+
+    def signatures(self) -> tuple[list[str], np.ndarray]:
+        rows = self._all("SELECT id, signature FROM articles WHERE state='ready' AND duplicate_of IS NULL"
+                         " AND signature IS NOT NULL")
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.uint32)
+        return [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.uint32) for r in rows])
+
+    def passages(self) -> list[Passage]:
+        """Every passage of every live, distinct article, text cut from the article at its offsets."""
+        return [p for batch in self.iter_passages() for p in batch]
+
+    def iter_passages(self, batch: int = 2000) -> Iterator[list[Passage]]:
+        """The same, in batches of live passages ordered by article and index (bounded memory)."""
+        last = ("", -1)
+        while True:
+            rows = self._all(
+                "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at,"
+                " a.url, a.author FROM passages p JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
+                " WHERE a.state='ready' AND a.duplicate_of IS NULL AND (p.article_id, p.idx) > (?, ?)"
+                " ORDER BY p.article_id, p.idx LIMIT ?", (*last, batch))
+            if not rows:
+                return
+            yield [_passage(r) for r in rows]
+            last = (rows[-1][1], rows[-1][2])
+
+    def passages_by_id(self, ids: Sequence[str]) -> dict[str, Passage]:
+        out: dict[str, Passage] = {}
+        for lo in range(0, len(ids), 500):
+            chunk = list(ids[lo:lo + 500])
+            for r in self._all(PASSAGES_BY_ID_SQL.format(marks=",".join("?" * len(chunk))), chunk):
+                out[r[0]] = _passage(r)
+        return out
+
+    def live_vids(self, vids: Sequence[str]) -> dict[str, str]:
+        """vector id -> passage id, for the vector ids that belong to a live article version."""
+        if not vids:
+            return {}
+        return dict(self._all(LIVE_VIDS_SQL.format(marks=",".join("?" * len(vids))), list(vids)))
+
+    def vids_of(self, passage_ids: Sequence[str]) -> dict[str, str]:
+        """passage id -> vector id of its live version."""
+        if not passage_ids:
+            return {}
+        rows = self._all("SELECT p.id, p.vid FROM passages p CROSS JOIN articles a ON a.id=p.article_id AND"
+                         f" a.gen=p.gen WHERE p.id IN ({','.join('?' * len(passage_ids))}) AND a.state='ready'",
+                         list(passage_ids))
+        return dict(rows)
+
+    def passage_rows(self, rids: Sequence[int]) -> dict[int, str]:
+        """keyword row id -> passage id."""
+        if not rids:
+            return {}
+        return dict(self._all(f"SELECT rid, id FROM passages WHERE rid IN ({','.join('?' * len(rids))})", list(rids)))
+
+    def quotes(self, article_id: str) -> list[Quote]:
+        """The quotes stored with the live version of an article, in text order."""
+        rows = self._all("SELECT q.article_id, q.start, q.end, q.text, q.speaker, q.description, q.kind, q.cue_start,"
+                         " q.cue_end, q.via_pronoun FROM quotes q JOIN articles a ON a.id=q.article_id AND"
+                         " a.gen=q.gen WHERE q.article_id=? AND a.state='ready' ORDER BY q.start", (article_id,))
+        return [Quote(*r[:9], via_pronoun=bool(r[9])) for r in rows]
+
+    def stats(self) -> dict[str, object]:
+        a = self._one("SELECT COUNT(*), MAX(published_at), COALESCE(SUM(passage_count), 0) FROM articles"
+                      " WHERE state='ready' AND duplicate_of IS NULL")
+        d = self._one("SELECT COUNT(*) FROM articles WHERE state='ready' AND duplicate_of IS NOT NULL")
+        srcs = [r[0] for r in self._all(
+            "SELECT DISTINCT source FROM articles WHERE state='ready' AND source IS NOT NULL ORDER BY source")]
+        return {"articles": a[0], "duplicates": d[0], "passages": a[2], "newest": a[1], "sources": srcs}
+
+    def keyword_search(self, query: str, k: int, **filters) -> list[tuple[str, float]]:
+        """(passage id, bm25 score) of the k best live passages for the query."""
+        with self._lock:
+            hits = keywords.search(self._db, query, k, **filters)
+        ids = self.passage_rows([rid for rid, _ in hits])
+        return [(ids[rid], score) for rid, score in hits if rid in ids]
+
+    def trash(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT vid FROM trash")]
+
+    def pending_ids(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT id FROM articles WHERE state='pending'")]
+
+    # -- writing (callers hold the index's writer lock) ------------------------------------------------------
+    def stage(self, items: Sequence[Staged]) -> int:
+        """Write new versions as `pending` beside the live ones, in one transaction; returns their generation."""
+        with self._tx():
+            gen = self._next_gen()
+            for s in items:
+                a = s.article
+                self._db.execute(
+                    f"INSERT INTO articles ({_COLS}, signature, day) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (a.id, a.title, a.source, a.url, a.published_at, a.author, a.credited_source, a.ingested_at,
+                     a.content_hash, a.origin, a.text, "pending", s.duplicate_of, len(s.passages), gen,
+                     s.signature, day_number(a.published_at)))
+                self._db.executemany("INSERT INTO passages (vid, id, article_id, gen, idx, start, end)"
+                                     " VALUES (?,?,?,?,?,?,?)",
+                                     [(vector_id(p.id, gen), p.id, a.id, gen, p.index, p.start, p.end)
+                                      for p in s.passages])
+                self._db.executemany("INSERT INTO quotes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                     [(a.id, gen, q.start, q.end, q.text, q.speaker, q.description, q.kind,
+                                       q.cue_start, q.cue_end, int(q.via_pronoun)) for q in s.quotes])
+        return gen
+
+    def commit(self, gen: int) -> list[str]:
+        """Make generation `gen` live in one transaction: each article's old version is retired (its vector ids
+        go to trash), its keywords swapped. Returns the trash (vector ids to delete from the vector store)."""
+        with self._tx():
+            ids = [r[0] for r in self._db.execute("SELECT id FROM articles WHERE gen=? AND state='pending'", (gen,))]
+            for article_id in ids:
+                self._retire(article_id, "ready")
+            self._db.execute("UPDATE articles SET state='ready' WHERE gen=? AND state='pending'", (gen,))
+            keywords.insert(self._db, self._bodies("p.gen=?", (gen,)))
+            self._bump()
+        return self.trash()
+
+    def remove(self, article_ids: Sequence[str]) -> list[str]:
+        """Remove articles (every version) and their duplicates in one transaction; returns the trash."""
+        with self._tx():
+            for article_id in article_ids:
+                dups = [r[0] for r in self._db.execute(
+                    "SELECT id FROM articles WHERE duplicate_of=? AND state='ready'", (article_id,))]
+                for i in [article_id, *dups]:
+                    self._retire(i, None)
+            self._bump()
+        return self.trash()
+
+    def discard_pending(self) -> list[str]:
+        """Drop what a killed writer left staged (never visible); returns the trash. Writers are serialised by the
+        index's lock, so whatever is pending while the lock is held belongs to no running writer."""
+        with self._tx():
+            self._trash_where("p.gen IN (SELECT gen FROM articles WHERE state='pending')", ())
+            for table in ("passages", "quotes"):
+                self._db.execute(f"DELETE FROM {table} WHERE (article_id, gen) IN"
+                                 " (SELECT id, gen FROM articles WHERE state='pending')")
+            self._db.execute("DELETE FROM articles WHERE state='pending'")
+        return self.trash()
+
+    def clear_trash(self, vids: Sequence[str]) -> None:
+        with self._tx():
+            self._db.executemany("DELETE FROM trash WHERE vid=?", [(v,) for v in vids])
+
+    def rebuild_keywords(self) -> int:
+        """Index every live passage's keywords from nothing (a damaged or migrated keyword table)."""
+        with self._tx():
+            return keywords.rebuild(self._db)
+
+    # -- steps -----------------------------------------------------------------------------------------------
+    def _retire(self, article_id: str, keep_state: str | None) -> None:
+        """Delete an article's live version (and, with keep_state None, every version)."""
+        where = "a.id=? AND a.state='ready'" if keep_state else "a.id=?"
+        versions = self._db.execute(f"SELECT gen, state FROM articles a WHERE {where}", (article_id,)).fetchall()
+        for gen, state in versions:
+            if state == "ready":  # only a live version is in the keyword index (deleting others would damage it)
+                keywords.delete(self._db, self._bodies("p.article_id=? AND p.gen=?", (article_id, gen)))
+            self._trash_where("p.article_id=? AND p.gen=?", (article_id, gen))
+            for table in ("passages", "quotes"):
+                self._db.execute(f"DELETE FROM {table} WHERE article_id=? AND gen=?", (article_id, gen))
+            self._db.execute("DELETE FROM articles WHERE id=? AND gen=?", (article_id, gen))
+
+    def _bodies(self, where: str, args: tuple) -> list[tuple[int, str]]:
+        rows = self._db.execute(
+            "SELECT p.rid, a.title, substr(a.text, p.start + 1, p.end - p.start) FROM passages p JOIN articles a"
+            f" ON a.id=p.article_id AND a.gen=p.gen WHERE {where} AND a.duplicate_of IS NULL", args).fetchall()
+        return [(r[0], keywords.body(r[1], r[2])) for r in rows]
+
+    def _trash_where(self, where: str, args: tuple) -> None:
+        self._db.execute(f"INSERT OR IGNORE INTO trash SELECT p.vid FROM passages p WHERE {where}", args)
+
+    def _next_gen(self) -> int:
+        self._db.execute("INSERT INTO meta VALUES ('gen','1') ON CONFLICT(key) DO UPDATE"
+                         " SET value=CAST(value AS INTEGER)+1")
+        return int(self._db.execute("SELECT value FROM meta WHERE key='gen'").fetchone()[0])
+
+    def _bump(self) -> None:
+        self._db.execute("INSERT INTO meta VALUES ('version','1') ON CONFLICT(key) DO UPDATE"
+                         " SET value=CAST(value AS INTEGER)+1")
+
+    def _one(self, sql: str, args: Sequence = ()) -> tuple | None:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _tx(self):
+        db, lock = self._db, self._lock
+
+        class _Tx:
+            def __enter__(self_inner):
+                lock.acquire()
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self_inner, exc_type, exc, tb):
+                try:
+                    db.execute("ROLLBACK" if exc_type else "COMMIT")
+                finally:
+                    lock.release()
+                return False
+
+        return _Tx()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _row(r: tuple) -> ArticleRow:
+    art = Article(id=r[0], title=r[1], source=r[2], url=r[3], published_at=r[4], author=r[5], credited_source=r[6],
+                  ingested_at=r[7], content_hash=r[8], origin=r[9] or "", text=r[10])
+    return ArticleRow(art, r[11], r[12], r[13], r[14])
+
+
+def _passage(r: tuple) -> Passage:
+    return Passage(r[0], r[1], r[2], r[3], r[4], r[5][r[3]:r[4]], r[6], r[7], r[8], r[9], r[10])

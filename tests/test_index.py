@@ -1,0 +1,173 @@
+"""The Index: the only code that touches sqlite3, chromadb and bm25s; keywords grow and shrink per article; a
+reader in one process sees what another process committed; a store from before generations opens as before."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from ingest import Ingestor
+from rag.index import Index
+from rag.settings import Settings
+
+from .conftest import ROOT
+from .fake_embedder import FakeEmbedder
+
+_STORAGE_IMPORT = re.compile(r"^\s*(import|from)\s+(sqlite3|chromadb|bm25s)\b", re.M)
+
+
+def _story(topic: str, marker: str) -> str:
+    return f"The {topic} decision\n" + " ".join(
+        f"The {topic} board met on day {i} and the {marker} proposal was read aloud." for i in range(12)) + "\n"
+
+
+def _settings(home: Path) -> Settings:
+    return Settings(home=home, chunk_min_words=20, chunk_max_words=40)
+
+
+def test_only_the_index_package_imports_storage_libraries():
+    offenders = []
+    for path in [*ROOT.glob("rag/**/*.py"), *ROOT.glob("ingest/**/*.py"), *ROOT.glob("benchmarks/*.py"),
+                 ROOT / "app.py"]:
+        if path.exists() and "rag/index/" not in path.as_posix() and _STORAGE_IMPORT.search(path.read_text()):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_keywords_follow_each_add_update_and_removal_without_a_rebuild(tmp_path):
+    settings = _settings(tmp_path / "h")
+    ing = Ingestor(settings, embedder=FakeEmbedder())
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(_story("harbour", "quayside"))
+    b.write_text(_story("library", "bookbinding"))
+    ing.ingest([str(a), str(b)])
+    index = ing.index
+    rows = index.catalog._all("SELECT COUNT(*) FROM keywords_docsize")[0][0]
+    assert rows == index.stats()["passages"]
+    assert index.keyword("bookbinding", 5) and index.keyword("quayside", 5)
+    a.write_text(_story("harbour", "lighthouse"))
+    ing.ingest([str(a)])
+    assert index.keyword("quayside", 5) == [] and index.keyword("lighthouse", 5)
+    assert index.catalog._all("SELECT COUNT(*) FROM keywords_docsize")[0][0] == index.stats()["passages"]
+    harbour = next(r.article.id for r in index.articles() if "harbour" in r.article.title)
+    ing.remove(harbour)
+    assert index.keyword("lighthouse", 5) == [] and index.keyword("bookbinding", 5)
+    # built again from nothing, the index ranks the same
+    before = index.keyword("library bookbinding proposal", 10)
+    assert index.rebuild_keywords() == index.stats()["passages"]
+    assert index.keyword("library bookbinding proposal", 10) == before
+
+
+def test_keyword_filters_apply_inside_the_search(tmp_path):
+    settings = _settings(tmp_path / "h")
+    path = tmp_path / "two.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "x1", "title": "Tram plan", "body": _story("tram", "pantograph"), "source": "Ledger",
+         "published_at": "2024-03-01"},
+        {"id": "y2", "title": "Tram vote", "body": _story("tram", "pantograph").replace("board", "council"),
+         "source": "Post", "published_at": "2024-05-01"}]))
+    ing = Ingestor(settings.replace(near_duplicate_threshold=0.99), embedder=FakeEmbedder())
+    ing.ingest([str(path)])
+    ids = lambda hits: {p.split(":")[0] for p, _ in hits}  # noqa: E731
+    assert ids(ing.index.keyword("pantograph", 50)) == {"x1", "y2"}
+    assert ids(ing.index.keyword("pantograph", 50, sources=["Post"])) == {"y2"}
+    from rag.index import day_number
+
+    assert ids(ing.index.keyword("pantograph", 50, until_day=day_number("2024-04-01"))) == {"x1"}
+    assert ids(ing.index.keyword("pantograph", 50, since_day=day_number("2024-04-01"))) == {"y2"}
+
+
+_WRITE = """
+import sys
+from ingest import Ingestor
+from rag.settings import Settings
+from tests.fake_embedder import FakeEmbedder
+ing = Ingestor(Settings(home=sys.argv[1], chunk_min_words=20, chunk_max_words=40), embedder=FakeEmbedder())
+if sys.argv[2] == "remove":
+    ing.remove(sys.argv[3])
+else:
+    ing.ingest(sys.argv[3:])
+"""
+
+
+def test_a_reader_sees_another_process_add_and_remove_without_reopening(tmp_path):
+    home = tmp_path / "h"
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text(_story("harbour", "quayside"))
+    second.write_text(_story("library", "bookbinding"))
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    run = lambda *a: subprocess.run([sys.executable, "-c", _WRITE, str(home), *a], cwd=ROOT, env=env,  # noqa: E731
+                                    check=True, timeout=120)
+    run("ingest", str(first))
+    reader, fake = Index(_settings(home)), FakeEmbedder()
+    query = fake.embed_one("library bookbinding proposal")
+    assert {h.article_id for h in reader.dense(query, 50)} == {reader.articles()[0].article.id}
+    run("ingest", str(second))
+    library = next(r.article.id for r in reader.articles() if "library" in r.article.title)
+    assert library in {h.article_id for h in reader.dense(query, 50)}  # reloaded on its own
+    assert library in {p.split(":")[0] for p, _ in reader.keyword("bookbinding", 5)}
+    run("remove", library)
+    assert library not in {h.article_id for h in reader.dense(query, 50)}
+    assert reader.keyword("bookbinding", 5) == [] and reader.get(library) is None
+    assert reader.refresh() is False  # nothing new: one pragma, no reload
+
+
+_V1_SCHEMA = """
+CREATE TABLE articles (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, url TEXT, published_at TEXT, author TEXT,
+  credited_source TEXT, ingested_at TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT, text TEXT NOT NULL,
+  state TEXT NOT NULL, duplicate_of TEXT, passage_count INTEGER NOT NULL DEFAULT 0, signature BLOB);
+CREATE INDEX articles_hash ON articles(content_hash);
+CREATE TABLE passages (id TEXT PRIMARY KEY, article_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL,
+  end INTEGER NOT NULL);
+CREATE INDEX passages_article ON passages(article_id);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def test_a_store_from_before_generations_is_migrated_in_place(tmp_path):
+    """A catalog written by the previous code (no generations, vectors keyed by passage id) opens: its article
+    stays answerable from both searches, what a killed old ingest left pending is cleaned, an update replaces it."""
+    import sqlite3
+
+    from rag.schema import Passage
+
+    home = tmp_path / "h"
+    settings = _settings(home)
+    vectors = Index(settings).vectors
+    for suffix in ("", "-wal", "-shm"):
+        (home / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
+    text = _story("ferry", "gangway")
+    cut = text.index(" The ferry board met on day 6")
+    spans = [(0, cut), (cut + 1, len(text))]
+    db = sqlite3.connect(str(home / "catalog.sqlite"))
+    db.executescript(_V1_SCHEMA)
+    for aid, state in (("old-1", "ready"), ("half-2", "pending")):
+        db.execute("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   (aid, "Ferry decision", "Ledger", f"https://x.example/{aid}", "2024-03-01", None, None,
+                    "2024-03-02", f"h-{aid}", "", text, state, None, 2, None))
+        db.executemany("INSERT INTO passages VALUES (?,?,?,?,?)", [(f"{aid}:{i}", aid, i, s, e)
+                                                                   for i, (s, e) in enumerate(spans)])
+    db.execute("INSERT INTO meta VALUES ('version', '7')")
+    db.commit()
+    db.close()
+    fake = FakeEmbedder()
+    for aid in ("old-1", "half-2"):
+        ps = [Passage(f"{aid}:{i}", aid, i, s, e, text[s:e], "Ferry decision", "Ledger", "2024-03-01")
+              for i, (s, e) in enumerate(spans)]
+        vectors.upsert([p.id for p in ps], ps, fake.embed([p.text for p in ps]))
+
+    index = Index(settings)
+    index.repair()
+    assert [r.article.id for r in index.articles()] == ["old-1"] and index.version() == 7
+    assert {p.split(":")[0] for p, _ in index.keyword("gangway", 5)} == {"old-1"}
+    assert {h.article_id for h in index.dense(fake.embed_one("ferry gangway"), 10)} == {"old-1"}
+    assert index.vectors.ids() == {"old-1:0", "old-1:1"}  # the old ingest's pending vectors are gone
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps({"id": "old-1", "title": "Ferry decision", "body": _story("ferry", "hawser")}))
+    Ingestor(settings, index=index, embedder=fake).ingest([str(path)])
+    assert index.keyword("gangway", 5) == [] and index.keyword("hawser", 5)
+    assert not index.vectors.ids() & {"old-1:0", "old-1:1"}
