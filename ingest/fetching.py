@@ -80,7 +80,7 @@ def address_kind(address: Address) -> str | None:
     checks = (("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
               ("link-local", address.is_link_local), ("multicast", address.is_multicast),
               ("carrier-grade NAT", isinstance(address, ipaddress.IPv4Address) and address in _CGNAT),
-              ("private", address.is_private), ("reserved", address.is_reserved),
+              ("reserved", address.is_reserved), ("private", address.is_private),
               ("non-public", not address.is_global))
     return next((name for name, hit in checks if hit), None)
 
@@ -206,7 +206,8 @@ class Fetcher:
             if kind and not self._allowed(address):
                 shown = host if str(address) == name else f"{host} ({address})"
                 raise FetchError(f"refused: {shown} is a {kind} address, which newsrag does not fetch unless "
-                                 f"{_ALLOW} names it; to fetch it, set {_ALLOW}={name} (host names and ranges "
+                                 f"{_ALLOW} names it; to fetch it, set {_ALLOW}={name if literal is None else address}"
+                                 " (host names and ranges "
                                  "like 10.0.0.0/8, comma-separated)")
         return [str(a) for a in addresses]
 
