@@ -86,10 +86,11 @@ def decode_text(data: bytes, declared: str | None = None) -> Decoded:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
-    named = (declared or declared_charset(data[:4096]) or "").lower().replace("-", "").replace("_", "")
-    if named in ("iso88591", "latin1", "usascii", "ascii"):
+    named = (declared or declared_charset(data[:4096]) or "").strip().lower()
+    key = named.replace("-", "").replace("_", "")
+    if key in ("iso88591", "latin1", "usascii", "ascii"):
         named = "cp1252"  # what browsers do: pages that say latin-1 are written in windows-1252
-    if named and named != "utf8":
+    if named and key != "utf8":
         try:
             return Decoded(data.decode(named), named)
         except (LookupError, UnicodeDecodeError):
