@@ -7,7 +7,6 @@ answers with an HTTP error or holds no article falls back to the feed's own text
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from .dates import iso_date
 from .decoding import LoadWarning, charset_of, decode
 from .fetching import FetchError, fetch_all
 from .html_pages import declared_site as _declared_site
-from .html_pages import extract_page
+from .html_pages import extract_page, flat_text
 
 __all__ = ["looks_like_feed", "load_feed", "html_to_text"]
 
@@ -33,13 +32,10 @@ def looks_like_feed(text: str) -> bool:
 
 
 def html_to_text(fragment: str) -> str:
-    """Strip tags from a feed summary, keeping paragraph breaks."""
-    text = re.sub(r"(?is)<(script|style|template|noscript)\b.*?</\1>", " ", fragment)
-    text = re.sub(r"(?i)<br\s*/?>", "\n", text)
-    text = re.sub(r"(?i)</(p|div|li|h[1-6]|blockquote|tr)>", "\n\n", text)
-    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
-    return "\n\n".join(p for p in paragraphs if p)
+    """A feed title, summary or content as text: hidden elements, scripts and styles dropped, paragraphs kept."""
+    if "<" not in fragment and "&" not in fragment:
+        return "\n\n".join(p for p in (" ".join(p.split()) for p in re.split(r"\n\s*\n", fragment)) if p)
+    return flat_text(fragment)
 
 
 def _opt(value: Any) -> str | None:
@@ -57,7 +53,9 @@ def load_feed(text: str, origin: str, fetch: Fetch, concurrency: int,
 
     # The text is already decoded: re-encode as UTF-8 and say so, or feedparser would trust the old declaration.
     xml = re.sub(r"^(\s*<\?xml[^>]*?encoding=)[\"'][^\"']*[\"']", r'\1"utf-8"', text, count=1)
-    parsed = feedparser.parse(io.BytesIO(xml.encode("utf-8")))
+    # Unsanitised: feedparser's sanitiser drops the `hidden` and `aria-hidden` attributes, which would show
+    # hidden text; html_to_text drops hidden elements, scripts and styles itself.
+    parsed = feedparser.parse(io.BytesIO(xml.encode("utf-8")), sanitize_html=False)
     if not parsed.get("version"):
         yield LoadFailure(origin, "not a feed or article: no RSS/Atom feed or article text found; check the file or URL")
         return

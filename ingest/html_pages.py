@@ -30,7 +30,7 @@ _HIDING_CLASSES = {"hidden", "sr-only", "visually-hidden", "visuallyhidden", "sc
 _NEVER_TEXT = {"template", "noscript", "script", "style", "head", "svg", "iframe", "object"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
          "wbr"}
-_BLOCK = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "article", "section", "br",
+_BLOCK = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "article", "section",
           "header", "footer", "pre", "table", "ul", "ol", "dd", "dt", "figcaption"}
 
 
@@ -120,6 +120,8 @@ class _FlatText(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCK and not self.hiding:
             self.parts.append("\n\n")
+        elif tag == "br" and not self.hiding:
+            self.parts.append("\n")
         if tag in _VOID:
             return
         hides = tag in _NEVER_TEXT or hidden(tag, dict(attrs))
@@ -129,6 +131,8 @@ class _FlatText(HTMLParser):
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCK and not self.hiding:
             self.parts.append("\n\n")
+        elif tag == "br" and not self.hiding:
+            self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         for depth in range(len(self.stack) - 1, max(-1, len(self.stack) - 65), -1):

@@ -123,6 +123,11 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
     ingestor = Ingestor(_settings(args))
     log = logging.getLogger("newsrag.watch")
+    with _stop_on_sigterm():
+        return _watch_rounds(ingestor, args, log)
+
+
+def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> int:
     rounds = 0
     while True:
         report = ingestor.ingest(args.targets)
