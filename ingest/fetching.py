@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from .decoding import Unreadable
 
@@ -168,17 +168,21 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not fetched: {url[:200]} is not an http(s) URL; pass an http:// or https:// address")
-        host = parts.hostname
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        try:
+            host = parts.hostname.encode("idna").decode("ascii")  # a non-ASCII name as DNS and Host spell it
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        except (UnicodeError, ValueError) as exc:
+            raise FetchError(f"not fetched: {url[:200]} has an invalid host or port ({exc}); check the address") from None
         addresses = self._checked(host, port)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~") + (f"?{quote(parts.query, safe='=&%+/:;,@!$()*~?')}"
+                                                                      if parts.query else "")
         last: Exception | None = None
         for address in addresses:
             try:
                 return self._exchange(parts.scheme.lower(), host, port, address, target, url, deadline)
             except FetchError:
                 raise
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, http.client.HTTPException, ValueError) as exc:  # ValueError: a read on a cut socket
                 last = exc
             if time.monotonic() >= deadline:
                 break

@@ -318,3 +318,14 @@ def test_feed_entry_pages_that_load_are_used_and_a_404_falls_back_with_a_warning
     assert "harbour ferry" in items[0].body
     assert isinstance(items[2], LoadWarning) and "HTTP error 404" in items[2].reason
     assert items[3].body == "Short teaser 0 about the ferry."
+
+
+def test_redirect_to_another_scheme_is_refused(server: str) -> None:
+    with pytest.raises(FetchError, match=r"not fetched: file:///etc/passwd is not an http\(s\) URL"):
+        Fetcher(allowed(timeout=3))(f"{server}/redirect?to=file:///etc/passwd")
+
+
+def test_non_ascii_paths_are_sent_percent_encoded(server: str) -> None:
+    Handler.seen.clear()
+    body, _ = Fetcher(allowed(timeout=3))(f"{server}/article?q=café au lait")
+    assert b"harbour ferry" in body and Handler.seen[-1][0] == "/article?q=caf%C3%A9%20au%20lait"
