@@ -28,7 +28,8 @@ def main() -> int:
 
     try:
         from ingest.fetching import FetchPolicy, parse_allow
-        allow = lambda t, **kw: {"policy": FetchPolicy(allow_networks=parse_allow("127.0.0.1")[1], timeout=t, **kw)}  # noqa: E731
+        loopback = parse_allow("127.0.0.1")[1]
+        allow = lambda t, **kw: {"policy": FetchPolicy(allow_networks=loopback, timeout=t, **kw)}  # noqa: E731
         default: dict = {}
     except ImportError:  # the code before ingest.fetching
         allow = lambda t, **kw: {"timeout": t}  # noqa: E731

@@ -5,7 +5,8 @@ non-ASCII character should be a letter of the same script as the word around it,
 Western text is where detectors go wrong: "Zürich café" in latin-1 reads as Urdu letters in cp1006 or as
 "Z³rich cafķ" in cp775, and which one depends on the length.) Among equally plausible candidates the
 detector's order decides, except that windows-1252 (the superset real Western pages use) wins whenever it is
-among the best or the best is another Western single-byte code page. A guess is reported as such; below the floor the input is refused with what to do.
+among the best or the best is another Western single-byte code page. A guess is reported as such; below the
+floor the input is refused with what to do.
 """
 
 from __future__ import annotations

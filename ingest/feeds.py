@@ -57,7 +57,8 @@ def load_feed(text: str, origin: str, fetch: Fetch, concurrency: int,
     # hidden text; html_to_text drops hidden elements, scripts and styles itself.
     parsed = feedparser.parse(io.BytesIO(xml.encode("utf-8")), sanitize_html=False)
     if not parsed.get("version"):
-        yield LoadFailure(origin, "not a feed or article: no RSS/Atom feed or article text found; check the file or URL")
+        yield LoadFailure(origin, "not a feed or article: no RSS/Atom feed or article text found; check the file "
+                                  "or URL")
         return
     if not parsed.entries:
         yield LoadFailure(origin, "empty feed: it lists no entries; check the feed address")

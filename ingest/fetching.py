@@ -172,7 +172,8 @@ class Fetcher:
             host = parts.hostname.encode("idna").decode("ascii")  # a non-ASCII name as DNS and Host spell it
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         except (UnicodeError, ValueError) as exc:
-            raise FetchError(f"not fetched: {url[:200]} has an invalid host or port ({exc}); check the address") from None
+            raise FetchError(f"not fetched: {url[:200]} has an invalid host or port ({exc}); check the "
+                             "address") from None
         addresses = self._checked(host, port)
         target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~") + (f"?{quote(parts.query, safe='=&%+/:;,@!$()*~?')}"
                                                                       if parts.query else "")
