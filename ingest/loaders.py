@@ -12,6 +12,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -163,12 +164,13 @@ def _load_url(url: str, timeout: float, fetch: Fetch) -> Iterator[RawArticle | L
     if _looks_like_feed(text) or any(k in mime for k in ("rss", "atom")):
         yield from _load_feed(text, url, timeout, fetch)
     elif "html" in mime or _looks_like_html(text):
-        yield _html_article(text, url, url=url)
+        yield _html_article(text, url, url=url, fetched_at=_now())
     elif "json" in mime:
         yield from _json_records(text, url)
     elif mime in ("text/plain", "text/markdown", "text/x-markdown", ""):
         article = _text_article(text, url, fallback_title=None)
         article.url = article.url or url
+        article.fetched_at = article.fetched_at or _now()
         yield article
     else:
         raise _Unreadable(f"not a feed or article: the URL returned {mime}; pass an article page or a feed URL")
@@ -177,7 +179,7 @@ def _load_url(url: str, timeout: float, fetch: Fetch) -> Iterator[RawArticle | L
 # ---------------------------------------------------------------- text and Markdown
 
 _MD_HEADING = re.compile(r"(?m)^#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$")  # "## Heading ##" -> "Heading"
-_FRONT_KEYS = {"title", "source", "url", "date", "published_at", "author", "id"}
+_FRONT_KEYS = {"title", "source", "url", "date", "published_at", "updated_at", "author", "id"}
 
 
 def _text_article(text: str, origin: str, *, fallback_title: str | None) -> RawArticle:
@@ -188,10 +190,11 @@ def _text_article(text: str, origin: str, *, fallback_title: str | None) -> RawA
     body = body.strip()
     if not body:
         raise _Unreadable("empty article: no text after extraction; the file holds no article body")
+    published = iso_date(meta.get("published_at") or meta.get("date"))
     return RawArticle(body=body, origin=origin, title=title or None, url=meta.get("url") or None,
-                      source=meta.get("source") or None,
-                      published_at=iso_date(meta.get("published_at") or meta.get("date")),
-                      author=meta.get("author") or None, record_id=meta.get("id") or None)
+                      source=meta.get("source") or None, published_at=published,
+                      author=meta.get("author") or None, record_id=meta.get("id") or None,
+                      updated_at=iso_date(meta.get("updated_at")), date_source="record" if published else None)
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -305,10 +308,14 @@ def _record(record: Any, origin: str, where: str, record_origin: str) -> RawArti
     if isinstance(author, list):
         author = ", ".join(str(a) for a in author if a)
     record_id = record.get("id")
+    published = iso_date(record.get("published_at") or record.get("date"))
     return RawArticle(body=body, origin=record_origin, title=_opt_str(record.get("title")),
                       url=_opt_str(record.get("url")), source=_opt_str(record.get("source")),
-                      published_at=iso_date(record.get("published_at") or record.get("date")),
-                      author=_opt_str(author), record_id=None if record_id is None else str(record_id))
+                      published_at=published, author=_opt_str(author),
+                      record_id=None if record_id is None else str(record_id),
+                      updated_at=iso_date(record.get("updated_at") or record.get("modified_at")),
+                      date_source="record" if published else None,
+                      fetched_at=iso_date(record.get("retrieved_at") or record.get("fetched_at")))
 
 
 def _opt_str(value: Any) -> str | None:
@@ -353,14 +360,20 @@ def _declared_site(doc: Any) -> str | None:
     return site
 
 
-def _html_article(page: str, origin: str, *, url: str | None = None) -> RawArticle:
+def _html_article(page: str, origin: str, *, url: str | None = None, fetched_at: str | None = None) -> RawArticle:
     extracted = _extract(page, url)
     if extracted is None:
         raise _Unreadable("empty article: no text after extraction; check that the page holds an article")
     text, doc = extracted
+    published = iso_date(doc.date)
     return RawArticle(body=text, origin=origin, title=doc.title or None, url=doc.url or url,
                       source=_declared_site(doc) or doc.sitename or doc.hostname or None,
-                      published_at=iso_date(doc.date), author=doc.author or None)
+                      published_at=published, author=doc.author or None,
+                      date_source="metadata" if published else None, fetched_at=fetched_at)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _html_to_text(fragment: str) -> str:
@@ -414,14 +427,18 @@ def _feed_entry(
     # A page that yields less text than the feed itself is a paywall or consent stub: keep the feed's text.
     if page is not None and len(page[0].split()) >= len(body.split()):
         text, doc = page
+        page_date = iso_date(doc.date)
         return RawArticle(body=text, origin=link or origin, title=doc.title or title, url=doc.url or link,
-                          source=_declared_site(doc) or feed_title, published_at=iso_date(doc.date) or published,
-                          author=doc.author or author, record_id=record_id)
+                          source=_declared_site(doc) or feed_title, published_at=page_date or published,
+                          author=doc.author or author, record_id=record_id,
+                          date_source="metadata" if page_date else ("feed" if published else None),
+                          fetched_at=_now())
     if not body:
         reason = f"empty article: feed entry {number} has no text and its page could not be read"
         return LoadFailure(link or origin, reason)
     return RawArticle(body=body, origin=f"{origin}#{number}", title=title, url=link, source=feed_title,
-                      published_at=published, author=author, record_id=record_id)
+                      published_at=published, author=author, record_id=record_id,
+                      date_source="feed" if published else None)
 
 
 def _entry_page(link: str, timeout: float, fetch: Fetch) -> tuple[str, Any] | None:
