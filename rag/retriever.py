@@ -112,6 +112,8 @@ class Retriever:
             hits.append(Hit(p, score, dense=dense_sim.get(pid), keyword=kw_score.get(pid), speaker=speaker))
         if query.recent:
             _prefer_recent(hits)
+        if as_of_day is not None and self.settings.as_of_prior:
+            _prefer_near(hits, as_of_day, self.settings.as_of_prior, self.settings.as_of_half_life_days)
         hits.sort(key=lambda h: -h.score)
         out = _diversify(hits, self.settings.max_per_article, k)
         for i, h in enumerate(out):
@@ -173,6 +175,15 @@ def _prefer_recent(hits: list[Hit]) -> None:
     for h, d in zip(hits, days):
         if d >= 0 and hi > lo:
             h.score += 0.5 / (_RRF_K + 1) * (d - lo) / (hi - lo)
+
+
+def _prefer_near(hits: list[Hit], as_of_day: int, weight: float, half_life: float) -> None:
+    """Asked as of a day, the coverage just before it is what the question is most likely about: a passage
+    d days older than as_of scores x(1 + weight * 2^(-d/half_life)). Undated passages are left as they are."""
+    for h in hits:
+        day = _day_number(h.passage.published_at)
+        if day >= 0:
+            h.score *= 1.0 + weight * 0.5 ** (max(0, as_of_day - day) / half_life)
 
 
 def _diversify(hits: list[Hit], per_article: int, k: int) -> list[Hit]:

@@ -12,7 +12,7 @@ from ingest import Ingestor
 from rag.assistant import Assistant, newest_source_notice
 from rag.cli import main as cli_main
 from rag.dates import parse_dates
-from rag.errors import InputError
+from rag.errors import InputError, SettingsError
 from rag.schema import Citation
 from rag.settings import Settings
 
@@ -130,3 +130,22 @@ def test_eval_asks_each_question_as_of_its_question_date(home, tmp_path):
     assert report["dataset"]["as_of"] == 1
     assert [r["as_of"] for r in report["questions"]] == [True, False]
     assert evaluate(articles, questions, progress=False, question_dates=False)["dataset"]["as_of"] == 0
+
+
+def test_as_of_prior_lifts_the_coverage_just_before_as_of(home):
+    """Asked as of a day, passage scores are x(1 + as_of_prior * 2^(-age/half_life)), the same candidates otherwise."""
+    from rag.store import _day_number
+
+    def scores(prior):
+        a = Assistant.from_settings(Settings(home=home, llm="extractive", as_of_prior=prior, as_of_half_life_days=10))
+        return {h.passage.id: h for h in a.retriever.retrieve(a.retriever.plan("Corrin dam", as_of="2024-03-15"), k=20)}
+
+    flat, near = scores(0.0), scores(0.5)
+    assert set(flat) == set(near)
+    as_of = _day_number("2024-03-15")
+    for pid, h in near.items():
+        day = _day_number(h.passage.published_at)
+        factor = 1 + 0.5 * 0.5 ** ((as_of - day) / 10) if day >= 0 else 1.0
+        assert h.score == pytest.approx(flat[pid].score * factor)
+    with pytest.raises(SettingsError, match="NEWSRAG_AS_OF_HALF_LIFE_DAYS=0 is too small"):
+        Settings.from_env(as_of_half_life_days=0)
