@@ -149,3 +149,15 @@ def test_as_of_prior_lifts_the_coverage_just_before_as_of(home):
         assert h.score == pytest.approx(flat[pid].score * factor)
     with pytest.raises(SettingsError, match="NEWSRAG_AS_OF_HALF_LIFE_DAYS=0 is too small"):
         Settings.from_env(as_of_half_life_days=0)
+
+
+def test_web_as_of_box_and_sources_panel_dates(assistant):
+    from rag.web import _Handlers
+
+    h = _Handlers(assistant, None)
+    *_, (chat, turns, panel, notice, box) = list(h.respond(
+        "What did Ilse Varga say about the Corrin reservoir dam?", [], [], [], "", "", "2024-03-15"))
+    assert "As of 2024-03-15" in notice and "the newest is" in notice
+    assert "2024-03-12" in panel and "2024-05-20" not in panel  # each source's date; nothing after as_of
+    answer = h.api_ask("What did Ilse Varga say about the Corrin dam spillway?", as_of="2024-03-15")
+    assert all((c["published_at"] or "") <= "2024-03-15" for c in answer["citations"])
