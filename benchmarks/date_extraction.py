@@ -9,6 +9,8 @@ loaded as ingest loads it, then its `url` is set to None and it is cleaned and d
 A page is "right" when the extracted day equals the URL's day, "wrong" when a day is given but differs,
 "undated" when none is given. Reported overall and by date_source (metadata / record / text / relative).
 
+Also reported: the date_source of every page as ingested, URL included.
+
 Outlets: the share of pages given an outlet as ingested (the record's source, else the byline, else the
 URL host), and with the record's source and URL both hidden (the byline alone), beside the share of pages
 that credit an outlet ("Source: X").
@@ -42,6 +44,7 @@ def run(articles: Path) -> dict:
     by_source: dict[str, Counter] = {}
     outlets = {"as_ingested": 0, "source_and_url_hidden": 0, "credited": 0}
     authors = 0
+    as_ingested: Counter = Counter()  # date_source with the URL given, as `newsrag ingest` stores them
     wrong_examples = []
     for raw in raws:
         reference = date_from_url(raw.url)
@@ -54,6 +57,7 @@ def run(articles: Path) -> dict:
         outlets["source_and_url_hidden"] += bool(alone.source)
         outlets["credited"] += bool(meta.credited_source)
         authors += bool(full.author)
+        as_ingested[full.date_source or "undated"] += 1
         if reference is None:
             continue
         kind = "undated" if meta.published_at is None else ("right" if meta.published_at == reference else "wrong")
@@ -67,6 +71,7 @@ def run(articles: Path) -> dict:
         "articles": str(articles), "pages": len(raws), "pages_with_url_date": n,
         "right": share("right"), "wrong": share("wrong"), "undated": share("undated"), "counts": dict(outcome),
         "by_source": {k: dict(v) for k, v in sorted(by_source.items())},
+        "as_ingested_date_sources": dict(as_ingested),
         "outlet_share": {k: round(v / len(raws), 4) for k, v in outlets.items()},
         "author_share": round(authors / len(raws), 4),
         "wrong_examples": wrong_examples,
