@@ -1,9 +1,9 @@
 """The Gradio web chat: a thin adapter from browser (or gradio_client) events to a ready Assistant.
 
 Tabs: Chat (streamed, cited answers; a sources panel with the quoted words highlighted; outlet and date
-filters), Add coverage (upload files or paste URLs, with progress and a report) and Coverage (a searchable
+and as-of filters), Add coverage (upload files or paste URLs, with progress and a report) and Coverage (a searchable
 table and a chart of articles per day by outlet). API endpoints for gradio_client: `/ask` (question, optional
-history, sources, since, until -> the Answer as a dict) and `/ingest` (files, URLs -> the report as HTML).
+history, sources, since, until, as_of -> the Answer as a dict) and `/ingest` (files, URLs -> the report as HTML).
 gradio is imported only when a UI is built.
 """
 
