@@ -337,7 +337,8 @@ def _extract(page: str, url: str | None) -> tuple[str, Any] | None:
     """trafilatura main-text extraction; returns (text with blank-line paragraphs, metadata document)."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False, include_tables=True)
+    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False, include_tables=True,
+                                      date_extraction_params=_date_params(original=True))
     if doc is None or len((doc.text or "").split()) < _MIN_HTML_WORDS:
         return None  # nothing, or only a menu item or two: not an article
     lines = [" ".join(line.split()) for line in doc.text.split("\n")]
@@ -345,6 +346,24 @@ def _extract(page: str, url: str | None) -> tuple[str, Any] | None:
     if lines and doc.title and _same_text(lines[0], doc.title):
         lines = lines[1:]  # trafilatura repeats the headline as the first line
     return "\n\n".join(lines), doc
+
+
+def _date_params(*, original: bool) -> dict[str, Any]:
+    """htmldate reads the page's markup (meta tags, JSON-LD, <time>, the URL) but not dates in the story text:
+    its "extensive search" would take a date the story mentions for the day it was published."""
+    return {"original_date": original, "extensive_search": False,
+            "max_date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}
+
+
+def _updated_date(page: str, url: str | None, published: str | None) -> str | None:
+    """The page's last-modified date from its markup, when it differs from the publication date."""
+    import htmldate
+
+    try:
+        latest = iso_date(htmldate.find_date(page, url=url, **_date_params(original=False)))
+    except Exception:  # htmldate failing only means no updated date
+        return None
+    return latest if latest and published and latest[:10] > published[:10] else None
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -369,6 +388,7 @@ def _html_article(page: str, origin: str, *, url: str | None = None, fetched_at:
     return RawArticle(body=text, origin=origin, title=doc.title or None, url=doc.url or url,
                       source=_declared_site(doc) or doc.sitename or doc.hostname or None,
                       published_at=published, author=doc.author or None,
+                      updated_at=_updated_date(page, url, published),
                       date_source="metadata" if published else None, fetched_at=fetched_at)
 
 

@@ -192,3 +192,28 @@ def test_an_old_store_gets_the_new_columns_and_its_dates_on_the_next_ingest(tmp_
     assert report.counts()["updated"] == 1
     assert Catalog(settings.home).get("n1").article.published_at == "2024-03-10"
     assert Ingestor(settings).ingest([str(path)]).counts()["unchanged"] == 1
+
+
+def _html(head: str, story: str) -> str:
+    return (f"<!doctype html><html><head><title>Tide mill reopens</title>{head}</head><body><article>"
+            f"<h1>Tide mill reopens</h1><p>{story}</p><p>The mill grinds flour twice a day when the tide turns, "
+            "and volunteers run tours for schools on weekday mornings through the summer.</p></article></body></html>")
+
+
+def test_html_metadata_dates_and_no_date_from_the_story_text(tmp_path):
+    from ingest.loaders import iter_inputs
+
+    story = ("The tide mill on the estuary reopened on Saturday after a restoration that began on Aug. 23, 2021, "
+             "when the old wheel was lifted out by crane.")
+    dated = tmp_path / "dated.html"
+    dated.write_text(_html('<meta property="article:published_time" content="2024-03-14T08:00:00Z">'
+                           '<meta property="article:modified_time" content="2024-03-16T10:00:00Z">', story))
+    undated = tmp_path / "undated.html"
+    undated.write_text(_html("", story))
+    raws = {r.origin.rsplit("/", 1)[-1]: r for r in iter_inputs([str(dated), str(undated)])}
+    d = raws["dated.html"]
+    meta = describe(d, clean(d))
+    assert (meta.published_at, meta.updated_at, meta.date_source) == ("2024-03-14", "2024-03-16", "metadata")
+    u = raws["undated.html"]
+    # a date the story mentions is not the day it was published
+    assert describe(u, clean(u)).published_at is None
