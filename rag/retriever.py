@@ -74,7 +74,8 @@ class Retriever:
         as_of_day = _day_number(query.as_of.isoformat()) if query.as_of else None
         n = self.settings.candidates
         dense = self.store.query(qvec, n, _where(query.sources, since_day, until_day, as_of_day))
-        pref = _preferred(query, since_day, until_day if as_of_day is None else min(until_day or as_of_day, as_of_day))
+        last_day = min((d for d in (until_day, as_of_day) if d is not None), default=None)
+        pref = _preferred(query, since_day, last_day)  # date words are read up to as_of, never past it
         # Dense candidates in the preferred dates are counted again from this list (a filtered Chroma query
         # would find more, but costs up to a second at 100k passages: measured in docs/BENCHMARKS.md).
         dense_pref = [d for d in dense if _in_days(d.day, pref)] if pref else []
@@ -121,7 +122,6 @@ class Retriever:
         if timings is not None:
             timings.update(embed=t1 - t0, dense=t2 - t1, keyword=t3 - t2, fuse=time.perf_counter() - t3)
         return out
-
 
     def _as_of(self, mask: np.ndarray | None, as_of_day: int | None) -> np.ndarray | None:
         """The keyword mask, also leaving out passages dated after as_of (undated ones, day -1, stay)."""
