@@ -9,7 +9,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["iso_date", "date_from_url"]
+__all__ = ["iso_date", "date_from_url", "now_iso"]
 
 
 _ISO_RE = re.compile(
@@ -81,6 +81,11 @@ def date_from_url(url: str | None) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601 (a page's fetch time: "2 days ago" counts back from it)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _fmt_dt(dt: datetime) -> str:
