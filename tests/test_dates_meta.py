@@ -217,3 +217,17 @@ def test_html_metadata_dates_and_no_date_from_the_story_text(tmp_path):
     u = raws["undated.html"]
     # a date the story mentions is not the day it was published
     assert describe(u, clean(u)).published_at is None
+
+
+def test_a_feed_entry_is_dated_by_the_feed_and_credited_to_it(tmp_path):
+    from ingest.loaders import iter_inputs
+
+    feed = tmp_path / "feed.xml"
+    feed.write_text("""<?xml version="1.0"?><rss version="2.0"><channel><title>Valley Courier</title>
+<item><title>Orchard picks record pear harvest</title><pubDate>Tue, 05 Mar 2024 09:00:00 GMT</pubDate>
+<description>The Millbrook orchard cooperative picked a record pear harvest this season, its chair said,
+crediting a mild spring and new netting that kept the birds off the trees.</description></item>
+</channel></rss>""")
+    (raw,) = [r for r in iter_inputs([str(feed)]) if isinstance(r, RawArticle)]
+    meta = describe(raw, clean(raw))
+    assert (meta.published_at, meta.date_source, meta.source) == ("2024-03-05", "feed", "Valley Courier")
