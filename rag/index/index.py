@@ -78,9 +78,11 @@ class Index:
         return [h for h in hits if h.vid in live]
 
     def keyword(self, query: str, k: int, *, sources: Sequence[str] | None = None, since_day: int | None = None,
-                until_day: int | None = None) -> list[tuple[str, float]]:
-        """(passage id, BM25 score) of the k best live passages, filters applied inside the search."""
-        return self.catalog.keyword_search(query, k, sources=sources, since_day=since_day, until_day=until_day)
+                until_day: int | None = None, as_of_day: int | None = None) -> list[tuple[str, float]]:
+        """(passage id, BM25 score) of the k best live passages, filters applied inside the search (as_of_day:
+        leave out passages dated after it; undated ones stay)."""
+        return self.catalog.keyword_search(query, k, sources=sources, since_day=since_day, until_day=until_day,
+                                           as_of_day=as_of_day)
 
     def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of live passages, by passage id."""

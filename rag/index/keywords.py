@@ -67,18 +67,19 @@ def match_expression(query: str) -> str | None:
 
 
 def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str] | None = None,
-           since_day: int | None = None, until_day: int | None = None) -> list[tuple[int, float]]:
+           since_day: int | None = None, until_day: int | None = None,
+           as_of_day: int | None = None) -> list[tuple[int, float]]:
     """The k best (passage rowid, score) for the query, best first; filters are applied inside the search."""
     expr = match_expression(query)
     if expr is None or k <= 0:
         return []
-    if not sources and since_day is None and until_day is None:
+    if not sources and since_day is None and until_day is None and as_of_day is None:
         rows = db.execute("SELECT rowid, -bm25(keywords) FROM keywords WHERE keywords MATCH ? ORDER BY rank LIMIT ?",
                           (expr, k)).fetchall()
         return [(r[0], float(r[1])) for r in rows]
     clauses, args = [], [expr]
     if sources:
-        clauses.append(f"a.source IN ({','.join('?' * len(sources))})")
+        clauses.append(f"COALESCE(a.source, a.credited_source) IN ({','.join('?' * len(sources))})")
         args.extend(sources)
     if since_day is not None:
         clauses.append("a.day >= ?")
@@ -86,6 +87,9 @@ def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str]
     if until_day is not None:
         clauses.append("a.day BETWEEN 0 AND ?")
         args.append(until_day)
+    if as_of_day is not None:  # published after as_of: left out; undated (day -1) stays
+        clauses.append("a.day <= ?")
+        args.append(as_of_day)
     sql = ("SELECT k.rowid, -bm25(keywords) FROM keywords k CROSS JOIN passages p ON p.rid=k.rowid"
            " CROSS JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
            f" WHERE keywords MATCH ? AND a.state='ready' AND {' AND '.join(clauses)} ORDER BY rank LIMIT ?")

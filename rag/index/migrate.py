@@ -8,6 +8,8 @@ from . import keywords
 
 __all__ = ["migrate"]
 
+_ADDED_COLUMNS = ("updated_at", "date_source")  # TEXT columns added to articles after the first release
+
 _OLD_COLUMNS = ("id, title, source, url, published_at, author, credited_source, ingested_at, content_hash, origin,"
                 " text, state, duplicate_of, passage_count, signature")
 
@@ -19,7 +21,13 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
     try:
         cols = [r[1] for r in db.execute("PRAGMA table_info(articles)")]
         old = bool(cols) and "gen" not in cols
+        if cols and not old:  # a catalog with generations, from before columns were added
+            for name in _ADDED_COLUMNS:
+                if name not in cols:
+                    db.execute(f"ALTER TABLE articles ADD COLUMN {name} TEXT")
         if old:
+            db.execute("CREATE TABLE IF NOT EXISTS passages (id TEXT PRIMARY KEY, article_id TEXT NOT NULL,"
+                       " idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL)")
             db.execute("ALTER TABLE articles RENAME TO articles_v1")
             db.execute("ALTER TABLE passages RENAME TO passages_v1")
             for name in ("articles_hash", "articles_url", "articles_ready_newest", "passages_article"):
@@ -28,7 +36,8 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
             if statement.strip():
                 db.execute(statement)
         if old:
-            db.execute(f"INSERT INTO articles ({_OLD_COLUMNS}, gen, day) SELECT {_OLD_COLUMNS}, 0,"
+            copied = _OLD_COLUMNS + "".join(f", {c}" for c in _ADDED_COLUMNS if c in cols)
+            db.execute(f"INSERT INTO articles ({copied}, gen, day) SELECT {copied}, 0,"
                        " COALESCE(CAST(julianday(substr(published_at, 1, 10)) - 2440587.5 AS INTEGER), -1)"
                        " FROM articles_v1 WHERE state='ready'")
             db.execute("INSERT INTO passages (vid, id, article_id, gen, idx, start, end) SELECT p.id, p.id,"

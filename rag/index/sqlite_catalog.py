@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS articles (
   id TEXT NOT NULL, gen INTEGER NOT NULL, title TEXT NOT NULL, source TEXT, url TEXT, published_at TEXT,
   author TEXT, credited_source TEXT, ingested_at TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT,
   text TEXT NOT NULL, state TEXT NOT NULL, duplicate_of TEXT, passage_count INTEGER NOT NULL DEFAULT 0,
-  signature BLOB, day INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (id, gen)
+  signature BLOB, day INTEGER NOT NULL DEFAULT -1, updated_at TEXT, date_source TEXT, PRIMARY KEY (id, gen)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS articles_live ON articles(id) WHERE state='ready';
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
@@ -56,14 +56,16 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 _NEWEST_FIRST = " ORDER BY COALESCE(published_at,'') DESC, title"  # articles() and listing() agree
 _COLS = ("id, title, source, url, published_at, author, credited_source, ingested_at, content_hash, origin, text,"
-         " state, duplicate_of, passage_count, gen")
+         " state, duplicate_of, passage_count, gen, updated_at, date_source")
+# A passage's outlet: the article's, or else the outlet it credits ("Source: TMZ" on a page of unknown outlet).
+OUTLET = "COALESCE(a.source, a.credited_source)"
 
 # Run for every question (tests check their query plans use indexes, not a scan of the articles' texts).
 HAS_ARTICLES_SQL = "SELECT 1 FROM articles WHERE state='ready' LIMIT 1"
 NEWEST_SQL = "SELECT MAX(published_at) FROM articles WHERE state='ready'"
 PASSAGES_BY_ID_SQL = (  # passages (by their index) as the outer loop, then the live article by primary key
-    "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url, a.author"
-    " FROM passages p CROSS JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
+    "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, " + OUTLET + ", a.published_at, a.url,"
+    " a.author FROM passages p CROSS JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
     " WHERE p.id IN ({marks}) AND a.state='ready'")
 LIVE_VIDS_SQL = ("SELECT p.vid, p.id FROM passages p CROSS JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
                  " WHERE p.vid IN ({marks}) AND a.state='ready'")
@@ -148,7 +150,7 @@ class SqliteCatalog:
 
     def listing(self) -> list[dict[str, str]]:
         """title, source, published_at and url of every distinct live article, newest first, without texts."""
-        rows = self._all("SELECT title, source, published_at, url FROM articles WHERE state='ready'"
+        rows = self._all("SELECT title, COALESCE(source, credited_source), published_at, url FROM articles WHERE state='ready'"
                          " AND duplicate_of IS NULL" + _NEWEST_FIRST)
         return [{"title": r[0], "source": r[1] or "", "published_at": r[2] or "", "url": r[3] or ""} for r in rows]
 
@@ -188,7 +190,7 @@ class SqliteCatalog:
         last = ("", -1)
         while True:
             rows = self._all(
-                "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at,"
+                "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, " + OUTLET + ", a.published_at,"
                 " a.url, a.author FROM passages p JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
                 " WHERE a.state='ready' AND a.duplicate_of IS NULL AND (p.article_id, p.idx) > (?, ?)"
                 " ORDER BY p.article_id, p.idx LIMIT ?", (*last, batch))
@@ -262,10 +264,10 @@ class SqliteCatalog:
             for s in items:
                 a = s.article
                 self._db.execute(
-                    f"INSERT INTO articles ({_COLS}, signature, day) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO articles ({_COLS}, signature, day) VALUES ({','.join('?' * 19)})",
                     (a.id, a.title, a.source, a.url, a.published_at, a.author, a.credited_source, a.ingested_at,
                      a.content_hash, a.origin, a.text, "pending", s.duplicate_of, len(s.passages), gen,
-                     s.signature, day_number(a.published_at)))
+                     a.updated_at, a.date_source, s.signature, day_number(a.published_at)))
                 self._db.executemany("INSERT INTO passages (vid, id, article_id, gen, idx, start, end)"
                                      " VALUES (?,?,?,?,?,?,?)",
                                      [(vector_id(p.id, gen), p.id, a.id, gen, p.index, p.start, p.end)
@@ -380,7 +382,8 @@ class SqliteCatalog:
 
 def _row(r: tuple) -> ArticleRow:
     art = Article(id=r[0], title=r[1], source=r[2], url=r[3], published_at=r[4], author=r[5], credited_source=r[6],
-                  ingested_at=r[7], content_hash=r[8], origin=r[9] or "", text=r[10])
+                  ingested_at=r[7], content_hash=r[8], origin=r[9] or "", text=r[10], updated_at=r[15],
+                  date_source=r[16])
     return ArticleRow(art, r[11], r[12], r[13], r[14])
 
 
