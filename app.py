@@ -11,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 from typing import Sequence
+from urllib.parse import urlsplit
 
 SAMPLE = Path(__file__).resolve().parent / "examples" / "news"
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # `newsrag ask` on this home finds the server here and asks it instead of loading everything itself.
-    write_server_file(settings.home, port=demo.server_port, login=bool(auth))
+    write_server_file(settings.home, port=urlsplit(demo.local_url).port or settings.port, login=bool(auth))
     print(f"newsrag web chat ready: {demo.local_url}" + (" (login required)" if auth else ""), flush=True)
     if getattr(demo, "share_url", None):
         print(f"public link: {demo.share_url}", flush=True)
