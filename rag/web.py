@@ -202,8 +202,14 @@ def chart(rows: Sequence[dict[str, Any]]) -> Any:
     bucket = chart_bucket(rows)
     frame = chart_frame(rows, bucket)
     return gr.BarPlot(frame, x="day", y="articles", color="outlet", sort="x", y_lim=[0, chart_top(frame)],
+                      x_bin=_BIN[bucket], y_aggregate="sum", x_axis_format=_DATE_FORMAT[bucket],
                       y_axis_format="d", title=f"Articles per {bucket} by outlet", x_title=bucket,
                       y_title="articles", height=280, elem_id="nr-chart")
+
+
+# Bars as wide as their bucket (Vega bins the time axis by this step), and tick labels that carry the year.
+_BIN = {"day": "1d", "week": "7d", "month": "30d"}
+_DATE_FORMAT = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%b %Y"}
 
 
 def _keep() -> Any:
@@ -260,7 +266,8 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                 go = gr.Button("Ingest", variant="primary")
                 report = gr.HTML("", elem_id="nr-report", label="report")
             with gr.Tab("Coverage", id="coverage"):
-                search = gr.Textbox(placeholder="Search titles, outlets, dates…", show_label=False, container=False)
+                search = gr.Textbox(placeholder="Search titles, outlets, dates, files…", show_label=False, container=False,
+                                    elem_id="nr-coverage-search")
                 found = gr.Markdown(table_note(len(rows), len(rows), TABLE_ROWS), elem_id="nr-found")
                 table = gr.Dataframe(table_frame(rows[:TABLE_ROWS]), datatype=["str", "str", "str", "markdown"],
                                      interactive=False, wrap=True, max_height=380, elem_id="nr-table",

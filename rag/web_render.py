@@ -205,7 +205,7 @@ def sources_panel(sections: Sequence[str]) -> str:
     parts = [f'<section class="nr-answer-sources" id="answer-{len(sections)}">{newest}</section>']
     for k in range(len(older), 0, -1):
         body = older[k - 1]
-        parts.append(f'<details class="nr-older" id="answer-{k}"><summary>Earlier answer {k}</summary>{body}</details>')
+        parts.append(f'<details class="nr-older" id="answer-{k}"><summary>Sources of earlier answer {k}</summary>{body}</details>')
     return f'<div class="nr-sources">{"".join(parts)}</div>'
 
 
@@ -313,7 +313,7 @@ CSS = """
 .nr-older > summary { cursor: pointer; font-size: .82rem; color: var(--body-text-color-subdued); }
 .nr-older[open] > summary { margin-bottom: 6px; }
 .nr-answer-sources, .nr-older { display: flex; flex-direction: column; gap: 10px; }
-#nr-table table, #nr-table td, #nr-table th, #nr-table td span, #nr-table td div { font-family: var(--font) !important; }
+#nr-table, #nr-table * { font-family: var(--font) !important; }
 .nr-card-head { display: flex; gap: 10px; align-items: flex-start; }
 .nr-n { flex: none; display: inline-flex; align-items: center; justify-content: center; min-width: 24px;
   height: 24px; border-radius: 12px; background: var(--color-accent); color: #fff; font-weight: 600;
