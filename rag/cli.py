@@ -164,13 +164,10 @@ def _ask_running_server(settings: Settings, args: argparse.Namespace) -> dict | 
 
 
 def _quoted(text: str, limit: int = 300) -> str:
-    """The quote in quotation marks, unless it already begins and ends with its own (no `""…""`)."""
+    """The quote in quotation marks, unless it begins with its own (`""I have…""` read as a typo)."""
     text = text.strip()
     clipped = text[:limit] + ("…" if len(text) > limit else "")
-    marks = "\"“”‘’'«»"
-    if text[:1] in marks and text[-1:] in marks and len(text) <= limit:
-        return clipped
-    return f"“{clipped}”"
+    return clipped if text[:1] in "\"“”‘’'«»" else f"“{clipped}”"
 
 
 def _print_answer(answer: dict) -> None:
