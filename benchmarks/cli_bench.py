@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,13 +35,29 @@ def _env(home: Path) -> dict[str, str]:
             "PYTHONPATH": str(ROOT)}
 
 
+CPU: list[float] = []  # CPU seconds (user + system) of each timed process, beside its wall time
+
+
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _timed(cmd: list[str], env: dict[str, str], timeout: float = 300) -> float:
-    t0 = time.perf_counter()
+    """Wall seconds of one process run; its CPU seconds go to CPU (they do not grow with the machine's load)."""
+    c0, t0 = _cpu_children(), time.perf_counter()
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     seconds = time.perf_counter() - t0
+    CPU.append(_cpu_children() - c0)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}… failed ({out.returncode}): {out.stderr[-800:]}")
     return seconds
+
+
+def _measure(cmd: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
+    CPU.clear()
+    walls = [_timed(cmd, env) for _ in range(runs)]
+    return {**_summary(walls), "cpu_median": round(statistics.median(CPU), 2)}
 
 
 def _ask_cmd(question: str, *more: str) -> list[str]:
@@ -106,20 +123,23 @@ def main(argv: list[str] | None = None) -> int:
         _timed(_ask_cmd(args.question, "--no-server"), env)  # builds the keyword index once, warms the disk cache
         results: dict = {"store": args.store or "bundled sample", "question": args.question,
                          "load_average_before": os.getloadavg()}
-        results["ask_no_server"] = _summary([_timed(_ask_cmd(args.question), env) for _ in range(args.runs)])
-        results["first_rag_ask"] = _summary([_timed([sys.executable, "-c", FIRST_ASK, args.question], env)
-                                            for _ in range(args.runs)])
+        results["ask_no_server"] = _measure(_ask_cmd(args.question), env, args.runs)
+        results["first_rag_ask"] = _measure([sys.executable, "-c", FIRST_ASK, args.question], env, args.runs)
         results["top_imports_s"] = top_imports(env, args.question)
         server = _serve(env, home)
         try:
             _timed(_ask_cmd(args.question), env)  # the server's first answer loads its indexes
-            results["ask_with_server"] = _summary([_timed(_ask_cmd(args.question), env) for _ in range(args.runs)])
+            results["ask_with_server"] = _measure(_ask_cmd(args.question), env, args.runs)
         finally:
             server.terminate()
             server.wait(timeout=30)
         results["serve_json_removed"] = not (home / "serve.json").exists()
         results["load_average_after"] = os.getloadavg()
     print(json.dumps(results, indent=2))
+    print("\n| | wall min / median / max | CPU median |\n|---|---|---|")
+    for key in ("ask_no_server", "ask_with_server", "first_rag_ask"):
+        r = results[key]
+        print(f"| {key} | {r['min']} / {r['median']} / {r['max']} s | {r['cpu_median']} s |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
