@@ -99,7 +99,8 @@ class Embedder:
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        """Whether a model has been loaded (sentence-transformers, or the numpy encoder for a question)."""
+        return self._model is not None or bool(self._light)
 
     @property
     def dimension(self) -> int:
