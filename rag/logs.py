@@ -16,15 +16,14 @@ def setup_logging(level: int = logging.WARNING) -> logging.Handler:
     """One stderr handler on the root logger whose own level is `level`: a library logger that sets itself
     to DEBUG still propagates records, and the handler level is what drops them. Idempotent."""
     root = logging.getLogger()
+    root.setLevel(level)
     for handler in root.handlers:
         if getattr(handler, _MARK, False):
             handler.setLevel(level)
-            root.setLevel(min(root.level or level, level))
             return handler
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(level)
     setattr(handler, _MARK, True)
     root.addHandler(handler)
-    root.setLevel(level)
     return handler
