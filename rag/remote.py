@@ -37,14 +37,16 @@ def _opener(base: str, auth: tuple[str, str] | None, timeout: float) -> urllib.r
 
 
 def ask_server(port: int, question: str, *, root: str = "/", sources: Sequence[str] | None = None,
-               since: str | None = None, until: str | None = None, auth: tuple[str, str] | None = None,
+               since: str | None = None, until: str | None = None, as_of: str | None = None,
+               auth: tuple[str, str] | None = None,
                timeout: float = 120.0, connect_timeout: float = 2.0) -> dict[str, Any]:
     """The Answer (as a dict) from the server on 127.0.0.1:port. Raises ServerUnavailable when nothing usable
     answers, and NewsragError with the server's message when it refused the question."""
     base = f"http://127.0.0.1:{int(port)}{root.rstrip('/')}/"
     try:
         opener = _opener(base, auth, connect_timeout)
-        payload = json.dumps({"data": [question, None, list(sources or []), since or "", until or ""]}).encode()
+        payload = json.dumps({"data": [question, None, list(sources or []), since or "", until or "",
+                                       as_of or ""]}).encode()
         req = urllib.request.Request(base + "gradio_api/call/ask", data=payload, method="POST",
                                      headers={"Content-Type": "application/json"})
         with opener.open(req, timeout=connect_timeout) as resp:

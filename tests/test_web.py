@@ -217,7 +217,7 @@ def test_chat_handler_streams_a_linked_answer_and_the_sources_panel(web):
     assert "extractive" in notice and box == ""
     # a follow-up uses the turns just returned; the first answer's sources stay in the panel, folded
     chat2, turns2, panel2, _, _, panels2 = list(h.respond("Did she turn down a deal?", turns, chat, [], "", "",
-                                                          panels))[-1]
+                                                          panels=panels))[-1]
     assert len(turns2) == 4 and len(chat2) == 4 and "<mark>" in panel2 and len(panels2) == 2
     assert "](#cite-2-1)" in chat2[-1]["content"] and "](#cite-1-1)" in chat2[1]["content"]
     assert 'id="cite-2-1"' in panel2 and 'id="cite-1-1"' in panel2
