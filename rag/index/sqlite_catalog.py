@@ -149,10 +149,12 @@ class SqliteCatalog:
         return [_row(r) for r in self._all(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())]
 
     def listing(self) -> list[dict[str, str]]:
-        """title, source, published_at and url of every distinct live article, newest first, without texts."""
-        rows = self._all("SELECT title, COALESCE(source, credited_source), published_at, url FROM articles WHERE state='ready'"
-                         " AND duplicate_of IS NULL" + _NEWEST_FIRST)
-        return [{"title": r[0], "source": r[1] or "", "published_at": r[2] or "", "url": r[3] or ""} for r in rows]
+        """title, source, published_at, url and origin (the file or feed it came from) of every distinct live
+        article, newest first, without texts."""
+        rows = self._all("SELECT title, COALESCE(source, credited_source), published_at, url, origin FROM articles"
+                         " WHERE state='ready' AND duplicate_of IS NULL" + _NEWEST_FIRST)
+        return [{"title": r[0], "source": r[1] or "", "published_at": r[2] or "", "url": r[3] or "",
+                 "origin": r[4] or ""} for r in rows]
 
     def mentions_all(self, *words: str) -> bool:
         """Whether some distinct live article's text contains every word (ASCII case-insensitive)."""
