@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from rag.catalog import Catalog
 from rag.embedder import Embedder
 from rag.errors import NewsragError
+from rag.links import safe_url
 from rag.schema import Article, LoadFailure, Passage, RawArticle
 from rag.settings import Settings
 from rag.store import VectorStore
@@ -136,7 +137,7 @@ class Ingestor:
             return
         article = Article(
             id=_article_id(raw), title=cleaned.title or "(untitled)", text=cleaned.text,
-            source=raw.source or _domain(raw.url), url=raw.url, published_at=(raw.published_at or "")[:10] or None,
+            source=raw.source or _domain(safe_url(raw.url)), url=safe_url(raw.url), published_at=(raw.published_at or "")[:10] or None,
             author=raw.author, credited_source=cleaned.credited_source,
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             content_hash=content_hash(cleaned.title, cleaned.text), origin=raw.origin,

@@ -15,6 +15,7 @@ import time
 from typing import Sequence
 
 from .errors import NewsragError
+from .links import safe_url
 from .settings import Settings
 
 __all__ = ["main"]
@@ -111,6 +112,9 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         time.sleep(args.every)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _cmd_ask(args: argparse.Namespace) -> int:
     from .assistant import Assistant
 
@@ -125,14 +129,21 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
-            print(f"[{c.n}] {c.title} — {c.source or 'unknown outlet'}, {c.published_at or 'undated'}"
-                  + (f" — {c.url}" if c.url else ""))
-            print(f"    \"{c.quote[:300]}{'…' if len(c.quote) > 300 else ''}\"")
+            url = safe_url(c.url)
+            print(_printable(f"[{c.n}] {c.title} — {c.source or 'unknown outlet'}, {c.published_at or 'undated'}"
+                             + (f" — {url}" if url else "")))
+            print(_printable(f"    \"{c.quote[:300]}{'…' if len(c.quote) > 300 else ''}\""))
     elif answer.refused and answer.passages:
         print("\nClosest passages:")
         for i, h in enumerate(answer.passages[:3], 1):
-            print(f"({i}) {h.passage.title} — {h.passage.source or 'unknown outlet'}: {h.passage.text[:160]}…")
+            print(_printable(f"({i}) {h.passage.title} — {h.passage.source or 'unknown outlet'}: "
+                             f"{h.passage.text[:160]}…"))
     return 0
+
+
+def _printable(text: str) -> str:
+    """Article text for a terminal: control characters (ANSI escapes that could rewrite the screen) removed."""
+    return _CONTROL.sub("", text)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+from .links import safe_url
 from .schema import Answer, Citation, Hit
 
 __all__ = [
@@ -92,15 +93,19 @@ def locate_quote(citation: Citation, hits: Sequence[Hit] = ()) -> tuple[int, int
 def _meta(source: str | None, date: str | None, url: str | None) -> str:
     bits = [esc(source) if source else "unknown outlet", esc(date) if date else "undated"]
     line = " · ".join(bits)
-    if url:
-        line += f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    href = safe_url(url)
+    if href:
+        line += f' · <a href="{esc(href)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    elif url:  # a javascript:, data: or otherwise odd URL is shown as text, never as a link
+        line += f' · <span class="nr-dim" title="not an http(s) link">{esc(_clip(str(url), 80))}</span>'
     return line
 
 
 def _title(title: str, url: str | None) -> str:
     title = (title or "").strip() or "(untitled)"
-    if url:
-        return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
+    href = safe_url(url)
+    if href:
+        return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
     return esc(title)
 
 
