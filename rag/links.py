@@ -14,7 +14,8 @@ __all__ = ["safe_url", "MAX_URL_CHARS"]
 
 MAX_URL_CHARS = 2048
 # Browsers drop tabs and newlines inside a scheme ("java\tscript:"); refuse every control character and space.
-_BAD_CHARS = re.compile(r'[\x00-\x20\x7f-\x9f"<>`]')
+# Quotes are allowed: every renderer escapes them ("&quot;" in HTML, %22 in Markdown).
+_BAD_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f<>`]")
 
 
 def safe_url(url: object) -> str | None:
