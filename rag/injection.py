@@ -110,6 +110,8 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for m in _PATTERNS.finditer(text):
         start = m.start()
+        while start < m.end() and text[start].isspace():  # a match may begin with the space before it
+            start += 1
         line_start = text.rfind("\n", 0, start) + 1
         stop = max(text.rfind(". ", line_start, start), text.rfind("! ", line_start, start),
                    text.rfind("? ", line_start, start))
