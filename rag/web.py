@@ -21,8 +21,8 @@ from .schema import Answer
 from .settings import Settings
 from .web_data import (chart_frame, coverage_rows, example_questions, filter_rows, parse_urls, table_frame,
                        table_note, undated_note)
-from .web_render import (CSS, HEAD, answer_markdown, empty_sources_html, md_escape, notice_markdown, plain_history,
-                         report_html, sources_html, status_line)
+from .web_render import (CSS, HEAD, answer_markdown, empty_sources_html, error_notice, md_escape, notice_markdown,
+                         plain_history, report_html, sources_html, status_line)
 
 if TYPE_CHECKING:  # pragma: no cover
     import gradio as gr
@@ -36,6 +36,8 @@ TABLE_ROWS = 500  # coverage table rows shown at once (the search box narrows th
 log = logging.getLogger("newsrag.web")
 
 _THINKING = "_Searching the coverage…_"
+INTERNAL_ERROR = ("Something went wrong while answering ({kind}); the server log has the details. "
+                  "Your question is back in the box: try again.")
 
 
 def _user_error(exc: BaseException) -> Exception:
@@ -84,12 +86,13 @@ class _Handlers:
                 yield list(shown), turns, _keep(), "", ""
             else:  # pragma: no cover - stream always ends with an Answer
                 raise RuntimeError("the answer stream ended without an answer")
-        except NewsragError as exc:
-            yield before, turns, _keep(), "", message  # take the turn back, give the text back
-            raise _user_error(exc) from None
+        except NewsragError as exc:  # beside the chat, never instead of it: the conversation stays
+            yield before, turns, _keep(), error_notice(str(exc)), message  # the turn taken back, the text given back
+            return
         except Exception as exc:  # keep serving; the log has the traceback
-            yield before, turns, _keep(), "", message
-            raise _internal_error("answering", exc) from None
+            log.exception("web: answering failed")
+            yield before, turns, _keep(), error_notice(INTERNAL_ERROR.format(kind=type(exc).__name__)), message
+            return
         shown[-1] = {"role": "assistant", "content": answer_markdown(answer)}
         turns = turns + [{"role": "user", "content": answer.question},
                          {"role": "assistant", "content": answer.text}]

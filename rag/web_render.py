@@ -22,6 +22,7 @@ __all__ = [
     "sources_html",
     "empty_sources_html",
     "notice_markdown",
+    "error_notice",
     "status_line",
     "report_html",
     "locate_quote",
@@ -188,6 +189,11 @@ def notice_markdown(answer: Answer) -> str:
     return md_escape(line) + ("" if not notes else "  \n" + "  \n".join(f"ⓘ {n}" for n in notes))
 
 
+def error_notice(message: str) -> str:
+    """A problem with the question, for the line under the chat (the conversation above it stays)."""
+    return f"⚠️ **{md_escape(message)}**"
+
+
 def status_line(stats: Mapping[str, Any]) -> str:
     """'N articles, M passages indexed; newest article DATE'."""
     n, m = int(stats.get("articles") or 0), int(stats.get("passages") or 0)
@@ -253,6 +259,7 @@ CSS = """
 #nr-ask-row button { white-space: nowrap; }
 #nr-notice { font-size: .78rem; color: var(--body-text-color-subdued); min-height: 1.2em; }
 #nr-notice p { margin: 0; }
+#nr-notice strong { color: var(--error-text-color, #b91c1c); font-weight: 600; }
 #nr-chat a[href*="#cite-"] { display: inline-block; font-size: .72em; font-weight: 600; line-height: 1;
   padding: 2px 5px; margin: 0 1px; border-radius: 8px; vertical-align: super; text-decoration: none;
   background: var(--color-accent-soft); color: var(--color-accent); }

@@ -255,18 +255,15 @@ def test_chat_handler_streams_llm_pieces_then_the_checked_answer(web):
     assert "fake-llm" in notice and 'id="cite-1"' in panel and "<mark>" in panel
 
 
-def test_chat_handler_takes_the_turn_back_and_raises_gr_error_on_bad_input(web):
-    import gradio as gr
-
+def test_chat_handler_takes_the_turn_back_and_shows_the_error_beside_the_chat(web):
     from rag.web import _Handlers
 
     h = _Handlers(web.assistant, None)
-    gen = h.respond("", [], [{"role": "user", "content": "earlier"}], [], "", "")
-    next(gen)  # the placeholder turn
-    rollback = next(gen)
-    assert rollback[0] == [{"role": "user", "content": "earlier"}]
-    with pytest.raises(gr.Error, match="question is empty"):
-        next(gen)
+    earlier = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "an answer"}]
+    updates = list(h.respond("", [], earlier, [], "", ""))
+    chat, _turns, _panel, notice, box = updates[-1]
+    assert chat == earlier  # the conversation stays
+    assert "question is empty" in notice and box == ""
 
 
 def test_coverage_helpers(web):

@@ -148,3 +148,58 @@ def test_renderers_neutralise_a_javascript_url_that_reaches_them():
     assert "](" not in link and "javascript" in link
     slack = json.dumps(format_answer(Answer(text=f"{text} [1]", citations=[c], question="q")))
     assert "javascript:" not in slack and "<script" not in slack
+
+
+# -- errors beside the chat, never instead of it --------------------------------------------------------
+@pytest.fixture(scope="module")
+def sample_web(sample_home, tmp_path_factory):
+    import shutil
+
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+    from rag.web import launch
+
+    home = tmp_path_factory.mktemp("errs") / "home"
+    shutil.copytree(sample_home, home)
+    settings = Settings(home=home, llm="extractive", host="127.0.0.1", port=free_port())
+    demo = launch(Assistant.from_settings(settings), settings, prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+EARLIER = [{"role": "user", "content": [{"type": "text", "text": "What did Kardashian say?"}]},
+           {"role": "assistant", "content": [{"type": "text", "text": "She said she was disgusted [1]."}]}]
+
+
+def _texts(chat: list) -> list[str]:
+    return [" ".join(part.get("text", "") for part in m["content"]) if isinstance(m["content"], list)
+            else m["content"] for m in chat]
+
+
+def _chat(url: str, message: str, since: str = "", until: str = "") -> tuple:
+    """One turn through the served app's chat event (what the browser sends), after an earlier exchange."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, download_files=False)
+    return client.submit(message, EARLIER, [], since, until, api_name="/chat").result(timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("message,since,expected", [
+    ("   ", "", "question is empty"),
+    ("Why " + "x" * 9996, "", "limit"),
+    ("What did Kardashian say about Balenciaga?", "last week", "YYYY-MM-DD"),
+])
+def test_bad_input_is_a_notice_beside_the_conversation(sample_web, message, since, expected):
+    chat, _panel, notice, box = _chat(sample_web, message, since)
+    assert _texts(chat) == _texts(EARLIER)  # the conversation stays
+    assert expected in notice
+    assert box == message  # given back to fix
+
+
+def test_a_date_that_does_not_exist_is_read_as_text(sample_web):
+    chat, panel, notice, _box = _chat(sample_web, "What did Kardashian say about Balenciaga on February 30, "
+                                                           "2024?")
+    assert len(chat) == 4 and "out of range" not in notice and "⚠" not in notice
+    assert "cite-1" in _texts(chat)[-1] and 'id="cite-1"' in panel
