@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from .errors import NewsragError, SettingsError
 from .ingest_jobs import IngestJobs
+from .login import LoginGuard
 from .schema import Answer
 from .settings import Settings
 from .web_data import (chart_frame, coverage_rows, example_questions, filter_rows, parse_urls, table_frame,
@@ -335,7 +336,8 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
     """Build the UI, queue it (CONCURRENCY events at once) and serve it on settings.host:port (login when
     settings carry a user and password). Extra keywords go to `Blocks.launch` (e.g. prevent_thread_lock=True,
     quiet=True). Returns the running Blocks: `.local_url`, `.close()`."""
-    auth = auth_pair(settings)
+    pair = auth_pair(settings)
+    auth = LoginGuard(*pair) if pair else None  # throttled: wrong passwords lock the name for a while
     demo = build_ui(assistant, examples=examples)
     demo.queue(default_concurrency_limit=CONCURRENCY)
     options: dict[str, Any] = dict(server_name=settings.host, server_port=settings.port, share=settings.share,
