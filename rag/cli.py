@@ -6,10 +6,12 @@ Settings are read once here (environment, then flags); errors become a message a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import re
+import signal
 import sys
 import time
 from typing import Sequence
@@ -42,7 +44,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         bar = tqdm(unit=" articles", desc="Ingesting", file=sys.stderr, dynamic_ncols=True)
-    report = ingestor.ingest(args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None)
+    with _stop_on_sigterm():
+        report = ingestor.ingest(
+            args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None,
+            embed_progress=(lambda done, total: bar.set_postfix_str(f"embedding {done}/{total} passages"))
+            if bar is not None else None)
     if bar is not None:
         bar.close()
     if args.json:
@@ -58,6 +64,24 @@ def _print_report(report) -> None:
         print(f"  duplicate: {d['title']} ({d.get('source') or d['origin']}) copies {d['of_title']}")
     for f in report.failed:
         print(f"  failed: {f['origin']}: {f['reason']}")
+    for w in report.warnings:
+        print(f"  warning: {w['origin']}: {w['reason']}")
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C so the ingest stops between steps and cleans up."""
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm():
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -100,12 +124,19 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
     ingestor = Ingestor(_settings(args))
     log = logging.getLogger("newsrag.watch")
+    with _stop_on_sigterm():
+        return _watch_rounds(ingestor, args, log)
+
+
+def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> int:
     rounds = 0
     while True:
         report = ingestor.ingest(args.targets)
         print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {report.summary_line()}", flush=True)
         for f in report.failed:
             log.warning("failed: %s: %s", f["origin"], f["reason"])
+        for w in report.warnings:
+            log.warning("warning: %s: %s", w["origin"], w["reason"])
         rounds += 1
         if args.rounds and rounds >= args.rounds:
             return 0
@@ -233,9 +264,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsragError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: anything half-written will be cleaned up by the next ingest", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # The ingest has already removed what it had begun; leave now, without unwinding the native threads
+        # (torch, tokenizers) that abort with "terminate called without an active exception" at exit.
+        name = "terminated" if isinstance(exc, _Stopped) else "interrupted"
+        print(f"{name}: stopped; articles finished before this are stored, the one in progress was not "
+              "(run the same command again to finish)", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(143 if isinstance(exc, _Stopped) else 130)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": 
             "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True)}
 # Fields whose values never appear in repr (and so in logs and tracebacks): by name, so new ones are covered.
 _SECRET = re.compile(r"(password|api_key|(^|_)token|secret)$")
+# Fetching and input limits (docs/INGEST.md): (lowest, highest) each may be set to.
+_RANGES = {"fetch_timeout": (0.1, 3600.0), "fetch_run_timeout": (1.0, 86400.0), "fetch_max_redirects": (0, 20),
+           "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000)}
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,13 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     slack_port: int = 3000
     slack_rate_limit: int = 10  # questions per user per minute
+    # Fetching and input limits (docs/INGEST.md)
+    fetch_allow: str | None = None  # NEWSRAG_FETCH_ALLOW: hosts and ranges (10.0.0.0/8) fetched though not public
+    fetch_timeout: float = 20.0  # seconds for one whole URL fetch, redirects and body included
+    fetch_run_timeout: float = 600.0  # seconds for all URL fetches of one ingest run
+    fetch_max_redirects: int = 5
+    fetch_concurrency: int = 8  # feed entry pages fetched at once
+    max_input_bytes: int = 10_000_000  # a file, page or upload over this is refused (JSONL: per line)
 
     def __post_init__(self) -> None:
         if not isinstance(self.home, Path):
@@ -88,6 +98,13 @@ class Settings:
         if self.chunk_min_words > self.chunk_max_words:
             raise SettingsError(f"{_PREFIX}CHUNK_MIN_WORDS={self.chunk_min_words} is above {_PREFIX}CHUNK_MAX_WORDS="
                                 f"{self.chunk_max_words}: make the minimum the smaller one.")
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
+                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is out of range: use a number from {low:g} "
+                                    f"to {high:g}, or unset it.")
+        if self.fetch_allow:
+            _check_allow(self.fetch_allow)
 
     def __repr__(self) -> str:
         shown = []
@@ -130,6 +147,21 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
+
+
+def _check_allow(text: str) -> None:
+    import ipaddress
+
+    for item in text.replace(";", ",").split(","):
+        item = item.strip().strip("[]")
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            if "/" in item or not all(c.isalnum() or c in "-._" for c in item):
+                raise SettingsError(f"{_PREFIX}FETCH_ALLOW: {item!r} is neither a host name nor an address range "
+                                    "like 10.0.0.0/8; fix it (comma-separated) or unset it.") from None
 
 
 def _coerce(f: dataclasses.Field, value: Any) -> Any:
