@@ -63,9 +63,9 @@ def write_inputs(folder: Path) -> list[dict]:
                      "hidden": False})
     (folder / "injections.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     by_id = {c["id"]: (i, c) for i, c in enumerate(CASES)}
-    for case_id in HIDDEN:
+    for k, case_id in enumerate(HIDDEN):
         i, case = by_id[case_id]
-        story = STORIES[(i + 3) % len(STORIES)]  # another story than its JSONL twin
+        story = STORIES[k % len(STORIES)]  # one story per page: without their hidden text no two pages match
         first, rest = story[0].split(". ", 1)
         name = outlet(case_id, hidden=True)
         page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Brief {case_id}</title>'
