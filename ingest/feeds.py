@@ -14,7 +14,7 @@ from typing import Any
 
 from rag.schema import LoadFailure, RawArticle
 
-from .dates import iso_date
+from .dates import iso_date, now_iso
 from .decoding import LoadWarning, charset_of, decode
 from .fetching import FetchError, fetch_all
 from .html_pages import declared_site as _declared_site
@@ -100,9 +100,12 @@ def _entry(entry: Any, number: int, feed_title: str | None, origin: str, link: s
         text, doc, note = page
         if note:
             yield LoadWarning(link or origin, note)
+        page_date = iso_date(doc.date)
         yield RawArticle(body=text, origin=link or origin, title=doc.title or title, url=doc.url or link,
-                         source=_declared_site(doc) or feed_title, published_at=iso_date(doc.date) or published,
-                         author=doc.author or author, record_id=record_id)
+                         source=_declared_site(doc) or feed_title, published_at=page_date or published,
+                         author=doc.author or author, record_id=record_id,
+                         date_source="metadata" if page_date else ("feed" if published else None),
+                         fetched_at=now_iso())
         return
     if not body:
         yield LoadFailure(link or origin, f"empty article: feed entry {number} has no text and its page could not "
@@ -111,5 +114,6 @@ def _entry(entry: Any, number: int, feed_title: str | None, origin: str, link: s
     if isinstance(page, FetchError):
         yield LoadWarning(f"{origin}#{number}", f"stored the feed's own text: its page {link} answered {page}")
     yield RawArticle(body=body, origin=f"{origin}#{number}", title=title, url=link, source=feed_title,
-                     published_at=published, author=author, record_id=record_id)
+                     published_at=published, author=author, record_id=record_id,
+                     date_source="feed" if published else None)
 

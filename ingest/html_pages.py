@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import Any
@@ -89,7 +90,8 @@ def extract_page(page: str, url: str | None) -> tuple[str, Any, str | None] | No
 def _trafilatura(tree: Any, url: str | None) -> tuple[str, Any, None] | None:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False, include_tables=True)
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+                                      date_extraction_params=_date_params(original=True))
     if doc is None or len((doc.text or "").split()) < MIN_WORDS:
         return None  # nothing, or only a menu item or two: not an article
     lines = [" ".join(line.split()) for line in doc.text.split("\n")]
@@ -97,6 +99,24 @@ def _trafilatura(tree: Any, url: str | None) -> tuple[str, Any, None] | None:
     if lines and doc.title and _same_text(lines[0], doc.title):
         lines = lines[1:]  # trafilatura repeats the headline as the first line
     return "\n\n".join(lines), doc, None
+
+
+def _date_params(*, original: bool) -> dict[str, Any]:
+    """htmldate reads the page's markup (meta tags, JSON-LD, <time>, the URL) but not dates in the story text:
+    its "extensive search" would take a date the story mentions for the day it was published."""
+    return {"original_date": original, "extensive_search": False,
+            "max_date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}
+
+
+def updated_date(page: str, url: str | None, published: str | None) -> str | None:
+    """The page's last-modified day from its markup (YYYY-MM-DD), when it is after the publication day."""
+    import htmldate
+
+    try:
+        latest = htmldate.find_date(page, url=url, **_date_params(original=False))
+    except Exception:  # htmldate failing only means no updated date
+        return None
+    return latest if latest and published and latest[:10] > published[:10] else None
 
 
 def _same_text(a: str, b: str) -> bool:

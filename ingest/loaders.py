@@ -18,11 +18,11 @@ from pathlib import Path
 
 from rag.schema import LoadFailure, RawArticle
 
-from .dates import iso_date
+from .dates import iso_date, now_iso
 from .decoding import LoadWarning, Unreadable, charset_of, decode_text
 from .feeds import load_feed, looks_like_feed
 from .fetching import Fetcher, FetchPolicy
-from .html_pages import declared_site, extract_page
+from .html_pages import declared_site, extract_page, updated_date
 from .records import json_records, jsonl_file
 
 __all__ = ["iter_inputs", "iso_date", "KNOWN_EXTENSIONS", "LoadWarning"]
@@ -208,12 +208,13 @@ def _load_url(url: str, ctx: _Context) -> Iterator[Item]:
     if looks_like_feed(text) or any(k in mime for k in ("rss", "atom")):
         yield from load_feed(text, url, ctx.fetch, ctx.concurrency, _looks_like_html)
     elif "html" in mime or _looks_like_html(text):
-        yield from _html_article(text, url, url=url)
+        yield from _html_article(text, url, url=url, fetched_at=now_iso())
     elif "json" in mime:
         yield from json_records(text, url)
     elif mime in ("text/plain", "text/markdown", "text/x-markdown", ""):
         article = _text_article(text, url, fallback_title=None)
         article.url = article.url or url
+        article.fetched_at = article.fetched_at or now_iso()
         yield article
     else:
         raise Unreadable(f"not a feed or article: the URL returned {mime}; pass an article page or a feed URL")
@@ -222,7 +223,7 @@ def _load_url(url: str, ctx: _Context) -> Iterator[Item]:
 # ---------------------------------------------------------------- text and Markdown
 
 _MD_HEADING = re.compile(r"(?m)^#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$")  # "## Heading ##" -> "Heading"
-_FRONT_KEYS = {"title", "source", "url", "date", "published_at", "author", "id"}
+_FRONT_KEYS = {"title", "source", "url", "date", "published_at", "updated_at", "author", "id"}
 
 
 def _text_article(text: str, origin: str, *, fallback_title: str | None) -> RawArticle:
@@ -233,10 +234,11 @@ def _text_article(text: str, origin: str, *, fallback_title: str | None) -> RawA
     body = body.strip()
     if not body:
         raise Unreadable("empty article: no text after extraction; the file holds no article body")
+    published = iso_date(meta.get("published_at") or meta.get("date"))
     return RawArticle(body=body, origin=origin, title=title or None, url=meta.get("url") or None,
-                      source=meta.get("source") or None,
-                      published_at=iso_date(meta.get("published_at") or meta.get("date")),
-                      author=meta.get("author") or None, record_id=meta.get("id") or None)
+                      source=meta.get("source") or None, published_at=published,
+                      author=meta.get("author") or None, record_id=meta.get("id") or None,
+                      updated_at=iso_date(meta.get("updated_at")), date_source="record" if published else None)
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -297,13 +299,16 @@ def _looks_like_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html")) or bool(re.search(r"<(html|head|body|article|p)[\s>]", head))
 
 
-def _html_article(page: str, origin: str, *, url: str | None = None) -> Iterator[Item]:
+def _html_article(page: str, origin: str, *, url: str | None = None, fetched_at: str | None = None) -> Iterator[Item]:
     extracted = extract_page(page, url)
     if extracted is None:
         raise Unreadable("empty article: no text after extraction; check that the page holds an article")
     text, doc, note = extracted
     if note:
         yield LoadWarning(origin, note)
+    published = iso_date(doc.date)
     yield RawArticle(body=text, origin=origin, title=doc.title or None, url=doc.url or url,
                      source=declared_site(doc) or doc.sitename or doc.hostname or None,
-                     published_at=iso_date(doc.date), author=doc.author or None)
+                     published_at=published, author=doc.author or None,
+                     updated_at=updated_date(page, url, published),
+                     date_source="metadata" if published else None, fetched_at=fetched_at)

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -31,6 +30,7 @@ from .decoding import LoadWarning
 from .dedup import NearDuplicates, content_hash, signature
 from .fetching import FetchPolicy
 from .loaders import iter_inputs
+from .metadata import describe
 
 __all__ = ["Ingestor", "IngestReport"]
 
@@ -161,21 +161,25 @@ class Ingestor:
         if len(cleaned.text.split()) < 5:
             report.failed.append({"origin": raw.origin, "reason": "empty article: no text left after cleaning"})
             return
+        meta = describe(raw, cleaned)
         article = Article(
             id=_article_id(raw), title=cleaned.title or "(untitled)", text=cleaned.text,
-            source=raw.source or _domain(safe_url(raw.url)), url=safe_url(raw.url), published_at=(raw.published_at or "")[:10] or None,
-            author=raw.author, credited_source=cleaned.credited_source,
+            source=meta.source, url=safe_url(raw.url), published_at=meta.published_at,
+            author=meta.author, credited_source=meta.credited_source,
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             content_hash=content_hash(cleaned.title, cleaned.text), origin=raw.origin,
+            updated_at=meta.updated_at, date_source=meta.date_source,
         )
         entry = {"id": article.id, "title": article.title, "origin": raw.origin}
         existing = self.catalog.get(article.id)
-        if existing and existing.state == "ready" and existing.article.content_hash == article.content_hash:
+        if existing and existing.state == "ready" and _same(existing.article, article):
             report.unchanged.append(entry)
             return
         if existing is None:
             same = self.catalog.find(url=article.url, content_hash=article.content_hash)
-            if same and (same.article.content_hash == article.content_hash):
+            # the same text at another URL stays unchanged; at this URL, new dates or credits make an update
+            if same and same.article.content_hash == article.content_hash and (
+                    same.article.url != article.url or _same(same.article, article)):
                 report.unchanged.append({**entry, "id": same.article.id})
                 return
             if same:  # the same url with new text: an update of that article
@@ -256,8 +260,10 @@ def _with_id(article: Article, new_id: str) -> Article:
     return replace(article, id=new_id)
 
 
-def _domain(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlparse(url).netloc.lower()
-    return host[4:] if host.startswith("www.") else host or None
+# What an unchanged article keeps: its text and what is known of it (a store ingested before articles were
+# dated gets its dates on the next ingest of the same input).
+_KEPT = ("content_hash", "published_at", "updated_at", "date_source", "source", "author", "credited_source")
+
+
+def _same(old: Article, new: Article) -> bool:
+    return all(getattr(old, k) == getattr(new, k) for k in _KEPT)

@@ -140,10 +140,14 @@ def _record(record: Any, origin: str, where: str, record_origin: str) -> RawArti
     if isinstance(author, list):
         author = ", ".join(str(a) for a in author if a)
     record_id = record.get("id")
+    published = iso_date(record.get("published_at") or record.get("date"))
     return RawArticle(body=body, origin=record_origin, title=_opt_str(record.get("title")),
                       url=_opt_str(record.get("url")), source=_opt_str(record.get("source")),
-                      published_at=iso_date(record.get("published_at") or record.get("date")),
-                      author=_opt_str(author), record_id=None if record_id is None else str(record_id))
+                      published_at=published, author=_opt_str(author),
+                      record_id=None if record_id is None else str(record_id),
+                      updated_at=iso_date(record.get("updated_at") or record.get("modified_at")),
+                      date_source="record" if published else None,
+                      fetched_at=iso_date(record.get("retrieved_at") or record.get("fetched_at")))
 
 
 def _opt_str(value: Any) -> str | None:

@@ -14,9 +14,10 @@ from .citations import REFUSAL_PREFIX
 from .conflicts import find_conflicts
 from .embedder import Embedder
 from .lexical import content_words
+from .prompts import load_prompt
 from .errors import EmptyStoreError, InputError, LLMError
 from .retriever import Retriever
-from .schema import Answer, Hit
+from .schema import Answer, Citation, Hit
 from .settings import Settings
 from .store import VectorStore
 
@@ -89,17 +90,18 @@ class Assistant:
 
     # -- public ----------------------------------------------------------------------------------------------
     def ask(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-            since: Any = None, until: Any = None) -> Answer:
-        """Answer from the ingested coverage, every [n] checked against passage n."""
+            since: Any = None, until: Any = None, as_of: Any = None) -> Answer:
+        """Answer from the ingested coverage, every [n] checked against passage n. `as_of` (a date or
+        YYYY-MM-DD): answer as of that day: date words count back from it, later coverage is not used."""
         answer = None
-        for piece in self.stream(question, history=history, sources=sources, since=since, until=until):
+        for piece in self.stream(question, history=history, sources=sources, since=since, until=until, as_of=as_of):
             if isinstance(piece, Answer):
                 answer = piece
         assert answer is not None
         return answer
 
     def stream(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-               since: Any = None, until: Any = None) -> Iterator[str | Answer]:
+               since: Any = None, until: Any = None, as_of: Any = None) -> Iterator[str | Answer]:
         """Yield checked text as the answer is written (each sentence once the claim check has kept it; never the
         raw draft), then the final checked Answer (whose text is what counts)."""
         t0 = time.perf_counter()
@@ -108,9 +110,11 @@ class Assistant:
         standalone = self._rewrite(question, history or [], answer)
         answer.standalone_question = standalone
         try:
-            query = self.retriever.plan(standalone, sources=sources, since=since, until=until)
+            query = self.retriever.plan(standalone, sources=sources, since=since, until=until, as_of=as_of)
         except ValueError as exc:
-            raise InputError(f"{exc} (for since/until).") from None
+            raise InputError(f"{exc} (for since/until/as_of).") from None
+        if query.as_of:
+            answer.notices.append(load_prompt("as_of_notice").format(as_of=query.as_of.isoformat()))
         answer.notices.extend(query.notes)
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
         hits = self.retriever.retrieve(query, timings=timings)
@@ -147,6 +151,7 @@ class Assistant:
             yield answer.text
         else:
             answer.text = " ".join([checked.text, *find_conflicts(checked.citations)])
+            answer.notices.extend(newest_source_notice(checked.citations))
             rest = guard.rest(answer.text)
             if rest:
                 yield rest
@@ -190,15 +195,26 @@ class Assistant:
             words <= set(content_words(f"{h.passage.title} {h.passage.text}")) for h in hits)
 
 
+def newest_source_notice(citations: Sequence[Citation]) -> list[str]:
+    """One notice naming the newest cited source, when the citations come from more than one day."""
+    days = {c.published_at[:10] for c in citations if c.published_at}
+    if len(days) < 2:
+        return []
+    newest = max(days)
+    markers = ", ".join(f"[{n}]" for n in sorted({c.n for c in citations if (c.published_at or "")[:10] == newest}))
+    return [load_prompt("newest_source_notice").format(oldest=min(days), newest=newest, markers=markers)]
+
+
 _default: Assistant | None = None
 _default_lock = threading.Lock()
 
 
 def ask(question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-        since: Any = None, until: Any = None) -> Answer:
-    """Answer a question from the coverage in NEWSRAG_HOME, with settings from the environment."""
+        since: Any = None, until: Any = None, as_of: Any = None) -> Answer:
+    """Answer a question from the coverage in NEWSRAG_HOME, with settings from the environment; `as_of`:
+    answer as of that day (YYYY-MM-DD or a date)."""
     global _default
     with _default_lock:
         if _default is None:
             _default = Assistant.from_settings(Settings.from_env())
-    return _default.ask(question, history=history, sources=sources, since=since, until=until)
+    return _default.ask(question, history=history, sources=sources, since=since, until=until, as_of=as_of)

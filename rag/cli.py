@@ -91,7 +91,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     rows = catalog.articles()
     if args.json:
         print(json.dumps([{"id": r.article.id, "title": r.article.title, "source": r.article.source,
-                           "published_at": r.article.published_at, "url": r.article.url,
+                           "credited_source": r.article.credited_source, "author": r.article.author,
+                           "published_at": r.article.published_at, "updated_at": r.article.updated_at,
+                           "date_source": r.article.date_source, "url": r.article.url,
                            "passages": r.passage_count, "duplicate_of": r.duplicate_of} for r in rows], indent=2))
         return 0
     if not rows:
@@ -100,7 +102,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for r in rows:
         a = r.article
         extra = f"duplicate of {r.duplicate_of}" if r.duplicate_of else f"{r.passage_count} passages"
-        print(f"{a.id}  {a.published_at or '----------'}  {(a.source or '-')[:20]:20}  {a.title[:70]}  ({extra})")
+        outlet = a.source or (f"{a.credited_source} (credited)" if a.credited_source else "-")
+        print(f"{a.id}  {a.published_at or '----------'}  {outlet[:20]:20}  {a.title[:70]}  ({extra})")
     return 0
 
 
@@ -150,7 +153,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from .assistant import Assistant
 
     assistant = Assistant.from_settings(_settings(args, llm=args.llm))
-    answer = assistant.ask(args.question, sources=args.source or None, since=args.since, until=args.until)
+    answer = assistant.ask(args.question, sources=args.source or None, since=args.since, until=args.until,
+                           as_of=args.as_of)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -167,8 +171,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     elif answer.refused and answer.passages:
         print("\nClosest passages:")
         for i, h in enumerate(answer.passages[:3], 1):
-            print(_printable(f"({i}) {h.passage.title} — {h.passage.source or 'unknown outlet'}: "
-                             f"{h.passage.text[:160]}…"))
+            print(_printable(f"({i}) {h.passage.title} — {h.passage.source or 'unknown outlet'}, "
+                             f"{h.passage.published_at or 'undated'}: {h.passage.text[:160]}…"))
     return 0
 
 
@@ -231,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--source", action="append", help="only this outlet (repeatable)")
     s.add_argument("--since", help="YYYY-MM-DD")
     s.add_argument("--until", help="YYYY-MM-DD")
+    s.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD: answer as of that day (date words count back from "
+                   "it; later coverage is not used)")
     s.add_argument("--llm", help="auto | extractive | openai:MODEL | ollama:MODEL | local")
     s.add_argument("--json", action="store_true", help="print the Answer as JSON")
     s.set_defaults(func=_cmd_ask)
@@ -251,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--llm", default="extractive")
     s.add_argument("--limit", type=int, default=0, help="only the first N questions")
     s.add_argument("--baseline", choices=["plain"], help="also run the plain recipe, side by side")
+    s.add_argument("--no-question-dates", action="store_true",
+                   help="ask every question as of today, ignoring its question_date")
     s.add_argument("--json", dest="json_out", help="write the JSON report here")
     s.set_defaults(func=_cmd_eval)
     return p

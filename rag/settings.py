@@ -20,6 +20,7 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 
 # Numeric settings that make no sense below a bound (a clear error instead of an empty or broken ranking).
 _AT_LEAST = {"top_k": 1, "candidates": 1, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
+             "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
              "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
@@ -51,6 +52,9 @@ class Settings:
     max_per_article: int = 2
     dense_weight: float = 2.0  # weight of the dense ranking against BM25's (1.0) in reciprocal rank fusion
     lead_prior: float = 0.1  # news put the main facts first: passage i of an article scores x(1 + this/(1+i)); 0 = off
+    # asked as of a day: a passage d days older scores x(1 + as_of_prior * 2^(-d/half_life)); 0 = off
+    as_of_prior: float = 0.2  # realtimeqa, in-sample (docs/EVALUATION.md "Dates, outlets and as-of")
+    as_of_half_life_days: float = 30.0
     refuse_below: float = 0.40  # calibrated on multihop_rag + realtimeqa (docs/EVALUATION.md): best dense cosine under this -> refuse
     support_threshold: float = 0.5  # calibrated: a cited sentence needs this much support from its passage
     max_question_chars: int = 2000

@@ -149,7 +149,7 @@ def test_eval_survives_a_crashing_question():
     from rag.evaluation import _ask
 
     class Crashing:
-        def ask(self, question):
+        def ask(self, question, **kw):
             raise RuntimeError("boom")
 
     record = _ask(Crashing(), "q", Gold(answers=[], grounded=False, checkable=False, unanswerable=False,
