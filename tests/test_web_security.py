@@ -183,7 +183,7 @@ def _chat(url: str, message: str, since: str = "", until: str = "") -> tuple:
     from gradio_client import Client
 
     client = Client(url, verbose=False, download_files=False)
-    return client.submit(message, EARLIER, [], since, until, api_name="/chat").result(timeout=TIMEOUT)
+    return client.submit(message, EARLIER, [], since, until, "", api_name="/chat").result(timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize("message,since,expected", [
