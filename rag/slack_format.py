@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from .links import safe_url
 from .schema import Answer, Citation, Hit
 
 __all__ = [
@@ -65,8 +66,8 @@ def unescape(text: str) -> str:
 
 def _safe_url(url: str | None) -> str | None:
     """An http(s) URL made safe to put inside <...|...>, or None."""
-    url = (url or "").strip()
-    if not re.match(r"(?i)https?://\S+$", url):
+    url = safe_url(url)
+    if url is None:
         return None
     return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
 

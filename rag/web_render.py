@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+from .links import safe_url
 from .schema import Answer, Citation, Hit
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "cite_id",
     "empty_sources_html",
     "notice_markdown",
+    "error_notice",
     "status_line",
     "report_html",
     "locate_quote",
@@ -96,15 +98,19 @@ def locate_quote(citation: Citation, hits: Sequence[Hit] = ()) -> tuple[int, int
 def _meta(source: str | None, date: str | None, url: str | None) -> str:
     bits = [esc(source) if source else "unknown outlet", esc(date) if date else "undated"]
     line = " · ".join(bits)
-    if url:
-        line += f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    href = safe_url(url)
+    if href:
+        line += f' · <a href="{esc(href)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    elif url:  # a javascript:, data: or otherwise odd URL is shown as text, never as a link
+        line += f' · <span class="nr-dim" title="not an http(s) link">{esc(_clip(str(url), 80))}</span>'
     return line
 
 
 def _title(title: str, url: str | None) -> str:
     title = (title or "").strip() or "(untitled)"
-    if url:
-        return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
+    href = safe_url(url)
+    if href:
+        return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
     return esc(title)
 
 
@@ -229,6 +235,11 @@ def notice_markdown(answer: Answer) -> str:
     return md_escape(line) + ("" if not notes else "  \n" + "  \n".join(f"ⓘ {n}" for n in notes))
 
 
+def error_notice(message: str) -> str:
+    """A problem with the question, for the line under the chat (the conversation above it stays)."""
+    return f"⚠️ **{md_escape(message)}**"
+
+
 def status_line(stats: Mapping[str, Any]) -> str:
     """'N articles, M passages indexed; newest article DATE'."""
     n, m = int(stats.get("articles") or 0), int(stats.get("passages") or 0)
@@ -294,6 +305,7 @@ CSS = """
 #nr-ask-row button { white-space: nowrap; }
 #nr-notice { font-size: .78rem; color: var(--body-text-color-subdued); min-height: 1.2em; }
 #nr-notice p { margin: 0; }
+#nr-notice strong { color: var(--error-text-color, #b91c1c); font-weight: 600; }
 #nr-chat a[href*="#cite-"] { display: inline-block; font-size: .72em; font-weight: 600; line-height: 1;
   padding: 2px 5px; margin: 0 1px; border-radius: 8px; vertical-align: super; text-decoration: none;
   background: var(--color-accent-soft); color: var(--color-accent); }
