@@ -90,7 +90,7 @@ def _find(text: str) -> tuple[tuple, ...]:
     plain = fold(text)
     people = _people(plain)
     out: list[tuple] = []
-    spans = _quote_spans(plain)
+    spans = _quote_spans(text, plain)
     last_para, last_speaker = -1, None
     for qs, qe, para in spans:
         cue = _cue_after(plain, qe) or _cue_before(plain, qs)
@@ -117,9 +117,9 @@ def _find(text: str) -> tuple[tuple, ...]:
     return tuple(out)
 
 
-def _quote_spans(plain: str) -> list[tuple[int, int, int]]:
+def _quote_spans(text: str, plain: str) -> list[tuple[int, int, int]]:
     """(open mark, close mark + 1, paragraph number) of each quotation; one over paragraphs when the next
-    paragraph reopens it."""
+    paragraph reopens it. A closing mark with no opening one (a passage cut mid-quote) is skipped."""
     out: list[tuple[int, int, int]] = []
     paras = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", plain)]
     open_at, open_para = -1, -1
@@ -129,9 +129,10 @@ def _quote_spans(plain: str) -> list[tuple[int, int, int]]:
                 continue
             if open_at >= 0 and open_para < n and i == _first_char(plain, ps):
                 continue  # the reopening mark of a quotation carried over from the paragraph before
-            if open_at < 0:
-                open_at, open_para = i, n
-            else:
+            opening = _opens(text, i)
+            if opening:
+                open_at, open_para = i, n  # a second opening mark: the first one was never closed
+            elif open_at >= 0:
                 out.append((open_at, i + 1, open_para))
                 open_at = -1
         if open_at >= 0:
@@ -140,6 +141,19 @@ def _quote_spans(plain: str) -> list[tuple[int, int, int]]:
                 out.append((open_at, pe, open_para))  # never closed: it runs to the paragraph's end
                 open_at = -1
     return [(s, e, p) for s, e, p in out if e - s > 3]
+
+
+def _opens(text: str, i: int) -> bool:
+    """Is the quote mark at i an opening one? Curly marks say so; a straight one opens after a space or a
+    bracket (or at the start) and before a word."""
+    ch = text[i]
+    if ch in "“„‟«":
+        return True
+    if ch in "”»":
+        return False
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return (before.isspace() or before in "([{—–-‘'") and not after.isspace()
 
 
 def _first_char(plain: str, i: int) -> int:
@@ -197,10 +211,18 @@ def _name_ok(m: re.Match) -> bool:
     name = m.groupdict().get("name")
     if name is None:
         return True
-    first = name.split()[0].rstrip(".")
     if name.lower() in _PRONOUNS:
         return True
-    return first not in _NOT_SPEAKERS and not first.isdigit()
+    tokens = _strip_lead(name).split()
+    return bool(tokens) and tokens[0] not in _NOT_SPEAKERS and not tokens[0][0].isdigit()
+
+
+def _strip_lead(name: str) -> str:
+    """'The Kansas State Fair' -> 'Kansas State Fair': a capitalised article or adverb is not the name."""
+    tokens = name.split()
+    while len(tokens) > 1 and tokens[0].rstrip(".") in NOT_NAMES:
+        tokens = tokens[1:]
+    return " ".join(tokens)
 
 
 def _cue(m: re.Match, offset: int) -> tuple:
@@ -219,7 +241,7 @@ def _resolve(cue: tuple, people: list[tuple[int, str]]) -> tuple:
         return None, name.lower(), cs, ce, False
     if not name:
         return None, desc or None, cs, ce, False
-    role, person = _split_role(name)
+    role, person = _split_role(_strip_lead(name))
     description = " ".join(x for x in (pre if _is_role_phrase(pre) else "", role, desc) if x) or None
     return person, description, cs, ce, False
 
