@@ -137,6 +137,7 @@ class Assistant:
             draft_pieces = [answerer.answer(standalone, hits)]
         checked = check("".join(draft_pieces), hits, threshold=self.settings.support_threshold)
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
+        answer.dropped = checked.dropped
         answer.citations = checked.citations
         if not checked.citations:
             answer.refused, answer.text = True, REFUSAL
