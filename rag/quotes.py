@@ -19,9 +19,9 @@ from typing import Iterable
 
 from .schema import Quote
 from .sentences import sentence_spans
-from .text import NAME_PARTICLES, NOT_NAMES, fold
+from .text import NAME_PARTICLES, NOT_NAMES, QUOTE_MARKS, fold
 
-__all__ = ["find_quotes", "credited", "credited_quotes", "ROLE_WORDS"]
+__all__ = ["find_quotes", "quote_spans", "credited", "credited_quotes", "ROLE_WORDS"]
 
 # Words that make a title or role, not a name ("RNC Chairwoman Ronna McDaniel", "Secretary-General António
 # Guterres"): they go to Quote.description.
@@ -31,11 +31,11 @@ representative rep congressman congresswoman governor gov mayor judge justice co
 commissioner founder co-founder chancellor ambassador sheriff lieutenant lt sergeant sgt captain capt detective
 professor prof dr doctor head leader speaker deputy assistant analyst editor reporter correspondent economist
 superintendent principal trustee councilman councilwoman councilmember delegate state
-rev pastor pope king queen prince princess lord lady dame sir mr mrs ms miss""".split())
+rev pastor rabbi bishop cardinal imam pope king queen prince princess lord lady dame sir mr mrs ms miss""".split())
 _NOT_SPEAKERS = NOT_NAMES | {"Police", "Officials", "Authorities", "Experts", "Researchers", "Critics", "Witnesses",
                              "Residents", "Sources", "Analysts", "Prosecutors", "Officers", "Scientists", "Doctors",
                              "Reports", "Data", "Studies", "Polls"}
-_TOKEN = r"[A-Z][\w'\-]*\.?"
+_TOKEN = r"(?:[A-Z][a-z]{0,3}\.|[A-Z][\w'\-]*)"  # "Rep." and "J." may end in a full stop; "Perry." ends a sentence
 _NAME = rf"{_TOKEN}(?:\s+(?:{_TOKEN}|(?:{'|'.join(sorted(NAME_PARTICLES))})(?=\s+[A-Z])))*"
 _VERB = (r"said|says|told|tells|added|adds|wrote|writes|tweeted|tweets|posted|posts|stated|states|explained|"
          r"announced|claimed|argued|insisted|noted|responded|replied|commented|recalled|admitted|revealed|"
@@ -75,6 +75,11 @@ def find_quotes(text: str, article_id: str = "") -> list[Quote]:
     return [Quote(article_id, *q[:2], text[q[0]:q[1]], *q[2:]) for q in _find(text)]
 
 
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the words inside each pair of quote marks (a mark's direction decides the pairing)."""
+    return [_inner(text, s, e) for s, e, _ in _quote_spans(text, fold(text))]
+
+
 def credited_quotes(quotes: Iterable[Quote], start: int, end: int) -> list[Quote]:
     """The quotes whose credited words overlap text[start:end]."""
     return [q for q in quotes if q.start < end and start < q.end]
@@ -96,12 +101,13 @@ def _find(text: str) -> tuple[tuple, ...]:
         cue = _cue_after(plain, qe) or _cue_before(plain, qs)
         if cue is None and para == last_para and last_speaker:
             cue = last_speaker
+        s, e = _inner(text, qs, qe)
         if cue is None:
-            out.append((qs + 1, qe - 1, None, None, "direct", -1, -1, False))
+            out.append((s, e, None, None, "direct", -1, -1, False))
             last_para, last_speaker = para, None
             continue
         speaker, desc, cs, ce, pronoun = _resolve(cue, people)
-        out.append((qs + 1, qe - 1, speaker, desc, "direct", cs, ce, pronoun))
+        out.append((s, e, speaker, desc, "direct", cs, ce, pronoun))
         last_para, last_speaker = para, cue
     covered = [(qs, qe) for qs, qe, _ in spans]
     for ss, se in sentence_spans(plain):
@@ -135,12 +141,19 @@ def _quote_spans(text: str, plain: str) -> list[tuple[int, int, int]]:
             elif open_at >= 0:
                 out.append((open_at, i + 1, open_para))
                 open_at = -1
+            elif not any(p == n for _, _, p in out) and i - ps > 12:
+                out.append((ps - 1, i + 1, n))  # text cut mid-quote: the quote ran from the paragraph's start
         if open_at >= 0:
             nxt = paras[n + 1][0] if n + 1 < len(paras) else -1
             if nxt < 0 or plain[_first_char(plain, nxt)] != '"':
                 out.append((open_at, pe, open_para))  # never closed: it runs to the paragraph's end
                 open_at = -1
     return [(s, e, p) for s, e, p in out if e - s > 3]
+
+
+def _inner(text: str, s: int, e: int) -> tuple[int, int]:
+    """The words between the marks of a quote span (the start may lie before the text: a cut quote)."""
+    return s + 1, (e - 1 if text[e - 1:e] in tuple(QUOTE_MARKS) else e)
 
 
 def _opens(text: str, i: int) -> bool:
@@ -174,6 +187,8 @@ def _cue_after(plain: str, qe: int) -> tuple | None:
 
 
 def _cue_before(plain: str, qs: int) -> tuple | None:
+    if qs < 0 or plain[qs] != '"':
+        return None  # a quote cut at the start of the text has nothing before it
     start = max(plain.rfind("\n", 0, qs) + 1, qs - 220)
     window = plain[start:qs]
     cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "), window.rfind('" '))

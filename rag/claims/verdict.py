@@ -21,20 +21,21 @@ from functools import lru_cache
 
 from ..injection import without_instructions
 from ..lexical import content_words, coverage
-from ..quotes import credited, find_quotes
+from ..quotes import credited, find_quotes, quote_spans
 from ..sentences import statement_spans
-from ..text import NOT_NAMES, fold, name_key, normalize, same_person
+from ..text import NOT_NAMES, SPEECH, fold, name_key, normalize, same_person
 from .numbers import quantities
 
 __all__ = ["Verdict", "judge", "RULES"]
 
 RULES = ("empty", "quote", "words", "number", "date", "name", "polarity", "attribution", "frame")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
-_QUOTE = re.compile(r'"([^"\n]+)"')
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor cannot without nowhere".split())
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september", "october", "november",
            "december")  # "May" is left to the name rule: it is also a verb
+_EXTRA_SENTENCE = 0.2  # the coverage a neighbouring statement must add to join the window
+_FRAME_COVERAGE = 0.8  # of the words around a quotation (names and speech verbs aside)
 _INITIAL = '.!?:;"(—-'
 
 
@@ -82,7 +83,7 @@ def judge(claim: str, passage: str, *, threshold: float = 0.5) -> Verdict:
     words = set(content_words(plain))
     if not words:
         return Verdict(False, "empty", plain[:40])
-    for q in _QUOTE.findall(plain):
+    for q in _quoted(plain):
         if len(q.split()) >= 2 and not _quote_in(q, p.norm):
             return Verdict(False, "quote", q.strip())
     span, cov, window = _best_window(words, p)
@@ -97,7 +98,20 @@ def judge(claim: str, passage: str, *, threshold: float = 0.5) -> Verdict:
     return Verdict(True, span=span)
 
 
+def _quoted(plain: str) -> list[str]:
+    return [plain[s:e] for s, e in quote_spans(plain)]
+
+
+def _unquoted(plain: str) -> str:
+    """The claim with the words inside quote marks blanked (same length)."""
+    for s, e in quote_spans(plain):
+        plain = plain[:s] + " " * (e - s) + plain[e:]
+    return plain
+
+
 def _quote_in(quote: str, norm_passage: str) -> bool:
+    """Word for word, except for an ellipsis or [bracket] (the words on each side must follow in order), and
+    two quoted sentences joined by ", and" where the passage has a full stop between them."""
     pieces = [x.strip(" ,.;:!?'") for x in re.split(r"\.\.\.|…|\[[^\]]*\]", normalize(quote))]
     pos = 0
     for piece in pieces:
@@ -105,9 +119,26 @@ def _quote_in(quote: str, norm_passage: str) -> bool:
             continue
         at = norm_passage.find(piece, pos)
         if at < 0:
+            at = _joined_at(piece, norm_passage, pos)
+        if at < 0:
             return False
         pos = at + len(piece)
     return True
+
+
+def _joined_at(piece: str, norm_passage: str, pos: int) -> int:
+    parts = [x.strip(" ,") for x in re.split(r",? and (?:but |so )?", piece)]
+    if len(parts) < 2 or any(len(x.split()) < 3 for x in (parts[0], parts[-1])):
+        return -1
+    first = start = norm_passage.find(parts[0], pos)
+    while start >= 0 and len(parts) > 1:
+        end = start + len(parts[0])
+        nxt = norm_passage.find(parts[1], end)
+        gap = norm_passage[end:nxt] if nxt >= 0 else "x" * 9
+        if not re.fullmatch(r"[.!?]\s*|,? and |,? and (?:but|so) ", gap) and not re.fullmatch(r"[.!?]\s+", gap):
+            return -1
+        parts = [parts[0] + gap + parts[1]] + parts[2:]
+    return first
 
 
 def _best_window(words: set[str], p: _Passage) -> tuple[tuple[int, int], float, tuple[int, ...]]:
@@ -118,11 +149,11 @@ def _best_window(words: set[str], p: _Passage) -> tuple[tuple[int, int], float, 
         bag: set[str] = set()
         for j in range(i, min(n, i + 3)):
             bag |= p.bags[j]
-            c = coverage(words, bag) - 0.02 * (j - i)  # a shorter window wins a tie
+            c = coverage(words, bag) - _EXTRA_SENTENCE * (j - i)  # a longer window must add real support
             if c > best[0]:
                 best = (c, j - i, tuple(range(i, j + 1)))
     cov, _, window = best
-    return (p.spans[window[0]][0], p.spans[window[-1]][1]), cov + 0.02 * (len(window) - 1), window
+    return (p.spans[window[0]][0], p.spans[window[-1]][1]), cov + _EXTRA_SENTENCE * (len(window) - 1), window
 
 
 @lru_cache(maxsize=4096)
@@ -174,7 +205,7 @@ def _dates(plain: str, p: _Passage, span: tuple[int, int]) -> str:
 def _names(plain: str, p: _Passage, span: tuple[int, int]) -> str:
     """Each capitalised word outside quotation marks must occur in the passage. A sentence's first word counts
     only when the next one is capitalised too ("Cardinal Burke said"), since it is capitalised anyway."""
-    outside = _QUOTE.sub(lambda m: " " * len(m.group(0)), plain)
+    outside = _unquoted(plain)
     toks = list(_TOKEN.finditer(outside))
     for i, m in enumerate(toks):
         tok = m.group(0)
@@ -251,12 +282,15 @@ def _named_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
 
 def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> str:
     """A true quotation inside a false statement: the words outside the quote need the passage's support."""
-    if not _QUOTE.search(plain):
+    if not quote_spans(plain):
         return ""
-    frame = set(content_words(_QUOTE.sub(" ", plain)))
-    if len(frame) < 2:
+    outside = _unquoted(plain)
+    named = set(content_words(" ".join(t for t in _TOKEN.findall(outside) if t[0].isupper())))
+    verbs = set(content_words(" ".join(SPEECH.findall(outside))))
+    frame = set(content_words(outside)) - named - verbs  # names have their own rule; "stated" may say "said"
+    if not frame:
         return ""
     around = set(content_words(p.text[max(0, span[0] - 300): span[1] + 300]))
-    if coverage(frame, around) >= 0.5:
+    if coverage(frame, around) >= _FRAME_COVERAGE:
         return ""
     return ", ".join(sorted(frame - around)[:4])
