@@ -67,6 +67,7 @@ _REPORTED_HEAD = re.compile(
 _REPORTED_TAIL = re.compile(
     rf",\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME}|(?:{_PRONOUN})\b)(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?"
     rf"\s+(?P<verb>{_VERB})(?:\s+[^,.]{{0,40}})?[.!?]?$")
+_SPEECH_IN_GAP = re.compile(rf"\b(?:{_VERB})\b")
 _PERSON = re.compile(rf"\b{_TOKEN}(?:\s+{_TOKEN})+")
 
 
@@ -93,22 +94,12 @@ def credited(quotes: Iterable[Quote], start: int, end: int) -> set[str]:
 @lru_cache(maxsize=4096)
 def _find(text: str) -> tuple[tuple, ...]:
     plain = fold(text)
-    people = _people(plain)
-    out: list[tuple] = []
     spans = _quote_spans(text, plain)
-    last_para, last_speaker = -1, None
+    items: list[tuple] = []  # (start, end, cue or None, kind, paragraph, quote end)
     for qs, qe, para in spans:
-        cue = _cue_after(plain, qe) or _cue_before(plain, qs)
-        if cue is None and para == last_para and last_speaker:
-            cue = last_speaker
         s, e = _inner(text, qs, qe)
-        if cue is None:
-            out.append((s, e, None, None, "direct", -1, -1, False))
-            last_para, last_speaker = para, None
-            continue
-        speaker, desc, cs, ce, pronoun = _resolve(cue, people)
-        out.append((s, e, speaker, desc, "direct", cs, ce, pronoun))
-        last_para, last_speaker = para, cue
+        cue = _cue_after(plain, qe, text[s:e]) or _cue_before(plain, qs)
+        items.append((s, e, cue, "direct", para, qs, qe))
     covered = [(qs, qe) for qs, qe, _ in spans]
     for ss, se in sentence_spans(plain):
         if any(qs < se and ss < qe for qs, qe in covered):
@@ -116,11 +107,34 @@ def _find(text: str) -> tuple[tuple, ...]:
         found = _reported(plain, ss, se)
         if found:
             (s, e), cue, kind = found
-            speaker, desc, cs, ce, pronoun = _resolve(cue, people)
-            if speaker or desc:
-                out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
-    out.sort(key=lambda q: q[0])
+            items.append((s, e, cue, kind, -1, ss, se))
+    items.sort(key=lambda x: x[0])
+    people = _people(plain)
+    out: list[tuple] = []
+    last = None  # (paragraph, end of quote and cue, resolved) of the last direct quote
+    for s, e, cue, kind, para, qs, qe in items:
+        if cue is None and kind == "direct" and last and last[0] == para and _adjacent(plain[last[1]:qs]):
+            resolved = last[2]  # '"…," she said. "More …"': the next quote, right after, is the same speaker's
+        elif cue is None:
+            resolved = (None, None, -1, -1, False)
+        else:
+            resolved = _resolve(cue, people)
+        speaker, desc, cs, ce, pronoun = resolved
+        if kind == "direct":
+            out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
+            last = (para, max(qe, ce), resolved)
+        elif speaker or desc:
+            out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
+        if speaker and not pronoun and cs >= 0:
+            people.append((cs, speaker))  # a named speaker is someone a later "she said" can mean
+            people.sort()
     return tuple(out)
+
+
+def _adjacent(gap: str) -> bool:
+    """Only the rest of the cue's sentence lies between two quotes ('she wrote on Instagram. ')."""
+    ends = sum(gap.count(c) for c in ".?!")
+    return len(gap) <= 80 and ends <= 1 and '"' not in gap and not _SPEECH_IN_GAP.search(gap)
 
 
 def _quote_spans(text: str, plain: str) -> list[tuple[int, int, int]]:
@@ -175,7 +189,9 @@ def _first_char(plain: str, i: int) -> int:
     return min(i, len(plain) - 1)
 
 
-def _cue_after(plain: str, qe: int) -> tuple | None:
+def _cue_after(plain: str, qe: int, inner: str) -> tuple | None:
+    if inner.rstrip().endswith(".") and not inner.rstrip().endswith("..."):
+        return None  # '"… greed." He told the jury': a quote closed by a full stop ends its sentence
     window = plain[qe:qe + 160].split("\n", 1)[0]
     if not window[:2].strip(" ,") == "" and not window.startswith((",", " ")):
         return None

@@ -260,8 +260,6 @@ def _attribution(plain: str, p: _Passage, span: tuple[int, int]) -> str:
         names = credited(theirs, s, e)
         if any(same_person(q.speaker, n) for n in names):
             continue
-        if not names and _named_near(q.speaker, p, s, e):
-            continue  # the passage credits no one it could parse, but names this speaker beside the words
         return q.speaker
     return ""
 
@@ -272,12 +270,6 @@ def _locate(quote: str, plain: str) -> tuple[int, int] | None:
         return None
     m = re.search(r"\W+".join(re.escape(w) for w in words[:12]), plain, re.I)
     return (m.start(), m.end()) if m else None
-
-
-def _named_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
-    around = p.plain[max(0, s - 200): e + 200].lower()
-    surname = name_key(speaker).split()[-1:] or [""]
-    return bool(surname[0]) and re.search(rf"\b{re.escape(surname[0])}\b", around) is not None
 
 
 def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> str:
