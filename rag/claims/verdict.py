@@ -29,13 +29,15 @@ from .numbers import quantities
 __all__ = ["Verdict", "judge", "RULES"]
 
 RULES = ("empty", "quote", "words", "number", "date", "name", "polarity", "attribution", "frame")
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
+_TOKEN = re.compile(r"\d[\d,.]*\d|[A-Za-z0-9][A-Za-z0-9'\-]*")
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor cannot without nowhere".split())
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september", "october", "november",
            "december")  # "May" is left to the name rule: it is also a verb
 _EXTRA_SENTENCE = 0.2  # the coverage a neighbouring statement must add to join the window
 _FRAME_COVERAGE = 0.8  # of the words around a quotation (names and speech verbs aside)
+_AUXILIARY = frozenset("be been being is are was were am have has had do does did to a an the only also even yet ever "
+                       "so as".split())
 _INITIAL = '.!?:;"(—-'
 
 
@@ -177,10 +179,11 @@ def _value(token: str) -> float | None:
 
 def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> str:
     for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
-        if any(c.isdigit() for c in mine + theirs) and mine.lower() != theirs.lower():
-            a, b = _value(mine), _value(theirs)
-            if a is None or b is None or a != b:
-                return mine  # "6-7" where the passage has "6-0", "15" where it has "20"
+        a, b = _value(mine), _value(theirs)
+        digits = any(c.isdigit() for c in mine) and any(c.isdigit() for c in theirs)
+        if (a is not None and b is not None) or (digits and a is None and b is None):
+            if (a != b) if a is not None else mine.lower() != theirs.lower():  # "6-7" where the passage has "6-0", "15" where it has "20"
+                return next((q.text for q in quantities(plain) if mine in q.text), mine)
     left = list(p.numbers)
     for q in quantities(plain):
         match = next((i for i, x in enumerate(left) if q.same(x)), None)
@@ -229,22 +232,39 @@ def _negations(tokens: list[str]) -> list[str]:
     return [t for t in tokens if t in _NEGATIONS or t.endswith("n't")]
 
 
+def _negated(tokens: list[str]) -> tuple[dict[str, str], set[str]]:
+    """{word a negation applies to (stemmed): the negation} and the stems said without one."""
+    negated: dict[str, str] = {}
+    plain: set[str] = set()
+    pending, left = "", 0
+    for t in tokens:
+        if t in _NEGATIONS or t.endswith("n't"):
+            pending, left = t, 3
+            continue
+        if t in _AUXILIARY:
+            continue
+        stems = content_words(t)
+        head = stems[0] if stems else t
+        if pending and left > 0:
+            negated.setdefault(head, pending)
+            pending = ""
+        else:
+            plain.add(head)
+        left -= 1
+    return negated, plain
+
+
 def _polarity(plain: str, p: _Passage, span: tuple[int, int]) -> str:
-    """Negations in the claim against those in the part of the passage the claim lines up with."""
-    claim = [t.lower() for t in _TOKEN.findall(plain)]
-    window = [t.lower() for t in _TOKEN.findall(p.plain[span[0]:span[1]])]
-    blocks = [b for b in SequenceMatcher(None, window, claim, autojunk=False).get_matching_blocks() if b.size >= 2]
-    if not blocks:
-        return ""
-    region = window[blocks[0].a: blocks[-1].a + blocks[-1].size]
-    inner = claim[blocks[0].b: blocks[-1].b + blocks[-1].size]
-    mine, theirs = Counter(_negations(claim)), Counter(_negations(region))
-    extra = mine - theirs
-    if extra:
-        return next(iter(extra))
-    missing = theirs - Counter(_negations(inner))
-    if missing:
-        return next(iter(missing))
+    """A word the claim negates that the passage states plainly, or one the passage negates that the claim
+    states plainly (order-free, so "X said the plan was not approved" ~ "The plan was not approved, X said")."""
+    mine_neg, mine_plain = _negated([t.lower() for t in _TOKEN.findall(plain)])
+    their_neg, their_plain = _negated([t.lower() for t in _TOKEN.findall(p.plain[span[0]:span[1]])])
+    for word, neg in mine_neg.items():
+        if word in their_plain and word not in their_neg:
+            return neg  # "has not sparked" where the passage says "has sparked"
+    for word, neg in their_neg.items():
+        if word in mine_plain and word not in mine_neg and word not in their_plain:
+            return neg  # "has sparked" where the passage says "has not sparked"
     return ""
 
 
