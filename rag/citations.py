@@ -25,6 +25,7 @@ __all__ = ["check", "checked_stream", "Checked", "Checker", "SentenceCheck", "RE
 
 _MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING = re.compile(r"([.!?]+[\"'”’)]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+_AFTER_MARKS = re.compile(r"\d\](?:\s*\[\d+\])*([.!?]*[\"'”’)]*)\s+(?=[A-Z\"“‘'(])")
 REFUSAL_PREFIX = "The coverage I have does not answer"
 _UNCITED_THRESHOLD = 0.7  # an uncited sentence must be carried more fully by the passage it is given
 
@@ -51,7 +52,13 @@ class Checked:
 def split_claims(text: str) -> list[str]:
     """The sentences of an answer, each with the markers that follow it ("said so. [1]" -> "said so [1].")."""
     text = _TRAILING.sub(lambda m: " " + m.group(2).strip() + m.group(1), text)
-    return [text[s:e] for s, e in statement_spans(text)]
+    out, pos = [], 0
+    cuts = [m.end(1) for m in _AFTER_MARKS.finditer(text)] + [len(text)]
+    for cut in cuts:  # a marker before a new sentence ends its claim, even inside an unclosed quotation
+        segment = text[pos:cut]
+        out.extend(segment[s:e] for s, e in statement_spans(segment))
+        pos = cut
+    return out
 
 
 class Checker:

@@ -85,10 +85,12 @@ def judge(claim: str, passage: str, *, threshold: float = 0.5) -> Verdict:
     words = set(content_words(plain))
     if not words:
         return Verdict(False, "empty", plain[:40])
-    for q in _quoted(plain):
-        if len(q.split()) >= 2 and not _quote_in(q, p.norm):
+    quoted = [q for q in _quoted(plain) if len(q.split()) >= 2]
+    for q in quoted:
+        if not _quote_in(q, p.norm):
             return Verdict(False, "quote", q.strip())
-    span, cov, window = _best_window(words, p)
+    anchor = next((at[0] for at in (_locate(q, p.plain) for q in quoted) if at), -1)
+    span, cov, window = _best_window(words, p, anchor)
     if cov < threshold:
         missing = sorted(words - set().union(*(p.bags[i] for i in window)))
         return Verdict(False, "words", ", ".join(missing[:4]), span)
@@ -143,19 +145,22 @@ def _joined_at(piece: str, norm_passage: str, pos: int) -> int:
     return first
 
 
-def _best_window(words: set[str], p: _Passage) -> tuple[tuple[int, int], float, tuple[int, ...]]:
-    """The statement, or run of two or three neighbouring statements, that carries most of the claim."""
-    best = (-1.0, 0, (0,))
+def _best_window(words: set[str], p: _Passage, anchor: int = -1) -> tuple[tuple[int, int], float, tuple[int, ...]]:
+    """The statement, or run of two or three neighbouring statements, that carries most of the claim (the one
+    holding the claim's quotation, when it has one)."""
+    best = (-9.0, 0.0, (0,))
     n = len(p.spans)
     for i in range(n):
         bag: set[str] = set()
         for j in range(i, min(n, i + 3)):
             bag |= p.bags[j]
-            c = coverage(words, bag) - _EXTRA_SENTENCE * (j - i)  # a longer window must add real support
-            if c > best[0]:
-                best = (c, j - i, tuple(range(i, j + 1)))
-    cov, _, window = best
-    return (p.spans[window[0]][0], p.spans[window[-1]][1]), cov + _EXTRA_SENTENCE * (len(window) - 1), window
+            c = coverage(words, bag)
+            holds = anchor >= 0 and p.spans[i][0] <= anchor < p.spans[j][1]
+            score = c - _EXTRA_SENTENCE * (j - i) + (1.0 if holds else 0.0)  # a longer window must add support
+            if score > best[0]:
+                best = (score, c, tuple(range(i, j + 1)))
+    _, cov, window = best
+    return (p.spans[window[0]][0], p.spans[window[-1]][1]), cov, window
 
 
 @lru_cache(maxsize=4096)
