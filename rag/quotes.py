@@ -280,7 +280,8 @@ def _resolve(cue: tuple, people: list[tuple[int, str]]) -> tuple:
 def _split_role(name: str) -> tuple[str, str | None]:
     """'RNC Chairwoman Ronna McDaniel' -> ('RNC Chairwoman', 'Ronna McDaniel')."""
     tokens = name.split()
-    last_role = max((i for i, t in enumerate(tokens) if t.lower().rstrip(".") in ROLE_WORDS), default=-1)
+    # the last word is the surname even when it is also a role word ("Gov. Jim Justice", "Dr. Amy King")
+    last_role = max((i for i, t in enumerate(tokens[:-1]) if t.lower().rstrip(".") in ROLE_WORDS), default=-1)
     if last_role < 0:
         return "", name.rstrip(".")
     rest = " ".join(tokens[last_role + 1:]).rstrip(".")
