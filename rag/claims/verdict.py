@@ -38,6 +38,7 @@ _EXTRA_SENTENCE = 0.2  # the coverage a neighbouring statement must add to join 
 _FRAME_COVERAGE = 0.8  # of the words around a quotation (names and speech verbs aside)
 _AUXILIARY = frozenset("be been being is are was were am have has had do does did to a an the only also even yet ever "
                        "so as".split())
+_QUOTE_BONUS = 0.1  # breaks a near tie between windows in favour of the one holding the claim's quote
 _INITIAL = '.!?:;"(—-'
 
 
@@ -89,8 +90,8 @@ def judge(claim: str, passage: str, *, threshold: float = 0.5) -> Verdict:
     for q in quoted:
         if not _quote_in(q, p.norm):
             return Verdict(False, "quote", q.strip())
-    anchor = next((at[0] for at in (_locate(q, p.plain) for q in quoted) if at), -1)
-    span, cov, window = _best_window(words, p, anchor)
+    anchors = [at for q in quoted for at in _occurrences(q, p.plain)]
+    span, cov, window = _best_window(words, p, anchors)
     if cov < threshold:
         missing = sorted(words - set().union(*(p.bags[i] for i in window)))
         return Verdict(False, "words", ", ".join(missing[:4]), span)
@@ -145,9 +146,10 @@ def _joined_at(piece: str, norm_passage: str, pos: int) -> int:
     return first
 
 
-def _best_window(words: set[str], p: _Passage, anchor: int = -1) -> tuple[tuple[int, int], float, tuple[int, ...]]:
-    """The statement, or run of two or three neighbouring statements, that carries most of the claim (the one
-    holding the claim's quotation, when it has one)."""
+def _best_window(words: set[str], p: _Passage, anchors: list[int] | None = None
+                 ) -> tuple[tuple[int, int], float, tuple[int, ...]]:
+    """The statement, or run of two or three neighbouring statements, that carries most of the claim (of two
+    that carry it about as well, the one holding the claim's quotation)."""
     best = (-9.0, 0.0, (0,))
     n = len(p.spans)
     for i in range(n):
@@ -155,8 +157,8 @@ def _best_window(words: set[str], p: _Passage, anchor: int = -1) -> tuple[tuple[
         for j in range(i, min(n, i + 3)):
             bag |= p.bags[j]
             c = coverage(words, bag)
-            holds = anchor >= 0 and p.spans[i][0] <= anchor < p.spans[j][1]
-            score = c - _EXTRA_SENTENCE * (j - i) + (1.0 if holds else 0.0)  # a longer window must add support
+            holds = any(p.spans[i][0] <= at < p.spans[j][1] for at in anchors or ())
+            score = c - _EXTRA_SENTENCE * (j - i) + (_QUOTE_BONUS if holds else 0.0)  # longer must add support
             if score > best[0]:
                 best = (score, c, tuple(range(i, j + 1)))
     _, cov, window = best
@@ -287,6 +289,13 @@ def _attribution(plain: str, p: _Passage, span: tuple[int, int]) -> str:
             continue
         return q.speaker
     return ""
+
+
+def _occurrences(quote: str, plain: str) -> list[int]:
+    words = _TOKEN.findall(quote)
+    if not words:
+        return []
+    return [m.start() for m in re.finditer(r"\W+".join(re.escape(w) for w in words[:12]), plain, re.I)]
 
 
 def _locate(quote: str, plain: str) -> tuple[int, int] | None:
