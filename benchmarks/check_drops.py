@@ -73,7 +73,9 @@ def main() -> int:
             if len(sample) < args.sample:
                 sample.append(f"{q['id']}: {d['rule']} ({d['detail'][:60]})")
         if old is not None:
+            t0 = time.perf_counter()
             before = old(draft, hits, threshold=settings.support_threshold)
+            totals["old_check_seconds"] += time.perf_counter() - t0
             totals["old_checked"] += before.claims_checked
             totals["old_dropped"] += before.claims_dropped
             totals["old_answers_emptied"] += int(not before.citations)
