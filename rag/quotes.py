@@ -19,7 +19,7 @@ from typing import Iterable
 
 from .schema import Quote
 from .sentences import sentence_spans
-from .text import NAME_PARTICLES, NOT_NAMES, QUOTE_MARKS, fold
+from .text import NAME_PARTICLES, NOT_NAMES, QUOTE_MARKS, SPEECH_VERB, fold
 
 __all__ = ["find_quotes", "quote_spans", "credited", "credited_quotes", "ROLE_WORDS"]
 
@@ -37,9 +37,7 @@ _NOT_SPEAKERS = NOT_NAMES | {"Police", "Officials", "Authorities", "Experts", "R
                              "Reports", "Data", "Studies", "Polls"}
 _TOKEN = r"(?:[A-Z][a-z]{0,3}\.|[A-Z][\w'\-]*)"  # "Rep." and "J." may end in a full stop; "Perry." ends a sentence
 _NAME = rf"{_TOKEN}(?:\s+(?:{_TOKEN}|(?:{'|'.join(sorted(NAME_PARTICLES))})(?=\s+[A-Z])))*"
-_VERB = (r"said|says|told|tells|added|adds|wrote|writes|tweeted|tweets|posted|posts|stated|states|explained|"
-         r"announced|claimed|argued|insisted|noted|responded|replied|commented|recalled|admitted|revealed|"
-         r"continued|acknowledged|warned|urged|testified|alleged|asked|shared")
+_VERB = SPEECH_VERB.replace("|according to", "")  # the one speech-verb pattern; "according to X" has its own cue
 _PRONOUN = r"[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I"
 _PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 _POST_VERBS = {"tweeted", "tweets", "posted", "posts", "wrote", "writes", "shared"}
@@ -66,7 +64,7 @@ _REPORTED_HEAD = re.compile(
     rf"(?:\s+(?:on|in)\s+\w+)?[,:]?\s+(?:that\s+)?")
 _REPORTED_TAIL = re.compile(
     rf",\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME}|(?:{_PRONOUN})\b)(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?"
-    rf"\s+(?P<verb>{_VERB})(?:\s+[^,.]{{0,40}})?[.!?]?$")
+    rf"\s+(?P<verb>{_VERB})\b(?:\s+[^,.]{{0,40}})?[.!?]?$")
 _SPEECH_IN_GAP = re.compile(rf"\b(?:{_VERB})\b")
 _PERSON = re.compile(rf"\b{_TOKEN}(?:\s+{_TOKEN})+")
 
