@@ -173,3 +173,9 @@ def test_eval_claims_bad_file_says_what_to_do(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--claims", str(bad)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "bad.jsonl:1" in proc.stderr and "supported" in proc.stderr
+
+
+def test_two_negations_close_together_cancel():
+    passage = '"I have been quiet, not because I haven\'t been upset by the campaign, but to listen," she wrote.'
+    assert judge('She was "upset by the campaign".', passage).ok
+    assert judge("She has been upset by the campaign.", "She has not been upset by the campaign.").rule == "polarity"

@@ -39,6 +39,7 @@ _FRAME_COVERAGE = 0.8  # of the words around a quotation (names and speech verbs
 _AUXILIARY = frozenset("be been being is are was were am have has had do does did to a an the only also even yet ever "
                        "so as".split())
 _QUOTE_BONUS = 0.1  # breaks a near tie between windows in favour of the one holding the claim's quote
+_FUNCTION_HEADS = frozenset("their own its his her my our your any all every enough much many one there".split())
 _INITIAL = '.!?:;"(—-'
 
 
@@ -246,11 +247,14 @@ def _negated(tokens: list[str]) -> tuple[dict[str, str], set[str]]:
     pending, left = "", 0
     for t in tokens:
         if t in _NEGATIONS or t.endswith("n't"):
-            pending, left = t, 3
+            # two negations close together cancel ("not because I haven't been disgusted")
+            pending, left = ("", 0) if pending and left > 0 else (t, 3)
             continue
         if t in _AUXILIARY:
             continue
         stems = content_words(t)
+        if not stems and t not in _FUNCTION_HEADS:
+            continue  # "not because", "not I": look on for the word the negation is about
         head = stems[0] if stems else t
         if pending and left > 0:
             negated.setdefault(head, pending)
@@ -269,9 +273,12 @@ def _polarity(plain: str, p: _Passage, span: tuple[int, int]) -> str:
     for word, neg in mine_neg.items():
         if word in their_plain and word not in their_neg:
             return neg  # "has not sparked" where the passage says "has sparked"
+    if not their_neg:
+        return ""
+    _, anywhere = _negated([t.lower() for t in _TOKEN.findall(p.plain)])
     for word, neg in their_neg.items():
-        if word in mine_plain and word not in mine_neg and word not in their_plain:
-            return neg  # "has sparked" where the passage says "has not sparked"
+        if word in mine_plain and word not in mine_neg and word not in anywhere:
+            return neg  # "has sparked" where the passage says "has not sparked" (and nowhere says it plainly)
     return ""
 
 
