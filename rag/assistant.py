@@ -13,9 +13,10 @@ from .citations import REFUSAL_PREFIX, check
 from .conflicts import find_conflicts
 from .embedder import Embedder
 from .lexical import content_words
+from .prompts import load_prompt
 from .errors import EmptyStoreError, InputError, LLMError
 from .retriever import Retriever
-from .schema import Answer, Hit
+from .schema import Answer, Citation, Hit
 from .settings import Settings
 from .store import VectorStore
 
@@ -88,17 +89,18 @@ class Assistant:
 
     # -- public ----------------------------------------------------------------------------------------------
     def ask(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-            since: Any = None, until: Any = None) -> Answer:
-        """Answer from the ingested coverage, every [n] checked against passage n."""
+            since: Any = None, until: Any = None, as_of: Any = None) -> Answer:
+        """Answer from the ingested coverage, every [n] checked against passage n. `as_of` (a date or
+        YYYY-MM-DD): answer as of that day: date words count back from it, later coverage is not used."""
         answer = None
-        for piece in self.stream(question, history=history, sources=sources, since=since, until=until):
+        for piece in self.stream(question, history=history, sources=sources, since=since, until=until, as_of=as_of):
             if isinstance(piece, Answer):
                 answer = piece
         assert answer is not None
         return answer
 
     def stream(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-               since: Any = None, until: Any = None) -> Iterator[str | Answer]:
+               since: Any = None, until: Any = None, as_of: Any = None) -> Iterator[str | Answer]:
         """Yield text pieces as the answer is written, then the final checked Answer (whose text is what counts:
         sentences the check drops are not in it)."""
         t0 = time.perf_counter()
@@ -107,9 +109,11 @@ class Assistant:
         standalone = self._rewrite(question, history or [], answer)
         answer.standalone_question = standalone
         try:
-            query = self.retriever.plan(standalone, sources=sources, since=since, until=until)
+            query = self.retriever.plan(standalone, sources=sources, since=since, until=until, as_of=as_of)
         except ValueError as exc:
-            raise InputError(f"{exc} (for since/until).") from None
+            raise InputError(f"{exc} (for since/until/as_of).") from None
+        if query.as_of:
+            answer.notices.append(load_prompt("as_of_notice").format(as_of=query.as_of.isoformat()))
         answer.notices.extend(query.notes)
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
         hits = self.retriever.retrieve(query, timings=timings)
@@ -143,6 +147,7 @@ class Assistant:
             answer.refused, answer.text = True, REFUSAL
         else:
             answer.text = " ".join([checked.text, *find_conflicts(checked.citations)])
+            answer.notices.extend(newest_source_notice(checked.citations))
         if isinstance(answerer, ExtractiveAnswerer) or answer.refused:
             yield answer.text
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
@@ -185,15 +190,26 @@ class Assistant:
             words <= set(content_words(f"{h.passage.title} {h.passage.text}")) for h in hits)
 
 
+def newest_source_notice(citations: Sequence[Citation]) -> list[str]:
+    """One notice naming the newest cited source, when the citations come from more than one day."""
+    days = {c.published_at[:10] for c in citations if c.published_at}
+    if len(days) < 2:
+        return []
+    newest = max(days)
+    markers = ", ".join(f"[{n}]" for n in sorted({c.n for c in citations if (c.published_at or "")[:10] == newest}))
+    return [load_prompt("newest_source_notice").format(oldest=min(days), newest=newest, markers=markers)]
+
+
 _default: Assistant | None = None
 _default_lock = threading.Lock()
 
 
 def ask(question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-        since: Any = None, until: Any = None) -> Answer:
-    """Answer a question from the coverage in NEWSRAG_HOME, with settings from the environment."""
+        since: Any = None, until: Any = None, as_of: Any = None) -> Answer:
+    """Answer a question from the coverage in NEWSRAG_HOME, with settings from the environment; `as_of`:
+    answer as of that day (YYYY-MM-DD or a date)."""
     global _default
     with _default_lock:
         if _default is None:
             _default = Assistant.from_settings(Settings.from_env())
-    return _default.ask(question, history=history, sources=sources, since=since, until=until)
+    return _default.ask(question, history=history, sources=sources, since=since, until=until, as_of=as_of)

@@ -6,10 +6,12 @@ Settings are read once here (environment, then flags); errors become a message a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import re
+import signal
 import sys
 import time
 from typing import Sequence
@@ -41,7 +43,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         bar = tqdm(unit=" articles", desc="Ingesting", file=sys.stderr, dynamic_ncols=True)
-    report = ingestor.ingest(args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None)
+    with _stop_on_sigterm():
+        report = ingestor.ingest(
+            args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None,
+            embed_progress=(lambda done, total: bar.set_postfix_str(f"embedding {done}/{total} passages"))
+            if bar is not None else None)
     if bar is not None:
         bar.close()
     if args.json:
@@ -57,6 +63,24 @@ def _print_report(report) -> None:
         print(f"  duplicate: {d['title']} ({d.get('source') or d['origin']}) copies {d['of_title']}")
     for f in report.failed:
         print(f"  failed: {f['origin']}: {f['reason']}")
+    for w in report.warnings:
+        print(f"  warning: {w['origin']}: {w['reason']}")
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C so the ingest stops between steps and cleans up."""
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm():
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -66,7 +90,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     rows = catalog.articles()
     if args.json:
         print(json.dumps([{"id": r.article.id, "title": r.article.title, "source": r.article.source,
-                           "published_at": r.article.published_at, "url": r.article.url,
+                           "credited_source": r.article.credited_source, "author": r.article.author,
+                           "published_at": r.article.published_at, "updated_at": r.article.updated_at,
+                           "date_source": r.article.date_source, "url": r.article.url,
                            "passages": r.passage_count, "duplicate_of": r.duplicate_of} for r in rows], indent=2))
         return 0
     if not rows:
@@ -75,7 +101,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for r in rows:
         a = r.article
         extra = f"duplicate of {r.duplicate_of}" if r.duplicate_of else f"{r.passage_count} passages"
-        print(f"{a.id}  {a.published_at or '----------'}  {(a.source or '-')[:20]:20}  {a.title[:70]}  ({extra})")
+        outlet = a.source or (f"{a.credited_source} (credited)" if a.credited_source else "-")
+        print(f"{a.id}  {a.published_at or '----------'}  {outlet[:20]:20}  {a.title[:70]}  ({extra})")
     return 0
 
 
@@ -99,12 +126,19 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
     ingestor = Ingestor(_settings(args))
     log = logging.getLogger("newsrag.watch")
+    with _stop_on_sigterm():
+        return _watch_rounds(ingestor, args, log)
+
+
+def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> int:
     rounds = 0
     while True:
         report = ingestor.ingest(args.targets)
         print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {report.summary_line()}", flush=True)
         for f in report.failed:
             log.warning("failed: %s: %s", f["origin"], f["reason"])
+        for w in report.warnings:
+            log.warning("warning: %s: %s", w["origin"], w["reason"])
         rounds += 1
         if args.rounds and rounds >= args.rounds:
             return 0
@@ -115,7 +149,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from .assistant import Assistant
 
     assistant = Assistant.from_settings(_settings(args, llm=args.llm))
-    answer = assistant.ask(args.question, sources=args.source or None, since=args.since, until=args.until)
+    answer = assistant.ask(args.question, sources=args.source or None, since=args.since, until=args.until,
+                           as_of=args.as_of)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -131,7 +166,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     elif answer.refused and answer.passages:
         print("\nClosest passages:")
         for i, h in enumerate(answer.passages[:3], 1):
-            print(f"({i}) {h.passage.title} — {h.passage.source or 'unknown outlet'}: {h.passage.text[:160]}…")
+            print(f"({i}) {h.passage.title} — {h.passage.source or 'unknown outlet'}, "
+                  f"{h.passage.published_at or 'undated'}: {h.passage.text[:160]}…")
     return 0
 
 
@@ -195,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--source", action="append", help="only this outlet (repeatable)")
     s.add_argument("--since", help="YYYY-MM-DD")
     s.add_argument("--until", help="YYYY-MM-DD")
+    s.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD: answer as of that day (date words count back from "
+                   "it; later coverage is not used)")
     s.add_argument("--llm", help="auto | extractive | openai:MODEL | ollama:MODEL | local")
     s.add_argument("--json", action="store_true", help="print the Answer as JSON")
     s.set_defaults(func=_cmd_ask)
@@ -216,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--llm", default="extractive")
     s.add_argument("--limit", type=int, default=0, help="only the first N questions")
     s.add_argument("--baseline", choices=["plain"], help="also run the plain recipe, side by side")
+    s.add_argument("--no-question-dates", action="store_true",
+                   help="ask every question as of today, ignoring its question_date")
     s.add_argument("--json", dest="json_out", help="write the JSON report here")
     s.set_defaults(func=_cmd_eval)
     return p
@@ -229,9 +269,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsragError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: anything half-written will be cleaned up by the next ingest", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # The ingest has already removed what it had begun; leave now, without unwinding the native threads
+        # (torch, tokenizers) that abort with "terminate called without an active exception" at exit.
+        name = "terminated" if isinstance(exc, _Stopped) else "interrupted"
+        print(f"{name}: stopped; articles finished before this are stored, the one in progress was not "
+              "(run the same command again to finish)", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(143 if isinstance(exc, _Stopped) else 130)
 
 
 if __name__ == "__main__":

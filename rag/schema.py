@@ -20,6 +20,9 @@ class RawArticle:
     published_at: str | None = None  # ISO 8601 date or datetime, or None
     author: str | None = None
     record_id: str | None = None  # an id the input carried (a JSONL record's "id")
+    updated_at: str | None = None  # ISO 8601, when the input gives an updated/modified date
+    date_source: str | None = None  # where published_at came from: "record" | "metadata" | "feed"
+    fetched_at: str | None = None  # ISO 8601 time the page was fetched ("2 days ago" counts back from it)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class Article:
     ingested_at: str
     content_hash: str
     origin: str = ""
+    updated_at: str | None = None  # ISO date of the last update, when the page gives one
+    # which evidence gave published_at: "record" (the input's own field), "metadata" (the page's HTML
+    # metadata), "feed", "url" (the URL path), "text" (a dateline) or "relative" ("2 days ago"); None: undated
+    date_source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,11 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 
 # Numeric settings that make no sense below a bound (a clear error instead of an empty or broken ranking).
 _AT_LEAST = {"top_k": 1, "candidates": 1, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
+             "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1}
+# Fetching and input limits (docs/INGEST.md): (lowest, highest) each may be set to.
+_RANGES = {"fetch_timeout": (0.1, 3600.0), "fetch_run_timeout": (1.0, 86400.0), "fetch_max_redirects": (0, 20),
+           "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000)}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,9 @@ class Settings:
     max_per_article: int = 2
     dense_weight: float = 2.0  # weight of the dense ranking against BM25's (1.0) in reciprocal rank fusion
     lead_prior: float = 0.1  # news put the main facts first: passage i of an article scores x(1 + this/(1+i)); 0 = off
+    # asked as of a day: a passage d days older scores x(1 + as_of_prior * 2^(-d/half_life)); 0 = off
+    as_of_prior: float = 0.2  # realtimeqa, in-sample (docs/EVALUATION.md "Dates, outlets and as-of")
+    as_of_half_life_days: float = 30.0
     refuse_below: float = 0.40  # calibrated on multihop_rag + realtimeqa (docs/EVALUATION.md): best dense cosine under this -> refuse
     support_threshold: float = 0.5  # calibrated: a cited sentence needs this much support from its passage
     max_question_chars: int = 2000
@@ -59,6 +66,13 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     slack_port: int = 3000
     slack_rate_limit: int = 10  # questions per user per minute
+    # Fetching and input limits (docs/INGEST.md)
+    fetch_allow: str | None = None  # NEWSRAG_FETCH_ALLOW: hosts and ranges (10.0.0.0/8) fetched though not public
+    fetch_timeout: float = 20.0  # seconds for one whole URL fetch, redirects and body included
+    fetch_run_timeout: float = 600.0  # seconds for all URL fetches of one ingest run
+    fetch_max_redirects: int = 5
+    fetch_concurrency: int = 8  # feed entry pages fetched at once
+    max_input_bytes: int = 10_000_000  # a file, page or upload over this is refused (JSONL: per line)
 
     def __post_init__(self) -> None:
         if not isinstance(self.home, Path):
@@ -70,6 +84,13 @@ class Settings:
                                     f"least {low}, or unset it.")
             if isinstance(value, (int, float)) and value < low:
                 raise SettingsError(f"{_PREFIX}{name.upper()}={value} is too small: it must be at least {low}.")
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
+                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is out of range: use a number from {low:g} "
+                                    f"to {high:g}, or unset it.")
+        if self.fetch_allow:
+            _check_allow(self.fetch_allow)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -102,6 +123,21 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
+
+
+def _check_allow(text: str) -> None:
+    import ipaddress
+
+    for item in text.replace(";", ",").split(","):
+        item = item.strip().strip("[]")
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            if "/" in item or not all(c.isalnum() or c in "-._" for c in item):
+                raise SettingsError(f"{_PREFIX}FETCH_ALLOW: {item!r} is neither a host name nor an address range "
+                                    "like 10.0.0.0/8; fix it (comma-separated) or unset it.") from None
 
 
 def _coerce(f: dataclasses.Field, value: Any) -> Any:

@@ -199,7 +199,8 @@ def format_answer(answer: Answer) -> SlackMessage:
     fallback = escape(answer.text.strip())
     if citations:
         fallback += SOURCES_MARKER + "".join(
-            f"\n[{c.n}] {escape(_clip(c.title or 'Untitled', TITLE_CHARS))}" + (f" — {escape(c.source)}" if c.source else "")
+            f"\n[{c.n}] {escape(_clip(c.title or 'Untitled', TITLE_CHARS))}"
+            + (f" — {_byline(c.source, c.published_at)}" if c.source or c.published_at else "")
             for c in citations
         )
     return {"text": _clip_text(fallback), "blocks": _cap(blocks)}

@@ -1,9 +1,9 @@
 """The Gradio web chat: a thin adapter from browser (or gradio_client) events to a ready Assistant.
 
 Tabs: Chat (streamed, cited answers; a sources panel with the quoted words highlighted; outlet and date
-filters), Add coverage (upload files or paste URLs, with progress and a report) and Coverage (a searchable
+and as-of filters), Add coverage (upload files or paste URLs, with progress and a report) and Coverage (a searchable
 table and a chart of articles per day by outlet). API endpoints for gradio_client: `/ask` (question, optional
-history, sources, since, until -> the Answer as a dict) and `/ingest` (files, URLs -> the report as HTML).
+history, sources, since, until, as_of -> the Answer as a dict) and `/ingest` (files, URLs -> the report as HTML).
 gradio is imported only when a UI is built.
 """
 
@@ -64,7 +64,7 @@ class _Handlers:
 
     # -- chat ------------------------------------------------------------------------------------------------
     def respond(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
-                since: str | None, until: str | None) -> Iterator[tuple]:
+                since: str | None, until: str | None, as_of: str | None = None) -> Iterator[tuple]:
         """Stream one answer into the chat: (chat, turns, sources panel, notice, textbox) per update."""
         message = message or ""
         turns = plain_history(turns or [])
@@ -75,7 +75,8 @@ class _Handlers:
         text = ""
         try:
             for piece in self.assistant.stream(message, history=turns, sources=sources or None,
-                                               since=(since or "").strip() or None, until=(until or "").strip() or None):
+                                               since=(since or "").strip() or None, until=(until or "").strip() or None,
+                                               as_of=(as_of or "").strip() or None):
                 if isinstance(piece, Answer):
                     answer = piece
                     break
@@ -96,9 +97,9 @@ class _Handlers:
         yield shown, turns, sources_html(answer), notice_markdown(answer), ""
 
     def api_ask(self, question: str, history: list[dict] | None = None, sources: list[str] | None = None,
-                since: str = "", until: str = "") -> dict:
+                since: str = "", until: str = "", as_of: str = "") -> dict:
         """Answer a question from the ingested coverage. history: earlier turns as [{"role", "content"}];
-        sources: outlets to keep; since/until: YYYY-MM-DD. Returns the Answer as a dict (text with [n] markers,
+        sources: outlets to keep; since/until: YYYY-MM-DD; as_of: YYYY-MM-DD, answer as of that day. Returns the Answer as a dict (text with [n] markers,
         citations with quotes and offsets, passages, notices, timings)."""
         if isinstance(history, str):
             try:
@@ -111,7 +112,8 @@ class _Handlers:
             raise _user_error(NewsragError("history must be a list of {role, content} turns"))
         try:
             answer = self.assistant.ask(question or "", history=plain_history(history or []), sources=sources or None,
-                                        since=(since or "").strip() or None, until=(until or "").strip() or None)
+                                        since=(since or "").strip() or None, until=(until or "").strip() or None,
+                                        as_of=(as_of or "").strip() or None)
         except NewsragError as exc:
             raise _user_error(exc) from None
         except Exception as exc:
@@ -231,6 +233,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                             with gr.Row():
                                 since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", max_lines=1)
                                 until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", max_lines=1)
+                            as_of = gr.Textbox(label="As of", placeholder="YYYY-MM-DD (default: today)", max_lines=1)
                         sources = gr.HTML(empty_sources_html(), elem_id="nr-sources-box", js_on_load=None)
             with gr.Tab("Add coverage", id="add"):
                 gr.Markdown("Upload article files (text, Markdown, HTML, JSON/JSONL records, RSS/Atom feeds) "
@@ -252,7 +255,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                                    y_title="articles", height=280)
                 undated = gr.Markdown(undated_note(rows), elem_id="nr-undated")
 
-        chat_io = dict(fn=h.respond, inputs=[msg, turns, chatbot, outlets, since, until],
+        chat_io = dict(fn=h.respond, inputs=[msg, turns, chatbot, outlets, since, until, as_of],
                        outputs=[chatbot, turns, sources, notice, msg], show_progress="hidden")
         msg.submit(**chat_io, api_name="chat", api_visibility="undocumented")
         send.click(**chat_io, api_visibility="private")
