@@ -68,7 +68,7 @@ def _passage(text: str) -> _Passage:
     clean = without_instructions(text)
     plain = fold(clean)
     spans = tuple((s, e) for s, e in statement_spans(clean) if clean[s:e].strip()) or ((0, len(clean)),)
-    bags = tuple(frozenset(content_words(clean[s:e])) for s, e in spans)
+    bags = tuple(frozenset(content_words(plain[s:e])) for s, e in spans)  # folded, as the claim is
     toks = [_key(t) for t in _TOKEN.findall(plain)]
     keys = frozenset(toks) | frozenset(p for t in toks for p in t.split("-"))
     days = Counter(t for t in toks if t in _DAYS or t in _MONTHS)
@@ -323,7 +323,7 @@ def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> str:
     frame = set(content_words(outside)) - named - verbs  # names have their own rule; "stated" may say "said"
     if not frame:
         return ""
-    around = set(content_words(p.text[max(0, span[0] - 300): span[1] + 300]))
+    around = set(content_words(p.plain[max(0, span[0] - 300): span[1] + 300]))
     if coverage(frame, around) >= _FRAME_COVERAGE:
         return ""
     return ", ".join(sorted(frame - around)[:4])
