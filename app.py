@@ -11,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 from typing import Sequence
+from urllib.parse import urlsplit
 
 SAMPLE = Path(__file__).resolve().parent / "examples" / "news"
 
@@ -25,9 +26,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from rag.assistant import Assistant
+    from rag.discovery import remove_server_file, write_server_file
     from rag.errors import NewsragError
+    from rag.logs import setup_logging
     from rag.settings import Settings
     from rag.web import auth_pair, launch
+
+    setup_logging()
 
     try:
         settings = Settings.from_env(host=args.host, port=args.port, share=args.share, home=args.home)
@@ -45,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsragError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # `newsrag ask` on this home finds the server here and asks it instead of loading everything itself.
+    write_server_file(settings.home, port=urlsplit(demo.local_url).port or settings.port, login=bool(auth))
     print(f"newsrag web chat ready: {demo.local_url}" + (" (login required)" if auth else ""), flush=True)
     if getattr(demo, "share_url", None):
         print(f"public link: {demo.share_url}", flush=True)
@@ -60,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         demo.block_thread()
     finally:
+        remove_server_file(settings.home)
         demo.close()
     return 0
 

@@ -17,6 +17,7 @@ import time
 from typing import Sequence
 
 from .errors import InputError, NewsragError
+from .logs import setup_logging
 from .settings import Settings
 
 __all__ = ["main"]
@@ -134,8 +135,15 @@ def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> in
     rounds = 0
     while True:
         report = ingestor.ingest(args.targets)
-        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {report.summary_line()}", flush=True)
-        for f in report.failed:
+        failed = [f for f in report.failed if not _empty_folder(f)]  # an empty inbox is a quiet round
+        stamp = time.strftime('%Y-%m-%d %H:%M:%S')
+        c = report.counts()
+        if not (c["added"] or c["updated"] or c["duplicates"] or failed):
+            print(f"{stamp} nothing new" + (f" ({c['unchanged']} unchanged)" if c["unchanged"] else ""), flush=True)
+        else:
+            print(f"{stamp} {report.summary_line() if len(failed) == c['failed'] else _summary(report, failed)}",
+                  flush=True)
+        for f in failed:
             log.warning("failed: %s: %s", f["origin"], f["reason"])
         for w in report.warnings:
             log.warning("warning: %s: %s", w["origin"], w["reason"])
@@ -145,30 +153,76 @@ def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> in
         time.sleep(args.every)
 
 
-def _cmd_ask(args: argparse.Namespace) -> int:
-    from .assistant import Assistant
+def _empty_folder(failure: dict) -> bool:
+    """A watched folder that exists but holds nothing yet (the loader reports it as a failure)."""
+    return os.path.isdir(failure.get("origin") or "") and str(failure.get("reason", "")).startswith("no articles")
 
-    assistant = Assistant.from_settings(_settings(args, llm=args.llm))
-    answer = assistant.ask(args.question, sources=args.source or None, since=args.since, until=args.until,
-                           as_of=args.as_of)
+
+def _summary(report, failed: list) -> str:
+    c = report.counts()
+    return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, duplicates {c['duplicates']}, "
+            f"failed {len(failed)} ({report.passages} passages, {report.seconds:.1f}s)")
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args, llm=args.llm)
+    answer = None if args.no_server or args.llm else _ask_running_server(settings, args)
+    if answer is None:  # no server on this home: answer here, importing only what this answer needs
+        from .assistant import Assistant
+
+        answer = Assistant.from_settings(settings).ask(args.question, sources=args.source or None,
+                                                       since=args.since, until=args.until,
+                                                       as_of=args.as_of).to_dict()
     if args.json:
-        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        return 0
-    for notice in answer.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    print(answer.text)
-    if answer.citations:
-        print("\nSources:")
-        for c in answer.citations:
-            print(f"[{c.n}] {c.title} — {c.source or 'unknown outlet'}, {c.published_at or 'undated'}"
-                  + (f" — {c.url}" if c.url else ""))
-            print(f"    \"{c.quote[:300]}{'…' if len(c.quote) > 300 else ''}\"")
-    elif answer.refused and answer.passages:
-        print("\nClosest passages:")
-        for i, h in enumerate(answer.passages[:3], 1):
-            print(f"({i}) {h.passage.title} — {h.passage.source or 'unknown outlet'}, "
-                  f"{h.passage.published_at or 'undated'}: {h.passage.text[:160]}…")
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+    else:
+        _print_answer(answer)
     return 0
+
+
+def _ask_running_server(settings: Settings, args: argparse.Namespace) -> dict | None:
+    """The answer from a `newsrag serve` on the same home (HOME/serve.json), or None when none answers."""
+    from .discovery import read_server_file
+    from .remote import ServerUnavailable, ask_server
+
+    info = read_server_file(settings.home)
+    if info is None:
+        return None
+    auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
+    try:
+        return ask_server(info["port"], args.question, root=info["root"], sources=args.source, since=args.since,
+                          until=args.until, as_of=args.as_of, auth=auth, timeout=max(settings.llm_timeout, 30.0) * 2)
+    except ServerUnavailable as exc:
+        logging.getLogger("newsrag.cli").info("the server on port %s did not answer (%s): answering here",
+                                              info["port"], exc)
+        return None
+
+
+def _quoted(text: str, limit: int = 300) -> str:
+    """The quote in quotation marks, unless it begins with its own (`""I have…""` read as a typo)."""
+    text = text.strip()
+    clipped = text[:limit] + ("…" if len(text) > limit else "")
+    return clipped if text[:1] in "\"“”‘’'«»" else f"“{clipped}”"
+
+
+def _print_answer(answer: dict) -> None:
+    """An Answer dict (from this process or from a server) for the terminal."""
+    for notice in dict.fromkeys(answer.get("notices") or []):
+        print(f"note: {notice}", file=sys.stderr)
+    print(answer["text"])
+    citations = answer.get("citations") or []
+    if citations:
+        print("\nSources:")
+        for c in citations:
+            print(f"[{c['n']}] {c['title']} — {c.get('source') or 'unknown outlet'}, {c.get('published_at') or 'undated'}"
+                  + (f" — {c['url']}" if c.get("url") else ""))
+            print(f"    {_quoted(c['quote'])}")
+    elif answer.get("refused") and answer.get("passages"):
+        print("\nClosest passages:")
+        for i, h in enumerate(answer["passages"][:3], 1):
+            p = h["passage"]
+            print(f"({i}) {p['title']} — {p.get('source') or 'unknown outlet'}, {p.get('published_at') or 'undated'}: "
+                  f"{p['text'][:160]}…")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -235,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "it; later coverage is not used)")
     s.add_argument("--llm", help="auto | extractive | openai:MODEL | ollama:MODEL | local")
     s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    s.add_argument("--no-server", action="store_true",
+                   help="answer in this process even when a `newsrag serve` runs on this home")
     s.set_defaults(func=_cmd_ask)
 
     s = sub.add_parser("serve", help="start the web chat")
@@ -262,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

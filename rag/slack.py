@@ -133,6 +133,8 @@ def create_app(
     install_redaction(bot_token, signing_secret, loggers=("rag", "slack_bolt", "slack_sdk", log))
     base_url = api_url if api_url.endswith("/") else api_url + "/"
     client = WebClient(token=bot_token, base_url=base_url, logger=log)
+    if not any(isinstance(f, _ClientGiven) for f in log.filters):
+        log.addFilter(_ClientGiven())
     try:
         app = App(
             client=client,
@@ -151,6 +153,14 @@ def create_app(
         ) from None
     _NewsBot(assistant, rate_limit=rate_limit).register(app, command=command)
     return app
+
+
+class _ClientGiven(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when handed a ready client (ours, which carries
+    NEWSRAG_SLACK_API_URL), then warns that the token will be unused: true, expected, and noise on every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
 
 
 class _NewsBot:
@@ -335,7 +345,7 @@ def run(
     if tokens.mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        log.info("Connecting to Slack in Socket Mode")
+        print("newsrag Slack bot connecting to Slack in Socket Mode", flush=True)
         SocketModeHandler(app, tokens.app_token, logger=log, web_client=app.client).start()
         return
     port = settings.slack_port if port is None else port
@@ -345,7 +355,7 @@ def run(
         raise SettingsError(
             f"Cannot listen on {host}:{port} ({err.strerror or err}). Pass --port or set NEWSRAG_SLACK_PORT."
         ) from None
-    log.info("Listening for Slack events on http://%s:%d%s", host, server.server_address[1], path)
+    print(f"newsrag Slack bot listening on http://{host}:{server.server_address[1]}{path}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from .errors import NewsragError, SettingsError
 from .schema import Answer
 from .settings import Settings
-from .web_data import (chart_frame, coverage_rows, example_questions, filter_rows, parse_urls, table_frame,
-                       table_note, undated_note)
-from .web_render import (CSS, HEAD, answer_markdown, empty_sources_html, md_escape, notice_markdown, plain_history,
-                         report_html, sources_html, status_line)
+from .web_data import (chart_bucket, chart_frame, chart_top, coverage_rows, example_questions, filter_rows,
+                       parse_urls, table_frame, table_note, undated_note)
+from .web_render import (CSS, HEAD, answer_markdown, answer_sources, empty_sources_html, md_escape, notice_markdown,
+                         plain_history, report_html, sources_panel, status_line)
 
 if TYPE_CHECKING:  # pragma: no cover
     import gradio as gr
@@ -64,14 +64,18 @@ class _Handlers:
 
     # -- chat ------------------------------------------------------------------------------------------------
     def respond(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
-                since: str | None, until: str | None, as_of: str | None = None) -> Iterator[tuple]:
-        """Stream one answer into the chat: (chat, turns, sources panel, notice, textbox) per update."""
+                since: str | None, until: str | None, as_of: str | None = None,
+                panels: list[str] | None = None) -> Iterator[tuple]:
+        """Stream one answer into the chat: (chat, turns, sources panel, notice, textbox, panels) per update.
+        `panels` holds each earlier answer's sources, so its [n] links keep finding them."""
         message = message or ""
+        panels = list(panels or [])
+        turn = len(panels) + 1
         turns = plain_history(turns or [])
         before = list(chat or [])
         shown = before + [{"role": "user", "content": md_escape(message.strip())},
                           {"role": "assistant", "content": _THINKING}]
-        yield list(shown), turns, _keep(), "", ""
+        yield list(shown), turns, _keep(), "", "", _keep()
         text = ""
         try:
             for piece in self.assistant.stream(message, history=turns, sources=sources or None,
@@ -82,19 +86,20 @@ class _Handlers:
                     break
                 text += piece
                 shown[-1] = {"role": "assistant", "content": md_escape(text) + " ▌"}
-                yield list(shown), turns, _keep(), "", ""
+                yield list(shown), turns, _keep(), "", "", _keep()
             else:  # pragma: no cover - stream always ends with an Answer
                 raise RuntimeError("the answer stream ended without an answer")
         except NewsragError as exc:
-            yield before, turns, _keep(), "", message  # take the turn back, give the text back
+            yield before, turns, _keep(), "", message, _keep()  # take the turn back, give the text back
             raise _user_error(exc) from None
         except Exception as exc:  # keep serving; the log has the traceback
-            yield before, turns, _keep(), "", message
+            yield before, turns, _keep(), "", message, _keep()
             raise _internal_error("answering", exc) from None
-        shown[-1] = {"role": "assistant", "content": answer_markdown(answer)}
+        shown[-1] = {"role": "assistant", "content": answer_markdown(answer, turn)}
         turns = turns + [{"role": "user", "content": answer.question},
                          {"role": "assistant", "content": answer.text}]
-        yield shown, turns, sources_html(answer), notice_markdown(answer), ""
+        panels.append(answer_sources(answer, turn))
+        yield shown, turns, sources_panel(panels), notice_markdown(answer), "", panels
 
     def api_ask(self, question: str, history: list[dict] | None = None, sources: list[str] | None = None,
                 since: str = "", until: str = "", as_of: str = "") -> dict:
@@ -171,11 +176,12 @@ class _Handlers:
     def examples(self) -> list[list[str]]:
         return self._cached()[1]
 
-    def search(self, query: str | None) -> tuple[Any, str]:
-        """The table filtered by the query, and the line that says how many match."""
+    def search(self, query: str | None) -> tuple[Any, ...]:
+        """The table and the chart filtered by the query, the line that says how many match, and the undated note."""
         rows = self.rows()
         found = filter_rows(rows, query)
-        return table_frame(found[:TABLE_ROWS]), table_note(len(found), len(rows), TABLE_ROWS)
+        note = undated_note(found) if found or not rows else "No articles match the search."
+        return table_frame(found[:TABLE_ROWS]), table_note(len(found), len(rows), TABLE_ROWS), chart(found), note
 
     def refresh(self, query: str | None = "") -> tuple:
         """Everything that depends on the coverage: outlets, status, examples, table (+ note), chart (+ note)."""
@@ -184,11 +190,29 @@ class _Handlers:
         stats = self.assistant.stats()
         rows = self.rows()
         return (gr.update(choices=list(stats.get("sources") or [])), status_line(stats),
-                gr.Dataset(samples=self.examples()), *self.search(query), chart_frame(rows), undated_note(rows))
+                gr.Dataset(samples=self.examples()), *self.search(query))
 
 
 # gr.api reads the return annotation unevaluated (a string under `from __future__ import annotations`).
 _Handlers.api_ask.__annotations__["return"] = dict[str, Any]
+
+
+def chart(rows: Sequence[dict[str, Any]]) -> Any:
+    """The coverage chart for these rows: bars per day (week, month for long spans) on a time axis, a y axis
+    that ticks whole numbers."""
+    import gradio as gr
+
+    bucket = chart_bucket(rows)
+    frame = chart_frame(rows, bucket)
+    return gr.BarPlot(frame, x="day", y="articles", color="outlet", sort="x", y_lim=[0, chart_top(frame)],
+                      x_bin=_BIN[bucket], y_aggregate="sum", x_axis_format=_DATE_FORMAT[bucket],
+                      y_axis_format="d", title=f"Articles per {bucket} by outlet", x_title=bucket,
+                      y_title="articles", height=280, elem_id="nr-chart")
+
+
+# Bars as wide as their bucket (Vega bins the time axis by this step), and tick labels that carry the year.
+_BIN = {"day": "1d", "week": "7d", "month": "30d"}
+_DATE_FORMAT = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%b %Y"}
 
 
 def _keep() -> Any:
@@ -210,6 +234,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                         "its passage.", scale=3)
             status = gr.Markdown(status_line(stats), elem_id="nr-status", scale=2)
         turns = gr.State([])
+        panels = gr.State([])  # each answer's sources (HTML), so older [n] links stay reachable
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
@@ -245,26 +270,26 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                 go = gr.Button("Ingest", variant="primary")
                 report = gr.HTML("", elem_id="nr-report", label="report")
             with gr.Tab("Coverage", id="coverage"):
-                search = gr.Textbox(placeholder="Search titles, outlets, dates…", show_label=False, container=False)
+                search = gr.Textbox(placeholder="Search titles, outlets, dates, files…", show_label=False, container=False,
+                                    elem_id="nr-coverage-search")
                 found = gr.Markdown(table_note(len(rows), len(rows), TABLE_ROWS), elem_id="nr-found")
                 table = gr.Dataframe(table_frame(rows[:TABLE_ROWS]), datatype=["str", "str", "str", "markdown"],
-                                     interactive=False, wrap=True, max_height=380, column_widths=["55%", "18%",
-                                                                                                  "12%", "15%"])
-                chart = gr.BarPlot(chart_frame(rows), x="day", y="articles", color="outlet", y_aggregate="sum",
-                                   sort="x", title="Articles per day by outlet", x_title="day",
-                                   y_title="articles", height=280)
+                                     interactive=False, wrap=True, max_height=380, elem_id="nr-table",
+                                     column_widths=["52%", "16%", "12%", "20%"])
+                plot = chart(rows)
                 undated = gr.Markdown(undated_note(rows), elem_id="nr-undated")
 
-        chat_io = dict(fn=h.respond, inputs=[msg, turns, chatbot, outlets, since, until, as_of],
-                       outputs=[chatbot, turns, sources, notice, msg], show_progress="hidden")
+        chat_io = dict(fn=h.respond, inputs=[msg, turns, chatbot, outlets, since, until, as_of, panels],
+                       outputs=[chatbot, turns, sources, notice, msg, panels], show_progress="hidden")
         msg.submit(**chat_io, api_name="chat", api_visibility="undocumented")
         send.click(**chat_io, api_visibility="private")
         ex.click(lambda sample: sample[0], inputs=ex, outputs=msg, queue=False, api_visibility="private").then(
             **chat_io, api_visibility="private")
-        new.click(lambda: ([], [], empty_sources_html(), "", ""), outputs=[chatbot, turns, sources, notice, msg],
+        new.click(lambda: ([], [], empty_sources_html(), "", "", []),
+                  outputs=[chatbot, turns, sources, notice, msg, panels],
                   queue=False, api_visibility="private")
 
-        refresh_out = [outlets, status, ex, table, found, chart, undated]
+        refresh_out = [outlets, status, ex, table, found, plot, undated]
 
         def ingest(files: list[str] | None, urls: str | None, progress: gr.Progress = gr.Progress()) -> str:
             return h.ingest(files, urls, progress)
@@ -272,7 +297,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
         go.click(ingest, inputs=[files, urls], outputs=report, api_name="ingest", concurrency_limit=1,
                  concurrency_id="ingest").then(h.refresh, inputs=search, outputs=refresh_out,
                                                api_visibility="private")
-        search.change(h.search, inputs=search, outputs=[table, found], api_visibility="private",
+        search.change(h.search, inputs=search, outputs=[table, found, plot, undated], api_visibility="private",
                       show_progress="hidden")
         demo.load(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private", show_progress="hidden")
         gr.api(h.api_ask, api_name="ask")

