@@ -145,6 +145,7 @@ class Assistant:
             guard.feed(answerer.answer(standalone, hits))
         checked = guard.finish()
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
+        answer.dropped = checked.dropped
         answer.citations = checked.citations
         if not checked.citations:
             answer.refused, answer.text = True, REFUSAL

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Sequence
 
-from .errors import NewsragError
+from .errors import InputError, NewsragError
 from .links import safe_url
 from .logs import setup_logging
 from .settings import Settings
@@ -254,6 +254,12 @@ def _cmd_slack(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.claims:
+        from .eval_claims import main_claims
+
+        return main_claims(args.claims, args.json_out, _settings(args).support_threshold)
+    if not (args.articles and args.questions):
+        raise InputError("`newsrag eval` needs --articles A.jsonl and --questions Q.jsonl (or --claims FILE).")
     from .evaluation import main as eval_main
 
     return eval_main(args)
@@ -307,8 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_slack)
 
     s = sub.add_parser("eval", help="measure retrieval and answers on a question set")
-    s.add_argument("--articles", required=True)
-    s.add_argument("--questions", required=True)
+    s.add_argument("--articles")
+    s.add_argument("--questions")
+    s.add_argument("--claims", help="score the citation check alone on a claims file (docs/EVALUATION.md)")
     s.add_argument("--store", help="an existing NEWSRAG_HOME to use instead of a temporary one")
     s.add_argument("--llm", default="extractive")
     s.add_argument("--limit", type=int, default=0, help="only the first N questions")

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from .links import safe_url
 from .schema import Answer, Citation, Hit
+from .text import clip as _clip
 
 __all__ = [
     "SlackMessage",
@@ -129,11 +130,6 @@ def split_mrkdwn(text: str, limit: int = SECTION_LIMIT) -> list[str]:
 
 def _section(mrkdwn: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _byline(source: str | None, published_at: str | None) -> str:

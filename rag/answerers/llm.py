@@ -13,6 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
+from ..citations import Checker, checked_stream
 from ..errors import LLMError, NewsragError
 from ..llm import public_url
 from ..prompts import format_history, format_passages, load_prompt, neutralise
@@ -161,14 +162,19 @@ class LLMAnswerer:
             return question
         return _clean_rewrite(self._invoke(rewrite_messages(question, history)), question)
 
-    def as_runnable(self) -> Runnable[dict[str, Any], str]:
-        """A LangChain Runnable: ``{"question": str, "hits": list[Hit]}`` -> answer text (invoke or stream)."""
+    def as_runnable(self, *, threshold: float = 0.5) -> Runnable[dict[str, Any], str]:
+        """A LangChain Runnable: ``{"question": str, "hits": list[Hit]}`` -> checked answer text (invoke or
+        stream). Each sentence is yielded once the citation check keeps it (rag/citations.py); dropped
+        sentences never appear; [n] still means hits[n-1]."""
 
         def run(inputs: dict[str, Any], config: RunnableConfig) -> Iterator[str]:
+            hits = inputs.get("hits") or []
+            pieces = self._stream(answer_messages(inputs["question"], hits), config)
             wrote = False
-            for piece in self._stream(answer_messages(inputs["question"], inputs.get("hits") or []), config):
-                wrote = True
-                yield piece
+            for result in checked_stream(pieces, Checker(hits, threshold=threshold, renumber=False)):
+                if result.kept:
+                    yield ("" if not wrote else " ") + result.kept
+                    wrote = True
             if not wrote:
                 yield ""
 
