@@ -7,6 +7,7 @@ gets the bundled sample coverage (examples/news) first, so the chat has somethin
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Sequence
 from urllib.parse import urlsplit
 
 SAMPLE = Path(__file__).resolve().parent / "examples" / "news"
+STOP_SECONDS = 120  # how long a stop waits for a running ingest to reach its next input (one embedding batch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rag.errors import NewsragError
     from rag.logs import setup_logging
     from rag.settings import Settings
-    from rag.web import auth_pair, launch
+    from rag.web import auth_pair, launch, shutdown
 
     setup_logging()
 
@@ -65,10 +67,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread: leave signals alone
         pass
     try:
-        demo.block_thread()
+        demo.block_thread()  # returns on Ctrl+C / SIGTERM, having closed the web server
     finally:
         remove_server_file(settings.home)
-        demo.close()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C stops at once
+        print("Stopping: a running ingest stops at its next input; what it wrote stays.", flush=True)
+        if not shutdown(demo, timeout=STOP_SECONDS):
+            # Exiting while the worker is inside torch aborts the process; skip the finalisers instead. The
+            # unfinished batch is marked pending in the catalog and the next ingest removes it (Ingestor.repair).
+            print(f"The running ingest did not stop within {STOP_SECONDS} s; exiting anyway (its unfinished "
+                  "batch is cleaned up by the next ingest).", file=sys.stderr, flush=True)
+            os._exit(1)
+    print("Stopped.", flush=True)
     return 0
 
 

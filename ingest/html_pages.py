@@ -18,6 +18,8 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import Any
 
+from rag.text import same_text as _same_text
+
 __all__ = ["extract_page", "visible_tree", "flat_text", "declared_site"]
 
 MIN_WORDS = 8
@@ -117,11 +119,6 @@ def updated_date(page: str, url: str | None, published: str | None) -> str | Non
     except Exception:  # htmldate failing only means no updated date
         return None
     return latest if latest and published and latest[:10] > published[:10] else None
-
-
-def _same_text(a: str, b: str) -> bool:
-    norm = lambda s: re.sub(r"\W+", " ", s).strip().lower()  # noqa: E731
-    return norm(a) == norm(b)
 
 
 def _one_line(text: str) -> str | None:

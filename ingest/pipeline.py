@@ -19,6 +19,7 @@ import numpy as np
 from rag.embedder import Embedder
 from rag.errors import NewsragError
 from rag.index import Index, Staged
+from rag.links import safe_url
 from rag.schema import Article, LoadFailure, Passage, RawArticle
 from rag.settings import Settings
 
@@ -159,7 +160,7 @@ class Ingestor:
         meta = describe(raw, cleaned)
         article = Article(
             id=_article_id(raw), title=cleaned.title or "(untitled)", text=cleaned.text,
-            source=meta.source, url=raw.url, published_at=meta.published_at,
+            source=meta.source, url=safe_url(raw.url), published_at=meta.published_at,
             author=meta.author, credited_source=meta.credited_source,
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             content_hash=content_hash(cleaned.title, cleaned.text), origin=raw.origin,

@@ -8,7 +8,8 @@ from typing import Any, Iterator, Sequence
 
 from .answerers.base import Answerer, Turn
 from .answerers.extractive import ExtractiveAnswerer
-from .citations import REFUSAL_PREFIX, check
+from .checked_stream import CheckedStream
+from .citations import REFUSAL_PREFIX
 from .conflicts import find_conflicts
 from .embedder import Embedder
 from .lexical import content_words
@@ -101,8 +102,8 @@ class Assistant:
 
     def stream(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
                since: Any = None, until: Any = None, as_of: Any = None) -> Iterator[str | Answer]:
-        """Yield text pieces as the answer is written, then the final checked Answer (whose text is what counts:
-        sentences the check drops are not in it)."""
+        """Yield checked text as the answer is written (each sentence once the claim check has kept it; never the
+        raw draft), then the final checked Answer (whose text is what counts)."""
         t0 = time.perf_counter()
         question = self._validate(question)
         answer = Answer(text="", question=question, answerer=self.answerer.name, notices=list(self.notices))
@@ -125,30 +126,36 @@ class Assistant:
             yield answer.text
             yield answer
             return
-        draft_pieces: list[str] = []
+        # Only checked sentences leave this method: the draft is released sentence by sentence as each passes.
+        guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
         answerer = self.answerer
         try:
             if isinstance(answerer, ExtractiveAnswerer):
-                draft_pieces.append(answerer.answer(standalone, hits))
+                guard.feed(answerer.answer(standalone, hits))
             else:
                 for piece in answerer.stream(standalone, hits):
-                    draft_pieces.append(piece)
-                    yield piece
+                    released = guard.feed(piece)
+                    if released:
+                        yield released
         except LLMError as exc:
             answer.notices.append(f"{exc} Answered extractively instead.")
             answerer = self._fallback
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
-            draft_pieces = [answerer.answer(standalone, hits)]
-        checked = check("".join(draft_pieces), hits, threshold=self.settings.support_threshold)
+            guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
+            guard.feed(answerer.answer(standalone, hits))
+        checked = guard.finish()
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
+        answer.dropped = checked.dropped
         answer.citations = checked.citations
         if not checked.citations:
             answer.refused, answer.text = True, REFUSAL
+            yield answer.text
         else:
             answer.text = " ".join([checked.text, *find_conflicts(checked.citations)])
             answer.notices.extend(newest_source_notice(checked.citations))
-        if isinstance(answerer, ExtractiveAnswerer) or answer.refused:
-            yield answer.text
+            rest = guard.rest(answer.text)
+            if rest:
+                yield rest
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
                           "total": time.perf_counter() - t0, **timings}
         yield answer

@@ -16,7 +16,8 @@ import sys
 import time
 from typing import Sequence
 
-from .errors import NewsragError
+from .errors import InputError, NewsragError
+from .links import safe_url
 from .logs import setup_logging
 from .settings import Settings
 
@@ -153,6 +154,14 @@ def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> in
         time.sleep(args.every)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Article text for a terminal: control characters (ANSI escapes that could rewrite the screen) removed."""
+    return _CONTROL.sub("", text)
+
+
 def _empty_folder(failure: dict) -> bool:
     """A watched folder that exists but holds nothing yet (the loader reports it as a failure)."""
     return os.path.isdir(failure.get("origin") or "") and str(failure.get("reason", "")).startswith("no articles")
@@ -214,15 +223,16 @@ def _print_answer(answer: dict) -> None:
     if citations:
         print("\nSources:")
         for c in citations:
-            print(f"[{c['n']}] {c['title']} — {c.get('source') or 'unknown outlet'}, {c.get('published_at') or 'undated'}"
-                  + (f" — {c['url']}" if c.get("url") else ""))
-            print(f"    {_quoted(c['quote'])}")
+            url = safe_url(c.get("url"))
+            print(_printable(f"[{c['n']}] {c['title']} — {c.get('source') or 'unknown outlet'}, "
+                             f"{c.get('published_at') or 'undated'}" + (f" — {url}" if url else "")))
+            print(_printable(f"    {_quoted(c['quote'])}"))
     elif answer.get("refused") and answer.get("passages"):
         print("\nClosest passages:")
         for i, h in enumerate(answer["passages"][:3], 1):
             p = h["passage"]
-            print(f"({i}) {p['title']} — {p.get('source') or 'unknown outlet'}, {p.get('published_at') or 'undated'}: "
-                  f"{p['text'][:160]}…")
+            print(_printable(f"({i}) {p['title']} — {p.get('source') or 'unknown outlet'}, "
+                             f"{p.get('published_at') or 'undated'}: {p['text'][:160]}…"))
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -244,6 +254,12 @@ def _cmd_slack(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.claims:
+        from .eval_claims import main_claims
+
+        return main_claims(args.claims, args.json_out, _settings(args).support_threshold)
+    if not (args.articles and args.questions):
+        raise InputError("`newsrag eval` needs --articles A.jsonl and --questions Q.jsonl (or --claims FILE).")
     from .evaluation import main as eval_main
 
     return eval_main(args)
@@ -297,8 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_slack)
 
     s = sub.add_parser("eval", help="measure retrieval and answers on a question set")
-    s.add_argument("--articles", required=True)
-    s.add_argument("--questions", required=True)
+    s.add_argument("--articles")
+    s.add_argument("--questions")
+    s.add_argument("--claims", help="score the citation check alone on a claims file (docs/EVALUATION.md)")
     s.add_argument("--store", help="an existing NEWSRAG_HOME to use instead of a temporary one")
     s.add_argument("--llm", default="extractive")
     s.add_argument("--limit", type=int, default=0, help="only the first N questions")

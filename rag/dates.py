@@ -41,6 +41,13 @@ def to_date(value: str | date | None) -> date | None:
         raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
+def _day(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
 def _month_end(y: int, m: int) -> date:
     return (date(y + (m == 12), m % 12 + 1, 1)) - timedelta(days=1)
 
@@ -49,16 +56,18 @@ def parse_dates(question: str, as_of: date | None = None) -> DateIntent:
     """The dates a question's words name, read as of `as_of` (default: today)."""
     q = question.lower()
     anchor = as_of or date.today()
-    m = re.search(rf"\b(?:on\s+)?{_MON}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", q)
-    if m:
-        d = date(int(m.group(3)), _MONTHS[m.group(1)[:4] if m.group(1).startswith("sept") else m.group(1)[:3]],
+    # A day that does not exist ("February 30, 2024") is text, not a date: the next patterns may still match.
+    for m in re.finditer(rf"\b(?:on\s+)?{_MON}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", q):
+        d = _day(int(m.group(3)), _MONTHS[m.group(1)[:4] if m.group(1).startswith("sept") else m.group(1)[:3]],
                  int(m.group(2)))
-        return DateIntent(d, d, phrase=m.group(0))
+        if d is not None:
+            return DateIntent(d, d, phrase=m.group(0))
     m = re.search(rf"\b(?:in\s+)?{_MON}\s+(\d{{4}})\b", q)
     if m:
         mon = _MONTHS[m.group(1)[:3]]
         y = int(m.group(2))
-        return DateIntent(date(y, mon, 1), _month_end(y, mon), phrase=m.group(0))
+        if 1 <= y <= 9998:  # "March 0000" is not a month
+            return DateIntent(date(y, mon, 1), _month_end(y, mon), phrase=m.group(0))
     m = re.search(r"\bin\s+((?:19|20)\d{2})\b", q)
     if m:
         y = int(m.group(1))
@@ -71,6 +80,8 @@ def parse_dates(question: str, as_of: date | None = None) -> DateIntent:
         m = re.search(pattern, q)
         if m:
             days = int(m.group(2)) if back is None else back
+            if days > (anchor - date.min).days:  # "the past 99999999 days": everything there is
+                return DateIntent(None, anchor, phrase=m.group(0))
             until = anchor - timedelta(days=1) if pattern == r"\byesterday\b" else anchor
             return DateIntent(anchor - timedelta(days=days), until, phrase=m.group(0))
     if re.search(r"\b(latest|most recent|newest|recently|current(ly)?|now)\b", q):

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import platform
 import re
@@ -39,6 +40,7 @@ _DATE_FIELDS = ("since", "until", "prefer_since", "prefer_until")  # plan() neve
 PLAIN = "plain"
 _K = 10
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+log = logging.getLogger("newsrag.eval")
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -75,12 +77,16 @@ def _docs_of_hits(hits) -> list[Doc]:
 
 
 def _ask(assistant, question: str, gold: Gold, as_of: Any = None) -> dict[str, Any]:
+    """One question's answer figures. A question that fails (a rejected input or a crash) is an error, counted
+    apart: never a refusal, which would flatter the refusal rates."""
     try:
         answer = assistant.ask(question, as_of=as_of)
-    except NewsragError as exc:
-        return {"error": type(exc).__name__, "refused": True, "contains_answer": False, "citations": 0,
-                "quotes_found": 0, "citations_to_evidence": 0, "claims_checked": 0, "claims_dropped": 0,
-                "timings": {}}
+    except Exception as exc:  # noqa: BLE001 - one failing question must not end the run
+        if not isinstance(exc, NewsragError):
+            log.exception("eval: a question crashed")
+        return {"error": type(exc).__name__, "crashed": not isinstance(exc, NewsragError), "refused": False,
+                "contains_answer": False, "citations": 0, "quotes_found": 0, "citations_to_evidence": 0,
+                "claims_checked": 0, "claims_dropped": 0, "timings": {}}
     text = _MARKS.sub("", answer.text)
     cited = [Doc(c.article_id, norm_url(c.url), norm(c.passage)) for c in answer.citations]
     return {

@@ -134,6 +134,9 @@ class Answer:
     answerer: str = ""  # which answerer wrote it ("extractive", "openai:gpt-4o-mini", ...)
     claims_checked: int = 0
     claims_dropped: int = 0
+    # Why each dropped sentence went: {"sentence", "rule" (rag.claims.RULES, "marker" or "uncited"),
+    # "detail" (the word, number, name or quote), "passage" (the [n] it cited, or None)}
+    dropped: list[dict] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # e.g. "no LLM configured; using extractive answers"
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
@@ -146,6 +149,7 @@ class Answer:
             "answerer": self.answerer,
             "claims_checked": self.claims_checked,
             "claims_dropped": self.claims_dropped,
+            "dropped": [dict(d) for d in self.dropped],
             "notices": list(self.notices),
             "citations": [c.to_dict() for c in self.citations],
             "passages": [h.to_dict() for h in self.passages],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,7 +21,14 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 # Numeric settings that make no sense below a bound (a clear error instead of an empty or broken ranking).
 _AT_LEAST = {"top_k": 1, "candidates": 1, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
-             "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1}
+             "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
+             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0}
+# Settings with both ends bounded: (low, high, whether low itself is allowed).
+_BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
+            "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
+            "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True)}
+# Fields whose values never appear in repr (and so in logs and tracebacks): by name, so new ones are covered.
+_SECRET = re.compile(r"(password|api_key|(^|_)token|secret)$")
 # Fetching and input limits (docs/INGEST.md): (lowest, highest) each may be set to.
 _RANGES = {"fetch_timeout": (0.1, 3600.0), "fetch_run_timeout": (1.0, 86400.0), "fetch_max_redirects": (0, 20),
            "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000)}
@@ -78,13 +86,23 @@ class Settings:
     def __post_init__(self) -> None:
         if not isinstance(self.home, Path):
             object.__setattr__(self, "home", Path(self.home).expanduser())
+        for f in fields(self):  # "nan" and "inf" parse as floats; no setting means anything by them
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SettingsError(f"{_PREFIX}{f.name.upper()}={value} is not a finite number: set a number, "
+                                    "or unset it.")
         for name, low in _AT_LEAST.items():
             value = getattr(self, name)
-            if isinstance(value, float) and not math.isfinite(value):  # "nan" and "inf" parse as floats
-                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is not a finite number: use a number of at "
-                                    f"least {low}, or unset it.")
-            if isinstance(value, (int, float)) and value < low:
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < low:
                 raise SettingsError(f"{_PREFIX}{name.upper()}={value} is too small: it must be at least {low}.")
+        for name, (low, high, closed) in _BETWEEN.items():
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not (low <= value <= high and (closed or value > low)):
+                side = f"{'from' if closed else 'above'} {low} {'to' if closed else 'up to'} {high}"
+                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is out of range: use a number {side}.")
+        if self.chunk_min_words > self.chunk_max_words:
+            raise SettingsError(f"{_PREFIX}CHUNK_MIN_WORDS={self.chunk_min_words} is above {_PREFIX}CHUNK_MAX_WORDS="
+                                f"{self.chunk_max_words}: make the minimum the smaller one.")
         for name, (low, high) in _RANGES.items():
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
@@ -92,6 +110,16 @@ class Settings:
                                     f"to {high:g}, or unset it.")
         if self.fetch_allow:
             _check_allow(self.fetch_allow)
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if _SECRET.search(f.name) and value:
+                shown.append(f"{f.name}='***'")
+            else:
+                shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from .links import safe_url
 from .schema import Answer, Citation, Hit
+from .text import clip as _clip
 
 __all__ = [
     "SlackMessage",
@@ -65,8 +67,8 @@ def unescape(text: str) -> str:
 
 def _safe_url(url: str | None) -> str | None:
     """An http(s) URL made safe to put inside <...|...>, or None."""
-    url = (url or "").strip()
-    if not re.match(r"(?i)https?://\S+$", url):
+    url = safe_url(url)
+    if url is None:
         return None
     return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
 
@@ -128,11 +130,6 @@ def split_mrkdwn(text: str, limit: int = SECTION_LIMIT) -> list[str]:
 
 def _section(mrkdwn: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _byline(source: str | None, published_at: str | None) -> str:

@@ -17,25 +17,30 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from .errors import NewsragError, SettingsError
+from .ingest_jobs import IngestJobs
+from .login import LoginGuard
 from .schema import Answer
 from .settings import Settings
 from .web_data import (chart_bucket, chart_frame, chart_top, coverage_rows, example_questions, filter_rows,
                        parse_urls, table_frame, table_note, undated_note)
-from .web_render import (CSS, HEAD, answer_markdown, answer_sources, empty_sources_html, md_escape, notice_markdown,
-                         plain_history, report_html, sources_panel, status_line)
+from .web_render import (CSS, HEAD, answer_markdown, answer_sources, empty_sources_html, error_notice, md_escape,
+                         notice_markdown, plain_history, report_html, sources_panel, status_line)
 
 if TYPE_CHECKING:  # pragma: no cover
     import gradio as gr
 
     from .assistant import Assistant
 
-__all__ = ["build_ui", "launch", "auth_pair", "theme", "CONCURRENCY"]
+__all__ = ["build_ui", "launch", "shutdown", "auth_pair", "theme", "CONCURRENCY"]
 
 CONCURRENCY = 4  # events of one kind served at once (the queue holds the rest)
 TABLE_ROWS = 500  # coverage table rows shown at once (the search box narrows them)
+POLL_SECONDS = 0.25  # how often an ingest request looks at its job
 log = logging.getLogger("newsrag.web")
 
 _THINKING = "_Searching the coverage…_"
+INTERNAL_ERROR = ("Something went wrong while answering ({kind}); the server log has the details. "
+                  "Your question is back in the box: try again.")
 
 
 def _user_error(exc: BaseException) -> Exception:
@@ -61,6 +66,7 @@ class _Handlers:
         self.extra_examples = list(examples or [])
         self._lock = threading.Lock()
         self._cache: tuple[int, list[dict[str, Any]], list[list[str]]] | None = None
+        self.jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets, progress=progress))
 
     # -- chat ------------------------------------------------------------------------------------------------
     def respond(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
@@ -89,12 +95,15 @@ class _Handlers:
                 yield list(shown), turns, _keep(), "", "", _keep()
             else:  # pragma: no cover - stream always ends with an Answer
                 raise RuntimeError("the answer stream ended without an answer")
-        except NewsragError as exc:
-            yield before, turns, _keep(), "", message, _keep()  # take the turn back, give the text back
-            raise _user_error(exc) from None
+        except NewsragError as exc:  # beside the chat, never instead of it: the conversation stays
+            # the turn taken back, the text given back
+            yield before, turns, _keep(), error_notice(str(exc)), message, _keep()
+            return
         except Exception as exc:  # keep serving; the log has the traceback
-            yield before, turns, _keep(), "", message, _keep()
-            raise _internal_error("answering", exc) from None
+            log.exception("web: answering failed")
+            yield (before, turns, _keep(), error_notice(INTERNAL_ERROR.format(kind=type(exc).__name__)), message,
+                   _keep())
+            return
         shown[-1] = {"role": "assistant", "content": answer_markdown(answer, turn)}
         turns = turns + [{"role": "user", "content": answer.question},
                          {"role": "assistant", "content": answer.text}]
@@ -148,16 +157,27 @@ class _Handlers:
                                   "passages": 0, "seconds": 0.0, "items": {"failed": []}}
         if paths or good:
             try:
-                report = self.assistant.ingestor().ingest([*paths, *good], progress=step).to_dict()
+                job = self.jobs.submit([*paths, *good])
             except NewsragError as exc:
                 raise _user_error(exc) from None
-            except Exception as exc:
-                raise _internal_error("ingesting", exc) from None
+            while not job.wait(POLL_SECONDS):  # the work runs in the ingest worker; this only reports on it
+                ahead = self.jobs.ahead_of(job)
+                if progress is not None and ahead:
+                    progress(0.0, desc=f"Waiting: {ahead} ingest{'s' if ahead > 1 else ''} ahead of this one…")
+                elif job.state == "running" and job.done_inputs:
+                    step(job.done_inputs, job.label)
+            if job.state != "done" or job.report is None:
+                raise _user_error(NewsragError(job.error or "The ingest did not finish."))
+            report = job.report
         report["items"].setdefault("failed", []).extend(bad)
         report["failed"] = len(report["items"]["failed"])
         if report["failed"]:
             gr.Warning(f"{report['failed']} input{'s' if report['failed'] > 1 else ''} failed: the report says why.")
         return report_html(report, names)
+
+    def api_ingest_status(self) -> dict:
+        """The ingest worker: {"running": {"id", "inputs_read", "label"} or null, "waiting": n, "stopping": bool}."""
+        return self.jobs.status()
 
     # -- coverage --------------------------------------------------------------------------------------------
     def _cached(self) -> tuple[list[dict[str, Any]], list[list[str]]]:
@@ -195,6 +215,7 @@ class _Handlers:
 
 # gr.api reads the return annotation unevaluated (a string under `from __future__ import annotations`).
 _Handlers.api_ask.__annotations__["return"] = dict[str, Any]
+_Handlers.api_ingest_status.__annotations__["return"] = dict[str, Any]
 
 
 def chart(rows: Sequence[dict[str, Any]]) -> Any:
@@ -268,6 +289,9 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                     files = gr.File(file_count="multiple", type="filepath", label="Article files")
                     urls = gr.Textbox(lines=6, label="Article or feed URLs", placeholder="https://…\nhttps://…/feed")
                 go = gr.Button("Ingest", variant="primary")
+                ingest_status = gr.Markdown(h.jobs.status_line(), elem_id="nr-ingest-status")
+                gr.Timer(3.0).tick(h.jobs.status_line, outputs=ingest_status, api_visibility="private",
+                                   show_progress="hidden", queue=False)
                 report = gr.HTML("", elem_id="nr-report", label="report")
             with gr.Tab("Coverage", id="coverage"):
                 search = gr.Textbox(placeholder="Search titles, outlets, dates, files…", show_label=False, container=False,
@@ -301,7 +325,20 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                       show_progress="hidden")
         demo.load(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private", show_progress="hidden")
         gr.api(h.api_ask, api_name="ask")
+        gr.api(h.api_ingest_status, api_name="ingest_status")
+    demo.ingest_jobs = h.jobs  # for shutdown()
     return demo
+
+
+def shutdown(demo: "gr.Blocks", *, timeout: float = 30.0) -> bool:
+    """Stop cleanly: refuse new ingests, let the running one stop at its next input (what it wrote stays
+    whole), then close the server. False when the ingest was still running after `timeout` seconds."""
+    jobs = getattr(demo, "ingest_jobs", None)
+    stopped = jobs is None or jobs.shutdown(timeout)
+    if not stopped:
+        log.warning("web: the running ingest did not stop within %.0f s; closing anyway", timeout)
+    demo.close()
+    return stopped
 
 
 def theme() -> Any:
@@ -329,7 +366,8 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
     """Build the UI, queue it (CONCURRENCY events at once) and serve it on settings.host:port (login when
     settings carry a user and password). Extra keywords go to `Blocks.launch` (e.g. prevent_thread_lock=True,
     quiet=True). Returns the running Blocks: `.local_url`, `.close()`."""
-    auth = auth_pair(settings)
+    pair = auth_pair(settings)
+    auth = LoginGuard(*pair) if pair else None  # throttled: wrong passwords lock the name for a while
     demo = build_ui(assistant, examples=examples)
     demo.queue(default_concurrency_limit=CONCURRENCY)
     options: dict[str, Any] = dict(server_name=settings.host, server_port=settings.port, share=settings.share,

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote, urlparse
 
 from .index import ArticleRow, Index
+from .links import safe_url
+from .text import SPEECH_VERB
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -35,10 +37,9 @@ SEED_QUESTION = "What did Kardashian say about Balenciaga?"
 TABLE_COLUMNS = ["Title", "Outlet", "Date", "Link"]
 BAD_URL = "not an http(s) URL: paste article or feed URLs, one per line (upload files with the file box)"
 
-_SPEAKER = re.compile(
-    r"\b((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){0,2})\s+"
-    r"(?:said|says|told|tweeted|wrote|posted|added|announced|stated|explained)\b")
-_SPEAKER_AFTER = re.compile(r"\b(?:said|says|told|added|wrote)\s+(?:[a-z]+\s+){0,2}((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){1,2})")
+_SPEAKER = re.compile(rf"\b((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){{0,2}})\s+(?:{SPEECH_VERB})\b")
+_SPEAKER_AFTER = re.compile(
+    rf"\b(?:{SPEECH_VERB})\s+(?:[a-z]+\s+){{0,2}}((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){{1,2}})")
 _NOT_NAMES = {"The", "He", "She", "It", "They", "We", "I", "This", "That", "A", "An", "In", "On", "Police",
               "Officials", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Reuters",
               "Also", "But", "And", "Later", "Then", "Source", "Sources", "Spokesperson", "Company"}
@@ -100,14 +101,25 @@ def example_questions(catalog: Index, *, limit: int = 4, extra: Sequence[str] | 
     return list(dict.fromkeys(out))[:max(limit, len(extra or []))]
 
 
+_MD_TEXT = re.compile(r"([\\`*_{}\[\]()#+!|~<>&$])")
+
+
+def md_text(text: object) -> str:
+    """Text a Markdown cell shows literally: HTML and Markdown punctuation backslash-escaped."""
+    return _MD_TEXT.sub(r"\\\1", "" if text is None else str(text))
+
+
 def _link(url: str | None) -> str:
+    """A Markdown link for an http(s) URL; any other URL (javascript:, data:) as escaped plain text."""
     if not url:
         return ""
-    host = urlparse(url).netloc.lower().removeprefix("www.") or "link"
-    safe = quote(url, safe=":/?#[]@!$&'*+,;=%~.-_")
+    href = safe_url(url)
+    if href is None:
+        return md_text(url[:80])
+    host = urlparse(href).netloc.lower().removeprefix("www.") or "link"
+    safe = quote(href, safe=":/?#[]@!$&'*+,;=%~.-_")
     safe = safe.replace("(", "%28").replace(")", "%29").replace("[", "%5B").replace("]", "%5D")
-    host = re.sub(r"([\\`*_\[\]()<>])", r"\\\1", host)
-    return f"[{host} ↗]({safe})"
+    return f"[{md_text(host)} ↗]({safe})"
 
 
 def _file_name(origin: str | None) -> str:
@@ -142,14 +154,9 @@ def table_frame(rows: Sequence[dict[str, Any]]) -> "pd.DataFrame":
     """The coverage table (Title, Outlet, Date, Link as Markdown: the article's link, else the file it came from)."""
     import pandas as pd
 
-    data = [[r["title"], r["outlet"] or "unknown", r["date"] or "undated",
-             _link(r["url"]) or _md_text(r.get("file") or "")] for r in rows]
+    data = [[str(r["title"] or ""), str(r["outlet"] or "unknown"), str(r["date"] or "undated"),
+             _link(r["url"]) or md_text(r.get("file") or "")] for r in rows]
     return pd.DataFrame(data, columns=TABLE_COLUMNS)
-
-
-def _md_text(text: str) -> str:
-    """Text shown literally in a Markdown cell (a file name such as `my_notes_[draft].txt`)."""
-    return re.sub(r"([\\`*_\[\]()<>#|~!])", r"\\\1", text)
 
 
 # Bars per day for a short span, per week or month for longer ones: a day's bar over years is a hairline.

@@ -12,7 +12,9 @@ import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+from .links import safe_url
 from .schema import Answer, Citation, Hit
+from .text import clip as _clip
 
 __all__ = [
     "esc",
@@ -24,6 +26,7 @@ __all__ = [
     "cite_id",
     "empty_sources_html",
     "notice_markdown",
+    "error_notice",
     "status_line",
     "report_html",
     "locate_quote",
@@ -96,22 +99,26 @@ def locate_quote(citation: Citation, hits: Sequence[Hit] = ()) -> tuple[int, int
 def _meta(source: str | None, date: str | None, url: str | None) -> str:
     bits = [esc(source) if source else "unknown outlet", esc(date) if date else "undated"]
     line = " · ".join(bits)
-    if url:
-        line += f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    href = safe_url(url)
+    if href:
+        line += f' · <a href="{esc(href)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    elif url:  # a javascript:, data: or otherwise odd URL is shown as text, never as a link
+        line += f' · <span class="nr-dim" title="not an http(s) link">{esc(_clip(str(url), 80))}</span>'
     return line
 
 
 def _title(title: str, url: str | None) -> str:
     title = (title or "").strip() or "(untitled)"
-    if url:
-        return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
+    href = safe_url(url)
+    if href:
+        return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
     return esc(title)
 
 
 def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
     """The passage around the quote, the quote in <mark>; the whole passage stays one click away."""
     if span is None:
-        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS)))}</p>'
+        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS, keep_lines=True)))}</p>'
     s, e = span
     lo, hi = max(0, s - CONTEXT_CHARS), min(len(passage), e + CONTEXT_CHARS)
     lo = passage.rfind(" ", 0, lo) + 1 if lo > 0 else 0
@@ -128,11 +135,6 @@ def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
 
 def _para(escaped: str) -> str:
     return re.sub(r"\s*\n\s*", "<br>", escaped.strip())
-
-
-def _clip(text: str, limit: int) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def cite_id(n: int, turn: int | None = None) -> str:
@@ -184,7 +186,7 @@ def answer_sources(answer: Answer, turn: int | None = None) -> str:
                 f'<div class="nr-card nr-closest" id="{prefix}-{i}"><div class="nr-card-head">'
                 f'<span class="nr-n nr-n-muted">~</span><div><div class="nr-title">{_title(p.title, p.url)}</div>'
                 f'<div class="nr-meta">{_meta(p.source, p.published_at, p.url)}</div></div></div>'
-                f'<p class="nr-passage">{_para(esc(_clip(p.text, 420)))}</p></div>'
+                f'<p class="nr-passage">{_para(esc(_clip(p.text, 420, keep_lines=True)))}</p></div>'
             )
         note = '<div class="nr-note">Not covered. The closest passages found:</div>'
         return head + note + "".join(cards)
@@ -227,6 +229,11 @@ def notice_markdown(answer: Answer) -> str:
     line = " · ".join(bits)
     notes = [md_escape(n) for n in dict.fromkeys(answer.notices)]
     return md_escape(line) + ("" if not notes else "  \n" + "  \n".join(f"ⓘ {n}" for n in notes))
+
+
+def error_notice(message: str) -> str:
+    """A problem with the question, for the line under the chat (the conversation above it stays)."""
+    return f"⚠️ **{md_escape(message)}**"
 
 
 def status_line(stats: Mapping[str, Any]) -> str:
@@ -294,6 +301,7 @@ CSS = """
 #nr-ask-row button { white-space: nowrap; }
 #nr-notice { font-size: .78rem; color: var(--body-text-color-subdued); min-height: 1.2em; }
 #nr-notice p { margin: 0; }
+#nr-notice strong { color: var(--error-text-color, #b91c1c); font-weight: 600; }
 #nr-chat a[href*="#cite-"] { display: inline-block; font-size: .72em; font-weight: 600; line-height: 1;
   padding: 2px 5px; margin: 0 1px; border-radius: 8px; vertical-align: super; text-decoration: none;
   background: var(--color-accent-soft); color: var(--color-accent); }

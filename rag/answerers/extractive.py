@@ -10,7 +10,8 @@ from typing import Iterator, Sequence
 from ..conflicts import disagree
 from ..injection import without_instructions
 from ..lexical import content_words, coverage, idf_weights
-from ..schema import Hit
+from ..quotes import credited, find_quotes
+from ..schema import Hit, Quote
 from ..sentences import long_quotes, statement_spans
 from ..speakers import asked_speaker, is_speech, mentions
 from .base import Turn
@@ -18,9 +19,6 @@ from .base import Turn
 __all__ = ["ExtractiveAnswerer"]
 
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
-_ATTRIB = re.compile(
-    r"((?:[A-Z][\w'’.\-]+\s?){1,3})\s+(?:also\s+)?(?:said|says|tweeted|wrote|posted|told|added|stated|explained)\b"
-    r"|\b(?:said|says|according to)\s+((?:[A-Z][\w'’.\-]+\s?){1,3})")
 
 
 @dataclass
@@ -157,26 +155,23 @@ def _answer_type(question: str) -> re.Pattern | None:
 def _units(n: int, hit: Hit) -> list[_Unit]:
     """The passage's statements (a quotation over several sentences kept whole), and who spoke each."""
     text = without_instructions(hit.passage.text)  # same offsets; instructions to the assistant blanked out
+    quotes = find_quotes(text)
     units: list[_Unit] = []
     for s, e in statement_spans(text):
         unit = _Unit(n, s, e, text[s:e])
         if len(unit.text.split()) >= 4 and re.search(r"[.!?\"']$", unit.text):
-            unit.speaker = _speaker_of(unit.text, text[max(0, s - 300):s])
+            unit.speaker = _speaker_of(unit.text, quotes, s, e)
             units.append(unit)
     return units
 
 
-def _speaker_of(unit: str, before: str) -> str | None:
-    """Who the text says spoke a quotation: named in the unit itself or in the line that introduces it."""
+def _speaker_of(unit: str, quotes: list[Quote], start: int, end: int) -> str | None:
+    """Who the passage credits with the quotation in this unit (rag/quotes.py); None unless it credits exactly
+    one person, so a name from another paragraph is never put on these words."""
     if not long_quotes(unit):
         return None
-    for source in (unit, before.strip().rsplit("\n", 1)[-1]):
-        m = _ATTRIB.search(source)
-        if m:
-            name = (m.group(1) or m.group(2) or "").strip()
-            if name and name.split()[0] not in {"The", "A", "It", "He", "She", "They", "We", "I"}:
-                return name
-    return None
+    names = credited([q for q in quotes if q.kind == "direct"], start, end)
+    return next(iter(names)) if len(names) == 1 else None
 
 
 def _overlaps(a: _Unit, b: _Unit) -> bool:

@@ -1,0 +1,17 @@
+"""The claim check: does a passage state a sentence? (rules in verdict.py; numbers with units in numbers.py)."""
+
+from .numbers import Quantity, quantities
+from .verdict import RULES, Verdict, judge
+
+
+def clear_caches() -> None:
+    """Forget parsed passages and quotes (for timing a claim cold)."""
+    from .. import quotes
+    from . import verdict
+
+    verdict._passage.cache_clear()
+    verdict._swapped.cache_clear()
+    quotes._find.cache_clear()
+
+
+__all__ = ["judge", "Verdict", "RULES", "quantities", "Quantity", "clear_caches"]
