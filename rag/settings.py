@@ -19,7 +19,7 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 
 
 # Numeric settings that make no sense below a bound (a clear error instead of an empty or broken ranking).
-_AT_LEAST = {"top_k": 1, "candidates": 1, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
+_AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
              "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0}
@@ -49,6 +49,8 @@ class Settings:
     near_duplicate_threshold: float = 0.8  # Jaccard of word 5-shingles above which a story is a copy
     top_k: int = 6  # passages handed to the answerer
     candidates: int = 50  # per retriever before fusion
+    # keyword search: postings matched before common question words are only rescored (docs/BENCHMARKS.md, issue 15)
+    keyword_postings: int = 20_000
     max_per_article: int = 2
     dense_weight: float = 2.0  # weight of the dense ranking against BM25's (1.0) in reciprocal rank fusion
     lead_prior: float = 0.1  # news put the main facts first: passage i of an article scores x(1 + this/(1+i)); 0 = off

@@ -82,7 +82,7 @@ class Index:
         """(passage id, BM25 score) of the k best live passages, filters applied inside the search (as_of_day:
         leave out passages dated after it; undated ones stay)."""
         return self.catalog.keyword_search(query, k, sources=sources, since_day=since_day, until_day=until_day,
-                                           as_of_day=as_of_day)
+                                           as_of_day=as_of_day, budget=self.settings.keyword_postings)
 
     def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of live passages, by passage id."""

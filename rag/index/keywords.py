@@ -12,12 +12,14 @@ another recipe is re-indexed when opened, since deleting a row needs exactly the
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
+from collections import Counter
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-__all__ = ["SCHEMA", "insert", "delete", "match_expression", "search", "rebuild"]
+__all__ = ["SCHEMA", "POSTINGS_BUDGET", "insert", "delete", "search", "rebuild"]
 
 SCHEMA = "CREATE VIRTUAL TABLE IF NOT EXISTS keywords USING fts5(body, content='', tokenize='unicode61');"
 ANALYZER = "snowball-en-1"
@@ -25,7 +27,7 @@ ANALYZER = "snowball-en-1"
 # English function words (the list bm25s uses): left out of the question, so they neither rank nor cost time.
 _STOP = frozenset("""a an and are as at be but by for if in into is it no not of on or such that the their then there
 these they this to was will with""".split())
-_WORD = re.compile(r"(?u)\b\w\w+\b")
+_WORD = re.compile(r"\w\w+")  # runs of two or more word characters (\w is Unicode-aware)
 _MAX_TERMS = 32  # a pasted paragraph as a question: the first 32 distinct words are plenty to rank by
 
 
@@ -59,20 +61,118 @@ def delete(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
     db.executemany("INSERT INTO keywords(keywords, rowid, body) VALUES ('delete', ?, ?)", rows)
 
 
-def match_expression(query: str) -> str | None:
-    """The question's analysed words as an FTS5 OR query, each quoted (no operator syntax leaks in); a word said
-    twice counts twice, as it did in bm25s."""
-    words = [t for t in terms(query) if t.replace('"', "")][:_MAX_TERMS]
-    return " OR ".join(f'"{t}"' for t in words) if words else None
+POSTINGS_BUDGET = 20_000  # passages matched per question before the common words are left to the rescoring
+_POOL = 300  # passages the rare words bring to the full scoring
+_K1, _B = 1.2, 0.75  # FTS5's bm25() constants
 
 
 def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str] | None = None,
-           since_day: int | None = None, until_day: int | None = None,
-           as_of_day: int | None = None) -> list[tuple[int, float]]:
-    """The k best (passage rowid, score) for the query, best first; filters are applied inside the search."""
-    expr = match_expression(query)
-    if expr is None or k <= 0:
+           since_day: int | None = None, until_day: int | None = None, as_of_day: int | None = None,
+           budget: int = POSTINGS_BUDGET) -> list[tuple[int, float]]:
+    """The k best (passage rowid, BM25 score) for the query, best first; filters are applied inside the search.
+
+    FTS5 scores every passage holding any question word, so a common word ("new": 44k of 100k passages) costs
+    seconds. When the words' postings exceed `budget`, only the rarest words up to it are matched (at least
+    one); the best `_POOL` of those passages are then scored by BM25 over all the question's words, as FTS5 would
+    (its k1, b and IDF), from their text. A passage holding only common words is missed: those score least."""
+    words = [t for t in terms(query) if t.replace('"', "")][:_MAX_TERMS]
+    if not words or k <= 0:
         return []
+    df = _doc_counts(db, set(words))
+    words = [w for w in words if df.get(w)]  # a word in no passage matches nothing and scores nothing
+    if not words:
+        return []
+    distinct = sorted(set(words), key=lambda w: df[w])
+    if sum(df[w] for w in distinct) <= budget:
+        return _fts(db, words, k, sources, since_day, until_day, as_of_day)
+    rare, total = [], 0
+    for w in distinct:
+        if rare and total + df[w] > budget:
+            break
+        rare.append(w)
+        total += df[w]
+    pool = _fts(db, [w for w in words if w in rare], max(k, _POOL), sources, since_day, until_day, as_of_day)
+    if len(pool) < k:  # a filter left too few of the rare words' passages: every word, the slow way
+        return _fts(db, words, k, sources, since_day, until_day, as_of_day)
+    return _rescore(db, words, df, [rid for rid, _ in pool])[:k]
+
+
+def _doc_counts(db: sqlite3.Connection, words: set[str]) -> dict[str, int]:
+    """How many passages hold each word (fts5vocab reads the index; a few ms for 100k passages)."""
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.keywords_vocab USING fts5vocab(main, keywords, row)")
+    marks = ",".join("?" * len(words))
+    return dict(db.execute(f"SELECT term, doc FROM temp.keywords_vocab WHERE term IN ({marks})", list(words)))
+
+
+def _totals(db: sqlite3.Connection) -> tuple[int, float]:
+    """(passages, mean passage length in words) from FTS5's own totals record (rowid 1 of its data table)."""
+    row = db.execute("SELECT block FROM keywords_data WHERE id=1").fetchone()
+    values, pos = [], 0
+    blob = row[0] if row else b""
+    while pos < len(blob) and len(values) < 2:
+        value, pos = _varint(blob, pos)
+        values.append(value)
+    n, tokens = (values + [0, 0])[:2]
+    return n, (tokens / n if n else 1.0)
+
+
+def _varint(blob: bytes, pos: int) -> tuple[int, int]:
+    """SQLite's variable-length integer: 7 bits a byte, high bit set while more follow; a ninth byte gives 8."""
+    value = 0
+    for i in range(9):
+        byte = blob[pos + i]
+        if i == 8:
+            return (value << 8) | byte, pos + 9
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, pos + i + 1
+    return value, pos + 9  # pragma: no cover
+
+
+def _rescore(db: sqlite3.Connection, words: list[str], df: dict[str, int],
+             rids: list[int]) -> list[tuple[int, float]]:
+    """BM25 over all the question's words (a word said twice counts twice) for these passages, best first."""
+    if not rids:
+        return []
+    n, avgdl = _totals(db)
+    idf = {w: max(math.log((n - d + 0.5) / (d + 0.5)), 1e-6) for w, d in df.items()}
+    rows = db.execute(
+        "SELECT p.rid, a.title, substr(a.text, p.start + 1, p.end - p.start) FROM passages p"
+        f" JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE p.rid IN ({','.join('?' * len(rids))})",
+        rids).fetchall()
+    counts = [(rid, Counter(_WORD.findall(f"{title}\n{text}".lower()))) for rid, title, text in rows]
+    stems = _stems_of(set().union(*(c.keys() for _, c in counts)))
+    wanted = set(words)
+    surface = {w for w, stem in stems.items() if stem in wanted and w not in _STOP}  # the forms that count
+    scored = []
+    for rid, count in counts:
+        tf: Counter = Counter()
+        for word in surface.intersection(count):
+            tf[stems[word]] += count[word]
+        length = sum(count.values()) - sum(count[w] for w in _STOP.intersection(count))
+        norm = _K1 * (1 - _B + _B * length / avgdl)
+        scored.append((rid, sum(idf[w] * tf[w] * (_K1 + 1) / (tf[w] + norm) for w in words if tf[w])))
+    return sorted(scored, key=lambda r: (-r[1], r[0]))
+
+
+_STEMS: dict[str, str] = {}  # surface word -> stem, for the rescoring (bounded: cleared when it grows past 200k)
+
+
+def _stems_of(words: set[str]) -> dict[str, str]:
+    """The stem of each word, stemming only the words not seen before (most of a passage's words recur)."""
+    missing = [w for w in words if w not in _STEMS]
+    if missing:
+        if len(_STEMS) > 200_000:
+            _STEMS.clear()
+            missing = list(words)
+        _STEMS.update(zip(missing, _stem()(missing)))
+    return {w: _STEMS[w] for w in words}
+
+
+def _fts(db: sqlite3.Connection, words: list[str], k: int, sources: Sequence[str] | None, since_day: int | None,
+         until_day: int | None, as_of_day: int | None) -> list[tuple[int, float]]:
+    """FTS5's own bm25() ranking of the passages holding any of these words, filters inside the query."""
+    expr = " OR ".join(f'"{t}"' for t in words)
     if not sources and since_day is None and until_day is None and as_of_day is None:
         rows = db.execute("SELECT rowid, -bm25(keywords) FROM keywords WHERE keywords MATCH ? ORDER BY rank LIMIT ?",
                           (expr, k)).fetchall()
