@@ -12,8 +12,9 @@ from .catalog import Catalog
 from .citations import REFUSAL_PREFIX, check
 from .conflicts import find_conflicts
 from .embedder import Embedder
-from .lexical import content_words
 from .errors import EmptyStoreError, InputError, LLMError
+from .followup import refers_back
+from .refusal import should_answer
 from .retriever import Retriever
 from .schema import Answer, Hit
 from .settings import Settings
@@ -115,7 +116,7 @@ class Assistant:
         hits = self.retriever.retrieve(query, timings=timings)
         t1 = time.perf_counter()
         answer.passages = hits
-        if not self._relevant(standalone, hits):
+        if not self._relevant(standalone, hits, query):
             answer.refused, answer.text = True, REFUSAL
             answer.timings = {"retrieve": t1 - t0, "answer": 0.0, "total": time.perf_counter() - t0, **timings}
             yield answer.text
@@ -141,7 +142,7 @@ class Assistant:
         if not checked.citations:
             answer.refused, answer.text = True, REFUSAL
         else:
-            answer.text = " ".join([checked.text, *find_conflicts(checked.citations)])
+            answer.text = " ".join([checked.text, *find_conflicts(checked.citations, standalone)])
         if isinstance(answerer, ExtractiveAnswerer) or answer.refused:
             yield answer.text
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
@@ -162,7 +163,9 @@ class Assistant:
         return question
 
     def _rewrite(self, question: str, history: Sequence[Turn], answer: Answer) -> str:
-        if not history:
+        """A follow-up that leans on the conversation is rewritten with it; a self-contained question is asked
+        as it stands (an earlier subject carried into an unrelated question finds the wrong coverage)."""
+        if not history or not refers_back(question):
             return question
         try:
             return self.answerer.rewrite(question, history) or question
@@ -170,18 +173,10 @@ class Assistant:
             answer.notices.append(f"Could not rewrite the follow-up with the LLM ({exc}); used the history's subject.")
             return self._fallback.rewrite(question, history)
 
-    def _relevant(self, question: str, hits: Sequence[Hit]) -> bool:
-        """Relevant enough to answer: a passage close in meaning (the calibrated threshold), or, for a short
-        question that names its subject ("What did Ruiz say about the bridge?", where MiniLM's similarity runs
-        low), a passage that is fairly close and holds every one of the question's content words."""
-        if not hits:
-            return False
-        best = max((h.dense for h in hits if h.dense is not None), default=-1.0)
-        if best >= self.settings.refuse_below:
-            return True
-        words = set(content_words(question))
-        return best >= self.settings.refuse_below * 0.6 and 0 < len(words) <= 4 and any(
-            words <= set(content_words(f"{h.passage.title} {h.passage.text}")) for h in hits)
+    def _relevant(self, question: str, hits: Sequence[Hit], query=None) -> bool:
+        """Answer or refuse on the question and the evidence together (rag.refusal)."""
+        dated = bool(query is not None and (query.prefer_since or query.prefer_until or query.recent))
+        return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated)
 
 
 _default: Assistant | None = None

@@ -38,7 +38,8 @@ def asked_speaker(question: str) -> str | None:
 
 def speaker_terms(name: str) -> list[str]:
     """The forms a news text uses for a person: 'Kim Kardashian' -> ['kim kardashian', 'kardashian', 'kim']."""
-    parts = [p.strip("'’s").lower() for p in name.split() if len(p) > 1]
+    # Only a possessive "'s" comes off: a name's own final s stays ("Harris" is not "Harri").
+    parts = [re.sub(r"['’]s?$", "", p).lower() for p in name.split() if len(p) > 1]
     terms = [" ".join(parts)] if parts else []
     if parts:
         terms.append(parts[-1])
