@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 
 from rag.schema import RawArticle
+from rag.text import same_text as _same_text
 
 __all__ = ["Cleaned", "clean", "normalize_text"]
 
@@ -89,7 +90,6 @@ _TAIL = re.compile(
 _SOURCE = re.compile(
     r"^(?:sources?|via)\s*(?::|\s[-\u2013\u2014]\s)\s*(?P<name>[^!?\"]{1,60}?)\s*\.?$", re.IGNORECASE
 )
-_NON_WORD = re.compile(r"\W+")
 _LIST_ITEM = re.compile(r"^([-*\u2022\u25cf\u25aa+>]|\d+[.)]|[a-z][.)])\s")
 _SENTENCE_END = (".", "!", "?", ":", ";", ",", "\u2026", '"', ")")
 
@@ -219,16 +219,6 @@ def _drop_repeated_paragraphs(paragraphs: list[list[str]]) -> list[list[str]]:
             continue
         out.append(para)
     return out
-
-
-def _same_text(a: str, b: str) -> bool:
-    """Equal but for case, punctuation and spacing ("Balenciaga's ad" == "Balenciaga’s ad")."""
-    if len(a) > 200 or len(b) > 200:
-        return a.lower() == b.lower()  # long paragraphs: only exact repeats matter, and this is cheap
-    if abs(len(a) - len(b)) > 10 + min(len(a), len(b)) // 5:
-        return False  # normalising never changes a length that much
-    key_a, key_b = _NON_WORD.sub(" ", a).strip().lower(), _NON_WORD.sub(" ", b).strip().lower()
-    return bool(key_a) and key_a == key_b
 
 
 def _title_from_text(text: str, limit: int = 150) -> str:

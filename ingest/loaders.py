@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.schema import LoadFailure, RawArticle
+from rag.text import same_text as _same_text
 
 from .dates import iso_date
 from .decoding import Unreadable as _Unreadable
@@ -338,11 +339,6 @@ def _extract(page: str, url: str | None) -> tuple[str, Any] | None:
     if lines and doc.title and _same_text(lines[0], doc.title):
         lines = lines[1:]  # trafilatura repeats the headline as the first line
     return "\n\n".join(lines), doc
-
-
-def _same_text(a: str, b: str) -> bool:
-    norm = lambda s: re.sub(r"\W+", " ", s).strip().lower()  # noqa: E731
-    return norm(a) == norm(b)
 
 
 def _declared_site(doc: Any) -> str | None:

@@ -16,20 +16,16 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .text import norm
+
 __all__ = ["Gold", "Evidence", "Corpus", "Doc", "is_evidence", "norm", "norm_url", "contains_answer", "load_jsonl", "gold_of",
            "rank_of", "evidence_rank", "evidence_recall", "summarize", "KS"]
 
 KS = (1, 3, 5, 10)
 _VERDICTS = {"yes", "no", "consistent", "inconsistent", "true", "false", "same", "different"}
 _UNANSWERABLE = re.compile(r"^(insufficient information|not answerable|unanswerable|no answer)\b")
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 _SPLIT = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
 _SEP = "\n\x00\n"  # between documents in a joined corpus: no answer can match across it
-
-
-def norm(text: str | None) -> str:
-    """Lower case, NFKC, straight quotes and dashes, single spaces."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").translate(_QUOTES).lower().split())
 
 
 def norm_url(url: str | None) -> str:

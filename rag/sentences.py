@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .text import normalize
+
 __all__ = ["sentence_spans", "statement_spans", "split_sentences", "words", "normalize", "long_quotes"]
 
 _ABBREV = {
@@ -77,14 +79,6 @@ def split_sentences(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Lowercased word tokens."""
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
-
-
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "\u00a0": " "})
-
-
-def normalize(text: str) -> str:
-    """For comparing quotes: quote marks made plain, white space folded, case folded."""
-    return " ".join(text.translate(_QUOTES).split()).casefold()
 
 
 def statement_spans(text: str, max_join: int = 4) -> list[tuple[int, int]]:

@@ -12,6 +12,7 @@ import re
 from typing import Any, Sequence
 
 from .schema import Answer, Citation, Hit
+from .text import clip as _clip
 
 __all__ = [
     "SlackMessage",
@@ -128,11 +129,6 @@ def split_mrkdwn(text: str, limit: int = SECTION_LIMIT) -> list[str]:
 
 def _section(mrkdwn: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _byline(source: str | None, published_at: str | None) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote, urlparse
 
 from .catalog import ArticleRow, Catalog
+from .text import SPEECH_VERB
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -32,10 +33,9 @@ SEED_QUESTION = "What did Kardashian say about Balenciaga?"
 TABLE_COLUMNS = ["Title", "Outlet", "Date", "Link"]
 BAD_URL = "not an http(s) URL: paste article or feed URLs, one per line (upload files with the file box)"
 
-_SPEAKER = re.compile(
-    r"\b((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){0,2})\s+"
-    r"(?:said|says|told|tweeted|wrote|posted|added|announced|stated|explained)\b")
-_SPEAKER_AFTER = re.compile(r"\b(?:said|says|told|added|wrote)\s+(?:[a-z]+\s+){0,2}((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){1,2})")
+_SPEAKER = re.compile(rf"\b((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){{0,2}})\s+(?:{SPEECH_VERB})\b")
+_SPEAKER_AFTER = re.compile(
+    rf"\b(?:{SPEECH_VERB})\s+(?:[a-z]+\s+){{0,2}}((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){{1,2}})")
 _NOT_NAMES = {"The", "He", "She", "It", "They", "We", "I", "This", "That", "A", "An", "In", "On", "Police",
               "Officials", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Reuters",
               "Also", "But", "And", "Later", "Then", "Source", "Sources", "Spokesperson", "Company"}

@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
 from .schema import Answer, Citation, Hit
+from .text import clip as _clip
 
 __all__ = [
     "esc",
@@ -107,7 +108,7 @@ def _title(title: str, url: str | None) -> str:
 def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
     """The passage around the quote, the quote in <mark>; the whole passage stays one click away."""
     if span is None:
-        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS)))}</p>'
+        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS, keep_lines=True)))}</p>'
     s, e = span
     lo, hi = max(0, s - CONTEXT_CHARS), min(len(passage), e + CONTEXT_CHARS)
     lo = passage.rfind(" ", 0, lo) + 1 if lo > 0 else 0
@@ -124,11 +125,6 @@ def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
 
 def _para(escaped: str) -> str:
     return re.sub(r"\s*\n\s*", "<br>", escaped.strip())
-
-
-def _clip(text: str, limit: int) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def sources_html(answer: Answer) -> str:
@@ -156,7 +152,7 @@ def sources_html(answer: Answer) -> str:
                 f'<div class="nr-card nr-closest" id="closest-{i}"><div class="nr-card-head">'
                 f'<span class="nr-n nr-n-muted">~</span><div><div class="nr-title">{_title(p.title, p.url)}</div>'
                 f'<div class="nr-meta">{_meta(p.source, p.published_at, p.url)}</div></div></div>'
-                f'<p class="nr-passage">{_para(esc(_clip(p.text, 420)))}</p></div>'
+                f'<p class="nr-passage">{_para(esc(_clip(p.text, 420, keep_lines=True)))}</p></div>'
             )
         note = '<div class="nr-note">Not covered. The closest passages found:</div>'
         return f'<div class="nr-sources">{head}{note}{"".join(cards)}</div>'

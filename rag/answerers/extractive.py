@@ -15,12 +15,13 @@ from ..lexical import content_words, coverage, idf_weights
 from ..schema import Hit
 from ..sentences import long_quotes, statement_spans
 from ..speakers import asked_speaker, is_speech, mentions
+from ..text import SPEECH_VERB
 from .base import Turn
 
 __all__ = ["ExtractiveAnswerer"]
 
 _ATTRIB = re.compile(
-    r"((?:[A-Z][\w'’.\-]+\s?){1,3})\s+(?:also\s+)?(?:said|says|tweeted|wrote|posted|told|added|stated|explained)\b"
+    rf"((?:[A-Z][\w'’.\-]+\s?){{1,3}})\s+(?:also\s+)?(?:{SPEECH_VERB})\b"
     r"|\b(?:said|says|according to)\s+((?:[A-Z][\w'’.\-]+\s?){1,3})")
 
 

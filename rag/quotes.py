@@ -1,0 +1,283 @@
+"""Who the text credits with which words: quotations and reported statements, each with its speaker.
+
+`find_quotes(text)` finds
+- direct quotes in quote marks, with the cue after them ('"…," Smith said', '"…," said Smith, a spokesperson
+  for Y', '"…," she added') or before them in the same sentence ('Smith said: "…"', 'according to Smith, "…"');
+  a quotation that runs over paragraphs (the next paragraph opens with a quote mark) is one quote; a second quote
+  in the same paragraph with no cue of its own keeps the speaker of the one before;
+- reported statements without quote marks ('Smith said the plan was dead', 'The plan is dead, Smith said',
+  'In a statement, the company said …', 'Smith tweeted …', 'according to Smith, …').
+A pronoun cue ("she said") is resolved to the person the text last named; titles and roles go to
+`description`. `credited(quotes, start, end)` says whom the text credits for a span.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+from .schema import Quote
+from .sentences import sentence_spans
+from .text import NAME_PARTICLES, NOT_NAMES, fold
+
+__all__ = ["find_quotes", "credited", "credited_quotes", "ROLE_WORDS"]
+
+# Words that make a title or role, not a name ("RNC Chairwoman Ronna McDaniel", "Secretary-General António
+# Guterres"): they go to Quote.description.
+ROLE_WORDS = frozenset("""president vice chairman chairwoman chair chairperson ceo cfo coo cto chief executive officer
+spokesperson spokeswoman spokesman spokespeople secretary secretary-general minister prime director senator sen
+representative rep congressman congresswoman governor gov mayor judge justice coach manager general attorney
+commissioner founder co-founder chancellor ambassador sheriff lieutenant lt sergeant sgt captain capt detective
+professor prof dr doctor head leader speaker deputy assistant analyst editor reporter correspondent economist
+superintendent principal trustee councilman councilwoman councilmember delegate state
+rev pastor pope king queen prince princess lord lady dame sir mr mrs ms miss""".split())
+_NOT_SPEAKERS = NOT_NAMES | {"Police", "Officials", "Authorities", "Experts", "Researchers", "Critics", "Witnesses",
+                             "Residents", "Sources", "Analysts", "Prosecutors", "Officers", "Scientists", "Doctors",
+                             "Reports", "Data", "Studies", "Polls"}
+_TOKEN = r"[A-Z][\w'\-]*\.?"
+_NAME = rf"{_TOKEN}(?:\s+(?:{_TOKEN}|(?:{'|'.join(sorted(NAME_PARTICLES))})(?=\s+[A-Z])))*"
+_VERB = (r"said|says|told|tells|added|adds|wrote|writes|tweeted|tweets|posted|posts|stated|states|explained|"
+         r"announced|claimed|argued|insisted|noted|responded|replied|commented|recalled|admitted|revealed|"
+         r"continued|acknowledged|warned|urged|testified|alleged|asked|shared")
+_PRONOUN = r"[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I"
+_PRONOUNS = {"he", "she", "they", "it", "we", "i"}
+_POST_VERBS = {"tweeted", "tweets", "posted", "posts", "wrote", "writes", "shared"}
+
+# A cue after a closing quote mark: ', Smith said' / ', Smith, a spokesperson, said' / ', said Smith, a …'
+_AFTER_NAME_VERB = re.compile(
+    rf"^[\s,]*(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME})(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?\s+"
+    rf"(?:also\s+|later\s+|then\s+)?(?P<verb>{_VERB})\b")
+_AFTER_PRONOUN = re.compile(rf"^[\s,]*(?P<name>{_PRONOUN})\s+(?:also\s+|later\s+|then\s+)?(?P<verb>{_VERB})\b")
+_AFTER_VERB_NAME = re.compile(
+    rf"^[\s,]*(?P<verb>{_VERB})\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME})"
+    rf"(?:,\s*(?P<desc>[^.\";]{{2,100}}?)(?=[.,;]|$))?")
+_AFTER_DESC = re.compile(rf"^[\s,]*(?P<desc>(?:the|a|an|one)\s+[^,.;\"]{{2,60}}?)\s+(?P<verb>{_VERB})\b")
+# A cue before an opening quote mark, in the same sentence: 'Smith said: ' / 'Smith told reporters, '
+_BEFORE = re.compile(
+    rf"(?P<pre>(?:[\w'\-.]+,?\s+){{0,4}}?)(?P<name>{_NAME}|\b(?:{_PRONOUN})\b)(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?,?\s+"
+    rf"(?:also\s+|later\s+|then\s+)?(?P<verb>{_VERB})\b[^\"]{{0,80}}?[:,]?\s*$")
+_ACCORDING = re.compile(rf"\baccording to\s+(?P<pre>(?:[a-z][\w'\-]*\s+){{0,3}}?)(?P<name>{_NAME})")
+_STATEMENT = re.compile(r"\b(?:in|a|the|its|his|her|their)\s+(?:\w+\s+){0,2}statement\b", re.I)
+# Reported speech: 'Smith said (that) …' at a sentence start, and '…, Smith said.' at its end.
+_REPORTED_HEAD = re.compile(
+    rf"^(?:[^,\"]{{0,50}},\s+|(?:[A-Z]\w*\s+)?(?:[a-z][\w\-]*\s+){{0,4}}?)??(?P<name>{_NAME}|(?:{_PRONOUN})\b)"
+    rf"(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?\s+(?:also\s+|later\s+|then\s+|has\s+|had\s+)?(?P<verb>{_VERB})\b"
+    rf"(?:\s+(?:on|in)\s+\w+)?[,:]?\s+(?:that\s+)?")
+_REPORTED_TAIL = re.compile(
+    rf",\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME}|(?:{_PRONOUN})\b)(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?"
+    rf"\s+(?P<verb>{_VERB})(?:\s+[^,.]{{0,40}})?[.!?]?$")
+_PERSON = re.compile(rf"\b{_TOKEN}(?:\s+{_TOKEN})+")
+
+
+def find_quotes(text: str, article_id: str = "") -> list[Quote]:
+    """Quotations and reported statements in `text`, in order, each with the speaker the text credits."""
+    return [Quote(article_id, *q[:2], text[q[0]:q[1]], *q[2:]) for q in _find(text)]
+
+
+def credited_quotes(quotes: Iterable[Quote], start: int, end: int) -> list[Quote]:
+    """The quotes whose credited words overlap text[start:end]."""
+    return [q for q in quotes if q.start < end and start < q.end]
+
+
+def credited(quotes: Iterable[Quote], start: int, end: int) -> set[str]:
+    """Whom the text credits for the span text[start:end] (the speakers of the quotes that overlap it)."""
+    return {q.speaker for q in credited_quotes(quotes, start, end) if q.speaker}
+
+
+@lru_cache(maxsize=4096)
+def _find(text: str) -> tuple[tuple, ...]:
+    plain = fold(text)
+    people = _people(plain)
+    out: list[tuple] = []
+    spans = _quote_spans(text, plain)
+    last_para, last_speaker = -1, None
+    for qs, qe, para in spans:
+        cue = _cue_after(plain, qe) or _cue_before(plain, qs)
+        if cue is None and para == last_para and last_speaker:
+            cue = last_speaker
+        if cue is None:
+            out.append((qs + 1, qe - 1, None, None, "direct", -1, -1, False))
+            last_para, last_speaker = para, None
+            continue
+        speaker, desc, cs, ce, pronoun = _resolve(cue, people)
+        out.append((qs + 1, qe - 1, speaker, desc, "direct", cs, ce, pronoun))
+        last_para, last_speaker = para, cue
+    covered = [(qs, qe) for qs, qe, _ in spans]
+    for ss, se in sentence_spans(plain):
+        if any(qs < se and ss < qe for qs, qe in covered):
+            continue  # the sentence holds a direct quote: its cue is that quote's
+        found = _reported(plain, ss, se)
+        if found:
+            (s, e), cue, kind = found
+            speaker, desc, cs, ce, pronoun = _resolve(cue, people)
+            if speaker or desc:
+                out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
+    out.sort(key=lambda q: q[0])
+    return tuple(out)
+
+
+def _quote_spans(text: str, plain: str) -> list[tuple[int, int, int]]:
+    """(open mark, close mark + 1, paragraph number) of each quotation; one over paragraphs when the next
+    paragraph reopens it. A closing mark with no opening one (a passage cut mid-quote) is skipped."""
+    out: list[tuple[int, int, int]] = []
+    paras = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", plain)]
+    open_at, open_para = -1, -1
+    for n, (ps, pe) in enumerate(paras):
+        for i in range(ps, pe):
+            if plain[i] != '"':
+                continue
+            if open_at >= 0 and open_para < n and i == _first_char(plain, ps):
+                continue  # the reopening mark of a quotation carried over from the paragraph before
+            opening = _opens(text, i)
+            if opening:
+                open_at, open_para = i, n  # a second opening mark: the first one was never closed
+            elif open_at >= 0:
+                out.append((open_at, i + 1, open_para))
+                open_at = -1
+        if open_at >= 0:
+            nxt = paras[n + 1][0] if n + 1 < len(paras) else -1
+            if nxt < 0 or plain[_first_char(plain, nxt)] != '"':
+                out.append((open_at, pe, open_para))  # never closed: it runs to the paragraph's end
+                open_at = -1
+    return [(s, e, p) for s, e, p in out if e - s > 3]
+
+
+def _opens(text: str, i: int) -> bool:
+    """Is the quote mark at i an opening one? Curly marks say so; a straight one opens after a space or a
+    bracket (or at the start) and before a word."""
+    ch = text[i]
+    if ch in "“„‟«":
+        return True
+    if ch in "”»":
+        return False
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return (before.isspace() or before in "([{—–-‘'") and not after.isspace()
+
+
+def _first_char(plain: str, i: int) -> int:
+    while i < len(plain) and plain[i] in " \t":
+        i += 1
+    return min(i, len(plain) - 1)
+
+
+def _cue_after(plain: str, qe: int) -> tuple | None:
+    window = plain[qe:qe + 160].split("\n", 1)[0]
+    if not window[:2].strip(" ,") == "" and not window.startswith((",", " ")):
+        return None
+    for rx in (_AFTER_PRONOUN, _AFTER_VERB_NAME, _AFTER_NAME_VERB, _AFTER_DESC):
+        m = rx.match(window)
+        if m and _name_ok(m):
+            return _cue(m, qe)
+    return None
+
+
+def _cue_before(plain: str, qs: int) -> tuple | None:
+    start = max(plain.rfind("\n", 0, qs) + 1, qs - 220)
+    window = plain[start:qs]
+    cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "), window.rfind('" '))
+    if cut >= 0:
+        start, window = start + cut + 2, window[cut + 2:]
+    m = _ACCORDING.search(window)
+    if m and _name_ok(m):
+        return _cue(m, start)
+    m = _BEFORE.search(window)
+    if m and _name_ok(m):
+        return _cue(m, start)
+    return None
+
+
+def _reported(plain: str, ss: int, se: int) -> tuple | None:
+    sentence = plain[ss:se]
+    kind = "statement" if _STATEMENT.search(sentence) else "reported"
+    m = _ACCORDING.search(sentence)
+    if m and _name_ok(m):
+        before, after = sentence[:m.start()].rstrip(" ,"), sentence[m.end():].lstrip(" ,")
+        s, e = (ss + m.end() + (len(sentence[m.end():]) - len(after)), se) if len(after) > len(before) else (ss, ss + len(before))
+        return (s, e), _cue(m, ss), kind
+    m = _REPORTED_HEAD.match(sentence)
+    if m and _name_ok(m) and se - (ss + m.end()) > 10:
+        kind = "post" if m.group("verb").lower() in _POST_VERBS else kind
+        return (ss + m.end(), se), _cue(m, ss), kind
+    m = _REPORTED_TAIL.search(sentence)
+    if m and _name_ok(m) and m.start() > 10:
+        kind = "post" if m.group("verb").lower() in _POST_VERBS else kind
+        return (ss, ss + m.start()), _cue(m, ss), kind
+    return None
+
+
+def _name_ok(m: re.Match) -> bool:
+    name = m.groupdict().get("name")
+    if name is None:
+        return True
+    if name.lower() in _PRONOUNS:
+        return True
+    tokens = _strip_lead(name).split()
+    return bool(tokens) and tokens[0] not in _NOT_SPEAKERS and not tokens[0][0].isdigit()
+
+
+def _strip_lead(name: str) -> str:
+    """'The Kansas State Fair' -> 'Kansas State Fair': a capitalised article or adverb is not the name."""
+    tokens = name.split()
+    while len(tokens) > 1 and tokens[0].rstrip(".") in NOT_NAMES:
+        tokens = tokens[1:]
+    return " ".join(tokens)
+
+
+def _cue(m: re.Match, offset: int) -> tuple:
+    g = m.groupdict()
+    return (g.get("name"), (g.get("pre") or "").strip(), (g.get("desc") or "").strip(), offset + m.start(),
+            offset + m.end())
+
+
+def _resolve(cue: tuple, people: list[tuple[int, str]]) -> tuple:
+    """(speaker, description, cue_start, cue_end, via_pronoun) from a matched cue."""
+    name, pre, desc, cs, ce = cue
+    if name and name.lower() in ("he", "she"):
+        person = next((p for at, p in reversed(people) if at < cs), None)
+        return person, None, cs, ce, person is not None
+    if name and name.lower() in ("they", "it", "we", "i"):
+        return None, name.lower(), cs, ce, False
+    if not name:
+        return None, desc or None, cs, ce, False
+    role, person = _split_role(_strip_lead(name))
+    description = " ".join(x for x in (pre if _is_role_phrase(pre) else "", role, desc) if x) or None
+    return person, description, cs, ce, False
+
+
+def _split_role(name: str) -> tuple[str, str | None]:
+    """'RNC Chairwoman Ronna McDaniel' -> ('RNC Chairwoman', 'Ronna McDaniel')."""
+    tokens = name.split()
+    last_role = max((i for i, t in enumerate(tokens) if t.lower().rstrip(".") in ROLE_WORDS), default=-1)
+    if last_role < 0:
+        return "", name.rstrip(".")
+    rest = " ".join(tokens[last_role + 1:]).rstrip(".")
+    return " ".join(tokens[:last_role + 1]), rest or None
+
+
+def _is_role_phrase(pre: str) -> bool:
+    return any(w.lower().strip(".,") in ROLE_WORDS for w in pre.split())
+
+
+def _people(plain: str) -> list[tuple[int, str]]:
+    """People the text names, in order (offset, name): runs of two or more capitalised words, and a
+    surname alone once the full name has been given."""
+    out: list[tuple[int, str]] = []
+    full: dict[str, str] = {}
+    for m in _PERSON.finditer(plain):
+        role, person = _split_role(m.group(0))
+        tokens = (person or "").split()
+        while tokens and tokens[0] in _NOT_SPEAKERS:
+            tokens = tokens[1:]
+        if len(tokens) >= 2:
+            name = " ".join(tokens)
+            full[tokens[-1]] = name
+            out.append((m.start(), name))
+    inside = {i for at, n in out for i in range(at, at + len(n))}
+    for m in re.finditer(rf"\b{_TOKEN}", plain):
+        word = m.group(0).rstrip(".")
+        if word in full and m.start() not in inside:
+            out.append((m.start(), full[word]))
+    out.sort()
+    return out
