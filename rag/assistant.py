@@ -8,6 +8,7 @@ from typing import Any, Iterator, Sequence
 
 from .answerers.base import Answerer, Turn
 from .answerers.extractive import ExtractiveAnswerer
+from .answerers.quotes import QuoteAnswerer
 from .catalog import Catalog
 from .citations import REFUSAL_PREFIX, check
 from .conflicts import find_conflicts
@@ -36,6 +37,7 @@ class Assistant:
         self.settings = settings
         self.notices = list(notices)
         self._fallback = ExtractiveAnswerer()
+        self.quotes = QuoteAnswerer(retriever.catalog)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, answerer: Answerer | None = None) -> "Assistant":
@@ -113,6 +115,10 @@ class Assistant:
             raise InputError(f"{exc} (for since/until).") from None
         answer.notices.extend(query.notes)
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
+        routed = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until)
+        if routed is not None:  # who said what: from the quote index, for every front end and answerer
+            yield from self._from_quotes(answer, *routed, t0=t0, timings=timings)
+            return
         hits = self.retriever.retrieve(query, timings=timings)
         t1 = time.perf_counter()
         answer.passages = hits
@@ -150,6 +156,24 @@ class Assistant:
         yield answer
 
     # -- steps -----------------------------------------------------------------------------------------------
+    def _from_quotes(self, answer: Answer, draft: str, hits: list[Hit], *, t0: float,
+                     timings: dict[str, float]) -> Iterator[str | Answer]:
+        t1 = time.perf_counter()
+        answer.passages = hits
+        answer.answerer = f"{self.answerer.name} + quote index"
+        checked = check(draft, hits, threshold=self.settings.support_threshold)
+        answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
+        answer.citations = checked.citations
+        if checked.citations:
+            answer.text = checked.text
+        else:
+            answer.refused, answer.text = True, REFUSAL
+        answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
+                          "total": time.perf_counter() - t0, **timings}
+        yield answer.text
+        yield answer
+
+
     def _validate(self, question: str) -> str:
         question = (question or "").strip()
         if not question:

@@ -163,3 +163,49 @@ def test_sources_differ_only_for_the_same_count(news):
     lines = [s for s in answer.text.split("Sources differ")[1:]]
     assert len(lines) == 1, answer.text
     assert "19" not in lines[0] and "1100" in lines[0].replace(",", "") and "900" in lines[0]
+
+
+# -- who said what, from the quote index ------------------------------------------------------------------
+def test_what_did_x_say_lists_quotes_with_date_and_outlet(news):
+    answer = news.ask("What did Henrik Lund say?")
+    assert "quote index" in answer.answerer
+    assert answer.text.startswith("On 2026-03-02 in Nordic Daily, Henrik Lund")
+    assert "We are not asking for the moon" in answer.text and "trains that run on time" in answer.text
+    assert "rural towns" not in answer.text  # Petra Vik's words, not his
+    assert all(c.article_id == "rail" for c in answer.citations) and answer.claims_dropped == 0
+
+
+def test_role_question_finds_the_person_with_that_title(news):
+    answer = news.ask("What did the transport minister say?")
+    assert "Henrik Lund" in answer.text and "not asking for the moon" in answer.text
+
+
+def test_who_said_names_the_credited_speaker_also_when_quoted_loosely(news):
+    exact = news.ask('Who said "We are not asking for the moon"?')
+    assert exact.text.startswith("Henrik Lund") and exact.citations, exact.text
+    loose = news.ask("Who said trains should run on time?")
+    assert loose.text.startswith("Henrik Lund"), loose.text
+    nobody = news.ask('Who said "the goalkeeper was the best player on the pitch"?')
+    assert "Lund" not in nobody.text and "Okafor" not in nobody.text
+
+
+def test_did_x_comment_on_y_says_no_and_shows_what_they_did_say(news):
+    answer = news.ask("Did Sanders comment on the rail plan?")
+    assert answer.text.startswith("I could not find anything Sanders said about the rail plan")
+    assert "cost small shops" in answer.text and answer.citations
+    yes = news.ask("Did Harris comment on poverty?")
+    assert yes.text.startswith("Yes:") and "poverty" in yes.text
+
+
+def test_about_y_keeps_only_the_quotes_on_y(news):
+    answer = news.ask("What did Harris say about poverty?")
+    assert "poverty" in answer.text and "waited long enough" not in answer.text
+
+
+def test_who_said_reaches_every_front_end_through_ask(news_home, monkeypatch):
+    import rag.assistant as assistant_module
+
+    monkeypatch.setenv("NEWSRAG_HOME", str(news_home))
+    monkeypatch.setattr(assistant_module, "_default", None)
+    answer = assistant_module.ask("What did Sanders say?")
+    assert "cost small shops" in answer.text and "quote index" in answer.answerer
