@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from .quotes import ROLE_WORDS, find_quotes
 from .schema import Quote
-from .text import name_key
+from .text import NOT_NAMES, name_key
 
 __all__ = ["index_quotes", "IndexedQuote", "surname_key"]
 
@@ -59,6 +59,15 @@ def _people(text: str) -> dict[str, tuple[str, str | None]]:
     return out
 
 
+def _plausible(name: str | None, text: str) -> bool:
+    """A name of one to four words, written so on one line of the article, with no sentence break in it
+    ("Cory Booker. He" and a heading run into the next line's "Murphy" are not names)."""
+    if not name or name not in text:
+        return False
+    tokens = name.split()
+    return 0 < len(tokens) <= 4 and not re.search(r"[.!?]\s", name) and not any(t in NOT_NAMES for t in tokens)
+
+
 def index_quotes(article_id: str, text: str) -> list[Quote]:
     """The article's quotes, each speaker given the fullest name and a description the article has for them."""
     quotes = find_quotes(text, article_id)
@@ -66,7 +75,7 @@ def index_quotes(article_id: str, text: str) -> list[Quote]:
     full: dict[str, str] = {}
     for q in quotes:  # the longest form the quotes themselves use ("Maria Harris" for "Harris")
         key = surname_key(q.speaker)
-        if key and len(q.speaker or "") > len(full.get(key, "")):
+        if key and _plausible(q.speaker, text) and len(q.speaker or "") > len(full.get(key, "")):
             full[key] = q.speaker or ""
     out = []
     for q in quotes:
@@ -75,6 +84,7 @@ def index_quotes(article_id: str, text: str) -> list[Quote]:
             out.append(q)
             continue
         name, desc = people.get(key, (None, None))
-        best = max((n for n in (q.speaker, full.get(key), name) if n), key=len)
+        forms = [n for n in (q.speaker, full.get(key), name) if _plausible(n, text)]
+        best = max(forms, key=len) if forms else (q.speaker or "").split()[-1]
         out.append(replace(q, speaker=best, description=q.description or desc))
     return out
