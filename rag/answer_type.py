@@ -54,9 +54,8 @@ def answer_type(question: str) -> str | None:
         return "number"
     if re.search(r"^\s*when\b|\bwhat (year|date|day|month|time)\b", q):
         return "when"
-    if re.search(r"^\s*(who|whom|whose)\b|\bwhich (person|player|company|team|country|man|woman|firm|group|"
-                 r"politician|candidate|actor|actress|singer|star)\b", q):
-        return "who"
+    if re.search(r"^\s*(who|whom|whose)\b|\bwhich\s+[a-z]+", q):
+        return "who"  # a name: "Who won?", "... in which state?", "Which musician will headline?"
     if re.search(r"^\s*(did|does|do|has|have|is|was|were|are|will|can)\b", q):
         return "did"
     return None
@@ -84,8 +83,11 @@ def has_type(kind: str | None, text: str, question: str) -> bool:
 def focus_word(question: str) -> str | None:
     """The stem of the first content word after the question word: 'scor' in 'Who scored the winner?',
     'vote' in 'How many votes did it get?'. None for questions without a wh-word."""
+    m = re.search(r"\bhow (?:many|much)\s+([a-z][\w\-]*)", question, re.I)
+    if m and m.group(1).lower() not in ("did", "does", "do", "is", "was", "were", "are", "has", "have", "will"):
+        return (predicate_words(m.group(1)) or [None])[0]  # "after how many days" -> the days counted
     m = re.match(r"\s*(?:who|whom|whose|when|how (?:much|many|long|old|far|big|large|tall|often)|"
-                 r"what (?:year|date|day|month|time|percentage|share|number|amount|price|percent)|which \w+)\b(.*)",
+                 r"what (?:year|date|day|month|time|percentage|share|number|amount|price|percent))\b(.*)",
                  question, re.I | re.S)
     if not m:
         return None

@@ -41,9 +41,20 @@ def surname_key(name: str | None) -> str:
     return parts[-1] if parts else ""
 
 
+_FULL = re.compile(r"\b[A-Z][a-z][\w'\-]*(?:[ \t]+[A-Z]\.)?(?:[ \t]+(?:van|von|de|der|al|bin)?[ \t]?[A-Z][\w'\-]+){1,2}")
+
+
 def _people(text: str) -> dict[str, tuple[str, str | None]]:
     """surname -> (the longest full name the article gives, a description it gives them)."""
     out: dict[str, tuple[str, str | None]] = {}
+    for m in _FULL.finditer(text):  # "Ruben Gallego" anywhere: a later "Gallego said" is him
+        tokens = m.group(0).split()
+        while tokens and (tokens[0] in NOT_NAMES or tokens[0].lower() in ROLE_WORDS):
+            tokens = tokens[1:]
+        if len(tokens) >= 2:
+            key = surname_key(tokens[-1])
+            if key and key not in out:
+                out[key] = (" ".join(tokens), None)
     for rx in (_APPOSITIVE, _ROLE_BEFORE):
         for m in rx.finditer(text):
             name = m.group("name").strip()
@@ -52,7 +63,7 @@ def _people(text: str) -> dict[str, tuple[str, str | None]]:
             key = surname_key(name)
             desc = " ".join(m.group("desc").split())
             old = out.get(key)
-            if old is None or (len(name) > len(old[0])):
+            if old is None or (len(name) > len(old[0]) and not old[1]):
                 out[key] = (name, desc if old is None or not old[1] else old[1])
             elif not old[1]:
                 out[key] = (old[0], desc)

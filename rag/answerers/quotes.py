@@ -20,7 +20,7 @@ from ..lexical import STOP, content_words, coverage
 from ..quote_index import IndexedQuote
 from ..schema import Hit, Passage
 from ..speakers import asked_speaker
-from ..text import normalize
+from ..text import name_key, normalize
 
 __all__ = ["QuoteAnswerer", "QuoteAsk", "parse_quote_question"]
 
@@ -177,7 +177,11 @@ class QuoteAnswerer:
             chosen = quotes
         else:
             chosen = on_topic if topic else quotes
-        # Newest first; within an article, in the article's order. One of each repeated quote.
+        # Newest first; on one day (or undated), the person's own words (direct quotes) before reported ones,
+        # and quotes credited under the full name asked for before those credited to the surname alone.
+        asked = name_key(name)
+        chosen = sorted(chosen, key=lambda q: (_day_rank(q.published_at), q.quote.kind != "direct",
+                                               name_key(q.quote.speaker or "") != asked))
         seen: set[str] = set()
         unique = []
         for q in chosen:
@@ -208,6 +212,14 @@ class QuoteAnswerer:
         if row and q.quote.cue_start >= 0:
             cue = row.article.text[q.quote.cue_start:q.quote.cue_end + 80]
         return f"{q.title} {q.quote.text} {cue}"
+
+
+def _day_rank(day: str | None) -> int:
+    """Sorts newest first: minus the day number, undated last."""
+    try:
+        return -date.fromisoformat((day or "")[:10]).toordinal()
+    except ValueError:
+        return 0
 
 
 def _where(q: IndexedQuote, capital: bool = False) -> str:
