@@ -86,6 +86,11 @@ def focus_word(question: str) -> str | None:
     m = re.search(r"\bhow (?:many|much)\s+([a-z][\w\-]*)", question, re.I)
     if m and m.group(1).lower() not in ("did", "does", "do", "is", "was", "were", "are", "has", "have", "will"):
         return (predicate_words(m.group(1)) or [None])[0]  # "after how many days" -> the days counted
+    m = re.search(r"\b(?i:which)\s+(?:[\w'\-]+\s+){1,3}?(?P<verb>[a-z]+ed|won|saw|made|became|set|took|left|hit|led|beat|"
+                  r"got|gave|sold|bought|held|ran|lost|began|broke|chose|drew|fell|found|grew|kept|met|paid|rose|"
+                  r"sent|spent|stood|struck|threw|wore|wrote)\b", question)
+    if m:  # "Which pharmacy chain filed for bankruptcy?": the verb the name stands beside
+        return (predicate_words(m.group("verb")) or [None])[0]
     m = re.match(r"\s*(?:who|whom|whose|when|how (?:much|many|long|old|far|big|large|tall|often)|"
                  r"what (?:year|date|day|month|time|percentage|share|number|amount|price|percent))\b(.*)",
                  question, re.I | re.S)

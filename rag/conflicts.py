@@ -14,7 +14,7 @@ from .answer_type import TOKEN, answer_type, focus_word, is_name, predicate_word
 from .lexical import content_words
 from .schema import Citation
 
-__all__ = ["find_conflicts", "disagree", "quantities"]
+__all__ = ["find_conflicts", "conflict", "disagree", "quantities"]
 
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
           "trillion": 1e12, "tn": 1e12}
@@ -31,7 +31,12 @@ _SKIP_NOUNS = {"and", "or", "to", "in", "on", "at", "of", "the", "a", "an", "by"
 def quantities(text: str) -> dict[str, set[float]]:
     """The figures of a text keyed by what they measure: 'flight' -> {1100.0}, '$' -> {1.04e10}, '%' -> {3.5},
     'year-date' -> {2021.0}. A figure whose unit cannot be read is left out (it cannot be compared)."""
-    out: dict[str, set[float]] = {}
+    return {k: {v for v, _ in vs} for k, vs in _quantities(text).items()}
+
+
+def _quantities(text: str) -> dict[str, list[tuple[float, set[str]]]]:
+    """As `quantities`, each figure with the words around it (what it is a figure of)."""
+    out: dict[str, list[tuple[float, set[str]]]] = {}
     for m in _QTY.finditer(text):
         raw = m.group("num").replace(",", "")
         try:
@@ -51,24 +56,80 @@ def quantities(text: str) -> dict[str, set[float]]:
             key = (content_words(noun) or [noun])[0]
         else:
             continue
-        out.setdefault(key, set()).add(value)
+        around = content_words(text[max(0, m.start() - 60):m.start()])[-3:] + content_words(text[m.end():m.end() + 60])[:3]
+        out.setdefault(key, []).append((value, {w for w in around if not w[0].isdigit() and w != key}))
     return out
 
 
-def _same_subject(a: str, b: str) -> bool:
+_YEARS = re.compile(r"\b(?:19|20)\d{2}\b")
+_DAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|june|"
+                   r"july|august|september|october|november|december)\b", re.I)
+
+
+def _same_subject(a: str, b: str, share: float = 0.6) -> bool:
+    """Most of the shorter statement's words (figures aside) are in the other one."""
     wa = {w for w in content_words(a) if not w[0].isdigit()}
     wb = {w for w in content_words(b) if not w[0].isdigit()}
-    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) >= 0.4
+    common = wa & wb
+    return len(common) >= 3 and len(common) / min(len(wa), len(wb)) >= share
+
+
+def _names(text: str, asked: set[str]) -> set[str]:
+    return {t.strip(".,") for t in TOKEN.findall(text)[1:] if is_name(t, asked)}
 
 
 def _differ(a: str, b: str) -> list[tuple[str, set[float], set[float]]]:
-    qa, qb = quantities(a), quantities(b)
-    return [(k, qa[k], qb[k]) for k in qa.keys() & qb.keys() if not qa[k] & qb[k]]
+    """Units both give different values of, where the figures stand among the same words ("60% of Americans
+    agreed" and "43.3% of adults got" are not the same count)."""
+    qa, qb = _quantities(a), _quantities(b)
+    out = []
+    for k in qa.keys() & qb.keys():
+        va, vb = {v for v, _ in qa[k]}, {v for v, _ in qb[k]}
+        if va & vb:
+            continue
+        ca = set().union(*(c for _, c in qa[k]))
+        cb = set().union(*(c for _, c in qb[k]))
+        if ca & cb:
+            out.append((k, va, vb))
+    return out
 
 
-def disagree(a: str, b: str) -> bool:
-    """Two statements about the same subject that give different values for the same measured thing."""
-    return _same_subject(a, b) and bool(_differ(a, b))
+def conflict(question: str, a: str, b: str) -> tuple[str, str] | None:
+    """How two statements from different articles disagree on the same thing ("1,100 (flight)", "900
+    (flight)"), or None when they do not, or speak of different things. Different things: too few words in
+    common; different years named (two seasons, two studies), unless the question asks when; different
+    people or places named beside the figures; or figures of different units (19 years against 1,100 flights)."""
+    if a.rstrip().endswith("?") or b.rstrip().endswith("?") or not _same_subject(a, b):
+        return None  # a question in the text (a heading, a reader's query) states nothing
+    kind = answer_type(question) if question else None
+    asked_years = set(_YEARS.findall(question))
+    ya, yb = set(_YEARS.findall(a)) - asked_years, set(_YEARS.findall(b)) - asked_years
+    if kind != "when" and ya and yb and not ya & yb:
+        return None
+    da, db = {d.lower() for d in _DAYS.findall(a)}, {d.lower() for d in _DAYS.findall(b)}
+    if kind != "when" and da and db and not da & db:
+        return None  # "sold Tuesday" and "won Wednesday's": two events
+    asked = {w.lower() for w in question_names(question)} if question else set()
+    if kind == "who":
+        na, nb = _answers(question, a), _answers(question, b)
+        if na and nb and not (na & nb) and not any(x in y or y in x for x in na for y in nb):
+            return ", ".join(sorted(na)), ", ".join(sorted(nb))
+    if kind == "when" and ya and yb and ya != yb:
+        return ", ".join(sorted(ya)), ", ".join(sorted(yb))
+    diffs = [d for d in _differ(a, b) if d[0] != "year-date" or kind == "when"]
+    if not diffs:
+        return None
+    ma, mb = _names(a, asked), _names(b, asked)
+    if ma and mb and not ma & mb:
+        return None  # figures about different named things
+    key, va, vb = diffs[0]
+    return _fmt(key, va), _fmt(key, vb)
+
+
+def disagree(a: str, b: str, question: str = "") -> bool:
+    """Two statements about the same subject that give different values for the same measured thing (or, for
+    a question asking who or when, different answers to it)."""
+    return conflict(question, a, b) is not None
 
 
 def _fmt(key: str, values: set[float]) -> str:
@@ -116,25 +177,13 @@ def _answers(question: str, quote: str) -> set[str]:
 
 def find_conflicts(citations: Sequence[Citation], question: str = "") -> list[str]:
     """Sentences like 'Sources differ: [1] gives 1,100 (flight), while [2] gives 900 (flight).' for cited quotes
-    from different articles about the same subject that give different values of the same measured thing,
-    or different names for what a 'who' question asks."""
+    from different articles that disagree on the same thing (see `conflict`)."""
     notes: list[str] = []
-    seen: set[tuple[int, int]] = set()
-    who = answer_type(question) == "who" if question else False
     for i, a in enumerate(citations):
         for b in citations[i + 1:]:
-            if a.article_id == b.article_id or (a.n, b.n) in seen:
+            if a.article_id == b.article_id:
                 continue
-            diffs = _differ(a.quote, b.quote) if _same_subject(a.quote, b.quote) else []
-            if diffs:
-                key, va, vb = diffs[0]
-                seen.add((a.n, b.n))
-                notes.append(f"Sources differ: [{a.n}] gives {_fmt(key, va)}, while [{b.n}] gives {_fmt(key, vb)}.")
-                continue
-            if who:
-                na, nb = _answers(question, a.quote), _answers(question, b.quote)
-                if na and nb and not (na & nb) and not any(x in y or y in x for x in na for y in nb):
-                    seen.add((a.n, b.n))
-                    notes.append(f"Sources differ: [{a.n}] gives {', '.join(sorted(na))}, while [{b.n}] gives "
-                                 f"{', '.join(sorted(nb))}.")
+            found = conflict(question, a.quote, b.quote)
+            if found:
+                notes.append(f"Sources differ: [{a.n}] gives {found[0]}, while [{b.n}] gives {found[1]}.")
     return notes

@@ -20,6 +20,9 @@ from .base import Turn
 
 __all__ = ["ExtractiveAnswerer"]
 
+_RANK_WEIGHT = 0.5
+_PRED = 0.7  # how much the passage's retrieval score counts beside what the statement says
+
 _ATTRIB = re.compile(
     rf"((?:[A-Z][\w'’.\-]+\s?){{1,3}})\s+(?:also\s+)?(?:{SPEECH_VERB})\b"
     r"|\b(?:said|says|according to)\s+((?:[A-Z][\w'’.\-]+\s?){1,3})")
@@ -98,8 +101,8 @@ class ExtractiveAnswerer:
         best_hit = max((h.score for h in hits), default=1.0) or 1.0
         for u, bag in zip(units, bags):
             u.relevance = coverage(pred, bag, idf) if pred else 0.0
-            ctx = coverage(names, context[u.n] | bag) if names else 0.0
-            u.score = 0.7 * u.relevance + 0.3 * ctx + 0.25 * hits[u.n - 1].score / best_hit
+            ctx = (coverage(names, context[u.n] | bag) + coverage(names, bag, idf)) / 2 if names else 0.0
+            u.score = _PRED * u.relevance + (1 - _PRED) * ctx + _RANK_WEIGHT * hits[u.n - 1].score / best_hit
             if kind in ("number", "when", "who") and has_type(kind, u.text, question):
                 u.score += 0.15  # it holds the kind of thing asked for: a figure, a date, a name
             if answers_focus(kind, focus, u.text, question):
@@ -144,7 +147,7 @@ class ExtractiveAnswerer:
         for picked in list(out):
             rival = next((u for u in units if u.n != picked.n and u not in out
                           and hits[u.n - 1].passage.article_id != hits[picked.n - 1].passage.article_id
-                          and disagree(picked.text, u.text)), None)
+                          and disagree(picked.text, u.text, question)), None)
             if rival is not None:
                 out.insert(out.index(picked) + 1, rival)
                 break
