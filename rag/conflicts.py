@@ -57,10 +57,13 @@ def _quantities(text: str) -> dict[str, list[tuple[float, set[str]]]]:
         else:
             continue
         around = content_words(text[max(0, m.start() - 60):m.start()])[-3:] + content_words(text[m.end():m.end() + 60])[:3]
+        if noun and noun not in _SKIP_NOUNS:
+            around += content_words(noun)  # "60% of residents" and "43% of adults" count different people
         out.setdefault(key, []).append((value, {w for w in around if not w[0].isdigit() and w != key}))
     return out
 
 
+_ANSWER_SHARE = 0.5  # two statements that both answer the question need this much in common to be one event
 _YEARS = re.compile(r"\b(?:19|20)\d{2}\b")
 _DAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|june|"
                    r"july|august|september|october|november|december)\b", re.I)
@@ -80,7 +83,7 @@ def _names(text: str, asked: set[str]) -> set[str]:
 
 def _differ(a: str, b: str) -> list[tuple[str, set[float], set[float]]]:
     """Units both give different values of, where the figures stand among the same words ("60% of Americans
-    agreed" and "43.3% of adults got" are not the same count)."""
+    agreed" and "43% of adults got" are not the same count: most words around them must agree)."""
     qa, qb = _quantities(a), _quantities(b)
     out = []
     for k in qa.keys() & qb.keys():
@@ -89,7 +92,7 @@ def _differ(a: str, b: str) -> list[tuple[str, set[float], set[float]]]:
             continue
         ca = set().union(*(c for _, c in qa[k]))
         cb = set().union(*(c for _, c in qb[k]))
-        if ca & cb:
+        if ca and cb and len(ca & cb) / min(len(ca), len(cb)) >= 0.6:
             out.append((k, va, vb))
     return out
 
@@ -99,9 +102,12 @@ def conflict(question: str, a: str, b: str) -> tuple[str, str] | None:
     (flight)"), or None when they do not, or speak of different things. Different things: too few words in
     common; different years named (two seasons, two studies), unless the question asks when; different
     people or places named beside the figures; or figures of different units (19 years against 1,100 flights)."""
-    if a.rstrip().endswith("?") or b.rstrip().endswith("?") or not _same_subject(a, b):
+    if a.rstrip().endswith("?") or b.rstrip().endswith("?"):
         return None  # a question in the text (a heading, a reader's query) states nothing
     kind = answer_type(question) if question else None
+    answering = kind in ("who", "when") and _answers_question(question, a) and _answers_question(question, b)
+    if not _same_subject(a, b, _ANSWER_SHARE if answering else 0.6):
+        return None
     asked_years = set(_YEARS.findall(question))
     ya, yb = set(_YEARS.findall(a)) - asked_years, set(_YEARS.findall(b)) - asked_years
     if kind != "when" and ya and yb and not ya & yb:
@@ -110,9 +116,10 @@ def conflict(question: str, a: str, b: str) -> tuple[str, str] | None:
     if kind != "when" and da and db and not da & db:
         return None  # "sold Tuesday" and "won Wednesday's": two events
     asked = {w.lower() for w in question_names(question)} if question else set()
-    if kind == "who":
-        na, nb = _answers(question, a), _answers(question, b)
-        if na and nb and not (na & nb) and not any(x in y or y in x for x in na for y in nb):
+    if kind == "who" and answering:
+        na, nb = _answers(question, a) or _first_name(a, asked), _answers(question, b) or _first_name(b, asked)
+        if na and nb and not (na & nb) and not any(x in y or y in x for x in na for y in nb) \
+                and not any(x.lower() in b.lower() for x in na) and not any(y.lower() in a.lower() for y in nb):
             return ", ".join(sorted(na)), ", ".join(sorted(nb))
     if kind == "when" and ya and yb and ya != yb:
         return ", ".join(sorted(ya)), ", ".join(sorted(yb))
@@ -147,6 +154,23 @@ def _fmt(key: str, values: set[float]) -> str:
     if key == "year-date":
         return text
     return f"{text} ({key})"
+
+
+def _answers_question(question: str, text: str) -> bool:
+    """The statement carries most of what the question asks (its words and names): it answers that question."""
+    q = set(predicate_words(question))
+    return bool(q) and len(q & set(predicate_words(text))) / len(q) >= 0.6
+
+
+def _first_name(text: str, asked: set[str]) -> set[str]:
+    """The first run of name words the question does not give ("Bianca Andreescu")."""
+    run: list[str] = []
+    for t in TOKEN.findall(text):
+        if is_name(t, asked) and t.strip(".,").lower() not in asked:
+            run.append(t.strip(".,"))
+        elif run:
+            break
+    return {" ".join(run)} if run else set()
 
 
 def _answers(question: str, quote: str) -> set[str]:

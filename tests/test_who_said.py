@@ -209,3 +209,19 @@ def test_who_said_reaches_every_front_end_through_ask(news_home, monkeypatch):
     monkeypatch.setattr(assistant_module, "_default", None)
     answer = assistant_module.ask("What did Sanders say?")
     assert "cost small shops" in answer.text and "quote index" in answer.answerer
+
+
+def test_conflicting_answers_to_a_who_question_are_stated_but_different_events_are_not():
+    from rag.conflicts import conflict
+
+    q = "Who won the women's singles title at the Hillcrest Open in 2019?"
+    a = "Mara Voss won the 2019 Hillcrest Open women's singles title in straight sets."
+    b = "Lena Ortiz won the 2019 Hillcrest Open women's singles title in straight sets."
+    assert conflict(q, a, b) == ("Mara Voss", "Lena Ortiz")
+    # Two seasons, two days, two counts of different things: unlike things, no line.
+    assert conflict("Which team won the Hillcrest Cup?", "1986 — The Rovers won the Hillcrest Cup final in Game 7.",
+                    "1903 — The Pilgrims won the first Hillcrest Cup final in Game 7.") is None
+    assert not disagree("A ticket sold on Tuesday won the $2.04 billion Hillcrest lottery jackpot in Altadena.",
+                        "A ticket sold in Altadena won Wednesday's $1.7 billion Hillcrest lottery jackpot.")
+    assert not disagree("More than 60% of residents agreed that the flu shot prevents deaths, a survey of adults found.",
+                        "Only 43% of adults got the flu shot last winter, the survey found.")
