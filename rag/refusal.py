@@ -24,6 +24,11 @@ __all__ = ["should_answer"]
 _QUOTED = re.compile(r"[\"“]([^\"“”]{8,})[\"”]")
 
 
+_SAYS = re.compile(r"\b(say|said|says|tell|told|comment|commented|respond|responded|react|reacted|tweet|tweeted|"
+                   r"post|posted|write|wrote|claim|claimed|statement|response|reaction|remarks?)\b", re.I)
+_SHORT = 8  # content words: up to this many, a question may be answered on its words when its cosine runs low
+
+
 def should_answer(question: str, hits: Sequence[Hit], *, refuse_below: float, dated: bool = False) -> bool:
     """True when the evidence answers the question well enough to try. `dated`: the question named dates
     ("last week") and the retriever ranked passages from them first."""
@@ -35,16 +40,18 @@ def should_answer(question: str, hits: Sequence[Hit], *, refuse_below: float, da
     words = {w for w in content_words(question) if not WHEN.fullmatch(w)}
     if dated and words <= GENERIC:
         return True  # "What happened last week?": the passages of those dates answer it
-    speaker = asked_speaker(question)
+    speaker = asked_speaker(question) if _SAYS.search(question) else None
     if speaker and any(mentions(h.passage.text, speaker) and is_speech(h.passage.text) for h in hits[:5]):
         return True  # the person asked about is quoted (a bare name is far from any passage in meaning)
-    quoted = [normalize(q).strip(" ,.") for q in _QUOTED.findall(question)]
+    quoted = [normalize(q).strip(" ,.") for q in _QUOTED.findall(question) if len(q.split()) >= 4]
     if quoted and any(q in normalize(h.passage.text) for q in quoted for h in hits[:5]):
         return True  # the words the question quotes are in a passage
     loose = refuse_below * 0.5  # below this nothing is even on the topic
     top = [h for h in hits[:5] if (h.dense if h.dense is not None else -1.0) >= loose]
     if not top:
         return False
+    if len(words) > _SHORT:
+        return False  # a long question far in meaning from every passage is about something else
     names = {n.lower() for n in question_names(question)}
     kind = answer_type(question)
     for h in top:
