@@ -116,7 +116,9 @@ def conflict(question: str, a: str, b: str) -> tuple[str, str] | None:
     if kind != "when" and da and db and not da & db:
         return None  # "sold Tuesday" and "won Wednesday's": two events
     asked = {w.lower() for w in question_names(question)} if question else set()
-    if kind == "who" and answering:
+    figures_a = set().union(*quantities(a).values()) if quantities(a) else set()
+    figures_b = set().union(*quantities(b).values()) if quantities(b) else set()
+    if kind == "who" and answering and not (figures_a and figures_b and not figures_a & figures_b):
         na, nb = _answers(question, a) or _first_name(a, asked), _answers(question, b) or _first_name(b, asked)
         if na and nb and not (na & nb) and not any(x in y or y in x for x in na for y in nb) \
                 and not any(x.lower() in b.lower() for x in na) and not any(y.lower() in a.lower() for y in nb):
@@ -165,7 +167,7 @@ def _answers_question(question: str, text: str) -> bool:
 def _first_name(text: str, asked: set[str]) -> set[str]:
     """The first run of name words the question does not give ("Bianca Andreescu")."""
     run: list[str] = []
-    for t in TOKEN.findall(text):
+    for t in TOKEN.findall(text)[1:]:  # a sentence's first word is capitalised whatever it is
         if is_name(t, asked) and t.strip(".,").lower() not in asked:
             run.append(t.strip(".,"))
         elif run:
