@@ -160,7 +160,8 @@ class Assistant:
                      timings: dict[str, float]) -> Iterator[str | Answer]:
         t1 = time.perf_counter()
         answer.passages = hits
-        answer.answerer = f"{self.answerer.name} + quote index"
+        # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
+        answer.answerer = "extractive" if isinstance(self.answerer, ExtractiveAnswerer) else "extractive (quote index)"
         checked = check(draft, hits, threshold=self.settings.support_threshold)
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
         answer.citations = checked.citations

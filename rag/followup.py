@@ -24,6 +24,8 @@ _OPENERS = re.compile(r"^\s*(what about|how about|and|also|what else|anything el
                       r"what then|then what|same for|and what|but)\b", re.I)
 _ORDINAL = re.compile(r"\b(the (first|second|third|last|latter|former|other|previous|same) one|the latter|"
                       r"the former|the other one|the same)\b", re.I)
+_NAMED = re.compile(r"(?<![.?!]\s)\b[A-Z][a-z][\w'’\-]*")  # a capitalised word past the first: a name
+_LONG = 8  # words
 _WORD = re.compile(r"[A-Za-z0-9][\w'’\-]*")
 
 
@@ -33,7 +35,11 @@ def refers_back(question: str) -> bool:
     words = _WORD.findall(q)
     if len(words) <= 2:
         return True  # "Why?", "When exactly?", "And Harris?"
-    if _OPENERS.search(q) or _ORDINAL.search(q) or _PERSONAL.search(q):
+    if _OPENERS.search(q):
+        return True
+    if len(words) >= _LONG and _NAMED.search(q[1:]):
+        return False  # a long question that names its own subject: its "it", "the same" point inside it
+    if _ORDINAL.search(q) or _PERSONAL.search(q):
         return True
     for m in _DEMONSTRATIVE.finditer(q):
         nxt = (m.group(2) or "").strip().lower()
