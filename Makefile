@@ -4,13 +4,18 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test setup browser clean
+.PHONY: run test setup browser clean screenshot
 
 run: setup
 	$(PY) app.py
 
 test: setup browser
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+
+# The README's screenshot, refreshed on purpose (the tests write theirs to a temp folder).
+screenshot: setup browser
+	NR_SCREENSHOT_DIR=$${TMPDIR:-/tmp}/newsrag-screenshots $(PY) -m pytest -q -p no:cacheprovider tests/test_browser.py
+	cp $${TMPDIR:-/tmp}/newsrag-screenshots/screenshot.png docs/screenshot.png
 
 setup: $(VENV)/.installed
 

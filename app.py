@@ -7,12 +7,15 @@ gets the bundled sample coverage (examples/news) first, so the chat has somethin
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
 from typing import Sequence
+from urllib.parse import urlsplit
 
 SAMPLE = Path(__file__).resolve().parent / "examples" / "news"
+STOP_SECONDS = 120  # how long a stop waits for a running ingest to reach its next input (one embedding batch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,9 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from rag.assistant import Assistant
+    from rag.discovery import remove_server_file, write_server_file
     from rag.errors import NewsragError
+    from rag.logs import setup_logging
     from rag.settings import Settings
-    from rag.web import auth_pair, launch
+    from rag.web import auth_pair, launch, shutdown
+
+    setup_logging()
 
     try:
         settings = Settings.from_env(host=args.host, port=args.port, share=args.share, home=args.home)
@@ -45,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsragError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # `newsrag ask` on this home finds the server here and asks it instead of loading everything itself.
+    write_server_file(settings.home, port=urlsplit(demo.local_url).port or settings.port, login=bool(auth))
     print(f"newsrag web chat ready: {demo.local_url}" + (" (login required)" if auth else ""), flush=True)
     if getattr(demo, "share_url", None):
         print(f"public link: {demo.share_url}", flush=True)
@@ -58,9 +67,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread: leave signals alone
         pass
     try:
-        demo.block_thread()
+        demo.block_thread()  # returns on Ctrl+C / SIGTERM, having closed the web server
     finally:
-        demo.close()
+        remove_server_file(settings.home)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C stops at once
+        print("Stopping: a running ingest stops at its next input; what it wrote stays.", flush=True)
+        if not shutdown(demo, timeout=STOP_SECONDS):
+            # Exiting while the worker is inside torch aborts the process; skip the finalisers instead. The
+            # unfinished batch is marked pending in the catalog and the next ingest removes it (Ingestor.repair).
+            print(f"The running ingest did not stop within {STOP_SECONDS} s; exiting anyway (its unfinished "
+                  "batch is cleaned up by the next ingest).", file=sys.stderr, flush=True)
+            os._exit(1)
+    print("Stopped.", flush=True)
     return 0
 
 

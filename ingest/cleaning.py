@@ -18,6 +18,8 @@ What goes, for pages like examples/news/kim-kardashian-balenciaga.txt:
   caption left in costs little, a heading taken out loses content.
 - A leading line that repeats the title (HTML extraction puts the headline first).
 - A "Source: X" / "Source - X" / "Via: X" line: removed from the text and returned as credited_source.
+- Byline and dateline lines at the head ("By Omar Haddad | November 19, 2026", "Published March 14, 2024"):
+  removed from the text and returned as `head` (author, outlet, dates: see ingest/bylines.py).
 
 Lines that hold a quotation, end with sentence punctuation, or introduce a quote ("Kardashian tweeted on
 Monday,") are never caption candidates. Quoted speech is changed only by quote-mark normalisation:
@@ -28,10 +30,13 @@ non-breaking spaces become spaces. Whitespace runs collapse; paragraphs are sepa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from rag.schema import RawArticle
 from rag.text import same_text as _same_text
+
+from .bylines import Head, read_head
 
 __all__ = ["Cleaned", "clean", "normalize_text"]
 
@@ -43,6 +48,7 @@ class Cleaned:
     text: str
     credited_source: str | None
     title: str
+    head: Head = field(default_factory=Head)  # the byline and dateline read from the head lines
 
 
 _QUOTES: dict[str, str] = {
@@ -106,13 +112,16 @@ def clean(raw: RawArticle) -> Cleaned:
     credited: str | None = None
     paragraphs: list[list[str]] = []
     blocks = _blocks(normalize_text(raw.body))
+    head = read_head(blocks, _fetched_at(raw.fetched_at))
     total = sum(len(line) for block in blocks for line in block)
     seen = 0
-    for block in blocks:
+    for b, block in enumerate(blocks):
         kept: list[str] = []
         tail = False
-        for line in block:
+        for i, line in enumerate(block):
             seen += len(line)
+            if (b, i) in head.drop:
+                continue
             if _TAIL.match(line):
                 # A tail marker in the first half is more likely a stray sidebar heading: drop only the line.
                 tail = seen > total / 2
@@ -135,7 +144,18 @@ def clean(raw: RawArticle) -> Cleaned:
     text = "\n\n".join("\n".join(lines) for lines in paragraphs)
     if not title:
         title = _title_from_text(text)
-    return Cleaned(text=text, credited_source=credited, title=title)
+    return Cleaned(text=text, credited_source=credited, title=title, head=head)
+
+
+def _fetched_at(value: str | None) -> datetime | None:
+    """The fetch time as an aware datetime (naive times are UTC), or None when unknown or unreadable."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _credited(line: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Dates from loaders' inputs (ISO strings, RFC 822 feed dates, "2023/09/30", "Sep 28, 2023") -> ISO 8601."""
+"""Dates from loaders' inputs (ISO strings, RFC 822 feed dates, "2023/09/30", "Sep 28, 2023") -> ISO 8601,
+and the date a URL's path carries ("/2023/09/25/", "/20230925/")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["iso_date"]
+__all__ = ["iso_date", "date_from_url", "now_iso"]
 
 
 _ISO_RE = re.compile(
@@ -61,6 +62,30 @@ def iso_date(value: Any) -> str | None:
         except ValueError:
             continue
     return None
+
+
+# A date in a URL path: /2023/09/25/ or /2023-09-25/ or /20230925/, each part between slashes (or a
+# slug that starts with it: /2023/09/25-story/). A year with a month but no day (/2023/09/) is not a day.
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?=[/_.-]|$)|/((?:19|20)\d{2})(\d{2})(\d{2})(?=/)")
+
+
+def date_from_url(url: str | None) -> str | None:
+    """The publication day a URL's path states, as `YYYY-MM-DD`, or None (query strings are not read)."""
+    if not url:
+        return None
+    path = re.sub(r"^[a-z][a-z0-9+.-]*://[^/]*", "", url.strip(), flags=re.IGNORECASE).split("?", 1)[0]
+    for match in _URL_DATE.finditer(path):
+        y, mo, d = (match.group(1), match.group(2), match.group(3)) if match.group(1) else match.groups()[3:]
+        try:
+            return date(int(y), int(mo), int(d)).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601 (a page's fetch time: "2 days ago" counts back from it)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _fmt_dt(dt: datetime) -> str:

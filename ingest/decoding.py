@@ -1,21 +1,60 @@
-"""Bytes -> text: BOMs, declared charsets, then charset-normalizer; binary and undecidable input refused."""
+"""Bytes -> text: BOMs, UTF-8, a declared charset, then a real detection with a confidence floor.
+
+Detection takes charset-normalizer's candidates and scores each decoding by how plausible its text is: a
+non-ASCII character should be a letter of the same script as the word around it, or punctuation. (Short
+Western text is where detectors go wrong: "Zürich café" in latin-1 reads as Urdu letters in cp1006 or as
+"Z³rich cafķ" in cp775, and which one depends on the length.) Among equally plausible candidates the
+detector's order decides, except that windows-1252 (the superset real Western pages use) wins whenever it is
+among the best or the best is another Western single-byte code page. A guess is reported as such; below the
+floor the input is refused with what to do.
+"""
 
 from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
+from dataclasses import dataclass
 
-__all__ = ["decode", "charset_of", "declared_charset", "Unreadable"]
+__all__ = ["decode", "decode_text", "Decoded", "charset_of", "declared_charset", "Unreadable", "LoadWarning",
+           "looks_binary"]
+
+CONFIDENCE_FLOOR = 0.9  # share of non-ASCII characters that read as plausible text
 
 
 class Unreadable(Exception):
     """An input that cannot be read; str(error) is the one-line LoadFailure reason."""
 
 
-# Single-byte encodings charset-normalizer confuses with each other on short Western text; cp1252 is the
-# superset real English and Western European pages use, so it wins whenever it decodes cleanly.
+@dataclass(frozen=True)
+class LoadWarning:
+    """An input that was read, but not as well as it should be (a guessed encoding, a flat-text fallback, a
+    feed summary instead of its page). Loaders yield it just before the article it is about."""
+
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    guessed: bool = False
+    confidence: float = 1.0
+
+    def note(self) -> str | None:
+        if not self.guessed:
+            return None
+        return (f"guessed encoding: not UTF-8 and no charset declared, read as {self.encoding} (confidence "
+                f"{self.confidence:.2f}); re-save it as UTF-8 if the text looks wrong")
+
+
+# Single-byte encodings charset-normalizer confuses with each other on short Western text.
 _LATIN_FAMILY = {"cp1250", "cp1252", "latin_1", "iso8859_15", "iso8859_2", "iso8859_9", "cp1254", "mac_roman",
-                 "iso8859_16", "iso8859_3", "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_14", "cp1257"}
+                 "iso8859_16", "iso8859_3", "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_14", "cp1257",
+                 "cp850", "cp437", "mac_latin2", "cp775"}
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def charset_of(content_type: str) -> str | None:
@@ -23,43 +62,92 @@ def charset_of(content_type: str) -> str | None:
     return match.group(1) if match else None
 
 
+def looks_binary(sample: bytes) -> bool:
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13) or b == 127)
+    return b"\x00" in sample or controls > len(sample) * 0.02
+
+
 def decode(data: bytes, declared: str | None = None) -> str:
-    """Bytes -> text: BOM, then UTF-8, then the declared charset, then charset-normalizer's guess."""
-    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
+    """Bytes -> text (see decode_text); raises Unreadable."""
+    return decode_text(data, declared).text
+
+
+def decode_text(data: bytes, declared: str | None = None) -> Decoded:
+    """BOM, then UTF-8, then the declared charset, then detection; raises Unreadable for binary or undecidable
+    input. `Decoded.guessed` is True only when detection chose the encoding."""
+    for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding)
+                return Decoded(data.decode(encoding), encoding)
             except UnicodeDecodeError:
                 break
-    sample = data[:65536]
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13) or b == 127)
-    if b"\x00" in sample or controls > len(sample) * 0.02:
+    if looks_binary(data[:65536]):
         raise Unreadable("binary file, not text; pass a text, Markdown, HTML, JSON or feed file")
     try:
-        return data.decode("utf-8")
+        return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
-    declared = (declared or declared_charset(data[:4096]) or "").lower().replace("-", "").replace("_", "")
-    if declared in ("iso88591", "latin1", "usascii", "ascii"):
-        declared = "cp1252"  # what browsers do: pages that say latin-1 are written in windows-1252
-    if declared and declared != "utf8":
+    named = (declared or declared_charset(data[:4096]) or "").strip().lower()
+    key = named.replace("-", "").replace("_", "")
+    if key in ("iso88591", "latin1", "usascii", "ascii"):
+        named = "cp1252"  # what browsers do: pages that say latin-1 are written in windows-1252
+    if named and key != "utf8":
         try:
-            return data.decode(declared)
+            return Decoded(data.decode(named), named)
         except (LookupError, UnicodeDecodeError):
             pass
+    return _detect(data)
+
+
+def _detect(data: bytes) -> Decoded:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
-        raise Unreadable("unknown text encoding: re-save the file as UTF-8")
-    if best.encoding in _LATIN_FAMILY:
+    candidates: list[tuple[str, str]] = [(m.encoding, str(m)) for m in from_bytes(data)]
+    if not candidates:
+        raise Unreadable("unknown text encoding: newsrag could not tell how this file is encoded; re-save it as "
+                         "UTF-8")
+    scored = [(plausibility(text), i, encoding, text) for i, (encoding, text) in enumerate(candidates)]
+    best = max(score for score, *_ in scored)
+    top = min((s for s in scored if s[0] >= best - 1e-9), key=lambda s: s[1])
+    score, _, encoding, text = top
+    if encoding in _LATIN_FAMILY or any(e == "cp1252" and sc >= best - 1e-9 for sc, _, e, _ in scored):
         try:
-            return data.decode("cp1252")
+            western = data.decode("cp1252")
+            if plausibility(western) >= score - 1e-9:
+                encoding, text, score = "cp1252", western, plausibility(western)
         except UnicodeDecodeError:
             pass
-    return str(best)
+    if score < CONFIDENCE_FLOOR:
+        raise Unreadable(f"unknown text encoding: the best guess ({encoding}) reads as garbled text "
+                         f"(confidence {score:.2f}, below {CONFIDENCE_FLOOR}); re-save the file as UTF-8")
+    return Decoded(text, encoding, guessed=True, confidence=round(score, 3))
+
+
+def _script(ch: str) -> str:
+    if ch.isascii():
+        return "LATIN"
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else "?"
+
+
+def plausibility(text: str, limit: int = 200_000) -> float:
+    """Share of non-ASCII characters that read as text: a letter whose word is all one script, or punctuation
+    and currency. 1.0 when there is nothing non-ASCII."""
+    good = total = 0
+    for word in re.findall(r"\S+", text[:limit]):
+        if word.isascii():
+            continue
+        letters = {_script(c) for c in word if c.isalpha()}
+        for ch in word:
+            if ch.isascii():
+                continue
+            total += 1
+            category = unicodedata.category(ch)
+            if category[0] == "L":
+                good += len(letters) == 1
+            elif category[0] in "PZ" or category in ("Sc", "Mn"):
+                good += 1
+    return 1.0 if total == 0 else good / total
 
 
 def declared_charset(head: bytes) -> str | None:

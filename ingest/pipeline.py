@@ -13,20 +13,25 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
-from urllib.parse import urlparse
+
+import numpy as np
 
 from rag.catalog import Catalog
 from rag.embedder import Embedder
 from rag.errors import NewsragError
 from rag.quote_index import index_quotes
+from rag.links import safe_url
 from rag.schema import Article, LoadFailure, Passage, RawArticle
 from rag.settings import Settings
 from rag.store import VectorStore
 
 from .chunking import chunk_article
 from .cleaning import clean
+from .decoding import LoadWarning
 from .dedup import NearDuplicates, content_hash, signature
+from .fetching import FetchPolicy
 from .loaders import iter_inputs
+from .metadata import describe
 
 __all__ = ["Ingestor", "IngestReport"]
 
@@ -40,6 +45,7 @@ class IngestReport:
     unchanged: list[dict] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # read, but degraded: a guessed encoding, a flat fallback
     passages: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -52,14 +58,17 @@ class IngestReport:
         return {k: len(getattr(self, k)) for k in ("added", "updated", "unchanged", "duplicates", "failed")}
 
     def to_dict(self) -> dict:
-        return {**self.counts(), "passages": self.passages, "seconds": round(self.seconds, 3),
-                "embed_seconds": round(self.embed_seconds, 3),
-                "items": {k: getattr(self, k) for k in ("added", "updated", "unchanged", "duplicates", "failed")}}
+        return {**self.counts(), "warnings": len(self.warnings), "passages": self.passages,
+                "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3),
+                "items": {k: getattr(self, k)
+                          for k in ("added", "updated", "unchanged", "duplicates", "failed", "warnings")}}
 
     def summary_line(self) -> str:
         c = self.counts()
         return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, "
-                f"duplicates {c['duplicates']}, failed {c['failed']} ({self.passages} passages, {self.seconds:.1f}s)")
+                f"duplicates {c['duplicates']}, failed {c['failed']}"
+                + (f", warnings {len(self.warnings)}" if self.warnings else "")
+                + f" ({self.passages} passages, {self.seconds:.1f}s)")
 
 
 class Ingestor:
@@ -71,6 +80,7 @@ class Ingestor:
         self.catalog = catalog or Catalog(settings.home)
         self.store = store or VectorStore(settings)
         self._embedder = embedder
+        self._embed_progress: Callable[[int, int], None] | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -80,35 +90,52 @@ class Ingestor:
 
     # -- public ----------------------------------------------------------------------------------------------
     def ingest(self, targets: Iterable[str], *, progress: Callable[[int, str], None] | None = None,
-               fetch: Callable | None = None) -> IngestReport:
-        """Ingest files, folders, feeds and URLs. `progress(n_done, label)` is called after each input."""
+               fetch: Callable | None = None,
+               embed_progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Ingest files, folders, feeds and URLs. `progress(n_done, label)` is called after each input and
+        `embed_progress(done, total)` after each batch of passages embedded. URLs are fetched under the
+        settings' FetchPolicy (or by `fetch(url) -> (bytes, content_type)`). Interrupted (KeyboardInterrupt,
+        SIGTERM turned into one by the CLI), it removes what it had begun and raises."""
         started = time.perf_counter()
         report = IngestReport()
+        self._embed_progress = embed_progress
         with self._locked():
             self.repair()
             self.index_quotes()
             ids, sigs = self.catalog.signatures()
             near = NearDuplicates(ids, sigs, self.settings.near_duplicate_threshold)
             batch: list[tuple[Article, list[Passage], bytes | None, str, int]] = []
-            n = 0
-            for item in iter_inputs(targets, fetch=fetch) if fetch else iter_inputs(targets):
-                n += 1
-                if isinstance(item, LoadFailure):
-                    report.failed.append({"origin": item.origin, "reason": item.reason})
-                else:
-                    try:
-                        if any(b[0].id == _article_id(item) for b in batch):
-                            self._flush(batch, report)
-                        self._one(item, near, batch, report)
-                    except NewsragError as exc:
-                        report.failed.append({"origin": item.origin, "reason": str(exc)})
-                    if sum(len(b[1]) for b in batch) >= _BATCH_PASSAGES:
-                        self._flush(batch, report)
-                if progress:
-                    progress(n, getattr(item, "origin", ""))
-            self._flush(batch, report)
+            try:
+                self._run(iter_inputs(targets, policy=FetchPolicy.from_settings(self.settings), fetch=fetch),
+                          near, batch, report, progress)
+            except BaseException:
+                self.repair()  # nothing half-written stays: what was begun and not finished goes
+                raise
         report.seconds = time.perf_counter() - started
         return report
+
+    def _run(self, items: Iterable, near: NearDuplicates, batch: list, report: IngestReport,
+             progress: Callable[[int, str], None] | None) -> None:
+        n = 0
+        for item in items:
+            if isinstance(item, LoadWarning):
+                report.warnings.append({"origin": item.origin, "reason": item.reason})
+                continue
+            n += 1
+            if isinstance(item, LoadFailure):
+                report.failed.append({"origin": item.origin, "reason": item.reason})
+            else:
+                try:
+                    if any(b[0].id == _article_id(item) for b in batch):
+                        self._flush(batch, report)
+                    self._one(item, near, batch, report)
+                except NewsragError as exc:
+                    report.failed.append({"origin": item.origin, "reason": str(exc)})
+                if sum(len(b[1]) for b in batch) >= _BATCH_PASSAGES:
+                    self._flush(batch, report)
+            if progress:
+                progress(n, getattr(item, "origin", ""))
+        self._flush(batch, report)
 
     def remove(self, id_or_url: str) -> Article | None:
         """Remove one article (by id or url) and its passages; its recorded duplicates go with it."""
@@ -146,21 +173,25 @@ class Ingestor:
         if len(cleaned.text.split()) < 5:
             report.failed.append({"origin": raw.origin, "reason": "empty article: no text left after cleaning"})
             return
+        meta = describe(raw, cleaned)
         article = Article(
             id=_article_id(raw), title=cleaned.title or "(untitled)", text=cleaned.text,
-            source=raw.source or _domain(raw.url), url=raw.url, published_at=(raw.published_at or "")[:10] or None,
-            author=raw.author, credited_source=cleaned.credited_source,
+            source=meta.source, url=safe_url(raw.url), published_at=meta.published_at,
+            author=meta.author, credited_source=meta.credited_source,
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             content_hash=content_hash(cleaned.title, cleaned.text), origin=raw.origin,
+            updated_at=meta.updated_at, date_source=meta.date_source,
         )
         entry = {"id": article.id, "title": article.title, "origin": raw.origin}
         existing = self.catalog.get(article.id)
-        if existing and existing.state == "ready" and existing.article.content_hash == article.content_hash:
+        if existing and existing.state == "ready" and _same(existing.article, article):
             report.unchanged.append(entry)
             return
         if existing is None:
             same = self.catalog.find(url=article.url, content_hash=article.content_hash)
-            if same and (same.article.content_hash == article.content_hash):
+            # the same text at another URL stays unchanged; at this URL, new dates or credits make an update
+            if same and same.article.content_hash == article.content_hash and (
+                    same.article.url != article.url or _same(same.article, article)):
                 report.unchanged.append({**entry, "id": same.article.id})
                 return
             if same:  # the same url with new text: an update of that article
@@ -192,7 +223,14 @@ class Ingestor:
         self.catalog.begin((a, ps, sig) for a, ps, sig, _, _ in batch)
         passages = [p for _, ps, _, _, _ in batch for p in ps]
         t = time.perf_counter()
-        vectors = self.embedder.embed([f"{p.title}\n{p.text}" for p in passages])
+        texts = [f"{p.title}\n{p.text}" for p in passages]
+        slices = []  # in slices, so a long article shows progress (and an interrupt lands between slices)
+        step = max(16, self.settings.embed_batch_size)
+        for start in range(0, len(texts), step):
+            slices.append(self.embedder.embed(texts[start:start + step]))
+            if self._embed_progress is not None:
+                self._embed_progress(min(start + step, len(texts)), len(texts))
+        vectors = np.concatenate(slices) if slices else np.zeros((0, 0), dtype=np.float32)
         report.embed_seconds += time.perf_counter() - t
         self.store.upsert(passages, vectors)
         for article, ps, _, kind, old_count in batch:
@@ -235,8 +273,10 @@ def _with_id(article: Article, new_id: str) -> Article:
     return replace(article, id=new_id)
 
 
-def _domain(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlparse(url).netloc.lower()
-    return host[4:] if host.startswith("www.") else host or None
+# What an unchanged article keeps: its text and what is known of it (a store ingested before articles were
+# dated gets its dates on the next ingest of the same input).
+_KEPT = ("content_hash", "published_at", "updated_at", "date_source", "source", "author", "credited_source")
+
+
+def _same(old: Article, new: Article) -> bool:
+    return all(getattr(old, k) == getattr(new, k) for k in _KEPT)

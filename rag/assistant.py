@@ -10,14 +10,17 @@ from .answerers.base import Answerer, Turn
 from .answerers.extractive import ExtractiveAnswerer
 from .answerers.quotes import QuoteAnswerer
 from .catalog import Catalog
-from .citations import REFUSAL_PREFIX, check
+from .checked_stream import CheckedStream
+from .citations import REFUSAL_PREFIX
 from .conflicts import find_conflicts
 from .embedder import Embedder
+from .lexical import content_words
+from .prompts import load_prompt
 from .errors import EmptyStoreError, InputError, LLMError
 from .followup import refers_back
 from .refusal import should_answer
 from .retriever import Retriever
-from .schema import Answer, Hit
+from .schema import Answer, Citation, Hit
 from .settings import Settings
 from .store import VectorStore
 
@@ -91,28 +94,31 @@ class Assistant:
 
     # -- public ----------------------------------------------------------------------------------------------
     def ask(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-            since: Any = None, until: Any = None) -> Answer:
-        """Answer from the ingested coverage, every [n] checked against passage n."""
+            since: Any = None, until: Any = None, as_of: Any = None) -> Answer:
+        """Answer from the ingested coverage, every [n] checked against passage n. `as_of` (a date or
+        YYYY-MM-DD): answer as of that day: date words count back from it, later coverage is not used."""
         answer = None
-        for piece in self.stream(question, history=history, sources=sources, since=since, until=until):
+        for piece in self.stream(question, history=history, sources=sources, since=since, until=until, as_of=as_of):
             if isinstance(piece, Answer):
                 answer = piece
         assert answer is not None
         return answer
 
     def stream(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-               since: Any = None, until: Any = None) -> Iterator[str | Answer]:
-        """Yield text pieces as the answer is written, then the final checked Answer (whose text is what counts:
-        sentences the check drops are not in it)."""
+               since: Any = None, until: Any = None, as_of: Any = None) -> Iterator[str | Answer]:
+        """Yield checked text as the answer is written (each sentence once the claim check has kept it; never the
+        raw draft), then the final checked Answer (whose text is what counts)."""
         t0 = time.perf_counter()
         question = self._validate(question)
         answer = Answer(text="", question=question, answerer=self.answerer.name, notices=list(self.notices))
         standalone = self._rewrite(question, history or [], answer)
         answer.standalone_question = standalone
         try:
-            query = self.retriever.plan(standalone, sources=sources, since=since, until=until)
+            query = self.retriever.plan(standalone, sources=sources, since=since, until=until, as_of=as_of)
         except ValueError as exc:
-            raise InputError(f"{exc} (for since/until).") from None
+            raise InputError(f"{exc} (for since/until/as_of).") from None
+        if query.as_of:
+            answer.notices.append(load_prompt("as_of_notice").format(as_of=query.as_of.isoformat()))
         answer.notices.extend(query.notes)
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
         routed = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until)
@@ -128,29 +134,36 @@ class Assistant:
             yield answer.text
             yield answer
             return
-        draft_pieces: list[str] = []
+        # Only checked sentences leave this method: the draft is released sentence by sentence as each passes.
+        guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
         answerer = self.answerer
         try:
             if isinstance(answerer, ExtractiveAnswerer):
-                draft_pieces.append(answerer.answer(standalone, hits))
+                guard.feed(answerer.answer(standalone, hits))
             else:
                 for piece in answerer.stream(standalone, hits):
-                    draft_pieces.append(piece)
-                    yield piece
+                    released = guard.feed(piece)
+                    if released:
+                        yield released
         except LLMError as exc:
             answer.notices.append(f"{exc} Answered extractively instead.")
             answerer = self._fallback
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
-            draft_pieces = [answerer.answer(standalone, hits)]
-        checked = check("".join(draft_pieces), hits, threshold=self.settings.support_threshold)
+            guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
+            guard.feed(answerer.answer(standalone, hits))
+        checked = guard.finish()
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
+        answer.dropped = checked.dropped
         answer.citations = checked.citations
         if not checked.citations:
             answer.refused, answer.text = True, REFUSAL
+            yield answer.text
         else:
             answer.text = " ".join([checked.text, *find_conflicts(checked.citations, standalone)])
-        if isinstance(answerer, ExtractiveAnswerer) or answer.refused:
-            yield answer.text
+            answer.notices.extend(newest_source_notice(checked.citations))
+            rest = guard.rest(answer.text)
+            if rest:
+                yield rest
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
                           "total": time.perf_counter() - t0, **timings}
         yield answer
@@ -204,15 +217,26 @@ class Assistant:
         return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated)
 
 
+def newest_source_notice(citations: Sequence[Citation]) -> list[str]:
+    """One notice naming the newest cited source, when the citations come from more than one day."""
+    days = {c.published_at[:10] for c in citations if c.published_at}
+    if len(days) < 2:
+        return []
+    newest = max(days)
+    markers = ", ".join(f"[{n}]" for n in sorted({c.n for c in citations if (c.published_at or "")[:10] == newest}))
+    return [load_prompt("newest_source_notice").format(oldest=min(days), newest=newest, markers=markers)]
+
+
 _default: Assistant | None = None
 _default_lock = threading.Lock()
 
 
 def ask(question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-        since: Any = None, until: Any = None) -> Answer:
-    """Answer a question from the coverage in NEWSRAG_HOME, with settings from the environment."""
+        since: Any = None, until: Any = None, as_of: Any = None) -> Answer:
+    """Answer a question from the coverage in NEWSRAG_HOME, with settings from the environment; `as_of`:
+    answer as of that day (YYYY-MM-DD or a date)."""
     global _default
     with _default_lock:
         if _default is None:
             _default = Assistant.from_settings(Settings.from_env())
-    return _default.ask(question, history=history, sources=sources, since=since, until=until)
+    return _default.ask(question, history=history, sources=sources, since=since, until=until, as_of=as_of)

@@ -25,7 +25,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
   id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, url TEXT, published_at TEXT, author TEXT,
   credited_source TEXT, ingested_at TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT, text TEXT NOT NULL,
-  state TEXT NOT NULL, duplicate_of TEXT, passage_count INTEGER NOT NULL DEFAULT 0, signature BLOB
+  state TEXT NOT NULL, duplicate_of TEXT, passage_count INTEGER NOT NULL DEFAULT 0, signature BLOB,
+  updated_at TEXT, date_source TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
@@ -49,6 +50,13 @@ CREATE INDEX IF NOT EXISTS quotes_surname ON quotes(surname);
 _QUOTE_COLS = ("SELECT q.article_id, q.start, q.end, q.speaker, q.description, q.kind, q.cue_start, q.cue_end,"
                " q.via_pronoun, a.text, a.title, a.source, a.published_at, a.url FROM quotes q JOIN articles a"
                " ON a.id=q.article_id WHERE a.state='ready' AND a.duplicate_of IS NULL")
+# Columns added after the first release, in order: a store made before them gets them (NULL: not known;
+# the next ingest of the same inputs fills them in, see ingest.pipeline._same).
+_ADDED_COLUMNS = (("updated_at", "TEXT"), ("date_source", "TEXT"))
+_COLUMNS = ("id, title, source, url, published_at, author, credited_source, ingested_at, content_hash, origin, text,"
+            " state, duplicate_of, passage_count, signature, updated_at, date_source")
+# A passage's outlet: the article's, or else the outlet it credits ("Source: TMZ" on a page of unknown outlet).
+_OUTLET = "COALESCE(a.source, a.credited_source)"
 
 # The order of article lists: newest first, undated last, then by title (articles() and listing() agree).
 _NEWEST_FIRST = " ORDER BY COALESCE(published_at,'') DESC, title"
@@ -58,8 +66,8 @@ HAS_ARTICLES_SQL = "SELECT 1 FROM articles WHERE state='ready' LIMIT 1"
 NEWEST_SQL = "SELECT MAX(published_at) FROM articles WHERE state='ready'"
 PASSAGES_BY_ID_SQL = (  # CROSS JOIN pins passages (by primary key) as the outer loop: with an index on
     # articles(state, published_at), tried first, SQLite scanned every ready article instead (124 ms at 12k)
-    "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url, a.author"
-    " FROM passages p CROSS JOIN articles a ON a.id=p.article_id WHERE p.id IN ({marks}) AND a.state='ready'")
+    "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, " + _OUTLET + ", a.published_at, a.url,"
+    " a.author FROM passages p CROSS JOIN articles a ON a.id=p.article_id WHERE p.id IN ({marks}) AND a.state='ready'")
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,13 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(articles)")}
+        for name, kind in _ADDED_COLUMNS:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE articles ADD COLUMN {name} {kind}")
 
     # -- reading ---------------------------------------------------------------------------------------------
     def version(self) -> int:
@@ -86,7 +101,7 @@ class Catalog:
         return int(row[0]) if row else 0
 
     def get(self, article_id: str) -> ArticleRow | None:
-        row = self._db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM articles WHERE id=?", (article_id,)).fetchone()
         return _row(self._db, row) if row else None
 
     def find(self, *, url: str | None = None, content_hash: str | None = None) -> ArticleRow | None:
@@ -94,7 +109,7 @@ class Catalog:
         for col, value in (("url", url), ("content_hash", content_hash)):
             if value:
                 row = self._db.execute(
-                    f"SELECT * FROM articles WHERE {col}=? AND state='ready' LIMIT 1", (value,)
+                    f"SELECT {_COLUMNS} FROM articles WHERE {col}=? AND state='ready' LIMIT 1", (value,)
                 ).fetchone()
                 if row:
                     return _row(self._db, row)
@@ -102,7 +117,7 @@ class Catalog:
 
     def articles(self, *, include_duplicates: bool = True, limit: int | None = None) -> list[ArticleRow]:
         """Ready articles with their text, newest first (the first `limit` only, when given)."""
-        sql = "SELECT * FROM articles WHERE state='ready'"
+        sql = f"SELECT {_COLUMNS} FROM articles WHERE state='ready'"
         if not include_duplicates:
             sql += " AND duplicate_of IS NULL"
         sql += _NEWEST_FIRST
@@ -110,12 +125,14 @@ class Catalog:
         return [_row(self._db, r) for r in rows]
 
     def listing(self) -> list[dict[str, str]]:
-        """title, source, published_at and url of every distinct ready article, newest first, without texts
-        (the web's coverage table: ~10x faster than articles() at 10k articles)."""
+        """title, source, published_at, url and origin (the file or feed it came from) of every distinct ready
+        article, newest first, without texts (the web's coverage table: ~10x faster than articles() at 10k)."""
         rows = self._db.execute(
-            "SELECT title, source, published_at, url FROM articles WHERE state='ready' AND duplicate_of IS NULL"
+            "SELECT title, COALESCE(source, credited_source), published_at, url, origin FROM articles"
+            " WHERE state='ready' AND duplicate_of IS NULL"
             + _NEWEST_FIRST).fetchall()
-        return [{"title": r[0], "source": r[1] or "", "published_at": r[2] or "", "url": r[3] or ""} for r in rows]
+        return [{"title": r[0], "source": r[1] or "", "published_at": r[2] or "", "url": r[3] or "",
+                 "origin": r[4] or ""} for r in rows]
 
     def mentions_all(self, *words: str) -> bool:
         """Whether some distinct ready article's text contains every word (ASCII case-insensitive)."""
@@ -128,7 +145,7 @@ class Catalog:
 
     def duplicates_of(self, article_id: str) -> list[ArticleRow]:
         rows = self._db.execute(
-            "SELECT * FROM articles WHERE duplicate_of=? AND state='ready'", (article_id,)
+            f"SELECT {_COLUMNS} FROM articles WHERE duplicate_of=? AND state='ready'", (article_id,)
         ).fetchall()
         return [_row(self._db, r) for r in rows]
 
@@ -154,8 +171,8 @@ class Catalog:
     def passages(self) -> list[Passage]:
         """Every passage of every ready, non-duplicate article, text cut from the article at its offsets."""
         rows = self._db.execute(
-            "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url,"
-            " a.author FROM passages p JOIN articles a ON a.id=p.article_id"
+            "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, " + _OUTLET + ", a.published_at,"
+            " a.url, a.author FROM passages p JOIN articles a ON a.id=p.article_id"
             " WHERE a.state='ready' AND a.duplicate_of IS NULL ORDER BY p.article_id, p.idx"
         ).fetchall()
         return [Passage(r[0], r[1], r[2], r[3], r[4], r[5][r[3]:r[4]], r[6], r[7], r[8], r[9], r[10]) for r in rows]
@@ -288,9 +305,9 @@ class Catalog:
 
     def _put(self, a: Article, state: str, dup: str | None, n: int, sig: bytes | None) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO articles ({_COLUMNS}) VALUES ({','.join('?' * 17)})",
             (a.id, a.title, a.source, a.url, a.published_at, a.author, a.credited_source, a.ingested_at,
-             a.content_hash, a.origin, a.text, state, dup, n, sig),
+             a.content_hash, a.origin, a.text, state, dup, n, sig, a.updated_at, a.date_source),
         )
 
     def _bump(self) -> None:
@@ -326,5 +343,6 @@ def _quote(r: tuple) -> IndexedQuote:
 
 def _row(db: sqlite3.Connection, r: tuple) -> ArticleRow:
     art = Article(id=r[0], title=r[1], source=r[2], url=r[3], published_at=r[4], author=r[5], credited_source=r[6],
-                  ingested_at=r[7], content_hash=r[8], origin=r[9] or "", text=r[10])
+                  ingested_at=r[7], content_hash=r[8], origin=r[9] or "", text=r[10], updated_at=r[15],
+                  date_source=r[16])
     return ArticleRow(art, r[11], r[12], r[13])

@@ -6,15 +6,19 @@ Settings are read once here (environment, then flags); errors become a message a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import re
+import signal
 import sys
 import time
 from typing import Sequence
 
-from .errors import NewsragError
+from .errors import InputError, NewsragError
+from .links import safe_url
+from .logs import setup_logging
 from .settings import Settings
 
 __all__ = ["main"]
@@ -41,7 +45,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         bar = tqdm(unit=" articles", desc="Ingesting", file=sys.stderr, dynamic_ncols=True)
-    report = ingestor.ingest(args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None)
+    with _stop_on_sigterm():
+        report = ingestor.ingest(
+            args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None,
+            embed_progress=(lambda done, total: bar.set_postfix_str(f"embedding {done}/{total} passages"))
+            if bar is not None else None)
     if bar is not None:
         bar.close()
     if args.json:
@@ -57,6 +65,24 @@ def _print_report(report) -> None:
         print(f"  duplicate: {d['title']} ({d.get('source') or d['origin']}) copies {d['of_title']}")
     for f in report.failed:
         print(f"  failed: {f['origin']}: {f['reason']}")
+    for w in report.warnings:
+        print(f"  warning: {w['origin']}: {w['reason']}")
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C so the ingest stops between steps and cleans up."""
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm():
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -66,7 +92,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     rows = catalog.articles()
     if args.json:
         print(json.dumps([{"id": r.article.id, "title": r.article.title, "source": r.article.source,
-                           "published_at": r.article.published_at, "url": r.article.url,
+                           "credited_source": r.article.credited_source, "author": r.article.author,
+                           "published_at": r.article.published_at, "updated_at": r.article.updated_at,
+                           "date_source": r.article.date_source, "url": r.article.url,
                            "passages": r.passage_count, "duplicate_of": r.duplicate_of} for r in rows], indent=2))
         return 0
     if not rows:
@@ -75,7 +103,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for r in rows:
         a = r.article
         extra = f"duplicate of {r.duplicate_of}" if r.duplicate_of else f"{r.passage_count} passages"
-        print(f"{a.id}  {a.published_at or '----------'}  {(a.source or '-')[:20]:20}  {a.title[:70]}  ({extra})")
+        outlet = a.source or (f"{a.credited_source} (credited)" if a.credited_source else "-")
+        print(f"{a.id}  {a.published_at or '----------'}  {outlet[:20]:20}  {a.title[:70]}  ({extra})")
     return 0
 
 
@@ -99,40 +128,111 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
     ingestor = Ingestor(_settings(args))
     log = logging.getLogger("newsrag.watch")
+    with _stop_on_sigterm():
+        return _watch_rounds(ingestor, args, log)
+
+
+def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> int:
     rounds = 0
     while True:
         report = ingestor.ingest(args.targets)
-        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {report.summary_line()}", flush=True)
-        for f in report.failed:
+        failed = [f for f in report.failed if not _empty_folder(f)]  # an empty inbox is a quiet round
+        stamp = time.strftime('%Y-%m-%d %H:%M:%S')
+        c = report.counts()
+        if not (c["added"] or c["updated"] or c["duplicates"] or failed):
+            print(f"{stamp} nothing new" + (f" ({c['unchanged']} unchanged)" if c["unchanged"] else ""), flush=True)
+        else:
+            print(f"{stamp} {report.summary_line() if len(failed) == c['failed'] else _summary(report, failed)}",
+                  flush=True)
+        for f in failed:
             log.warning("failed: %s: %s", f["origin"], f["reason"])
+        for w in report.warnings:
+            log.warning("warning: %s: %s", w["origin"], w["reason"])
         rounds += 1
         if args.rounds and rounds >= args.rounds:
             return 0
         time.sleep(args.every)
 
 
-def _cmd_ask(args: argparse.Namespace) -> int:
-    from .assistant import Assistant
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-    assistant = Assistant.from_settings(_settings(args, llm=args.llm))
-    answer = assistant.ask(args.question, sources=args.source or None, since=args.since, until=args.until)
+
+def _printable(text: str) -> str:
+    """Article text for a terminal: control characters (ANSI escapes that could rewrite the screen) removed."""
+    return _CONTROL.sub("", text)
+
+
+def _empty_folder(failure: dict) -> bool:
+    """A watched folder that exists but holds nothing yet (the loader reports it as a failure)."""
+    return os.path.isdir(failure.get("origin") or "") and str(failure.get("reason", "")).startswith("no articles")
+
+
+def _summary(report, failed: list) -> str:
+    c = report.counts()
+    return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, duplicates {c['duplicates']}, "
+            f"failed {len(failed)} ({report.passages} passages, {report.seconds:.1f}s)")
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args, llm=args.llm)
+    answer = None if args.no_server or args.llm else _ask_running_server(settings, args)
+    if answer is None:  # no server on this home: answer here, importing only what this answer needs
+        from .assistant import Assistant
+
+        answer = Assistant.from_settings(settings).ask(args.question, sources=args.source or None,
+                                                       since=args.since, until=args.until,
+                                                       as_of=args.as_of).to_dict()
     if args.json:
-        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        return 0
-    for notice in answer.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    print(answer.text)
-    if answer.citations:
-        print("\nSources:")
-        for c in answer.citations:
-            print(f"[{c.n}] {c.title} — {c.source or 'unknown outlet'}, {c.published_at or 'undated'}"
-                  + (f" — {c.url}" if c.url else ""))
-            print(f"    \"{c.quote[:300]}{'…' if len(c.quote) > 300 else ''}\"")
-    elif answer.refused and answer.passages:
-        print("\nClosest passages:")
-        for i, h in enumerate(answer.passages[:3], 1):
-            print(f"({i}) {h.passage.title} — {h.passage.source or 'unknown outlet'}: {h.passage.text[:160]}…")
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+    else:
+        _print_answer(answer)
     return 0
+
+
+def _ask_running_server(settings: Settings, args: argparse.Namespace) -> dict | None:
+    """The answer from a `newsrag serve` on the same home (HOME/serve.json), or None when none answers."""
+    from .discovery import read_server_file
+    from .remote import ServerUnavailable, ask_server
+
+    info = read_server_file(settings.home)
+    if info is None:
+        return None
+    auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
+    try:
+        return ask_server(info["port"], args.question, root=info["root"], sources=args.source, since=args.since,
+                          until=args.until, as_of=args.as_of, auth=auth, timeout=max(settings.llm_timeout, 30.0) * 2)
+    except ServerUnavailable as exc:
+        logging.getLogger("newsrag.cli").info("the server on port %s did not answer (%s): answering here",
+                                              info["port"], exc)
+        return None
+
+
+def _quoted(text: str, limit: int = 300) -> str:
+    """The quote in quotation marks, unless it begins with its own (`""I have…""` read as a typo)."""
+    text = text.strip()
+    clipped = text[:limit] + ("…" if len(text) > limit else "")
+    return clipped if text[:1] in "\"“”‘’'«»" else f"“{clipped}”"
+
+
+def _print_answer(answer: dict) -> None:
+    """An Answer dict (from this process or from a server) for the terminal."""
+    for notice in dict.fromkeys(answer.get("notices") or []):
+        print(f"note: {notice}", file=sys.stderr)
+    print(answer["text"])
+    citations = answer.get("citations") or []
+    if citations:
+        print("\nSources:")
+        for c in citations:
+            url = safe_url(c.get("url"))
+            print(_printable(f"[{c['n']}] {c['title']} — {c.get('source') or 'unknown outlet'}, "
+                             f"{c.get('published_at') or 'undated'}" + (f" — {url}" if url else "")))
+            print(_printable(f"    {_quoted(c['quote'])}"))
+    elif answer.get("refused") and answer.get("passages"):
+        print("\nClosest passages:")
+        for i, h in enumerate(answer["passages"][:3], 1):
+            p = h["passage"]
+            print(_printable(f"({i}) {p['title']} — {p.get('source') or 'unknown outlet'}, "
+                             f"{p.get('published_at') or 'undated'}: {p['text'][:160]}…"))
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -154,6 +254,12 @@ def _cmd_slack(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.claims:
+        from .eval_claims import main_claims
+
+        return main_claims(args.claims, args.json_out, _settings(args).support_threshold)
+    if not (args.articles and args.questions):
+        raise InputError("`newsrag eval` needs --articles A.jsonl and --questions Q.jsonl (or --claims FILE).")
     from .evaluation import main as eval_main
 
     return eval_main(args)
@@ -189,8 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--source", action="append", help="only this outlet (repeatable)")
     s.add_argument("--since", help="YYYY-MM-DD")
     s.add_argument("--until", help="YYYY-MM-DD")
+    s.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD: answer as of that day (date words count back from "
+                   "it; later coverage is not used)")
     s.add_argument("--llm", help="auto | extractive | openai:MODEL | ollama:MODEL | local")
     s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    s.add_argument("--no-server", action="store_true",
+                   help="answer in this process even when a `newsrag serve` runs on this home")
     s.set_defaults(func=_cmd_ask)
 
     s = sub.add_parser("serve", help="start the web chat")
@@ -203,30 +313,39 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_slack)
 
     s = sub.add_parser("eval", help="measure retrieval and answers on a question set")
-    s.add_argument("--articles", required=True)
-    s.add_argument("--questions", required=True)
+    s.add_argument("--articles")
+    s.add_argument("--questions")
+    s.add_argument("--claims", help="score the citation check alone on a claims file (docs/EVALUATION.md)")
     s.add_argument("--store", help="an existing NEWSRAG_HOME to use instead of a temporary one")
     s.add_argument("--llm", default="extractive")
     s.add_argument("--limit", type=int, default=0, help="only the first N questions")
     s.add_argument("--baseline", choices=["plain"], help="also run the plain recipe, side by side")
     s.add_argument("--history", type=int, choices=[0, 1, 2], default=0,
                    help="ask each question after N earlier exchanges on other topics from the same file")
+    s.add_argument("--no-question-dates", action="store_true",
+                   help="ask every question as of today, ignoring its question_date")
     s.add_argument("--json", dest="json_out", help="write the JSON report here")
     s.set_defaults(func=_cmd_eval)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except NewsragError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: anything half-written will be cleaned up by the next ingest", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # The ingest has already removed what it had begun; leave now, without unwinding the native threads
+        # (torch, tokenizers) that abort with "terminate called without an active exception" at exit.
+        name = "terminated" if isinstance(exc, _Stopped) else "interrupted"
+        print(f"{name}: stopped; articles finished before this are stored, the one in progress was not "
+              "(run the same command again to finish)", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(143 if isinstance(exc, _Stopped) else 130)
 
 
 if __name__ == "__main__":

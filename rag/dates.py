@@ -1,7 +1,8 @@
 """Date words in a question ("last week", "in November 2022", "latest") -> a date range or a recency preference.
 
-Relative words count back from the newest article's date, not from today: a store of 2022 coverage asked
-about "last week" means the last week of that coverage.
+Relative words count back from the day the question is asked as of (`as_of`; by default today): "this week"
+is the 7 days up to it, "yesterday" the day before it. A reader of an archive asks "as of March 2024" by
+passing that day; the retriever then also leaves out coverage published after it.
 """
 
 from __future__ import annotations
@@ -35,40 +36,52 @@ def to_date(value: str | date | None) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        return date.fromisoformat(value[:10].replace("/", "-"))
     except ValueError:
         raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _day(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
 
 
 def _month_end(y: int, m: int) -> date:
     return (date(y + (m == 12), m % 12 + 1, 1)) - timedelta(days=1)
 
 
-def parse_dates(question: str, newest: date | None) -> DateIntent:
+def parse_dates(question: str, as_of: date | None = None) -> DateIntent:
+    """The dates a question's words name, read as of `as_of` (default: today)."""
     q = question.lower()
-    anchor = newest or date.today()
-    m = re.search(rf"\b(?:on\s+)?{_MON}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", q)
-    if m:
-        d = date(int(m.group(3)), _MONTHS[m.group(1)[:4] if m.group(1).startswith("sept") else m.group(1)[:3]],
+    anchor = as_of or date.today()
+    # A day that does not exist ("February 30, 2024") is text, not a date: the next patterns may still match.
+    for m in re.finditer(rf"\b(?:on\s+)?{_MON}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", q):
+        d = _day(int(m.group(3)), _MONTHS[m.group(1)[:4] if m.group(1).startswith("sept") else m.group(1)[:3]],
                  int(m.group(2)))
-        return DateIntent(d, d, phrase=m.group(0))
+        if d is not None:
+            return DateIntent(d, d, phrase=m.group(0))
     m = re.search(rf"\b(?:in\s+)?{_MON}\s+(\d{{4}})\b", q)
     if m:
         mon = _MONTHS[m.group(1)[:3]]
         y = int(m.group(2))
-        return DateIntent(date(y, mon, 1), _month_end(y, mon), phrase=m.group(0))
+        if 1 <= y <= 9998:  # "March 0000" is not a month
+            return DateIntent(date(y, mon, 1), _month_end(y, mon), phrase=m.group(0))
     m = re.search(r"\bin\s+((?:19|20)\d{2})\b", q)
     if m:
         y = int(m.group(1))
         return DateIntent(date(y, 1, 1), date(y, 12, 31), phrase=m.group(0))
     rel = [
-        (r"\btoday\b", 0, 0), (r"\byesterday\b", 1, 1), (r"\b(this|past) week\b", 7, 0), (r"\blast week\b", 14, 0),
+        (r"\btoday\b", 0, 0), (r"\byesterday\b", 1, 1), (r"\b(this|past) week\b", 6, 0), (r"\blast week\b", 13, 0),
         (r"\b(this|past) month\b", 31, 0), (r"\blast month\b", 62, 0), (r"\b(past|last) (\d+) days\b", None, 0),
     ]
     for pattern, back, _ in rel:
         m = re.search(pattern, q)
         if m:
             days = int(m.group(2)) if back is None else back
+            if days > (anchor - date.min).days:  # "the past 99999999 days": everything there is
+                return DateIntent(None, anchor, phrase=m.group(0))
             until = anchor - timedelta(days=1) if pattern == r"\byesterday\b" else anchor
             return DateIntent(anchor - timedelta(days=days), until, phrase=m.group(0))
     if re.search(r"\b(latest|most recent|newest|recently|current(ly)?|now)\b", q):

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import platform
 import re
@@ -25,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from .dates import to_date
 from .errors import InputError, NewsragError
 from .eval_metrics import (Corpus, Doc, Gold, contains_answer, evidence_rank, evidence_recall, gold_of, is_evidence,
                            load_jsonl, norm, norm_url, rank_of, summarize)
@@ -38,6 +40,7 @@ _DATE_FIELDS = ("since", "until", "prefer_since", "prefer_until")  # plan() neve
 PLAIN = "plain"
 _K = 10
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+log = logging.getLogger("newsrag.eval")
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -89,15 +92,19 @@ def _conflict_stated(answer, fake: Sequence[str], gold: Gold) -> bool:
             and any(contains_answer(t, fake, normalized=True) for t in cited))
 
 
-def _ask(assistant, question: str, gold: Gold, *, history: Sequence[dict] = (),
+def _ask(assistant, question: str, gold: Gold, as_of: Any = None, *, history: Sequence[dict] = (),
          fake: Sequence[str] = ()) -> dict[str, Any]:
+    """One question's answer figures. A question that fails (a rejected input or a crash) is an error, counted
+    apart: never a refusal, which would flatter the refusal rates."""
     try:
-        answer = assistant.ask(question, history=list(history) or None)
-    except NewsragError as exc:
-        return {"error": type(exc).__name__, "refused": True, "contains_answer": False, "citations": 0,
-                "first_sentence_contains": False, "words": 0, "sources_differ": 0,
-                "quotes_found": 0, "citations_to_evidence": 0, "claims_checked": 0, "claims_dropped": 0,
-                "timings": {}}
+        answer = assistant.ask(question, as_of=as_of, history=list(history) or None)
+    except Exception as exc:  # noqa: BLE001 - one failing question must not end the run
+        if not isinstance(exc, NewsragError):
+            log.exception("eval: a question crashed")
+        return {"error": type(exc).__name__, "crashed": not isinstance(exc, NewsragError), "refused": False,
+                "contains_answer": False, "citations": 0, "first_sentence_contains": False, "words": 0,
+                "sources_differ": 0, "quotes_found": 0, "citations_to_evidence": 0,
+                "claims_checked": 0, "claims_dropped": 0, "timings": {}}
     text = _MARKS.sub("", answer.text)
     cited = [Doc(c.article_id, norm_url(c.url), norm(c.passage)) for c in answer.citations]
     rec = {
@@ -147,11 +154,13 @@ def _fake(q: dict[str, Any]) -> list[str]:
 
 def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: str | Path | None = None,
              llm: str = "extractive", limit: int = 0, baseline: str | None = None,
-             progress: bool = True, history: int = 0) -> dict[str, Any]:
+             progress: bool = True, question_dates: bool = True,
+             history: int = 0) -> dict[str, Any]:
     """Ingest the articles (into a temporary NEWSRAG_HOME, or into `store`, where unchanged articles are
-    skipped), ask every question (the first `limit`; with `history` N, after N earlier exchanges on other
-    topics from the same file), and return the report: figures overall and by type
-    for newsrag (and the plain recipe with `baseline="plain"`), plus one numbers-only record per question."""
+    skipped), ask every question (the first `limit`; with `history` N, after N earlier exchanges on other topics from the same
+    file), and return the report: figures overall and by type
+    for newsrag (and the plain recipe with `baseline="plain"`), plus one numbers-only record per question.
+    A question with a `question_date` is asked as of that day (unless `question_dates` is False)."""
     from .assistant import Assistant
 
     if baseline not in (None, "", PLAIN):
@@ -201,7 +210,9 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
         bar = _bar(len(records), "Questions", progress)
         for i, (q, gold, rec) in enumerate(zip(questions, golds, records)):
             text = str(q.get("question") or "")
-            query = retriever.plan(text)
+            as_of = _question_date(q) if question_dates else None
+            rec["as_of"] = as_of is not None
+            query = retriever.plan(text, as_of=as_of)
             t = time.perf_counter()
             hits = retriever.retrieve(query, k=_K)
             dt = time.perf_counter() - t
@@ -220,7 +231,8 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
                 dt = time.perf_counter() - t
                 docs = [Doc(c.article_id, norm_url(c.url), norm(c.text)) for c in chunks]
                 rec["systems"][PLAIN] = _scored(docs, gold, dt, plain_index)
-            rec["ask"] = _ask(assistant, text, gold, history=_history(questions, golds, i, history), fake=_fake(q))
+            rec["ask"] = _ask(assistant, text, gold, as_of, history=_history(questions, golds, i, history),
+                              fake=_fake(q))
             bar.update(1)
         bar.close()
 
@@ -233,6 +245,7 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
                         "checkable": sum(g.checkable for g in golds),
                         "evidence_present": sum(g.evidence_present for g in golds),
                         "date_inferred": sum(1 for r in records if r.get("date_inferred")),
+                        "as_of": sum(1 for r in records if r.get("as_of")),
                         "history_turns": history},
             "settings": {"llm": llm, "answerer": assistant.answerer.name, "top_k": settings.top_k, "retrieval_k": _K,
                          "candidates": settings.candidates, "max_per_article": settings.max_per_article,
@@ -255,6 +268,17 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _question_date(q: dict[str, Any]) -> str | None:
+    """The day a question was asked ("2023/09/29" in RealTime QA), or None; an unreadable one is an error."""
+    value = q.get("question_date")
+    if not value:
+        return None
+    try:
+        return to_date(str(value)).isoformat()
+    except ValueError:
+        raise InputError(f"Question {q.get('id')!r} has question_date {value!r}: use YYYY-MM-DD.") from None
+
+
 def _type(q: dict[str, Any]) -> str:
     t = q.get("type")
     return "null" if t is None else str(t)
@@ -270,7 +294,8 @@ def format_report(report: dict[str, Any]) -> str:
     d, o, systems = report["dataset"], report["overall"], report["systems"]
     lines = [f"{Path(d['questions']).parent.name or d['questions']}: {d['questions_n']} questions "
              f"({d['grounded']} grounded, {d['unanswerable']} unanswerable, {d['evidence_present']} with evidence "
-             f"in the corpus, {d['date_inferred']} with dates read from the question); {d['articles_n']} articles "
+             f"in the corpus, {d['date_inferred']} with dates read from the question, {d.get('as_of', 0)} asked as of "
+             f"their question_date); {d['articles_n']} articles "
              f"-> {report['ingest']['index_passages']} passages"
              + (f"; plain: {report['baseline']['build']['chunks']} chunks" if report.get("baseline") else "")]
     for kind, extra in (("answer", "in index"), ("evidence", "recall@10")):
@@ -332,6 +357,7 @@ def main(args: argparse.Namespace) -> int:
     report = evaluate(args.articles, args.questions, store=getattr(args, "store", None),
                       llm=getattr(args, "llm", None) or "extractive", limit=getattr(args, "limit", 0) or 0,
                       baseline=getattr(args, "baseline", None), progress=True,
+                      question_dates=not getattr(args, "no_question_dates", False),
                       history=getattr(args, "history", 0) or 0)
     print(format_report(report))
     out = getattr(args, "json_out", None)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-from langchain_core.language_models import BaseChatModel
 
 from .errors import SettingsError
 from .settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover - LangChain is imported only when a chat model is built
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = ["make_chat_model", "probe_ollama", "ALLOWED_FORMS", "NO_LLM_NOTICE", "public_url"]
 

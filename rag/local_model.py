@@ -61,14 +61,35 @@ def _load(folder: str, gguf_file: str) -> tuple[Any, Any, threading.Lock]:
             bars = hf_logging.is_progress_bar_enabled()
             hf_logging.disable_progress_bar()
             try:
-                tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
-                model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file)
+                with _quiet_gguf_conversion():
+                    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
+                    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file)
             finally:
                 if bars:
                     hf_logging.enable_progress_bar()
             model.eval()
             _cache[key] = (tokenizer, model, threading.Lock())
         return _cache[key]
+
+
+@contextmanager
+def _quiet_gguf_conversion() -> Iterator[None]:
+    """No "Converting and de-quantizing GGUF tensors" bar: transformers draws it with its own tqdm, which
+    ignores `disable_progress_bar()`, so its module's `tqdm` is swapped for a disabled one while loading."""
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # pragma: no cover - another transformers layout: the bar shows, nothing breaks
+        yield
+        return
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is None:
+        yield
+        return
+    gguf_utils.tqdm = lambda *a, **kw: bar(*a, **{**kw, "disable": True})
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = bar
 
 
 @contextmanager

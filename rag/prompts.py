@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import SettingsError
+from .injection import instruction_spans
 from .schema import Hit
 
-__all__ = ["load_prompt", "neutralise", "format_passage", "format_passages", "format_history"]
+__all__ = ["load_prompt", "neutralise", "mask_instructions", "format_passage", "format_passages", "format_history",
+           "REMOVED"]
+
+REMOVED = "[removed: text addressed to AI assistants]"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 # "<passage", "</passage", "< / PASSAGE", "<passages>" ... anything that could open or close a fence.
@@ -56,6 +60,17 @@ def neutralise(text: str) -> str:
     return _FENCE_MARKER.sub(r"&lt;\1", text)
 
 
+def mask_instructions(text: str) -> str:
+    """The text with each run addressed to the assistant (`rag.injection`) replaced by REMOVED: a model cannot
+    follow an instruction it never reads."""
+    out, last = [], 0
+    for s, e in instruction_spans(text):
+        out.extend([text[last:s], REMOVED])
+        last = e
+    out.append(text[last:])
+    return "".join(out)
+
+
 def _attr(value: str | None) -> str:
     """An attribute value: one line, HTML-escaped (quotes included), so it cannot leave its tag."""
     return html.escape(" ".join((value or "unknown").split()), quote=True)
@@ -65,12 +80,12 @@ def format_passage(n: int, hit: Hit) -> str:
     """Render one hit as passage number `n`: the fence carries outlet and date; title and text sit inside."""
     p = hit.passage
     date = (p.published_at or "")[:10] or None
-    title = neutralise(" ".join((p.title or "").split())) or "(untitled)"
+    title = neutralise(mask_instructions(" ".join((p.title or "").split()))) or "(untitled)"
     lines = [
         f'<passage n="{n}" source="{_attr(p.source)}" date="{_attr(date)}">',
         f"Title: {title}",
         "",
-        neutralise(p.text.strip()),
+        neutralise(mask_instructions(p.text.strip())),
         "</passage>",
     ]
     return "\n".join(lines)

@@ -19,9 +19,9 @@ from typing import Iterable
 
 from .schema import Quote
 from .sentences import sentence_spans
-from .text import NAME_PARTICLES, NOT_NAMES, fold
+from .text import NAME_PARTICLES, NOT_NAMES, QUOTE_MARKS, SPEECH_VERB, fold
 
-__all__ = ["find_quotes", "credited", "credited_quotes", "ROLE_WORDS"]
+__all__ = ["find_quotes", "quote_spans", "credited", "credited_quotes", "ROLE_WORDS"]
 
 # Words that make a title or role, not a name ("RNC Chairwoman Ronna McDaniel", "Secretary-General António
 # Guterres"): they go to Quote.description.
@@ -31,15 +31,13 @@ representative rep congressman congresswoman governor gov mayor judge justice co
 commissioner founder co-founder chancellor ambassador sheriff lieutenant lt sergeant sgt captain capt detective
 professor prof dr doctor head leader speaker deputy assistant analyst editor reporter correspondent economist
 superintendent principal trustee councilman councilwoman councilmember delegate state
-rev pastor pope king queen prince princess lord lady dame sir mr mrs ms miss""".split())
+rev pastor rabbi bishop cardinal imam pope king queen prince princess lord lady dame sir mr mrs ms miss""".split())
 _NOT_SPEAKERS = NOT_NAMES | {"Police", "Officials", "Authorities", "Experts", "Researchers", "Critics", "Witnesses",
                              "Residents", "Sources", "Analysts", "Prosecutors", "Officers", "Scientists", "Doctors",
                              "Reports", "Data", "Studies", "Polls"}
-_TOKEN = r"[A-Z][\w'\-]*\.?"
+_TOKEN = r"(?:[A-Z][a-z]{0,3}\.|[A-Z][\w'\-]*)"  # "Rep." and "J." may end in a full stop; "Perry." ends a sentence
 _NAME = rf"{_TOKEN}(?:\s+(?:{_TOKEN}|(?:{'|'.join(sorted(NAME_PARTICLES))})(?=\s+[A-Z])))*"
-_VERB = (r"said|says|told|tells|added|adds|wrote|writes|tweeted|tweets|posted|posts|stated|states|explained|"
-         r"announced|claimed|argued|insisted|noted|responded|replied|commented|recalled|admitted|revealed|"
-         r"continued|acknowledged|warned|urged|testified|alleged|asked|shared")
+_VERB = SPEECH_VERB.replace("|according to", "")  # the one speech-verb pattern; "according to X" has its own cue
 _PRONOUN = r"[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I"
 _PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 _POST_VERBS = {"tweeted", "tweets", "posted", "posts", "wrote", "writes", "shared"}
@@ -66,13 +64,19 @@ _REPORTED_HEAD = re.compile(
     rf"(?:\s+(?:on|in)\s+\w+)?[,:]?\s+(?:that\s+)?")
 _REPORTED_TAIL = re.compile(
     rf",\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME}|(?:{_PRONOUN})\b)(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?"
-    rf"\s+(?P<verb>{_VERB})(?:\s+[^,.]{{0,40}})?[.!?]?$")
+    rf"\s+(?P<verb>{_VERB})\b(?:\s+[^,.]{{0,40}})?[.!?]?$")
+_SPEECH_IN_GAP = re.compile(rf"\b(?:{_VERB})\b")
 _PERSON = re.compile(rf"\b{_TOKEN}(?:\s+{_TOKEN})+")
 
 
 def find_quotes(text: str, article_id: str = "") -> list[Quote]:
     """Quotations and reported statements in `text`, in order, each with the speaker the text credits."""
     return [Quote(article_id, *q[:2], text[q[0]:q[1]], *q[2:]) for q in _find(text)]
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the words inside each pair of quote marks (a mark's direction decides the pairing)."""
+    return [_inner(text, s, e) for s, e, _ in _quote_spans(text, fold(text))]
 
 
 def credited_quotes(quotes: Iterable[Quote], start: int, end: int) -> list[Quote]:
@@ -88,21 +92,12 @@ def credited(quotes: Iterable[Quote], start: int, end: int) -> set[str]:
 @lru_cache(maxsize=4096)
 def _find(text: str) -> tuple[tuple, ...]:
     plain = fold(text)
-    people = _people(plain)
-    out: list[tuple] = []
     spans = _quote_spans(text, plain)
-    last_para, last_speaker = -1, None
+    items: list[tuple] = []  # (start, end, cue or None, kind, paragraph, quote end)
     for qs, qe, para in spans:
-        cue = _cue_after(plain, qe) or _cue_before(plain, qs)
-        if cue is None and para == last_para and last_speaker:
-            cue = last_speaker
-        if cue is None:
-            out.append((qs + 1, qe - 1, None, None, "direct", -1, -1, False))
-            last_para, last_speaker = para, None
-            continue
-        speaker, desc, cs, ce, pronoun = _resolve(cue, people)
-        out.append((qs + 1, qe - 1, speaker, desc, "direct", cs, ce, pronoun))
-        last_para, last_speaker = para, cue
+        s, e = _inner(text, qs, qe)
+        cue = _cue_after(plain, qe, text[s:e]) or _cue_before(plain, qs)
+        items.append((s, e, cue, "direct", para, qs, qe))
     covered = [(qs, qe) for qs, qe, _ in spans]
     for ss, se in sentence_spans(plain):
         if any(qs < se and ss < qe for qs, qe in covered):
@@ -110,11 +105,34 @@ def _find(text: str) -> tuple[tuple, ...]:
         found = _reported(plain, ss, se)
         if found:
             (s, e), cue, kind = found
-            speaker, desc, cs, ce, pronoun = _resolve(cue, people)
-            if speaker or desc:
-                out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
-    out.sort(key=lambda q: q[0])
+            items.append((s, e, cue, kind, -1, ss, se))
+    items.sort(key=lambda x: x[0])
+    people = _people(plain)
+    out: list[tuple] = []
+    last = None  # (paragraph, end of quote and cue, resolved) of the last direct quote
+    for s, e, cue, kind, para, qs, qe in items:
+        if cue is None and kind == "direct" and last and last[0] == para and _adjacent(plain[last[1]:qs]):
+            resolved = last[2]  # '"…," she said. "More …"': the next quote, right after, is the same speaker's
+        elif cue is None:
+            resolved = (None, None, -1, -1, False)
+        else:
+            resolved = _resolve(cue, people)
+        speaker, desc, cs, ce, pronoun = resolved
+        if kind == "direct":
+            out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
+            last = (para, max(qe, ce), resolved)
+        elif speaker or desc:
+            out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
+        if speaker and not pronoun and cs >= 0:
+            people.append((cs, speaker))  # a named speaker is someone a later "she said" can mean
+            people.sort()
     return tuple(out)
+
+
+def _adjacent(gap: str) -> bool:
+    """Only the rest of the cue's sentence lies between two quotes ('she wrote on Instagram. ')."""
+    ends = sum(gap.count(c) for c in ".?!")
+    return len(gap) <= 80 and ends <= 1 and '"' not in gap and not _SPEECH_IN_GAP.search(gap)
 
 
 def _quote_spans(text: str, plain: str) -> list[tuple[int, int, int]]:
@@ -135,12 +153,19 @@ def _quote_spans(text: str, plain: str) -> list[tuple[int, int, int]]:
             elif open_at >= 0:
                 out.append((open_at, i + 1, open_para))
                 open_at = -1
+            elif not any(p == n for _, _, p in out) and i - ps > 12:
+                out.append((ps - 1, i + 1, n))  # text cut mid-quote: the quote ran from the paragraph's start
         if open_at >= 0:
             nxt = paras[n + 1][0] if n + 1 < len(paras) else -1
             if nxt < 0 or plain[_first_char(plain, nxt)] != '"':
                 out.append((open_at, pe, open_para))  # never closed: it runs to the paragraph's end
                 open_at = -1
     return [(s, e, p) for s, e, p in out if e - s > 3]
+
+
+def _inner(text: str, s: int, e: int) -> tuple[int, int]:
+    """The words between the marks of a quote span (the start may lie before the text: a cut quote)."""
+    return s + 1, (e - 1 if text[e - 1:e] in tuple(QUOTE_MARKS) else e)
 
 
 def _opens(text: str, i: int) -> bool:
@@ -162,7 +187,9 @@ def _first_char(plain: str, i: int) -> int:
     return min(i, len(plain) - 1)
 
 
-def _cue_after(plain: str, qe: int) -> tuple | None:
+def _cue_after(plain: str, qe: int, inner: str) -> tuple | None:
+    if inner.rstrip().endswith(".") and not inner.rstrip().endswith("..."):
+        return None  # '"… greed." He told the jury': a quote closed by a full stop ends its sentence
     window = plain[qe:qe + 160].split("\n", 1)[0]
     if not window[:2].strip(" ,") == "" and not window.startswith((",", " ")):
         return None
@@ -174,6 +201,8 @@ def _cue_after(plain: str, qe: int) -> tuple | None:
 
 
 def _cue_before(plain: str, qs: int) -> tuple | None:
+    if qs < 0 or plain[qs] != '"':
+        return None  # a quote cut at the start of the text has nothing before it
     start = max(plain.rfind("\n", 0, qs) + 1, qs - 220)
     window = plain[start:qs]
     cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "), window.rfind('" '))
@@ -249,7 +278,8 @@ def _resolve(cue: tuple, people: list[tuple[int, str]]) -> tuple:
 def _split_role(name: str) -> tuple[str, str | None]:
     """'RNC Chairwoman Ronna McDaniel' -> ('RNC Chairwoman', 'Ronna McDaniel')."""
     tokens = name.split()
-    last_role = max((i for i, t in enumerate(tokens) if t.lower().rstrip(".") in ROLE_WORDS), default=-1)
+    # the last word is the surname even when it is also a role word ("Gov. Jim Justice", "Dr. Amy King")
+    last_role = max((i for i, t in enumerate(tokens[:-1]) if t.lower().rstrip(".") in ROLE_WORDS), default=-1)
     if last_role < 0:
         return "", name.rstrip(".")
     rest = " ".join(tokens[last_role + 1:]).rstrip(".")

@@ -33,6 +33,7 @@ class Query:
     prefer_since: date | None = None  # read from the question's words ("in April 2024"): a strong preference
     prefer_until: date | None = None
     recent: bool = False
+    as_of: date | None = None  # asked as of this day: coverage published after it is left out (hard)
     speaker: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -47,13 +48,13 @@ class Retriever:
         self.keyword = keyword or KeywordIndex(settings.home, catalog)
 
     def plan(self, question: str, *, sources: Sequence[str] | None = None, since: Any = None,
-             until: Any = None) -> Query:
-        """Turn a question and explicit filters into a query: date words become a range or a recency preference."""
-        q = Query(question, sources=list(sources) if sources else None, since=to_date(since), until=to_date(until))
+             until: Any = None, as_of: Any = None) -> Query:
+        """Turn a question and explicit filters into a query: date words become a range or a recency preference,
+        read as of `as_of` (default today); with `as_of`, coverage published after that day is left out."""
+        q = Query(question, sources=list(sources) if sources else None, since=to_date(since), until=to_date(until),
+                  as_of=to_date(as_of))
         if q.since is None and q.until is None:
-            newest = self.catalog.newest()
-            newest = to_date(newest) if newest else None
-            intent: DateIntent = parse_dates(question, newest)
+            intent: DateIntent = parse_dates(question, q.as_of or date.today())
             # Words are ambiguous ("Business Today", "spent $26bn in 2021" in a 2023 story), so they steer
             # ranking rather than filter: passages in the range rank first, others stay reachable.
             q.prefer_since, q.prefer_until, q.recent = intent.since, intent.until, intent.recent
@@ -70,15 +71,18 @@ class Retriever:
         t1 = time.perf_counter()
         since_day = _day_number(query.since.isoformat()) if query.since else None
         until_day = _day_number(query.until.isoformat()) if query.until else None
+        as_of_day = _day_number(query.as_of.isoformat()) if query.as_of else None
         n = self.settings.candidates
-        dense = self.store.query(qvec, n, _where(query.sources, since_day, until_day))
-        pref = _preferred(query, since_day, until_day)
+        dense = self.store.query(qvec, n, _where(query.sources, since_day, until_day, as_of_day))
+        last_day = min((d for d in (until_day, as_of_day) if d is not None), default=None)
+        pref = _preferred(query, since_day, last_day)  # date words are read up to as_of, never past it
         # Dense candidates in the preferred dates are counted again from this list (a filtered Chroma query
         # would find more, but costs up to a second at 100k passages: measured in docs/BENCHMARKS.md).
         dense_pref = [d for d in dense if _in_days(d.day, pref)] if pref else []
         t2 = time.perf_counter()
         self.keyword.ensure()
-        keyword = self.keyword.search(query.text, n, self.keyword.mask(query.sources, since_day, until_day))
+        mask = self._as_of(self.keyword.mask(query.sources, since_day, until_day), as_of_day)
+        keyword = self.keyword.search(query.text, n, mask)
         keyword_pref = self.keyword.search(query.text, n // 2, self.keyword.mask(query.sources, *pref)) if pref else []
         t3 = time.perf_counter()
 
@@ -109,6 +113,8 @@ class Retriever:
             hits.append(Hit(p, score, dense=dense_sim.get(pid), keyword=kw_score.get(pid), speaker=speaker))
         if query.recent:
             _prefer_recent(hits)
+        if as_of_day is not None and self.settings.as_of_prior:
+            _prefer_near(hits, as_of_day, self.settings.as_of_prior, self.settings.as_of_half_life_days)
         hits.sort(key=lambda h: -h.score)
         out = _diversify(hits, self.settings.max_per_article, k)
         for i, h in enumerate(out):
@@ -116,6 +122,13 @@ class Retriever:
         if timings is not None:
             timings.update(embed=t1 - t0, dense=t2 - t1, keyword=t3 - t2, fuse=time.perf_counter() - t3)
         return out
+
+    def _as_of(self, mask: np.ndarray | None, as_of_day: int | None) -> np.ndarray | None:
+        """The keyword mask, also leaving out passages dated after as_of (undated ones, day -1, stay)."""
+        if as_of_day is None:
+            return mask
+        before = self.keyword.days <= as_of_day
+        return before if mask is None else mask & before
 
 
 def _preferred(query: Query, since_day: int | None, until_day: int | None) -> tuple[int | None, int | None] | None:
@@ -136,8 +149,11 @@ def _in_days(day: int, span: tuple[int | None, int | None]) -> bool:
     return day >= 0 and (lo is None or day >= lo) and (hi is None or day <= hi)
 
 
-def _where(sources: list[str] | None, since_day: int | None, until_day: int | None) -> dict | None:
+def _where(sources: list[str] | None, since_day: int | None, until_day: int | None,
+           as_of_day: int | None = None) -> dict | None:
     clauses: list[dict] = []
+    if as_of_day is not None:
+        clauses.append({"day": {"$lte": as_of_day}})  # undated passages (day -1) stay: their date is unknown
     if sources:
         clauses.append({"source": {"$in": list(sources)}})
     if since_day is not None:
@@ -159,6 +175,15 @@ def _prefer_recent(hits: list[Hit]) -> None:
     for h, d in zip(hits, days):
         if d >= 0 and hi > lo:
             h.score += 0.5 / (_RRF_K + 1) * (d - lo) / (hi - lo)
+
+
+def _prefer_near(hits: list[Hit], as_of_day: int, weight: float, half_life: float) -> None:
+    """Asked as of a day, the coverage just before it is what the question is most likely about: a passage
+    d days older than as_of scores x(1 + weight * 2^(-d/half_life)). Undated passages are left as they are."""
+    for h in hits:
+        day = _day_number(h.passage.published_at)
+        if day >= 0:
+            h.score *= 1.0 + weight * 0.5 ** (max(0, as_of_day - day) / half_life)
 
 
 def _diversify(hits: list[Hit], per_article: int, k: int) -> list[Hit]:

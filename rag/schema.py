@@ -20,6 +20,9 @@ class RawArticle:
     published_at: str | None = None  # ISO 8601 date or datetime, or None
     author: str | None = None
     record_id: str | None = None  # an id the input carried (a JSONL record's "id")
+    updated_at: str | None = None  # ISO 8601, when the input gives an updated/modified date
+    date_source: str | None = None  # where published_at came from: "record" | "metadata" | "feed"
+    fetched_at: str | None = None  # ISO 8601 time the page was fetched ("2 days ago" counts back from it)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class Article:
     ingested_at: str
     content_hash: str
     origin: str = ""
+    updated_at: str | None = None  # ISO date of the last update, when the page gives one
+    # which evidence gave published_at: "record" (the input's own field), "metadata" (the page's HTML
+    # metadata), "feed", "url" (the URL path), "text" (a dateline) or "relative" ("2 days ago"); None: undated
+    date_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,9 @@ class Answer:
     answerer: str = ""  # which answerer wrote it ("extractive", "openai:gpt-4o-mini", ...)
     claims_checked: int = 0
     claims_dropped: int = 0
+    # Why each dropped sentence went: {"sentence", "rule" (rag.claims.RULES, "marker" or "uncited"),
+    # "detail" (the word, number, name or quote), "passage" (the [n] it cited, or None)}
+    dropped: list[dict] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # e.g. "no LLM configured; using extractive answers"
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
@@ -139,6 +149,7 @@ class Answer:
             "answerer": self.answerer,
             "claims_checked": self.claims_checked,
             "claims_dropped": self.claims_dropped,
+            "dropped": [dict(d) for d in self.dropped],
             "notices": list(self.notices),
             "citations": [c.to_dict() for c in self.citations],
             "passages": [h.to_dict() for h in self.passages],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,7 +20,18 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 
 # Numeric settings that make no sense below a bound (a clear error instead of an empty or broken ranking).
 _AT_LEAST = {"top_k": 1, "candidates": 1, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
-             "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1}
+             "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
+             "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
+             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0}
+# Settings with both ends bounded: (low, high, whether low itself is allowed).
+_BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
+            "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
+            "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True)}
+# Fields whose values never appear in repr (and so in logs and tracebacks): by name, so new ones are covered.
+_SECRET = re.compile(r"(password|api_key|(^|_)token|secret)$")
+# Fetching and input limits (docs/INGEST.md): (lowest, highest) each may be set to.
+_RANGES = {"fetch_timeout": (0.1, 3600.0), "fetch_run_timeout": (1.0, 86400.0), "fetch_max_redirects": (0, 20),
+           "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000)}
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,9 @@ class Settings:
     max_per_article: int = 2
     dense_weight: float = 2.0  # weight of the dense ranking against BM25's (1.0) in reciprocal rank fusion
     lead_prior: float = 0.1  # news put the main facts first: passage i of an article scores x(1 + this/(1+i)); 0 = off
+    # asked as of a day: a passage d days older scores x(1 + as_of_prior * 2^(-d/half_life)); 0 = off
+    as_of_prior: float = 0.2  # realtimeqa, in-sample (docs/EVALUATION.md "Dates, outlets and as-of")
+    as_of_half_life_days: float = 30.0
     refuse_below: float = 0.40  # calibrated on multihop_rag + realtimeqa (docs/EVALUATION.md): best dense cosine under this -> refuse
     support_threshold: float = 0.5  # calibrated: a cited sentence needs this much support from its passage
     max_question_chars: int = 2000
@@ -59,17 +74,51 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     slack_port: int = 3000
     slack_rate_limit: int = 10  # questions per user per minute
+    # Fetching and input limits (docs/INGEST.md)
+    fetch_allow: str | None = None  # NEWSRAG_FETCH_ALLOW: hosts and ranges (10.0.0.0/8) fetched though not public
+    fetch_timeout: float = 20.0  # seconds for one whole URL fetch, redirects and body included
+    fetch_run_timeout: float = 600.0  # seconds for all URL fetches of one ingest run
+    fetch_max_redirects: int = 5
+    fetch_concurrency: int = 8  # feed entry pages fetched at once
+    max_input_bytes: int = 10_000_000  # a file, page or upload over this is refused (JSONL: per line)
 
     def __post_init__(self) -> None:
         if not isinstance(self.home, Path):
             object.__setattr__(self, "home", Path(self.home).expanduser())
+        for f in fields(self):  # "nan" and "inf" parse as floats; no setting means anything by them
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SettingsError(f"{_PREFIX}{f.name.upper()}={value} is not a finite number: set a number, "
+                                    "or unset it.")
         for name, low in _AT_LEAST.items():
             value = getattr(self, name)
-            if isinstance(value, float) and not math.isfinite(value):  # "nan" and "inf" parse as floats
-                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is not a finite number: use a number of at "
-                                    f"least {low}, or unset it.")
-            if isinstance(value, (int, float)) and value < low:
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < low:
                 raise SettingsError(f"{_PREFIX}{name.upper()}={value} is too small: it must be at least {low}.")
+        for name, (low, high, closed) in _BETWEEN.items():
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not (low <= value <= high and (closed or value > low)):
+                side = f"{'from' if closed else 'above'} {low} {'to' if closed else 'up to'} {high}"
+                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is out of range: use a number {side}.")
+        if self.chunk_min_words > self.chunk_max_words:
+            raise SettingsError(f"{_PREFIX}CHUNK_MIN_WORDS={self.chunk_min_words} is above {_PREFIX}CHUNK_MAX_WORDS="
+                                f"{self.chunk_max_words}: make the minimum the smaller one.")
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
+                raise SettingsError(f"{_PREFIX}{name.upper()}={value} is out of range: use a number from {low:g} "
+                                    f"to {high:g}, or unset it.")
+        if self.fetch_allow:
+            _check_allow(self.fetch_allow)
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if _SECRET.search(f.name) and value:
+                shown.append(f"{f.name}='***'")
+            else:
+                shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -102,6 +151,21 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
+
+
+def _check_allow(text: str) -> None:
+    import ipaddress
+
+    for item in text.replace(";", ",").split(","):
+        item = item.strip().strip("[]")
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            if "/" in item or not all(c.isalnum() or c in "-._" for c in item):
+                raise SettingsError(f"{_PREFIX}FETCH_ALLOW: {item!r} is neither a host name nor an address range "
+                                    "like 10.0.0.0/8; fix it (comma-separated) or unset it.") from None
 
 
 def _coerce(f: dataclasses.Field, value: Any) -> Any:

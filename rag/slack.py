@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
@@ -47,6 +48,7 @@ __all__ = [
     "WORKING",
     "RATE_LIMITED",
     "FAILED",
+    "BUSY",
 ]
 
 log = logging.getLogger("rag.slack")
@@ -59,6 +61,8 @@ REACTION = "hourglass_flowing_sand"
 HISTORY_TURNS = 12  # the most recent thread messages passed as history
 ERROR_CHARS = 500
 MAX_CONCURRENT_ASKS = 4  # the Assistant is thread-safe; this only bounds the load one busy channel can cause
+MAX_WAITING_ASKS = 100  # questions queued behind those; more get a "busy" reply
+BUSY = "I'm answering a lot of questions right now — please ask again in a minute."
 _ANSWERED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 
@@ -133,6 +137,8 @@ def create_app(
     install_redaction(bot_token, signing_secret, loggers=("rag", "slack_bolt", "slack_sdk", log))
     base_url = api_url if api_url.endswith("/") else api_url + "/"
     client = WebClient(token=bot_token, base_url=base_url, logger=log)
+    if not any(isinstance(f, _ClientGiven) for f in log.filters):
+        log.addFilter(_ClientGiven())
     try:
         app = App(
             client=client,
@@ -153,6 +159,14 @@ def create_app(
     return app
 
 
+class _ClientGiven(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when handed a ready client (ours, which carries
+    NEWSRAG_SLACK_API_URL), then warns that the token will be unused: true, expected, and noise on every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 class _NewsBot:
     """The listeners and their state: dedup sets, the rate limiter, and a cap on concurrent asks."""
 
@@ -161,7 +175,10 @@ class _NewsBot:
         self.limiter = RateLimiter(rate_limit, 60.0)
         self.seen_events = TTLSet(ttl=3600.0, maxsize=10_000)  # event_id: Slack retries for up to ~1 hour
         self.answered = TTLSet(ttl=3600.0, maxsize=10_000)  # (channel, ts): one answer per message
-        self._asking = threading.BoundedSemaphore(MAX_CONCURRENT_ASKS)  # bounds LLM/CPU load
+        # Answers run in this pool, never in Bolt's listener threads: those also run every ack(), and a few
+        # slow answers (a model still loading) holding them made later acks miss Slack's 3 s.
+        self._pool = ThreadPoolExecutor(MAX_CONCURRENT_ASKS, thread_name_prefix="newsrag-slack-answer")
+        self._queued = threading.BoundedSemaphore(MAX_CONCURRENT_ASKS + MAX_WAITING_ASKS)
 
     def register(self, app: App, *, command: str) -> None:
         app.use(self.dedupe)
@@ -188,7 +205,36 @@ class _NewsBot:
 
     # -- answering (in the background) ----------------------------------------------------------------
 
+    def _later(self, work: Any, *args: Any, busy: Any = None) -> None:
+        """Run `work(*args)` in the answer pool (returning at once); `busy()` when the queue is full."""
+        if not self._queued.acquire(blocking=False):
+            if busy is not None:
+                busy()
+            return
+
+        def run() -> None:
+            try:
+                work(*args)
+            except Exception:  # noqa: BLE001 - one failed answer must not take the pool down
+                log.exception("Answering a Slack question failed")
+            finally:
+                self._queued.release()
+
+        self._pool.submit(run)
+
     def answer_event(self, event: dict, client: WebClient, context: Any) -> None:
+        """Lazy listener: hand the event to the answer pool (Bolt's thread returns at once)."""
+        channel, thread_ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
+        self._later(self._answer_event, event, client, context,
+                    busy=lambda: channel and thread_ts and self._post(client, channel, thread_ts,
+                                                                      format_notice(BUSY, "hourglass")))
+
+    def answer_command(self, command: dict, respond: Any) -> None:
+        """Lazy listener: hand the command to the answer pool (Bolt's thread returns at once)."""
+        self._later(self._answer_command, command, respond,
+                    busy=lambda: self._respond(respond, format_notice(BUSY, "hourglass")))
+
+    def _answer_event(self, event: dict, client: WebClient, context: Any) -> None:
         """Answer an @mention or a DM in the message's thread, with the thread so far as history."""
         if event.get("type") == "message" and (
             event.get("channel_type") != "im" or event.get("subtype") not in _ANSWERED_SUBTYPES
@@ -214,7 +260,7 @@ class _NewsBot:
         finally:
             self._react(client, "reactions_remove", channel, ts)
 
-    def answer_command(self, command: dict, respond: Any) -> None:
+    def _answer_command(self, command: dict, respond: Any) -> None:
         """Answer `/news question` privately (ephemeral, via the command's response_url)."""
         question = clean_slack_text(command.get("text") or "")
         if not question:
@@ -223,6 +269,9 @@ class _NewsBot:
             message = self._answer(question, [])
         else:
             message = format_notice(RATE_LIMITED, "hourglass")
+        self._respond(respond, message)
+
+    def _respond(self, respond: Any, message: SlackMessage) -> None:
         try:
             respond(text=message["text"], blocks=message["blocks"], response_type="ephemeral")
         except Exception as err:  # the response_url expired (30 min) or Slack is unreachable
@@ -230,8 +279,7 @@ class _NewsBot:
 
     def _answer(self, question: str, history: list[dict]) -> SlackMessage:
         try:
-            with self._asking:
-                answer = self.assistant.ask(question, history=history or None)
+            answer = self.assistant.ask(question, history=history or None)
             return format_answer(answer)
         except NewsragError as err:
             log.info("Question not answered: %s", redact(str(err)))
@@ -332,10 +380,13 @@ def run(
         api_url=settings.slack_api_url,
         rate_limit=settings.slack_rate_limit,
     )
+    warm_up = getattr(assistant, "warm_up", None)
+    if callable(warm_up):  # load the model in the background; questions meanwhile are acked, then wait for it
+        warm_up()
     if tokens.mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        log.info("Connecting to Slack in Socket Mode")
+        print("newsrag Slack bot connecting to Slack in Socket Mode", flush=True)
         SocketModeHandler(app, tokens.app_token, logger=log, web_client=app.client).start()
         return
     port = settings.slack_port if port is None else port
@@ -345,7 +396,7 @@ def run(
         raise SettingsError(
             f"Cannot listen on {host}:{port} ({err.strerror or err}). Pass --port or set NEWSRAG_SLACK_PORT."
         ) from None
-    log.info("Listening for Slack events on http://%s:%d%s", host, server.server_address[1], path)
+    print(f"newsrag Slack bot listening on http://{host}:{server.server_address[1]}{path}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from .links import safe_url
 from .schema import Answer, Citation, Hit
 from .text import clip as _clip
 
@@ -66,8 +67,8 @@ def unescape(text: str) -> str:
 
 def _safe_url(url: str | None) -> str | None:
     """An http(s) URL made safe to put inside <...|...>, or None."""
-    url = (url or "").strip()
-    if not re.match(r"(?i)https?://\S+$", url):
+    url = safe_url(url)
+    if url is None:
         return None
     return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
 
@@ -199,7 +200,8 @@ def format_answer(answer: Answer) -> SlackMessage:
     fallback = escape(answer.text.strip())
     if citations:
         fallback += SOURCES_MARKER + "".join(
-            f"\n[{c.n}] {escape(_clip(c.title or 'Untitled', TITLE_CHARS))}" + (f" — {escape(c.source)}" if c.source else "")
+            f"\n[{c.n}] {escape(_clip(c.title or 'Untitled', TITLE_CHARS))}"
+            + (f" — {_byline(c.source, c.published_at)}" if c.source or c.published_at else "")
             for c in citations
         )
     return {"text": _clip_text(fallback), "blocks": _cap(blocks)}

@@ -69,7 +69,7 @@ def clip(text: str, limit: int, *, keep_lines: bool = False) -> str:
 SPEECH_VERB = (
     r"said|says|say|told|tells|tweeted|tweets|wrote|writes|posted|posts|stated|states|added|adds|explained|"
     r"explains|announced|announces|claimed|claims|argued|argues|insisted|insists|noted|notes|responded|replied|"
-    r"commented|recalled|admitted|revealed|asked|continued|acknowledged|warned|urged|testified|alleged|"
+    r"commented|recalled|admitted|revealed|asked|continued|acknowledged|warned|urged|testified|alleged|shared|"
     r"according to"
 )
 SPEECH = re.compile(rf"\b(?:{SPEECH_VERB})\b", re.I)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote, urlparse
 
 from .catalog import ArticleRow, Catalog
+from .links import safe_url
 from .text import SPEECH_VERB
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,6 +26,8 @@ __all__ = [
     "filter_rows",
     "table_frame",
     "chart_frame",
+    "chart_bucket",
+    "chart_top",
     "undated_note",
     "table_note",
     "parse_urls",
@@ -97,50 +101,115 @@ def example_questions(catalog: Catalog, *, limit: int = 4, extra: Sequence[str] 
     return list(dict.fromkeys(out))[:max(limit, len(extra or []))]
 
 
+_MD_TEXT = re.compile(r"([\\`*_{}\[\]()#+!|~<>&$])")
+
+
+def md_text(text: object) -> str:
+    """Text a Markdown cell shows literally: HTML and Markdown punctuation backslash-escaped."""
+    return _MD_TEXT.sub(r"\\\1", "" if text is None else str(text))
+
+
 def _link(url: str | None) -> str:
+    """A Markdown link for an http(s) URL; any other URL (javascript:, data:) as escaped plain text."""
     if not url:
         return ""
-    host = urlparse(url).netloc.lower().removeprefix("www.") or "link"
-    safe = quote(url, safe=":/?#[]@!$&'*+,;=%~.-_")
+    href = safe_url(url)
+    if href is None:
+        return md_text(url[:80])
+    host = urlparse(href).netloc.lower().removeprefix("www.") or "link"
+    safe = quote(href, safe=":/?#[]@!$&'*+,;=%~.-_")
     safe = safe.replace("(", "%28").replace(")", "%29").replace("[", "%5B").replace("]", "%5D")
-    host = re.sub(r"([\\`*_\[\]()<>])", r"\\\1", host)
-    return f"[{host} ↗]({safe})"
+    return f"[{md_text(host)} ↗]({safe})"
+
+
+def _file_name(origin: str | None) -> str:
+    """What a row without a URL came from, as the user knows it: the file's name (an upload's temporary folder
+    dropped), with a record's place inside it ("records.jsonl:3")."""
+    origin = (origin or "").strip()
+    if not origin or re.match(r"https?://", origin, re.IGNORECASE):
+        return origin
+    return re.split(r"[\\/]", origin.rstrip("/\\"))[-1]
 
 
 def coverage_rows(catalog: Catalog) -> list[dict[str, Any]]:
-    """One dict per distinct ingested article: title, outlet, date, url (newest first)."""
-    return [{"title": r["title"], "outlet": r["source"], "date": r["published_at"], "url": r["url"]}
-            for r in catalog.listing()]
+    """One dict per distinct ingested article: title, outlet, date, url, file (newest first)."""
+    return [{"title": r["title"], "outlet": r["source"], "date": r["published_at"], "url": r["url"],
+             "file": "" if r["url"] else _file_name(r.get("origin"))} for r in catalog.listing()]
 
 
 def filter_rows(rows: Sequence[dict[str, Any]], query: str | None) -> list[dict[str, Any]]:
-    """Rows whose title, outlet, date or url contain every word of the query (case-insensitive)."""
+    """Rows whose title, outlet, date, url or file name contain every word of the query (case-insensitive)."""
     words = (query or "").lower().split()
     if not words:
         return list(rows)
     out = []
     for r in rows:
-        hay = " ".join(str(r.get(k) or "") for k in ("title", "outlet", "date", "url")).lower()
+        hay = " ".join(str(r.get(k) or "") for k in ("title", "outlet", "date", "url", "file")).lower()
         if all(w in hay for w in words):
             out.append(r)
     return out
 
 
 def table_frame(rows: Sequence[dict[str, Any]]) -> "pd.DataFrame":
-    """The coverage table (Title, Outlet, Date, Link as Markdown)."""
+    """The coverage table (Title, Outlet, Date, Link as Markdown: the article's link, else the file it came from)."""
     import pandas as pd
 
-    data = [[r["title"], r["outlet"] or "unknown", r["date"] or "undated", _link(r["url"])] for r in rows]
+    data = [[str(r["title"] or ""), str(r["outlet"] or "unknown"), str(r["date"] or "undated"),
+             _link(r["url"]) or md_text(r.get("file") or "")] for r in rows]
     return pd.DataFrame(data, columns=TABLE_COLUMNS)
 
 
-def chart_frame(rows: Sequence[dict[str, Any]]) -> "pd.DataFrame":
-    """Articles per day by outlet (dated articles only): columns day, outlet, articles."""
+# Bars per day for a short span, per week or month for longer ones: a day's bar over years is a hairline.
+_BUCKETS = ((62, "day"), (730, "week"), (10**9, "month"))
+
+
+def chart_bucket(rows: Sequence[dict[str, Any]]) -> str:
+    """'day', 'week' or 'month': the bar width that suits the span of the rows' dates."""
+    days = sorted({str(r["date"])[:10] for r in rows if _day(r.get("date"))})
+    if len(days) < 2:
+        return "day"
+    span = (_day(days[-1]) - _day(days[0])).days
+    return next(name for limit, name in _BUCKETS if span <= limit)
+
+
+def _day(text: Any) -> "date | None":
+    try:
+        return date.fromisoformat(str(text or "")[:10])
+    except ValueError:
+        return None
+
+
+def _bucket_start(d: "date", bucket: str) -> "date":
+    if bucket == "week":
+        return d - timedelta(days=d.weekday())
+    if bucket == "month":
+        return d.replace(day=1)
+    return d
+
+
+def chart_frame(rows: Sequence[dict[str, Any]], bucket: str | None = None) -> "pd.DataFrame":
+    """Articles per day (or week, or month: `chart_bucket`) by outlet, dated articles only: columns day (a
+    datetime, so the chart's axis is a time axis), outlet, articles (an integer count)."""
     import pandas as pd
 
-    counts = Counter((r["date"][:10], r["outlet"] or "unknown") for r in rows if r.get("date"))
+    bucket = bucket or chart_bucket(rows)
+    counts: Counter[tuple[date, str]] = Counter()
+    for r in rows:
+        d = _day(r.get("date"))
+        if d is not None:
+            counts[(_bucket_start(d, bucket), r.get("outlet") or "unknown")] += 1
     data = sorted(([d, o, n] for (d, o), n in counts.items()), key=lambda x: (x[0], x[1]))
-    return pd.DataFrame(data, columns=["day", "outlet", "articles"]).astype({"articles": "int64"})
+    frame = pd.DataFrame(data, columns=["day", "outlet", "articles"]).astype({"articles": "int64"})
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def chart_top(frame: "pd.DataFrame") -> int:
+    """The y-axis top: the tallest stacked bar, at least 5, so the axis ticks whole numbers (0, 1, 2, ...),
+    never 0.2, 0.4 for a count of one."""
+    if frame.empty:
+        return 5
+    return max(5, int(frame.groupby("day")["articles"].sum().max()))
 
 
 def table_note(found: int, total: int, limit: int) -> str:

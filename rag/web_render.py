@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+from .links import safe_url
 from .schema import Answer, Citation, Hit
 from .text import clip as _clip
 
@@ -20,8 +21,12 @@ __all__ = [
     "md_escape",
     "answer_markdown",
     "sources_html",
+    "answer_sources",
+    "sources_panel",
+    "cite_id",
     "empty_sources_html",
     "notice_markdown",
+    "error_notice",
     "status_line",
     "report_html",
     "locate_quote",
@@ -50,8 +55,9 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("$", "&#36;")
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The answer for the chatbot: escaped text whose [n] markers link to `#cite-n` in the sources panel."""
+def answer_markdown(answer: Answer, turn: int | None = None) -> str:
+    """The answer for the chatbot: escaped text whose [n] markers link to their span in the sources panel
+    (`#cite-T-n` for answer T of a chat, see `cite_id`)."""
     known = {c.n for c in answer.citations}
     parts: list[str] = []
     last = 0
@@ -59,7 +65,7 @@ def answer_markdown(answer: Answer) -> str:
         parts.append(md_escape(answer.text[last:m.start()]))
         numbers = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
         if all(n in known for n in numbers):
-            parts.append("".join(f"[\\[{n}\\]](#cite-{n})" for n in numbers))
+            parts.append("".join(f"[\\[{n}\\]](#{cite_id(n, turn)})" for n in numbers))
         else:
             parts.append(md_escape(m.group(0)))
         last = m.end()
@@ -93,15 +99,19 @@ def locate_quote(citation: Citation, hits: Sequence[Hit] = ()) -> tuple[int, int
 def _meta(source: str | None, date: str | None, url: str | None) -> str:
     bits = [esc(source) if source else "unknown outlet", esc(date) if date else "undated"]
     line = " · ".join(bits)
-    if url:
-        line += f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    href = safe_url(url)
+    if href:
+        line += f' · <a href="{esc(href)}" target="_blank" rel="noopener noreferrer">open article ↗</a>'
+    elif url:  # a javascript:, data: or otherwise odd URL is shown as text, never as a link
+        line += f' · <span class="nr-dim" title="not an http(s) link">{esc(_clip(str(url), 80))}</span>'
     return line
 
 
 def _title(title: str, url: str | None) -> str:
     title = (title or "").strip() or "(untitled)"
-    if url:
-        return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
+    href = safe_url(url)
+    if href:
+        return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(title)}</a>'
     return esc(title)
 
 
@@ -127,36 +137,78 @@ def _para(escaped: str) -> str:
     return re.sub(r"\s*\n\s*", "<br>", escaped.strip())
 
 
-def sources_html(answer: Answer) -> str:
-    """The sources panel for one answer: each cited passage (title, outlet, date, link) with its quote marked,
-    or, for a refusal, the closest passages found."""
+def cite_id(n: int, turn: int | None = None) -> str:
+    """The element id a [n] marker links to: `cite-T-N` for answer T of a chat (so each answer's markers keep
+    pointing at that answer's sources), `cite-N` for an answer shown on its own."""
+    return f"cite-{n}" if turn is None else f"cite-{turn}-{n}"
+
+
+def _by_article(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """Citations grouped by article, in the order each article is first cited."""
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.article_id or c.title, []).append(c)
+    return list(groups.values())
+
+
+def _article_card(group: Sequence[Citation], hits: Sequence[Hit], turn: int | None, index: int) -> str:
+    """One card per article: title, outlet, date and link once, then every span of it this answer quotes."""
+    first = group[0]
+    badges = "".join(f'<span class="nr-n">{c.n}</span>' for c in group)
+    spans = []
+    for c in group:
+        span = locate_quote(c, hits)
+        spans.append(
+            f'<div class="nr-span" id="{cite_id(c.n, turn)}"><span class="nr-n nr-n-small">{c.n}</span>'
+            f'<div class="nr-span-body">{_excerpt(c.passage, span)}'
+            + ("" if span else f'<blockquote class="nr-quote"><mark>{esc(c.quote)}</mark></blockquote>')
+            + "</div></div>")
+    prefix = "src" if turn is None else f"src-{turn}"
+    return (f'<div class="nr-card" id="{prefix}-{index}"><div class="nr-card-head"><span class="nr-ns">{badges}</span>'
+            f'<div><div class="nr-title">{_title(first.title, first.url)}</div>'
+            f'<div class="nr-meta">{_meta(first.source, first.published_at, first.url)}</div></div></div>'
+            f'{"".join(spans)}</div>')
+
+
+def answer_sources(answer: Answer, turn: int | None = None) -> str:
+    """One answer's sources: a card per cited article holding each quoted span (its quote marked), or, for a
+    refusal, the closest passages found."""
     head = f'<div class="nr-sources-q">Sources for <q>{esc(_clip(answer.question, 160))}</q></div>'
     if answer.citations:
-        cards = []
-        for c in answer.citations:
-            span = locate_quote(c, answer.passages)
-            cards.append(
-                f'<div class="nr-card" id="cite-{c.n}"><div class="nr-card-head"><span class="nr-n">{c.n}</span>'
-                f'<div><div class="nr-title">{_title(c.title, c.url)}</div>'
-                f'<div class="nr-meta">{_meta(c.source, c.published_at, c.url)}</div></div></div>'
-                f"{_excerpt(c.passage, span)}"
-                + ("" if span else f'<blockquote class="nr-quote"><mark>{esc(c.quote)}</mark></blockquote>')
-                + "</div>"
-            )
-        return f'<div class="nr-sources">{head}{"".join(cards)}</div>'
+        cards = [_article_card(g, answer.passages, turn, i) for i, g in enumerate(_by_article(answer.citations), 1)]
+        return head + "".join(cards)
     if answer.passages:
         cards = []
+        prefix = "closest" if turn is None else f"closest-{turn}"
         for i, h in enumerate(answer.passages[:CLOSEST], 1):
             p = h.passage
             cards.append(
-                f'<div class="nr-card nr-closest" id="closest-{i}"><div class="nr-card-head">'
+                f'<div class="nr-card nr-closest" id="{prefix}-{i}"><div class="nr-card-head">'
                 f'<span class="nr-n nr-n-muted">~</span><div><div class="nr-title">{_title(p.title, p.url)}</div>'
                 f'<div class="nr-meta">{_meta(p.source, p.published_at, p.url)}</div></div></div>'
                 f'<p class="nr-passage">{_para(esc(_clip(p.text, 420, keep_lines=True)))}</p></div>'
             )
         note = '<div class="nr-note">Not covered. The closest passages found:</div>'
-        return f'<div class="nr-sources">{head}{note}{"".join(cards)}</div>'
-    return f'<div class="nr-sources">{head}<div class="nr-note">No passages matched.</div></div>'
+        return head + note + "".join(cards)
+    return head + '<div class="nr-note">No passages matched.</div>'
+
+
+def sources_html(answer: Answer, turn: int | None = None) -> str:
+    """The sources panel for one answer (see `answer_sources`)."""
+    return f'<div class="nr-sources">{answer_sources(answer, turn)}</div>'
+
+
+def sources_panel(sections: Sequence[str]) -> str:
+    """The panel for a whole chat: the newest answer's sources open, each earlier answer's folded below it, so
+    an older [n] still finds its card (the page script unfolds it)."""
+    if not sections:
+        return empty_sources_html()
+    *older, newest = sections
+    parts = [f'<section class="nr-answer-sources" id="answer-{len(sections)}">{newest}</section>']
+    for k in range(len(older), 0, -1):
+        body = older[k - 1]
+        parts.append(f'<details class="nr-older" id="answer-{k}"><summary>Sources of earlier answer {k}</summary>{body}</details>')
+    return f'<div class="nr-sources">{"".join(parts)}</div>'
 
 
 def empty_sources_html() -> str:
@@ -177,6 +229,11 @@ def notice_markdown(answer: Answer) -> str:
     line = " · ".join(bits)
     notes = [md_escape(n) for n in dict.fromkeys(answer.notices)]
     return md_escape(line) + ("" if not notes else "  \n" + "  \n".join(f"ⓘ {n}" for n in notes))
+
+
+def error_notice(message: str) -> str:
+    """A problem with the question, for the line under the chat (the conversation above it stays)."""
+    return f"⚠️ **{md_escape(message)}**"
 
 
 def status_line(stats: Mapping[str, Any]) -> str:
@@ -244,6 +301,7 @@ CSS = """
 #nr-ask-row button { white-space: nowrap; }
 #nr-notice { font-size: .78rem; color: var(--body-text-color-subdued); min-height: 1.2em; }
 #nr-notice p { margin: 0; }
+#nr-notice strong { color: var(--error-text-color, #b91c1c); font-weight: 600; }
 #nr-chat a[href*="#cite-"] { display: inline-block; font-size: .72em; font-weight: 600; line-height: 1;
   padding: 2px 5px; margin: 0 1px; border-radius: 8px; vertical-align: super; text-decoration: none;
   background: var(--color-accent-soft); color: var(--color-accent); }
@@ -252,7 +310,18 @@ CSS = """
 .nr-sources-q, .nr-note { font-size: .82rem; color: var(--body-text-color-subdued); }
 .nr-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
   background: var(--background-fill-primary); transition: box-shadow .3s ease; scroll-margin: 12px; }
-.nr-card.nr-flash { box-shadow: 0 0 0 3px var(--color-accent); }
+.nr-card.nr-flash, .nr-span.nr-flash { box-shadow: 0 0 0 3px var(--color-accent); }
+.nr-ns { flex: none; display: inline-flex; gap: 3px; flex-wrap: wrap; max-width: 86px; }
+.nr-span { display: flex; gap: 8px; align-items: flex-start; margin-top: 8px; padding: 2px 4px;
+  border-radius: 8px; scroll-margin: 12px; transition: box-shadow .3s ease; }
+.nr-span .nr-passage { margin-top: 0; }
+.nr-span-body { min-width: 0; }
+.nr-n-small { min-width: 20px; height: 20px; font-size: .7rem; margin-top: 1px; }
+.nr-older { border-top: 1px solid var(--border-color-primary); padding-top: 6px; }
+.nr-older > summary { cursor: pointer; font-size: .82rem; color: var(--body-text-color-subdued); }
+.nr-older[open] > summary { margin-bottom: 6px; }
+.nr-answer-sources, .nr-older { display: flex; flex-direction: column; gap: 10px; }
+#nr-table, #nr-table * { font-family: var(--font) !important; }
 .nr-card-head { display: flex; gap: 10px; align-items: flex-start; }
 .nr-n { flex: none; display: inline-flex; align-items: center; justify-content: center; min-width: 24px;
   height: 24px; border-radius: 12px; background: var(--color-accent); color: #fff; font-weight: 600;
@@ -287,6 +356,8 @@ document.addEventListener('click', function (ev) {
   ev.preventDefault();
   ev.stopPropagation();
   if (!card) { return; }
+  var fold = card.closest('details.nr-older');  // an earlier answer's sources: unfold them first
+  if (fold && !fold.open) { fold.open = true; }
   card.scrollIntoView({behavior: 'smooth', block: 'nearest'});
   card.classList.remove('nr-flash');
   void card.offsetWidth;

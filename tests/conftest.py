@@ -55,3 +55,30 @@ def sample_assistant(sample_settings):
     from rag.assistant import Assistant
 
     return Assistant.from_settings(sample_settings)
+
+
+# -- the suite leaves the work tree as it found it (tests/test_clean_tree.py) --------------------------------
+def pytest_sessionstart(session):
+    from .clean_tree import tree_state
+
+    session.config._newsrag_tree = tree_state(ROOT)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from .clean_tree import describe_change, tree_state
+
+    before = getattr(session.config, "_newsrag_tree", None)
+    after = tree_state(ROOT) if before is not None else None
+    if before is None or after is None:
+        return
+    changed = describe_change(before, after)
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = ("The test run changed the work tree (tests must write to temp folders):\n  "
+                   + "\n  ".join(changed))
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(message, red=True)
+        else:  # pragma: no cover
+            print(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -124,7 +124,9 @@ def test_injected_instructions_do_not_change_the_answer(tmp_path):
     answer = assistant.ask("How many people came to the harbour festival?")
     prompt = model.__dict__["prompts"][-1]
     # The fence: the article's own "</passage>" is neutralised, so the passage cannot close early.
-    assert prompt.count("</passage>") == prompt.count("<passage n=") and "&lt;/passage>" in prompt
+    assert prompt.count("</passage>") == prompt.count("<passage n=")
+    # Here the marker sits inside the instruction, which is masked whole before the model reads it.
+    assert "[removed: text addressed to AI assistants]" in prompt and "HACKED" not in prompt
     # What slipped through is caught: "HACKED" is not a claim any passage supports... but the second
     # sentence's words are in the passage, so it is kept only as the passage's own words, cited.
     assert "HACKED" not in answer.text

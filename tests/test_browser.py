@@ -1,8 +1,14 @@
 """The web chat in a real browser (Debian chromium through Playwright): ask the seed question, see the cited
-answer and the sources panel with the quote highlighted, follow a [n] link, and save docs/screenshot.png."""
+answer and the sources panel (one card per article) with the quotes highlighted, follow a [n] link, reach an
+earlier answer's sources, read the coverage chart's axes.
+
+Screenshots go to a temporary folder, so a test run leaves the tracked docs/screenshot.png alone; set
+NR_SCREENSHOT_DIR=docs to refresh the README's screenshot deliberately (the chat one is saved as screenshot.png)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -15,8 +21,27 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
 WAIT_MS = 45_000  # the longest any one step may wait
+# Small dated articles of our own (two outlets, two years apart), so the chart has a date axis to show.
+DATED = [
+    {"title": "Harbour reopening delayed to spring", "source": "Coast Gazette", "published_at": "2024-04-02",
+     "text": "The harbour will not reopen until spring, the port authority said on Tuesday. Engineers found "
+             "cracks in the northern wall during a routine survey. Repairs will cost about four million."},
+    {"title": "Port authority approves harbour budget", "source": "Coast Gazette", "published_at": "2026-11-16",
+     "text": "The port authority approved next year's harbour budget on Monday. Dredging of the channel will "
+             "start in March, and a new ferry berth is planned for the summer season."},
+    {"title": "Ferry operators welcome new berth", "source": "Valley Ledger", "published_at": "2026-11-16",
+     "text": "Ferry operators welcomed the planned berth. Two companies said they would add crossings once it "
+             "opens, and the town council promised more parking near the quay."},
+]
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    where = os.environ.get("NR_SCREENSHOT_DIR")
+    folder = Path(where) if where else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _free_port() -> int:
@@ -31,8 +56,14 @@ def url(sample_home, tmp_path_factory):
     from rag.settings import Settings
     from rag.web import launch
 
-    home = tmp_path_factory.mktemp("browser") / "home"
+    from ingest import Ingestor
+
+    root = tmp_path_factory.mktemp("browser")
+    home = root / "home"
     shutil.copytree(sample_home, home)
+    records = root / "harbour.jsonl"
+    records.write_text("".join(json.dumps(r) + "\n" for r in DATED), encoding="utf-8")
+    assert Ingestor(Settings(home=home)).ingest([str(records)]).counts()["added"] == len(DATED)
     settings = Settings(home=home, llm="extractive", host="127.0.0.1", port=_free_port())
     demo = launch(Assistant.from_settings(settings), settings, prevent_thread_lock=True, quiet=True)
     try:
@@ -59,24 +90,27 @@ def page(url):
             browser.close()
 
 
-def test_seed_question_shows_a_cited_answer_with_highlighted_quote(page):
+def test_seed_question_shows_a_cited_answer_with_one_card_per_article(page, shots):
     box = page.locator("#nr-msg textarea")
     box.fill(SEED_QUESTION)
     box.press("Enter")
     page.wait_for_selector("#nr-sources-box .nr-card mark")
-    page.wait_for_selector('#nr-chat a[href="#cite-1"]')
+    page.wait_for_selector('#nr-chat a[href="#cite-1-1"]')
     answer = page.locator("#nr-chat").inner_text()
     assert "Balenciaga" in answer and "[1]" in answer
-    cards = page.locator("#nr-sources-box .nr-card")
-    assert cards.count() >= 1
-    first = page.locator("#cite-1")
-    assert "Kim Kardashian Balenciaga" in first.inner_text()
+    cards = page.locator("#nr-sources-box .nr-answer-sources .nr-card")
+    titles = [cards.nth(i).locator(".nr-title").inner_text() for i in range(cards.count())]
+    assert titles and len(titles) == len(set(titles)), titles  # one card per article
+    spans = page.locator("#nr-sources-box .nr-answer-sources .nr-span")
+    markers = set(page.locator('#nr-chat a[href^="#cite-1-"]').evaluate_all("els => els.map(e => e.getAttribute('href'))"))
+    assert spans.count() == len(markers) >= 2  # every quoted span of the article sits in its one card
+    first = page.locator("#cite-1-1")
+    assert "Kim Kardashian Balenciaga" in first.locator("xpath=ancestor::div[contains(@class,'nr-card')]").inner_text()
     assert first.locator("mark").inner_text().strip()
     assert "answered by extractive" in page.locator("#nr-notice").inner_text()
     page.wait_for_timeout(600)  # let the last paint settle
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 20_000
+    page.screenshot(path=str(shots / "screenshot.png"))
+    assert (shots / "screenshot.png").stat().st_size > 20_000
 
 
 def test_citation_link_jumps_to_its_card(page):
@@ -97,10 +131,49 @@ def test_empty_message_shows_a_clear_message_and_the_chat_goes_on(page):
     box = page.locator("#nr-msg textarea")
     box.fill("Did she turn down a deal?")
     box.press("Enter")
-    page.wait_for_function("document.querySelector('#nr-sources-box').innerText.includes('Did she turn down')")
-    page.wait_for_selector("#nr-sources-box .nr-card mark")
-    assert "deal" in page.locator("#nr-sources-box").inner_text()
+    page.wait_for_function("document.querySelector('#nr-sources-box .nr-answer-sources').innerText.includes('Did she turn down')")
+    page.wait_for_selector("#nr-sources-box .nr-answer-sources .nr-card mark")
+    assert "deal" in page.locator("#nr-sources-box .nr-answer-sources").inner_text()
     assert page.locator("#nr-chat").inner_text().count("Balenciaga") >= 2  # both answers are in the chat
+
+
+def test_an_earlier_answers_marker_still_shows_that_answers_source(page, shots):
+    page.wait_for_selector('#nr-chat a[href="#cite-2-1"]')
+    older = page.locator("#answer-1")
+    assert older.evaluate("el => el.tagName") == "DETAILS" and not older.evaluate("el => el.open")
+    page.locator('#nr-chat a[href="#cite-1-1"]').first.click()
+    page.wait_for_selector("#cite-1-1.nr-flash")
+    assert older.evaluate("el => el.open")  # unfolded, and the card is on screen
+    assert page.locator("#cite-1-1").is_visible() and page.locator("#cite-1-1 mark").inner_text().strip()
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(shots / "earlier-answer.png"))
+
+
+def _labels(page, axis: str) -> list[str]:
+    """The tick labels of the chart's axis ("X" or "Y"), as Vega draws them (SVG text)."""
+    return page.locator(f"#nr-chart g[aria-label^='{axis}-axis'] g.role-axis-label text").evaluate_all(
+        "els => els.map(e => (e.textContent || '').trim())")
+
+
+def test_coverage_chart_has_a_date_axis_whole_counts_and_follows_the_search(page, shots):
+    page.get_by_role("tab", name="Coverage", exact=True).click()
+    page.wait_for_selector("#nr-chart svg g.role-axis-label text")
+    x, y = _labels(page, "X"), _labels(page, "Y")
+    assert y and all(t.isdigit() for t in y), y  # counts: 0, 1, 2, ... never 0.2
+    assert any("2025" in t for t in x) and any("2026" in t for t in x), x  # a time axis: ticks between the dates
+    assert "2024-04-02" not in x  # not one category per date
+    table = page.locator("#nr-table")
+    assert "harbour.jsonl:1" in table.inner_text()  # rows without a link name their file
+    cell = table.get_by_text("Port authority approves harbour budget").first
+    fonts = cell.evaluate("el => [el, ...el.querySelectorAll('*')].map(e => getComputedStyle(e).fontFamily)")
+    body = page.locator("#nr-header").evaluate("el => getComputedStyle(el).fontFamily")
+    assert fonts and all(f == body for f in fonts), (set(fonts), body)  # the page's font, not monospace
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(shots / "coverage.png"))
+    page.locator("#nr-coverage-search textarea, #nr-coverage-search input").first.fill("ferry")
+    page.wait_for_function("document.querySelector('#nr-found').innerText.includes('1 of')")
+    page.wait_for_function("document.querySelector('#nr-chart').innerText.includes('day')")  # one day: per day
+    page.get_by_role("tab", name="Chat", exact=True).click()
 
 
 def test_example_question_asks_it(page):

@@ -71,3 +71,15 @@ def test_credited_span():
     assert credited(quotes, text.index("plan"), text.index("plan") + 4) == {"Smith"}
     assert credited(quotes, 0, len(text)) == {"Smith", "Jones"}
     assert credited(quotes, text.index("Smith"), text.index("Smith") + 3) == set()
+
+
+def test_a_surname_that_is_also_a_role_word_stays_the_name():
+    quotes = find_quotes('"The enemy is at our borders," Gov. Jim Justice said at a briefing.')
+    assert quotes[0].speaker == "Jim Justice" and quotes[0].description == "Gov."
+
+
+def test_a_quote_closed_by_a_full_stop_takes_no_cue_from_the_next_sentence():
+    text = 'The memo said it would stop "prosecuting minor tickets." Mayor Jo Frey said police would continue.'
+    quotes = find_quotes(text)
+    assert next(q for q in quotes if q.kind == "direct").speaker is None
+    assert any(q.speaker == "Jo Frey" and q.kind == "reported" for q in quotes)

@@ -25,9 +25,21 @@ def test_watch_ingests_only_what_is_new_each_round(tmp_path):
     env = {"NEWSRAG_HOME": str(tmp_path / "h"), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
     out = _run(["watch", str(inbox), "--every", "0.1s", "--rounds", "2"], env)
     assert out.returncode == 0, out.stderr
-    lines = [line for line in out.stdout.splitlines() if "added" in line]
+    lines = out.stdout.splitlines()
     assert len(lines) == 2
-    assert "added 1" in lines[0] and "added 0" in lines[1] and "unchanged 1" in lines[1]
+    assert "added 1" in lines[0] and lines[1].endswith("nothing new (1 unchanged)")
+
+
+def test_watch_says_nothing_new_for_an_empty_inbox(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    env = {"NEWSRAG_HOME": str(tmp_path / "h"), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    out = _run(["watch", str(inbox), "--every", "0.1s", "--rounds", "2"], env)
+    assert out.returncode == 0, out.stderr
+    assert [line.split(" ", 2)[-1] for line in out.stdout.splitlines()] == ["nothing new", "nothing new"]
+    assert "failed" not in out.stdout + out.stderr
+    missing = _run(["watch", str(tmp_path / "no-such-folder"), "--rounds", "1"], env)
+    assert "failed 1" in missing.stdout  # a folder that is not there is still an error
 
 
 def test_list_json_remove_and_errors(tmp_path):

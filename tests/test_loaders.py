@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import iso_date, iter_inputs
+from ingest.fetching import FetchError, FetchPolicy, parse_allow
+from ingest.loaders import LoadWarning, iso_date, iter_inputs
 from rag.schema import LoadFailure, RawArticle
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -24,8 +25,14 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def load(*targets: str | Path, **kwargs) -> list[RawArticle | LoadFailure]:
-    return list(iter_inputs([str(t) for t in targets], **kwargs))
+def load(*targets: str | Path, timeout: float | None = None, warnings: bool = False,
+         **kwargs) -> list[RawArticle | LoadFailure]:
+    """Load targets; URLs on this loopback test server are allowed (NEWSRAG_FETCH_ALLOW=127.0.0.1)."""
+    if timeout is not None:
+        hosts, networks = parse_allow("127.0.0.1")
+        kwargs["policy"] = FetchPolicy(allow_networks=networks, timeout=timeout)
+    items = list(iter_inputs([str(t) for t in targets], **kwargs))
+    return items if warnings else [i for i in items if not isinstance(i, LoadWarning)]
 
 
 def articles(items: list) -> list[RawArticle]:
@@ -42,9 +49,9 @@ class OfflineFetch:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def __call__(self, url: str, timeout: float) -> tuple[bytes, str]:
+    def __call__(self, url: str) -> tuple[bytes, str]:
         self.calls.append(url)
-        raise urllib.error.URLError("network is down")
+        raise FetchError("HTTP error 404 (Not Found) from URL: check the address", status=404)
 
 
 # ---------------------------------------------------------------- text and Markdown
@@ -411,7 +418,8 @@ def test_slow_url_times_out(web: str) -> None:
     [f] = load(f"{web}/slow", timeout=0.3)
     assert time.monotonic() - started < 1.5
     assert isinstance(f, LoadFailure)
-    assert f.reason == "unreachable URL (timed out after 0.3s): check the address or your network"
+    assert f.reason == ("unreachable URL (no complete answer within 0.3s): check the address or your network, "
+                        "or raise NEWSRAG_FETCH_TIMEOUT")
 
 
 def test_unreachable_url_and_the_batch_goes_on(web: str) -> None:

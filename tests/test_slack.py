@@ -602,7 +602,14 @@ def test_run_from_env_socket_mode_uses_the_app_token(fake, monkeypatch):
     assert fake.of("auth.test")
 
 
-def test_run_from_env_http_mode_serves_on_localhost(fake, monkeypatch):
+def test_create_app_does_not_warn_about_the_token_it_was_not_meant_to_use(fake, monkeypatch, caplog):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)  # Bolt reads it even though we hand it a ready client
+    with caplog.at_level(logging.WARNING):
+        create_app(StandIn(), bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url)
+    assert not [r for r in caplog.records if "will be unused" in r.getMessage()], caplog.text
+
+
+def test_run_from_env_http_mode_serves_on_localhost(fake, monkeypatch, capsys):
     servers: list = []
     real = slackmod.make_http_server
 
@@ -628,6 +635,8 @@ def test_run_from_env_http_mode_serves_on_localhost(fake, monkeypatch):
         server.shutdown()
         thread.join(timeout=5)
     assert not thread.is_alive()
+    port = server.server_address[1]
+    assert f"newsrag Slack bot listening on http://127.0.0.1:{port}/slack/events" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------- the real assistant

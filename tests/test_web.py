@@ -3,6 +3,7 @@ driven through gradio_client; plus the handlers and the HTML rendering on their 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -128,7 +129,7 @@ def test_binary_upload_is_reported_and_the_app_keeps_serving(client, tmp_path):
 
 def test_failing_url_is_reported_and_the_app_keeps_serving(client):
     report = client.submit([], "http://127.0.0.1:9/x", api_name="/ingest").result(timeout=TIMEOUT)
-    assert "http://127.0.0.1:9/x" in report and "unreachable URL" in report
+    assert "http://127.0.0.1:9/x" in report and "NEWSRAG_FETCH_ALLOW" in report  # loopback: refused
     assert_serving(client)
 
 
@@ -209,14 +210,19 @@ def test_chat_handler_streams_a_linked_answer_and_the_sources_panel(web):
     updates = list(h.respond(SEED_QUESTION, [], [], [], "", ""))
     assert len(updates) >= 2
     assert "Searching" in updates[0][0][-1]["content"]
-    chat, turns, panel, notice, box = updates[-1]
-    assert chat[-1]["role"] == "assistant" and "](#cite-1)" in chat[-1]["content"]
+    chat, turns, panel, notice, box, panels = updates[-1]
+    assert chat[-1]["role"] == "assistant" and "](#cite-1-1)" in chat[-1]["content"]
     assert turns[-1]["role"] == "assistant" and "[1]" in turns[-1]["content"]
-    assert 'id="cite-1"' in panel and "<mark>" in panel
+    assert 'id="cite-1-1"' in panel and "<mark>" in panel and len(panels) == 1
     assert "extractive" in notice and box == ""
-    # a follow-up uses the turns just returned
-    chat2, turns2, panel2, *_ = list(h.respond("Did she turn down a deal?", turns, chat, [], "", ""))[-1]
-    assert len(turns2) == 4 and len(chat2) == 4 and "<mark>" in panel2
+    # a follow-up uses the turns just returned; the first answer's sources stay in the panel, folded
+    chat2, turns2, panel2, _, _, panels2 = list(h.respond("Did she turn down a deal?", turns, chat, [], "", "",
+                                                          panels=panels))[-1]
+    assert len(turns2) == 4 and len(chat2) == 4 and "<mark>" in panel2 and len(panels2) == 2
+    assert "](#cite-2-1)" in chat2[-1]["content"] and "](#cite-1-1)" in chat2[1]["content"]
+    assert 'id="cite-2-1"' in panel2 and 'id="cite-1-1"' in panel2
+    assert panel2.index('id="cite-2-1"') < panel2.index('<details class="nr-older" id="answer-1">') < panel2.index(
+        'id="cite-1-1"')
 
 
 class _StreamingAnswerer:
@@ -248,24 +254,22 @@ def test_chat_handler_streams_llm_pieces_then_the_checked_answer(web):
     assistant = Assistant(web.assistant.retriever, fake, settings=web.assistant.settings)
     updates = list(_Handlers(assistant, None).respond(SEED_QUESTION, [], [], [], "", ""))
     partial = [u[0][-1]["content"] for u in updates[1:-1]]
-    assert len(partial) == 3 and all(p.endswith("▌") for p in partial)
-    chat, turns, panel, notice, _ = updates[-1]
-    assert "](#cite-1)" in chat[-1]["content"] and "▌" not in chat[-1]["content"]
-    assert "fake-llm" in notice and 'id="cite-1"' in panel and "<mark>" in panel
+    # only checked text is streamed: the one sentence is released once, when the draft is complete
+    assert len(partial) == 1 and partial[0].endswith("▌") and "\\[1\\]" in partial[0]
+    chat, turns, panel, notice, *_ = updates[-1]
+    assert "](#cite-1-1)" in chat[-1]["content"] and "▌" not in chat[-1]["content"]
+    assert "fake-llm" in notice and 'id="cite-1-1"' in panel and "<mark>" in panel
 
 
-def test_chat_handler_takes_the_turn_back_and_raises_gr_error_on_bad_input(web):
-    import gradio as gr
-
+def test_chat_handler_takes_the_turn_back_and_shows_the_error_beside_the_chat(web):
     from rag.web import _Handlers
 
     h = _Handlers(web.assistant, None)
-    gen = h.respond("", [], [{"role": "user", "content": "earlier"}], [], "", "")
-    next(gen)  # the placeholder turn
-    rollback = next(gen)
-    assert rollback[0] == [{"role": "user", "content": "earlier"}]
-    with pytest.raises(gr.Error, match="question is empty"):
-        next(gen)
+    earlier = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "an answer"}]
+    updates = list(h.respond("", [], earlier, [], "", ""))
+    chat, _turns, _panel, notice, box = updates[-1]
+    assert chat == earlier  # the conversation stays
+    assert "question is empty" in notice and box == ""
 
 
 def test_coverage_helpers(web):
@@ -279,11 +283,13 @@ def test_coverage_helpers(web):
     assert filter_rows(rows, "kardashian balenciaga") and not filter_rows(rows, "zzz-no-such")
     assert SEED in example_questions(web.assistant.catalog)
     assert h.examples()[0] == ["My own question?"]
-    table, note = h.search("kardashian")
+    table, note, plot, undated = h.search("kardashian")
     assert len(table) == 1 and (note == "1 article" or note.startswith("1 of"))
+    assert "match" in h.search("zzz-no-such")[3]
     frame = chart_frame([{"date": "2023-10-02", "outlet": "A"}, {"date": "2023-10-02", "outlet": "A"},
                          {"date": "", "outlet": "B"}])
-    assert frame.to_dict("records") == [{"day": "2023-10-02", "outlet": "A", "articles": 2}]
+    assert [(str(r["day"])[:10], r["outlet"], r["articles"]) for r in frame.to_dict("records")] == [
+        ("2023-10-02", "A", 2)]
     urls, bad = parse_urls("https://a.example/x\n# note\n\n/etc/passwd\nhttps://a.example/x")
     assert urls == ["https://a.example/x"] and len(bad) == 1
 
@@ -333,6 +339,7 @@ def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port
 
         def block_thread(self):
             seen["blocked"] = True
+            seen["serve.json"] = json.loads((tmp_path / "empty-home" / "serve.json").read_text())
 
         def close(self):
             seen["closed"] = True
@@ -351,6 +358,9 @@ def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port
     assert "http://127.0.0.1:7999/" in out
     assert seen["settings"].port == 7999 and seen["settings"].host == "127.0.0.1"
     assert seen["articles"] == 1 and seen["blocked"] and seen["closed"]
+    # `newsrag ask` finds the server through HOME/serve.json while it runs; the file goes when it stops
+    assert seen["serve.json"]["port"] == 7999 and seen["serve.json"]["pid"] == os.getpid()
+    assert not (tmp_path / "empty-home" / "serve.json").exists()
     assert app.main(["--port", "7998"]) == 0  # not empty now: no second ingest
     assert "ingesting" not in capsys.readouterr().out and seen["settings"].port == 7998
 
@@ -377,3 +387,58 @@ def test_a_model_that_fails_to_load_in_the_background_is_a_clear_error_not_a_han
                 c.submit(SEED_QUESTION, api_name="/ask").result(timeout=TIMEOUT)
     finally:
         demo.close()
+
+
+# -- issue 16: one card per article, each answer's sources reachable, a dated chart that follows the search ----
+def _two_spans_one_article() -> Answer:
+    passages = [Passage(id=f"a:{i}", article_id="a", index=i, start=100 * i, end=100 * i + 60, text=t,
+                        title="Harbour plan", source="Gazette", published_at="2025-03-04", url="https://g.example/h")
+                for i, t in enumerate(["The mayor said the harbour would reopen in May.",
+                                       "Fishers said they had waited two years for the harbour."])]
+    other = Passage(id="b:0", article_id="b", index=0, start=0, end=40, text="The council voted to fund it.",
+                    title="Council vote", source="Ledger", published_at="2025-03-05", url=None)
+    quotes = [(passages[0], "the harbour would reopen in May"), (passages[1], "they had waited two years"),
+              (other, "The council voted to fund it.")]
+    cites = [Citation(n=n, article_id=p.article_id, passage_id=p.id, title=p.title, source=p.source, url=p.url,
+                      published_at=p.published_at, passage=p.text, quote=q, start=p.start + p.text.index(q),
+                      end=p.start + p.text.index(q) + len(q)) for n, (p, q) in enumerate(quotes, 1)]
+    return Answer(text="It reopens [1] after a wait [2], funded [3].", citations=cites, question="harbour?",
+                  passages=[Hit(passage=p, score=1.0) for p in [*passages, other]])
+
+
+def test_sources_panel_has_one_card_per_article_with_every_span():
+    from rag.web_render import sources_html
+
+    html = sources_html(_two_spans_one_article(), turn=3)
+    assert html.count('class="nr-card"') == 2  # two articles, three citations
+    first = html[html.index('id="src-3-1"'):html.index('id="src-3-2"')]
+    assert 'id="cite-3-1"' in first and 'id="cite-3-2"' in first and first.count("Harbour plan") == 1
+    assert "<mark>the harbour would reopen in May</mark>" in first and "<mark>they had waited two years</mark>" in first
+    assert 'id="cite-3-3"' in html[html.index('id="src-3-2"'):]
+
+
+def test_sources_panel_keeps_earlier_answers_folded_and_linked():
+    from rag.web_render import answer_markdown, answer_sources, sources_panel
+
+    a = _two_spans_one_article()
+    panel = sources_panel([answer_sources(a, 1), answer_sources(a, 2)])
+    assert panel.index('id="cite-2-1"') < panel.index('id="answer-1"') < panel.index('id="cite-1-1"')
+    assert '<details class="nr-older" id="answer-1">' in panel
+    assert "(#cite-1-2)" in answer_markdown(a, 1) and "(#cite-2-2)" in answer_markdown(a, 2)
+
+
+def test_chart_frame_has_dates_and_whole_counts_and_table_names_files():
+    import pandas as pd
+
+    from rag.web_data import _file_name, chart_bucket, chart_frame, chart_top, table_frame
+
+    rows = [{"title": "t", "outlet": "A", "date": "2024-04-02", "url": "", "file": "notes_[1].txt"},
+            {"title": "u", "outlet": "B", "date": "2026-11-16", "url": "https://b.example/u", "file": ""}]
+    frame = chart_frame(rows)
+    assert pd.api.types.is_datetime64_any_dtype(frame["day"]) and frame["articles"].dtype == "int64"
+    assert chart_bucket(rows) == "month" and chart_bucket(rows[:1]) == "day"
+    assert chart_top(frame) == 5 and chart_top(chart_frame(rows[:1] * 9)) == 9
+    links = table_frame(rows)["Link"].tolist()
+    assert links[0] == "notes\\_\\[1\\].txt" and links[1].startswith("[b.example")
+    assert _file_name("/tmp/gradio/abc123/my story.txt") == "my story.txt"
+    assert _file_name("C:\\Users\\x\\feed.jsonl:3") == "feed.jsonl:3"

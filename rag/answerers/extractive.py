@@ -12,20 +12,17 @@ from ..followup import refers_back
 from ..injection import without_instructions
 from ..answer_type import GENERIC, WHEN, answer_type, answers_focus, focus_word, has_type, predicate_words, question_names
 from ..lexical import content_words, coverage, idf_weights
-from ..schema import Hit
+from ..quotes import credited, find_quotes
+from ..schema import Hit, Quote
 from ..sentences import long_quotes, statement_spans
 from ..speakers import asked_speaker, is_speech, mentions
-from ..text import SPEECH_VERB
 from .base import Turn
 
 __all__ = ["ExtractiveAnswerer"]
 
 _RANK_WEIGHT = 0.5
 _PRED = 0.7  # how much the passage's retrieval score counts beside what the statement says
-
-_ATTRIB = re.compile(
-    rf"((?:[A-Z][\w'’.\-]+\s?){{1,3}})\s+(?:also\s+)?(?:{SPEECH_VERB})\b"
-    r"|\b(?:said|says|according to)\s+((?:[A-Z][\w'’.\-]+\s?){1,3})")
+_PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
 
 
 @dataclass
@@ -157,11 +154,12 @@ class ExtractiveAnswerer:
 def _units(n: int, hit: Hit) -> list[_Unit]:
     """The passage's statements (a quotation over several sentences kept whole), and who spoke each."""
     text = without_instructions(hit.passage.text)  # same offsets; instructions to the assistant blanked out
+    quotes = find_quotes(text)
     units: list[_Unit] = []
     for s, e in statement_spans(text):
         unit = _Unit(n, s, e, text[s:e])
         if len(unit.text.split()) >= 4 and re.search(r"[.!?\"']$", unit.text):
-            unit.speaker = _speaker_of(unit.text, text[max(0, s - 300):s])
+            unit.speaker = _speaker_of(unit.text, quotes, s, e)
             units.append(unit)
     return units
 
@@ -180,17 +178,13 @@ def _leads(hits: Sequence[Hit], n: int) -> list[_Unit]:
     return out
 
 
-def _speaker_of(unit: str, before: str) -> str | None:
-    """Who the text says spoke a quotation: named in the unit itself or in the line that introduces it."""
+def _speaker_of(unit: str, quotes: list[Quote], start: int, end: int) -> str | None:
+    """Who the passage credits with the quotation in this unit (rag/quotes.py); None unless it credits exactly
+    one person, so a name from another paragraph is never put on these words."""
     if not long_quotes(unit):
         return None
-    for source in (unit, before.strip().rsplit("\n", 1)[-1]):
-        m = _ATTRIB.search(source)
-        if m:
-            name = (m.group(1) or m.group(2) or "").strip()
-            if name and name.split()[0] not in {"The", "A", "It", "He", "She", "They", "We", "I"}:
-                return name
-    return None
+    names = credited([q for q in quotes if q.kind == "direct"], start, end)
+    return next(iter(names)) if len(names) == 1 else None
 
 
 def _overlaps(a: _Unit, b: _Unit) -> bool:

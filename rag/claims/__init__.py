@@ -3,4 +3,15 @@
 from .numbers import Quantity, quantities
 from .verdict import RULES, Verdict, judge
 
-__all__ = ["judge", "Verdict", "RULES", "quantities", "Quantity"]
+
+def clear_caches() -> None:
+    """Forget parsed passages and quotes (for timing a claim cold)."""
+    from .. import quotes
+    from . import verdict
+
+    verdict._passage.cache_clear()
+    verdict._swapped.cache_clear()
+    quotes._find.cache_clear()
+
+
+__all__ = ["judge", "Verdict", "RULES", "quantities", "Quantity", "clear_caches"]

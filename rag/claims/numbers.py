@@ -42,7 +42,11 @@ class Quantity:
         so "45 billion in aid" matches "$45 billion")."""
         if abs(self.value - other.value) > 1e-9 * max(1.0, abs(self.value)):
             return False
-        return self.unit is None or other.unit is None or self.unit == other.unit
+        if self.unit == other.unit:
+            return True
+        if "%" in (self.unit, other.unit):
+            return False  # "48 venues" is not "48% of the venues"
+        return self.unit is None or other.unit is None
 
 
 def quantities(text: str) -> list[Quantity]:

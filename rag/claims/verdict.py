@@ -21,20 +21,25 @@ from functools import lru_cache
 
 from ..injection import without_instructions
 from ..lexical import content_words, coverage
-from ..quotes import credited, find_quotes
+from ..quotes import credited, find_quotes, quote_spans
 from ..sentences import statement_spans
-from ..text import NOT_NAMES, fold, name_key, normalize, same_person
+from ..text import NOT_NAMES, SPEECH, fold, name_key, normalize, same_person
 from .numbers import quantities
 
 __all__ = ["Verdict", "judge", "RULES"]
 
 RULES = ("empty", "quote", "words", "number", "date", "name", "polarity", "attribution", "frame")
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
-_QUOTE = re.compile(r'"([^"\n]+)"')
+_TOKEN = re.compile(r"\d[\d,.]*\d|[A-Za-z0-9][A-Za-z0-9'\-]*")
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor cannot without nowhere".split())
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september", "october", "november",
            "december")  # "May" is left to the name rule: it is also a verb
+_EXTRA_SENTENCE = 0.2  # the coverage a neighbouring statement must add to join the window
+_FRAME_COVERAGE = 0.8  # of the words around a quotation (names and speech verbs aside)
+_AUXILIARY = frozenset("be been being is are was were am have has had do does did to a an the only also even yet ever "
+                       "so as".split())
+_QUOTE_BONUS = 0.1  # breaks a near tie between windows in favour of the one holding the claim's quote
+_FUNCTION_HEADS = frozenset("their own its his her my our your any all every enough much many one there".split())
 _INITIAL = '.!?:;"(—-'
 
 
@@ -63,7 +68,7 @@ def _passage(text: str) -> _Passage:
     clean = without_instructions(text)
     plain = fold(clean)
     spans = tuple((s, e) for s, e in statement_spans(clean) if clean[s:e].strip()) or ((0, len(clean)),)
-    bags = tuple(frozenset(content_words(clean[s:e])) for s, e in spans)
+    bags = tuple(frozenset(content_words(plain[s:e])) for s, e in spans)  # folded, as the claim is
     toks = [_key(t) for t in _TOKEN.findall(plain)]
     keys = frozenset(toks) | frozenset(p for t in toks for p in t.split("-"))
     days = Counter(t for t in toks if t in _DAYS or t in _MONTHS)
@@ -82,10 +87,12 @@ def judge(claim: str, passage: str, *, threshold: float = 0.5) -> Verdict:
     words = set(content_words(plain))
     if not words:
         return Verdict(False, "empty", plain[:40])
-    for q in _QUOTE.findall(plain):
-        if len(q.split()) >= 2 and not _quote_in(q, p.norm):
+    quoted = [q for q in _quoted(plain) if len(q.split()) >= 2]
+    for q in quoted:
+        if not _quote_in(q, p.norm):
             return Verdict(False, "quote", q.strip())
-    span, cov, window = _best_window(words, p)
+    anchors = [at for q in quoted for at in _occurrences(q, p.plain)]
+    span, cov, window = _best_window(words, p, anchors)
     if cov < threshold:
         missing = sorted(words - set().union(*(p.bags[i] for i in window)))
         return Verdict(False, "words", ", ".join(missing[:4]), span)
@@ -97,7 +104,20 @@ def judge(claim: str, passage: str, *, threshold: float = 0.5) -> Verdict:
     return Verdict(True, span=span)
 
 
+def _quoted(plain: str) -> list[str]:
+    return [plain[s:e] for s, e in quote_spans(plain)]
+
+
+def _unquoted(plain: str) -> str:
+    """The claim with the words inside quote marks blanked (same length)."""
+    for s, e in quote_spans(plain):
+        plain = plain[:s] + " " * (e - s) + plain[e:]
+    return plain
+
+
 def _quote_in(quote: str, norm_passage: str) -> bool:
+    """Word for word, except for an ellipsis or [bracket] (the words on each side must follow in order), and
+    two quoted sentences joined by ", and" where the passage has a full stop between them."""
     pieces = [x.strip(" ,.;:!?'") for x in re.split(r"\.\.\.|…|\[[^\]]*\]", normalize(quote))]
     pos = 0
     for piece in pieces:
@@ -105,24 +125,45 @@ def _quote_in(quote: str, norm_passage: str) -> bool:
             continue
         at = norm_passage.find(piece, pos)
         if at < 0:
+            at = _joined_at(piece, norm_passage, pos)
+        if at < 0:
             return False
         pos = at + len(piece)
     return True
 
 
-def _best_window(words: set[str], p: _Passage) -> tuple[tuple[int, int], float, tuple[int, ...]]:
-    """The statement, or run of two or three neighbouring statements, that carries most of the claim."""
-    best = (-1.0, 0, (0,))
+def _joined_at(piece: str, norm_passage: str, pos: int) -> int:
+    parts = [x.strip(" ,") for x in re.split(r",? and (?:but |so )?", piece)]
+    if len(parts) < 2 or any(len(x.split()) < 3 for x in (parts[0], parts[-1])):
+        return -1
+    first = start = norm_passage.find(parts[0], pos)
+    while start >= 0 and len(parts) > 1:
+        end = start + len(parts[0])
+        nxt = norm_passage.find(parts[1], end)
+        gap = norm_passage[end:nxt] if nxt >= 0 else "x" * 9
+        if not re.fullmatch(r"[.!?]\s*|,? and |,? and (?:but|so) ", gap) and not re.fullmatch(r"[.!?]\s+", gap):
+            return -1
+        parts = [parts[0] + gap + parts[1]] + parts[2:]
+    return first
+
+
+def _best_window(words: set[str], p: _Passage, anchors: list[int] | None = None
+                 ) -> tuple[tuple[int, int], float, tuple[int, ...]]:
+    """The statement, or run of two or three neighbouring statements, that carries most of the claim (of two
+    that carry it about as well, the one holding the claim's quotation)."""
+    best = (-9.0, 0.0, (0,))
     n = len(p.spans)
     for i in range(n):
         bag: set[str] = set()
         for j in range(i, min(n, i + 3)):
             bag |= p.bags[j]
-            c = coverage(words, bag) - 0.02 * (j - i)  # a shorter window wins a tie
-            if c > best[0]:
-                best = (c, j - i, tuple(range(i, j + 1)))
-    cov, _, window = best
-    return (p.spans[window[0]][0], p.spans[window[-1]][1]), cov + 0.02 * (len(window) - 1), window
+            c = coverage(words, bag)
+            holds = any(p.spans[i][0] <= at < p.spans[j][1] for at in anchors or ())
+            score = c - _EXTRA_SENTENCE * (j - i) + (_QUOTE_BONUS if holds else 0.0)  # longer must add support
+            if score > best[0]:
+                best = (score, c, tuple(range(i, j + 1)))
+    _, cov, window = best
+    return (p.spans[window[0]][0], p.spans[window[-1]][1]), cov, window
 
 
 @lru_cache(maxsize=4096)
@@ -146,10 +187,11 @@ def _value(token: str) -> float | None:
 
 def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> str:
     for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
-        if any(c.isdigit() for c in mine + theirs) and mine.lower() != theirs.lower():
-            a, b = _value(mine), _value(theirs)
-            if a is None or b is None or a != b:
-                return mine  # "6-7" where the passage has "6-0", "15" where it has "20"
+        a, b = _value(mine), _value(theirs)
+        digits = any(c.isdigit() for c in mine) and any(c.isdigit() for c in theirs)
+        if (a is not None and b is not None) or (digits and a is None and b is None):
+            if (a != b) if a is not None else mine.lower() != theirs.lower():  # "6-7" where the passage has "6-0", "15" where it has "20"
+                return next((q.text for q in quantities(plain) if mine in q.text), mine)
     left = list(p.numbers)
     for q in quantities(plain):
         match = next((i for i, x in enumerate(left) if q.same(x)), None)
@@ -174,7 +216,7 @@ def _dates(plain: str, p: _Passage, span: tuple[int, int]) -> str:
 def _names(plain: str, p: _Passage, span: tuple[int, int]) -> str:
     """Each capitalised word outside quotation marks must occur in the passage. A sentence's first word counts
     only when the next one is capitalised too ("Cardinal Burke said"), since it is capitalised anyway."""
-    outside = _QUOTE.sub(lambda m: " " * len(m.group(0)), plain)
+    outside = _unquoted(plain)
     toks = list(_TOKEN.finditer(outside))
     for i, m in enumerate(toks):
         tok = m.group(0)
@@ -198,22 +240,45 @@ def _negations(tokens: list[str]) -> list[str]:
     return [t for t in tokens if t in _NEGATIONS or t.endswith("n't")]
 
 
+def _negated(tokens: list[str]) -> tuple[dict[str, str], set[str]]:
+    """{word a negation applies to (stemmed): the negation} and the stems said without one."""
+    negated: dict[str, str] = {}
+    plain: set[str] = set()
+    pending, left = "", 0
+    for t in tokens:
+        if t in _NEGATIONS or t.endswith("n't"):
+            # two negations close together cancel ("not because I haven't been disgusted")
+            pending, left = ("", 0) if pending and left > 0 else (t, 3)
+            continue
+        if t in _AUXILIARY:
+            continue
+        stems = content_words(t)
+        if not stems and t not in _FUNCTION_HEADS:
+            continue  # "not because", "not I": look on for the word the negation is about
+        head = stems[0] if stems else t
+        if pending and left > 0:
+            negated.setdefault(head, pending)
+            pending = ""
+        else:
+            plain.add(head)
+        left -= 1
+    return negated, plain
+
+
 def _polarity(plain: str, p: _Passage, span: tuple[int, int]) -> str:
-    """Negations in the claim against those in the part of the passage the claim lines up with."""
-    claim = [t.lower() for t in _TOKEN.findall(plain)]
-    window = [t.lower() for t in _TOKEN.findall(p.plain[span[0]:span[1]])]
-    blocks = [b for b in SequenceMatcher(None, window, claim, autojunk=False).get_matching_blocks() if b.size >= 2]
-    if not blocks:
+    """A word the claim negates that the passage states plainly, or one the passage negates that the claim
+    states plainly (order-free, so "X said the plan was not approved" ~ "The plan was not approved, X said")."""
+    mine_neg, mine_plain = _negated([t.lower() for t in _TOKEN.findall(plain)])
+    their_neg, their_plain = _negated([t.lower() for t in _TOKEN.findall(p.plain[span[0]:span[1]])])
+    for word, neg in mine_neg.items():
+        if word in their_plain and word not in their_neg:
+            return neg  # "has not sparked" where the passage says "has sparked"
+    if not their_neg:
         return ""
-    region = window[blocks[0].a: blocks[-1].a + blocks[-1].size]
-    inner = claim[blocks[0].b: blocks[-1].b + blocks[-1].size]
-    mine, theirs = Counter(_negations(claim)), Counter(_negations(region))
-    extra = mine - theirs
-    if extra:
-        return next(iter(extra))
-    missing = theirs - Counter(_negations(inner))
-    if missing:
-        return next(iter(missing))
+    _, anywhere = _negated([t.lower() for t in _TOKEN.findall(p.plain)])
+    for word, neg in their_neg.items():
+        if word in mine_plain and word not in mine_neg and word not in anywhere:
+            return neg  # "has sparked" where the passage says "has not sparked" (and nowhere says it plainly)
     return ""
 
 
@@ -229,10 +294,15 @@ def _attribution(plain: str, p: _Passage, span: tuple[int, int]) -> str:
         names = credited(theirs, s, e)
         if any(same_person(q.speaker, n) for n in names):
             continue
-        if not names and _named_near(q.speaker, p, s, e):
-            continue  # the passage credits no one it could parse, but names this speaker beside the words
         return q.speaker
     return ""
+
+
+def _occurrences(quote: str, plain: str) -> list[int]:
+    words = _TOKEN.findall(quote)
+    if not words:
+        return []
+    return [m.start() for m in re.finditer(r"\W+".join(re.escape(w) for w in words[:12]), plain, re.I)]
 
 
 def _locate(quote: str, plain: str) -> tuple[int, int] | None:
@@ -243,20 +313,17 @@ def _locate(quote: str, plain: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
-def _named_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
-    around = p.plain[max(0, s - 200): e + 200].lower()
-    surname = name_key(speaker).split()[-1:] or [""]
-    return bool(surname[0]) and re.search(rf"\b{re.escape(surname[0])}\b", around) is not None
-
-
 def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> str:
     """A true quotation inside a false statement: the words outside the quote need the passage's support."""
-    if not _QUOTE.search(plain):
+    if not quote_spans(plain):
         return ""
-    frame = set(content_words(_QUOTE.sub(" ", plain)))
-    if len(frame) < 2:
+    outside = _unquoted(plain)
+    named = set(content_words(" ".join(t for t in _TOKEN.findall(outside) if t[0].isupper())))
+    verbs = set(content_words(" ".join(SPEECH.findall(outside))))
+    frame = set(content_words(outside)) - named - verbs  # names have their own rule; "stated" may say "said"
+    if not frame:
         return ""
-    around = set(content_words(p.text[max(0, span[0] - 300): span[1] + 300]))
-    if coverage(frame, around) >= 0.5:
+    around = set(content_words(p.plain[max(0, span[0] - 300): span[1] + 300]))
+    if coverage(frame, around) >= _FRAME_COVERAGE:
         return ""
     return ", ".join(sorted(frame - around)[:4])

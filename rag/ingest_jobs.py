@@ -1,0 +1,151 @@
+"""Ingest work for the web chat, off the request path: a bounded queue and one worker thread.
+
+Questions never wait for an ingest: the worker runs beside them (the store takes one writer at a time anyway),
+a full queue is refused with a message instead of piling up, every job reports its progress, and `shutdown`
+stops between inputs, so whatever was written stays whole (articles already flushed are kept; the batch in
+memory is dropped, never half-written).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from .errors import NewsragError
+
+__all__ = ["IngestJobs", "Job", "QueueFull", "MAX_WAITING"]
+
+MAX_WAITING = 8  # ingests queued behind the running one; more are refused (the message says to retry)
+log = logging.getLogger("newsrag.web")
+
+
+class QueueFull(NewsragError):
+    """Too many ingests are waiting."""
+
+
+class _Stopped(Exception):
+    """Raised from the progress callback to stop an ingest between two inputs."""
+
+
+@dataclass
+class Job:
+    id: int
+    targets: list[str]
+    state: str = "waiting"  # waiting | running | done | failed | stopped
+    done_inputs: int = 0
+    label: str = ""
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    queued_at: float = field(default_factory=time.monotonic)
+    _finished: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the job has finished (done, failed or stopped)."""
+        return self._finished.wait(timeout)
+
+
+class IngestJobs:
+    """`submit(targets)` -> a Job that one background worker runs with `ingest(targets, progress)`."""
+
+    def __init__(self, ingest: Callable[..., Any], *, max_waiting: int = MAX_WAITING) -> None:
+        self._ingest = ingest
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._max_waiting = max_waiting
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._waiting: list[Job] = []
+        self._running: Job | None = None
+        self._stopping = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="newsrag-ingest", daemon=True)
+        self._worker.start()
+
+    def submit(self, targets: Sequence[str]) -> Job:
+        if self._stopping.is_set():
+            raise QueueFull("The server is shutting down: ingest again once it is back.")
+        with self._lock:
+            if len(self._waiting) >= self._max_waiting:
+                raise QueueFull(f"{len(self._waiting)} ingests are already waiting: try again in a few minutes.")
+            job = Job(next(self._ids), list(targets))
+            self._waiting.append(job)
+        self._queue.put(job)
+        return job
+
+    def ahead_of(self, job: Job) -> int:
+        """How many jobs run before this one (0 when it is running or finished)."""
+        with self._lock:
+            if job not in self._waiting:
+                return 0
+            return self._waiting.index(job) + (self._running is not None)
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            running = self._running
+            return {"running": None if running is None else {"id": running.id, "inputs_read": running.done_inputs,
+                                                              "label": running.label},
+                    "waiting": len(self._waiting), "stopping": self._stopping.is_set()}
+
+    def status_line(self) -> str:
+        s = self.status()
+        if s["stopping"]:
+            return "Ingest: stopping (the server is shutting down)."
+        if not s["running"]:
+            return "Ingest: idle." if not s["waiting"] else f"Ingest: {s['waiting']} waiting."
+        line = f"Ingest: running ({s['running']['inputs_read']} inputs read)"
+        return line + (f", {s['waiting']} waiting." if s["waiting"] else ".")
+
+    def shutdown(self, timeout: float = 30.0) -> bool:
+        """Refuse new jobs, stop the running one at its next input, drop the waiting ones; True if the worker
+        ended within `timeout` seconds."""
+        self._stopping.set()
+        with self._lock:
+            dropped, self._waiting = self._waiting, []
+        for job in dropped:
+            self._finish(job, "stopped", error="The server shut down before this ingest started.")
+        self._queue.put(None)
+        self._worker.join(timeout)
+        return not self._worker.is_alive()
+
+    # -- the worker --------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None or self._stopping.is_set():
+                if job is not None:
+                    self._finish(job, "stopped", error="The server shut down before this ingest started.")
+                return
+            with self._lock:
+                if job not in self._waiting:
+                    continue
+                self._waiting.remove(job)
+                self._running, job.state = job, "running"
+            try:
+                report = self._ingest(job.targets, progress=lambda n, label, job=job: self._progress(job, n, label))
+                job.report = report.to_dict() if hasattr(report, "to_dict") else report
+                self._finish(job, "done")
+            except _Stopped:
+                self._finish(job, "stopped", error=(
+                    f"Stopped after {job.done_inputs} inputs: the server is shutting down. What was written before "
+                    "stays; ingest the rest again (copies already stored are recognised)."))
+            except NewsragError as exc:
+                self._finish(job, "failed", error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive one bad ingest
+                log.exception("web: ingest job %d failed", job.id)
+                self._finish(job, "failed", error=f"Something went wrong while ingesting ({type(exc).__name__}); "
+                                                  "the server log has the details.")
+            finally:
+                with self._lock:
+                    self._running = None
+
+    def _progress(self, job: Job, n: int, label: str) -> None:
+        job.done_inputs, job.label = n, label
+        if self._stopping.is_set():
+            raise _Stopped
+
+    def _finish(self, job: Job, state: str, *, error: str | None = None) -> None:
+        job.state, job.error = state, error
+        job._finished.set()

@@ -1,0 +1,163 @@
+"""Questions answered as of their own day: date words count back from as_of (default today), coverage
+published after it is not used, each source shows its date and a many-dated answer names the newest."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from ingest import Ingestor
+from rag.assistant import Assistant, newest_source_notice
+from rag.cli import main as cli_main
+from rag.dates import parse_dates
+from rag.errors import InputError, SettingsError
+from rag.schema import Citation
+from rag.settings import Settings
+
+_SLUG = "https://ledger.example/{d}/{i}"
+ARTICLES = [  # (id, date or None, title, body): the same subject on different days
+    ("dam-1", "2024-03-01", "Reservoir dam inspection begins",
+     "Engineers began inspecting the Corrin reservoir dam on Friday. Water board chair Ilse Varga said the "
+     "inspection of the dam would take two weeks and the reservoir level would be lowered by a metre."),
+    ("dam-2", "2024-03-12", "Dam inspection finds cracked spillway",
+     "The Corrin reservoir dam inspection found a cracked spillway, chair Ilse Varga said on Tuesday. Repairs "
+     "to the dam spillway will cost 3 million euros and start in April, the water board said."),
+    ("dam-3", "2024-05-20", "Dam spillway repairs finished early",
+     "Repairs to the cracked spillway of the Corrin reservoir dam finished early, chair Ilse Varga said on "
+     "Monday. The reservoir level will rise again over the summer, the water board said."),
+    ("dam-undated", None, "Corrin reservoir: a short history of the dam",
+     "The Corrin reservoir dam was built in 1961 to supply the valley towns with water. The water board has "
+     "run the reservoir dam since 1990 and inspects it every ten years."),
+]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("asof") / "home"
+    path = home.parent / "articles.jsonl"
+    path.write_text("\n".join(json.dumps({"id": i, "source": "Ledger", "title": t, "body": b,
+                                          **({"url": _SLUG.format(d=d.replace('-', '/'), i=i)} if d else {})})
+                              for i, d, t, b in ARTICLES))
+    report = Ingestor(Settings(home=home, chunk_min_words=20, chunk_max_words=60)).ingest([str(path)])
+    assert report.counts()["added"] == len(ARTICLES), report.to_dict()
+    return home
+
+
+@pytest.fixture
+def assistant(home):
+    return Assistant.from_settings(Settings(home=home, llm="extractive", top_k=6))
+
+
+def test_this_week_is_the_seven_days_up_to_as_of_and_defaults_to_today():
+    as_of = date(2024, 3, 15)
+    week = parse_dates("What happened to the dam this week?", as_of)
+    assert (week.since, week.until) == (date(2024, 3, 9), as_of)
+    today = parse_dates("What happened to the dam this week?")
+    assert today.until == date.today() and today.since == date.today() - timedelta(days=6)
+
+
+def test_coverage_after_as_of_is_not_used_by_either_search(assistant):
+    r = assistant.retriever
+    for question in ("Corrin reservoir dam spillway repairs", "What happened to the dam this week?"):
+        hits = r.retrieve(r.plan(question, as_of="2024-03-15"), k=10)
+        ids = {h.passage.article_id for h in hits}
+        assert "dam-3" not in ids and "dam-2" in ids
+        assert "dam-undated" in ids  # an undated article may be older: it stays
+        later = {h.passage.article_id for h in r.retrieve(r.plan(question), k=10)}
+        assert "dam-3" in later  # without as_of nothing is left out
+    # The keyword search alone, with the dense list empty, also leaves the later article out.
+    q = r.plan("finished early", as_of="2024-03-15")
+    assert "dam-3" not in {h.passage.article_id for h in r.retrieve(q, k=10)}
+
+
+def test_latest_prefers_the_newest_before_as_of(assistant):
+    r = assistant.retriever
+    hits = r.retrieve(r.plan("What is the latest on the Corrin dam spillway?", as_of="2024-03-15"), k=3)
+    assert hits[0].passage.article_id == "dam-2"
+    hits = r.retrieve(r.plan("What is the latest on the Corrin dam spillway?", as_of="2024-06-01"), k=3)
+    assert hits[0].passage.article_id == "dam-3"
+
+
+def test_ask_as_of_says_so_and_names_the_newest_source(assistant):
+    answer = assistant.ask("What did Ilse Varga say about the Corrin reservoir dam?", as_of="2024-03-15")
+    assert not answer.refused
+    assert all(c.published_at is None or c.published_at <= "2024-03-15" for c in answer.citations)
+    assert any(n.startswith("As of 2024-03-15") for n in answer.notices)
+    days = {c.published_at for c in answer.citations if c.published_at}
+    assert days == {"2024-03-01", "2024-03-12"}
+    assert any("the newest is [1] (2024-03-12)" in n for n in answer.notices)
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        assistant.ask("What did Ilse Varga say?", as_of="mid-March")
+
+
+def test_newest_source_notice():
+    def cite(n, day):
+        return Citation(n, f"a{n}", f"a{n}:0", "t", "Ledger", None, day, "p", "q", 0, 1)
+
+    assert newest_source_notice([cite(1, "2024-03-01"), cite(2, "2024-03-01")]) == []
+    assert newest_source_notice([cite(1, "2024-03-01"), cite(2, None)]) == []
+    (notice,) = newest_source_notice([cite(1, "2024-03-01"), cite(2, "2024-03-12"), cite(3, "2024-03-12")])
+    assert "2024-03-01 to 2024-03-12" in notice and "[2], [3]" in notice
+
+
+def test_cli_ask_as_of_shows_each_sources_date(home, capsys):
+    code = cli_main(["--home", str(home), "ask", "What did Ilse Varga say about the Corrin dam spillway?",
+                     "--as-of", "2024-03-15", "--llm", "extractive"])
+    out = capsys.readouterr()
+    assert code == 0 and "As of 2024-03-15" in out.err
+    assert "2024-05-20" not in out.out and ("2024-03-12" in out.out or "2024-03-01" in out.out)
+    assert cli_main(["--home", str(home), "ask", "Varga?", "--as-of", "March", "--llm", "extractive"]) != 0
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_eval_asks_each_question_as_of_its_question_date(home, tmp_path):
+    from rag.evaluation import evaluate
+
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("\n".join(json.dumps({"id": i, "source": "Ledger", "title": t, "body": b,
+                                              **({"url": _SLUG.format(d=d.replace('-', '/'), i=i)} if d else {})})
+                                  for i, d, t, b in ARTICLES))
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "q1", "question": "What did the dam inspection find this week?", "answer": "a cracked spillway",
+         "question_date": "2024/03/15", "evidence": [{"article_id": "dam-2"}]},
+        {"id": "q2", "question": "When was the Corrin dam built?", "answer": "1961",
+         "evidence": [{"article_id": "dam-undated"}]},
+    ]))
+    report = evaluate(articles, questions, progress=False)
+    assert report["dataset"]["as_of"] == 1
+    assert [r["as_of"] for r in report["questions"]] == [True, False]
+    assert evaluate(articles, questions, progress=False, question_dates=False)["dataset"]["as_of"] == 0
+
+
+def test_as_of_prior_lifts_the_coverage_just_before_as_of(home):
+    """Asked as of a day, passage scores are x(1 + as_of_prior * 2^(-age/half_life)), the same candidates otherwise."""
+    from rag.store import _day_number
+
+    def scores(prior):
+        a = Assistant.from_settings(Settings(home=home, llm="extractive", as_of_prior=prior, as_of_half_life_days=10))
+        return {h.passage.id: h for h in a.retriever.retrieve(a.retriever.plan("Corrin dam", as_of="2024-03-15"), k=20)}
+
+    flat, near = scores(0.0), scores(0.5)
+    assert set(flat) == set(near)
+    as_of = _day_number("2024-03-15")
+    for pid, h in near.items():
+        day = _day_number(h.passage.published_at)
+        factor = 1 + 0.5 * 0.5 ** ((as_of - day) / 10) if day >= 0 else 1.0
+        assert h.score == pytest.approx(flat[pid].score * factor)
+    with pytest.raises(SettingsError, match="NEWSRAG_AS_OF_HALF_LIFE_DAYS=0 is too small"):
+        Settings.from_env(as_of_half_life_days=0)
+
+
+def test_web_as_of_box_and_sources_panel_dates(assistant):
+    from rag.web import _Handlers
+
+    h = _Handlers(assistant, None)
+    *_, (chat, turns, panel, notice, box) = list(h.respond(
+        "What did Ilse Varga say about the Corrin reservoir dam?", [], [], [], "", "", "2024-03-15"))
+    assert "As of 2024-03-15" in notice and "the newest is" in notice
+    assert "2024-03-12" in panel and "2024-05-20" not in panel  # each source's date; nothing after as_of
+    answer = h.api_ask("What did Ilse Varga say about the Corrin dam spillway?", as_of="2024-03-15")
+    assert all((c["published_at"] or "") <= "2024-03-15" for c in answer["citations"])
