@@ -8,7 +8,7 @@ from typing import Any, Iterator, Sequence
 
 from .answerers.base import Answerer, Turn
 from .answerers.extractive import ExtractiveAnswerer
-from .answerers.quotes import QuoteAnswerer
+from .answerers.quotes import LEAD_MARK, QuoteAnswerer
 from .catalog import Catalog
 from .checked_stream import CheckedStream
 from .citations import REFUSAL_PREFIX
@@ -122,8 +122,10 @@ class Assistant:
         answer.notices.extend(query.notes)
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
         routed = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until)
-        if routed is not None:  # who said what: from the quote index, for every front end and answerer
-            yield from self._from_quotes(answer, *routed, t0=t0, timings=timings)
+        quoted = self._from_quotes(answer, *routed, t0=t0, timings=timings) if routed is not None else None
+        if quoted is not None:  # who said what: from the quote index, for every front end and answerer
+            yield quoted.text
+            yield quoted
             return
         hits = self.retriever.retrieve(query, timings=timings)
         t1 = time.perf_counter()
@@ -170,22 +172,29 @@ class Assistant:
 
     # -- steps -----------------------------------------------------------------------------------------------
     def _from_quotes(self, answer: Answer, draft: str, hits: list[Hit], *, t0: float,
-                     timings: dict[str, float]) -> Iterator[str | Answer]:
+                     timings: dict[str, float]) -> Answer | None:
+        """The checked quote-index answer, or None when the check keeps none of it (then passages answer)."""
         t1 = time.perf_counter()
+        lead = ""
+        if draft.startswith(LEAD_MARK):  # what the index lacks is said as it is; the quotes after it are checked
+            lead, _, draft = draft[len(LEAD_MARK):].partition(". ")
+            lead += "."
+        guard = CheckedStream(answer.standalone_question or answer.question, hits,
+                              threshold=self.settings.support_threshold)
+        guard.feed(draft)
+        checked = guard.finish()
+        if not checked.citations:
+            return None
         answer.passages = hits
+        answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
+        answer.dropped = checked.dropped
+        answer.citations = checked.citations
         # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
         answer.answerer = "extractive" if isinstance(self.answerer, ExtractiveAnswerer) else "extractive (quote index)"
-        checked = check(draft, hits, threshold=self.settings.support_threshold)
-        answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
-        answer.citations = checked.citations
-        if checked.citations:
-            answer.text = checked.text
-        else:
-            answer.refused, answer.text = True, REFUSAL
+        answer.text = " ".join(x for x in (lead, checked.text) if x)
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
                           "total": time.perf_counter() - t0, **timings}
-        yield answer.text
-        yield answer
+        return answer
 
 
     def _validate(self, question: str) -> str:

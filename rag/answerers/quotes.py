@@ -34,6 +34,7 @@ _ABOUT = re.compile(rf"\b(?:{_SAY}|response|statement|reaction|comments?|remarks
                     r"(?:about|on|to|regarding|over|of|after)\s+(?P<about>.+?)\s*\??\s*$", re.I)
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”]{6,}?)[\"“”’']\s*[?.!]?\s*$|[\"“]([^\"“”]{6,})[\"”]")
 _MAX_WORDS = 60
+LEAD_MARK = "\x00"  # before a sentence about the index itself ("I could not find ..."): not a claim to check
 
 
 @dataclass
@@ -164,7 +165,7 @@ class QuoteAnswerer:
         if not q.speaker:
             return (f"The coverage has these words but does not say who said them: \"{_clip(q.text)}\" [{n}]", hits)
         who = q.speaker + (f" ({q.description})" if q.description else "")
-        return f"{who} said it, {_where(best)}{_render(q.text, q.kind)} [{n}]", hits
+        return f"{q.speaker} said it{_render(q.text, q.kind)} [{n}]", hits
 
     def _what_said(self, ask: QuoteAsk, quotes: list[IndexedQuote]) -> tuple[str, list[Hit]]:
         topic = set(content_words(ask.about)) if ask.about else set()
@@ -172,8 +173,7 @@ class QuoteAnswerer:
         name = ask.speaker or quotes[0].quote.speaker or ""
         lead = ""
         if topic and not on_topic:
-            lead = (f"I could not find anything {name} said about {ask.about.rstrip('?. ')} in the coverage. "
-                    f"What {name} did say:")
+            lead = f"I could not find anything {name} said about {ask.about.rstrip('?. ')} in the coverage."
             chosen = quotes
         else:
             chosen = on_topic if topic else quotes
@@ -186,7 +186,8 @@ class QuoteAnswerer:
         unique = []
         for q in chosen:
             key = normalize(q.quote.text)[:80]
-            if key not in seen and len(q.quote.text.split()) >= 3:
+            # a reported statement under 8 words is more often a misread cue than words someone said
+            if key not in seen and len(q.quote.text.split()) >= (3 if q.quote.kind == "direct" else 8):
                 seen.add(key)
                 unique.append(q)
         shown = unique[: self.max_quotes]
@@ -195,12 +196,12 @@ class QuoteAnswerer:
         for q, n in zip(shown, numbers):
             if not n:
                 continue
-            who = q.quote.speaker + (f", {q.quote.description}," if q.quote.description else "")
-            lines.append(f"{_where(q, capital=True)}, {who} said{_render(q.quote.text, q.quote.kind)} [{n}]")
+            # The date and outlet are the citation's (shown with it): the claim check reads only the passage.
+            lines.append(f"{q.quote.speaker} said{_render(q.quote.text, q.quote.kind)} [{n}]")
         if ask.kind == "did_comment" and topic and on_topic and lines:
             lines[0] = "Yes: " + lines[0][0].lower() + lines[0][1:]
         more = len(unique) - len(shown)
-        text = " ".join(([lead] if lead else []) + lines)
+        text = " ".join(([LEAD_MARK + lead] if lead else []) + lines)
         if more > 0:
             text += f" The coverage I have holds {more} more quote{'s' if more > 1 else ''} from {name}."
         return text, hits
