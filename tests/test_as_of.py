@@ -155,7 +155,7 @@ def test_web_as_of_box_and_sources_panel_dates(assistant):
     from rag.web import _Handlers
 
     h = _Handlers(assistant, None)
-    *_, (chat, turns, panel, notice, box) = list(h.respond(
+    *_, (chat, turns, panel, notice, box, _panels) = list(h.respond(
         "What did Ilse Varga say about the Corrin reservoir dam?", [], [], [], "", "", "2024-03-15"))
     assert "As of 2024-03-15" in notice and "the newest is" in notice
     assert "2024-03-12" in panel and "2024-05-20" not in panel  # each source's date; nothing after as_of
