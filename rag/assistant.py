@@ -121,7 +121,8 @@ class Assistant:
             answer.notices.append(load_prompt("as_of_notice").format(as_of=query.as_of.isoformat()))
         answer.notices.extend(query.notes)
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
-        routed = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until)
+        routed = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until,
+                                    as_of=query.as_of)
         quoted = self._from_quotes(answer, *routed, t0=t0, timings=timings) if routed is not None else None
         if quoted is not None:  # who said what: from the quote index, for every front end and answerer
             yield quoted.text
@@ -189,6 +190,7 @@ class Assistant:
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
         answer.dropped = checked.dropped
         answer.citations = checked.citations
+        answer.notices.extend(newest_source_notice(checked.citations))
         # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
         answer.answerer = "extractive" if isinstance(self.answerer, ExtractiveAnswerer) else "extractive (quote index)"
         answer.text = " ".join(x for x in (lead, checked.text) if x)

@@ -72,10 +72,13 @@ def parse_quote_question(question: str) -> QuoteAsk | None:
     return QuoteAsk(kind, speaker=speaker, description=description, about=a.group("about") if a else "")
 
 
-def _in_filters(q: IndexedQuote, sources: Sequence[str] | None, since: date | None, until: date | None) -> bool:
+def _in_filters(q: IndexedQuote, sources: Sequence[str] | None, since: date | None, until: date | None,
+                as_of: date | None = None) -> bool:
     if sources and q.source not in sources:
         return False
     day = (q.published_at or "")[:10]
+    if as_of and day and day > as_of.isoformat():  # published after the reader's day: not yet written
+        return False
     if since and (not day or day < since.isoformat()):
         return False
     if until and (not day or day > until.isoformat()):
@@ -102,12 +105,12 @@ class QuoteAnswerer:
         self.max_quotes = max_quotes
 
     def answer(self, question: str, *, sources: Sequence[str] | None = None, since: date | None = None,
-               until: date | None = None) -> tuple[str, list[Hit]] | None:
+               until: date | None = None, as_of: date | None = None) -> tuple[str, list[Hit]] | None:
         """(answer text with [n], the passages it cites) or None when the index has nothing for the question."""
         ask = parse_quote_question(question)
         if ask is None:
             return None
-        keep = lambda qs: [q for q in qs if _in_filters(q, sources, since, until)]  # noqa: E731
+        keep = lambda qs: [q for q in qs if _in_filters(q, sources, since, until, as_of)]  # noqa: E731
         if ask.kind == "who_said":
             return self._who_said(ask, keep(self._by_text(ask.fragment)))
         quotes = keep(self.catalog.quotes_by_speaker(ask.speaker) if ask.speaker
