@@ -19,6 +19,7 @@ import numpy as np
 from rag.catalog import Catalog
 from rag.embedder import Embedder
 from rag.errors import NewsragError
+from rag.quote_index import index_quotes
 from rag.links import safe_url
 from rag.schema import Article, LoadFailure, Passage, RawArticle
 from rag.settings import Settings
@@ -100,6 +101,7 @@ class Ingestor:
         self._embed_progress = embed_progress
         with self._locked():
             self.repair()
+            self.index_quotes()
             ids, sigs = self.catalog.signatures()
             near = NearDuplicates(ids, sigs, self.settings.near_duplicate_threshold)
             batch: list[tuple[Article, list[Passage], bytes | None, str, int]] = []
@@ -145,6 +147,16 @@ class Ingestor:
             self.store.delete_article(row.article.id)
             self.catalog.delete([row.article.id, *dups])
             return row.article
+
+    def index_quotes(self) -> int:
+        """Fill the quote index for articles stored before it existed; returns how many were indexed."""
+        if self.catalog.quotes_indexed():
+            return 0
+        rows = self.catalog.unindexed_articles()
+        for row in rows:
+            self.catalog.add_quotes(row.article.id, index_quotes(row.article.id, row.article.text))
+        self.catalog.mark_quotes_indexed()
+        return len(rows)
 
     def repair(self) -> list[str]:
         """Remove what a killed ingest left pending (its passages and its catalog rows)."""
@@ -226,7 +238,8 @@ class Ingestor:
                 self.store.delete_article(article.id, keep_below=len(ps))
             getattr(report, kind).append({"id": article.id, "title": article.title, "origin": article.origin,
                                           "passages": len(ps)})
-        self.catalog.mark_ready([a.id for a, *_ in batch])
+        quotes = {a.id: index_quotes(a.id, a.text) for a, *_ in batch}
+        self.catalog.mark_ready([a.id for a, *_ in batch], quotes)
         report.passages += len(passages)
         batch.clear()
 

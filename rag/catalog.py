@@ -11,11 +11,13 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .schema import Article, Passage
+from .quote_index import IndexedQuote, surname_key
+from .schema import Article, Passage, Quote
+from .text import normalize, same_person
 
 __all__ = ["Catalog", "ArticleRow"]
 
@@ -36,7 +38,18 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The quote index: who the article text credits with which span (offsets into articles.text); `norm` is the
+-- span folded for matching a question's loose quoting, `surname` the speaker's lookup key (never stemmed).
+CREATE TABLE IF NOT EXISTS quotes (
+  article_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, speaker TEXT, surname TEXT,
+  description TEXT, kind TEXT NOT NULL, cue_start INTEGER, cue_end INTEGER, via_pronoun INTEGER NOT NULL, norm TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quotes_article ON quotes(article_id);
+CREATE INDEX IF NOT EXISTS quotes_surname ON quotes(surname);
 """
+_QUOTE_COLS = ("SELECT q.article_id, q.start, q.end, q.speaker, q.description, q.kind, q.cue_start, q.cue_end,"
+               " q.via_pronoun, a.text, a.title, a.source, a.published_at, a.url FROM quotes q JOIN articles a"
+               " ON a.id=q.article_id WHERE a.state='ready' AND a.duplicate_of IS NULL")
 # Columns added after the first release, in order: a store made before them gets them (NULL: not known;
 # the next ingest of the same inputs fills them in, see ingest.pipeline._same).
 _ADDED_COLUMNS = (("updated_at", "TEXT"), ("date_source", "TEXT"))
@@ -198,21 +211,95 @@ class Catalog:
                     [(p.id, p.article_id, p.index, p.start, p.end) for p in passages],
                 )
 
-    def mark_ready(self, ids: Sequence[str]) -> None:
+    def mark_ready(self, ids: Sequence[str], quotes: Mapping[str, Sequence[Quote]] | None = None) -> None:
+        """Make the articles readable, with their quotes (replacing any older ones) in the same transaction."""
         with self._lock, self._tx():
+            for article_id, qs in (quotes or {}).items():
+                self._put_quotes(article_id, qs)
             self._db.executemany("UPDATE articles SET state='ready' WHERE id=?", [(i,) for i in ids])
+            if quotes is not None:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('quotes_indexed','1')")
             self._bump()
+
+    # -- the quote index (a small set of methods, so another store can take them over) ----------------------
+    def add_quotes(self, article_id: str, quotes: Sequence[Quote]) -> None:
+        """Replace an article's quotes."""
+        with self._lock, self._tx():
+            self._put_quotes(article_id, quotes)
+
+    def quotes_indexed(self) -> bool:
+        """Whether the quote index covers the stored articles (False for a store made before it existed)."""
+        if not self.has_articles():
+            return True
+        row = self._db.execute("SELECT value FROM meta WHERE key='quotes_indexed'").fetchone()
+        return bool(row)
+
+    def unindexed_articles(self) -> list[ArticleRow]:
+        """Ready, distinct articles without a row in the quote index (for filling in an older store)."""
+        rows = self._db.execute(
+            "SELECT * FROM articles a WHERE state='ready' AND duplicate_of IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM quotes q WHERE q.article_id=a.id)").fetchall()
+        return [_row(self._db, r) for r in rows]
+
+    def mark_quotes_indexed(self) -> None:
+        with self._lock, self._tx():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('quotes_indexed','1')")
+
+    def quotes_by_speaker(self, name: str) -> list[IndexedQuote]:
+        """Quotes whose speaker could be `name` ("Harris" finds "Kamala Harris"), newest first."""
+        key = surname_key(name)
+        if not key:
+            return []
+        rows = self._db.execute(_QUOTE_COLS + " AND q.surname=?" + _QUOTES_NEWEST, (key,)).fetchall()
+        return [q for q in map(_quote, rows) if same_person(q.quote.speaker, name)]
+
+    def quotes_by_description(self, words: Sequence[str]) -> list[IndexedQuote]:
+        """Quotes whose speaker's description holds every one of `words` ("transport", "minister"), newest first."""
+        if not words:
+            return []
+        clause = " AND ".join("LOWER(q.description) LIKE ?" for _ in words)
+        rows = self._db.execute(_QUOTE_COLS + f" AND {clause}" + _QUOTES_NEWEST,
+                                [f"%{w.lower()}%" for w in words]).fetchall()
+        return [_quote(r) for r in rows]
+
+    def find_quote_text(self, words: Sequence[str]) -> list[IndexedQuote]:
+        """Quotes whose folded text holds every one of `words` (lower case); the caller ranks them."""
+        if not words:
+            return []
+        clause = " AND ".join("q.norm LIKE ?" for _ in words)
+        rows = self._db.execute(_QUOTE_COLS + f" AND {clause}" + _QUOTES_NEWEST,
+                                [f"%{w}%" for w in words]).fetchall()
+        return [_quote(r) for r in rows]
+
+    def passage_at(self, article_id: str, start: int, end: int) -> Passage | None:
+        """The passage of a ready article that holds text[start:end] (the first that overlaps it most)."""
+        rows = self._db.execute(
+            "SELECT p.id, p.article_id, p.idx, p.start, p.end, a.text, a.title, a.source, a.published_at, a.url,"
+            " a.author FROM passages p JOIN articles a ON a.id=p.article_id WHERE p.article_id=? AND"
+            " a.state='ready' AND p.start<? AND p.end>? ORDER BY p.idx", (article_id, end, start)).fetchall()
+        if not rows:
+            return None
+        r = max(rows, key=lambda r: min(end, r[4]) - max(start, r[3]))
+        return Passage(r[0], r[1], r[2], r[3], r[4], r[5][r[3]:r[4]], r[6], r[7], r[8], r[9], r[10])
+
+    def _put_quotes(self, article_id: str, quotes: Sequence[Quote]) -> None:
+        self._db.execute("DELETE FROM quotes WHERE article_id=?", (article_id,))
+        self._db.executemany("INSERT INTO quotes VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
+            (article_id, q.start, q.end, q.speaker, surname_key(q.speaker), q.description, q.kind, q.cue_start,
+             q.cue_end, int(q.via_pronoun), normalize(q.text)) for q in quotes])
 
     def add_duplicate(self, article: Article, of_id: str) -> None:
         with self._lock, self._tx():
             self._put(article, "ready", of_id, 0, None)
             self._db.execute("DELETE FROM passages WHERE article_id=?", (article.id,))
+            self._db.execute("DELETE FROM quotes WHERE article_id=?", (article.id,))
             self._bump()
 
     def delete(self, ids: Sequence[str]) -> None:
         with self._lock, self._tx():
             for i in ids:
                 self._db.execute("DELETE FROM passages WHERE article_id=?", (i,))
+                self._db.execute("DELETE FROM quotes WHERE article_id=?", (i,))
                 self._db.execute("DELETE FROM articles WHERE id=?", (i,))
             self._bump()
 
@@ -243,6 +330,15 @@ class Catalog:
 
     def close(self) -> None:
         self._db.close()
+
+
+_QUOTES_NEWEST = " ORDER BY COALESCE(a.published_at,'') DESC, q.article_id, q.start"
+
+
+def _quote(r: tuple) -> IndexedQuote:
+    q = Quote(article_id=r[0], start=r[1], end=r[2], text=r[9][r[1]:r[2]], speaker=r[3], description=r[4], kind=r[5],
+              cue_start=r[6], cue_end=r[7], via_pronoun=bool(r[8]))
+    return IndexedQuote(q, title=r[10], source=r[11], published_at=r[12], url=r[13])
 
 
 def _row(db: sqlite3.Connection, r: tuple) -> ArticleRow:
