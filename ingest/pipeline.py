@@ -20,6 +20,7 @@ from rag.embedder import Embedder
 from rag.errors import NewsragError
 from rag.index import Index, Staged
 from rag.links import safe_url
+from rag.quote_index import index_quotes
 from rag.schema import Article, LoadFailure, Passage, RawArticle
 from rag.settings import Settings
 
@@ -103,6 +104,7 @@ class Ingestor:
         self._embed_progress = embed_progress
         with self.index.writing():
             self.repair()
+            self.index_quotes()
             ids, sigs = self.index.signatures()
             near = NearDuplicates(ids, sigs, self.settings.near_duplicate_threshold)
             batch: list[Staged] = []
@@ -146,6 +148,15 @@ class Ingestor:
                 return None
             self.index.remove([row.article.id])
             return row.article
+
+    def index_quotes(self) -> int:
+        """Fill the quote index for articles stored before it existed (callers hold the index's writer lock);
+        returns how many were indexed."""
+        if self.index.quotes_indexed():
+            return 0
+        rows = self.index.unindexed_articles()
+        self.index.put_quotes({row.article.id: index_quotes(row.article.id, row.article.text) for row in rows})
+        return len(rows)
 
     def repair(self) -> list[str]:
         """Drop what a killed ingest left staged (never visible: the live versions stay as they were)."""
@@ -199,7 +210,8 @@ class Ingestor:
         if existing and not existing.duplicate_of:
             near.remove(article.id)
         near.add(article.id, sig)
-        batch.append(Staged(article, passages, sig.tobytes() if sig is not None else None))
+        batch.append(Staged(article, passages, sig.tobytes() if sig is not None else None,
+                            quotes=index_quotes(article.id, article.text)))  # live and retired with the article
         self._kinds[article.id] = "updated" if existing else "added"
 
     def _flush(self, batch: list[Staged], report: IngestReport) -> None:

@@ -8,6 +8,7 @@ from typing import Any, Iterator, Sequence
 
 from .answerers.base import Answerer, Turn
 from .answerers.extractive import ExtractiveAnswerer
+from .answerers.quotes import LEAD_MARK, QuoteAnswerer
 from .checked_stream import CheckedStream
 from .citations import REFUSAL_PREFIX
 from .conflicts import find_conflicts
@@ -15,7 +16,9 @@ from .embedder import Embedder
 from .lexical import content_words
 from .prompts import load_prompt
 from .errors import EmptyStoreError, InputError, LLMError
+from .followup import refers_back
 from .index import Index
+from .refusal import should_answer
 from .retriever import Retriever
 from .schema import Answer, Citation, Hit
 from .settings import Settings
@@ -36,6 +39,7 @@ class Assistant:
         self.settings = settings
         self.notices = list(notices)
         self._fallback = ExtractiveAnswerer()
+        self.quotes = QuoteAnswerer(retriever.catalog)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, answerer: Answerer | None = None) -> "Assistant":
@@ -117,10 +121,17 @@ class Assistant:
             answer.notices.append(load_prompt("as_of_notice").format(as_of=query.as_of.isoformat()))
         answer.notices.extend(query.notes)
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
+        routed = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until,
+                                    as_of=query.as_of)
+        quoted = self._from_quotes(answer, *routed, t0=t0, timings=timings) if routed is not None else None
+        if quoted is not None:  # who said what: from the quote index, for every front end and answerer
+            yield quoted.text
+            yield quoted
+            return
         hits = self.retriever.retrieve(query, timings=timings)
         t1 = time.perf_counter()
         answer.passages = hits
-        if not self._relevant(standalone, hits):
+        if not self._relevant(standalone, hits, query):
             answer.refused, answer.text = True, REFUSAL
             answer.timings = {"retrieve": t1 - t0, "answer": 0.0, "total": time.perf_counter() - t0, **timings}
             yield answer.text
@@ -151,7 +162,7 @@ class Assistant:
             answer.refused, answer.text = True, REFUSAL
             yield answer.text
         else:
-            answer.text = " ".join([checked.text, *find_conflicts(checked.citations)])
+            answer.text = " ".join([checked.text, *find_conflicts(checked.citations, standalone)])
             answer.notices.extend(newest_source_notice(checked.citations))
             rest = guard.rest(answer.text)
             if rest:
@@ -161,6 +172,33 @@ class Assistant:
         yield answer
 
     # -- steps -----------------------------------------------------------------------------------------------
+    def _from_quotes(self, answer: Answer, draft: str, hits: list[Hit], *, t0: float,
+                     timings: dict[str, float]) -> Answer | None:
+        """The checked quote-index answer, or None when the check keeps none of it (then passages answer)."""
+        t1 = time.perf_counter()
+        lead = ""
+        if draft.startswith(LEAD_MARK):  # what the index lacks is said as it is; the quotes after it are checked
+            lead, _, draft = draft[len(LEAD_MARK):].partition(". ")
+            lead += "."
+        guard = CheckedStream(answer.standalone_question or answer.question, hits,
+                              threshold=self.settings.support_threshold)
+        guard.feed(draft)
+        checked = guard.finish()
+        if not checked.citations:
+            return None
+        answer.passages = hits
+        answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
+        answer.dropped = checked.dropped
+        answer.citations = checked.citations
+        answer.notices.extend(newest_source_notice(checked.citations))
+        # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
+        answer.answerer = "extractive" if isinstance(self.answerer, ExtractiveAnswerer) else "extractive (quote index)"
+        answer.text = " ".join(x for x in (lead, checked.text) if x)
+        answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
+                          "total": time.perf_counter() - t0, **timings}
+        return answer
+
+
     def _validate(self, question: str) -> str:
         question = (question or "").strip()
         if not question:
@@ -175,7 +213,9 @@ class Assistant:
         return question
 
     def _rewrite(self, question: str, history: Sequence[Turn], answer: Answer) -> str:
-        if not history:
+        """A follow-up that leans on the conversation is rewritten with it; a self-contained question is asked
+        as it stands (an earlier subject carried into an unrelated question finds the wrong coverage)."""
+        if not history or not refers_back(question):
             return question
         try:
             return self.answerer.rewrite(question, history) or question
@@ -183,18 +223,10 @@ class Assistant:
             answer.notices.append(f"Could not rewrite the follow-up with the LLM ({exc}); used the history's subject.")
             return self._fallback.rewrite(question, history)
 
-    def _relevant(self, question: str, hits: Sequence[Hit]) -> bool:
-        """Relevant enough to answer: a passage close in meaning (the calibrated threshold), or, for a short
-        question that names its subject ("What did Ruiz say about the bridge?", where MiniLM's similarity runs
-        low), a passage that is fairly close and holds every one of the question's content words."""
-        if not hits:
-            return False
-        best = max((h.dense for h in hits if h.dense is not None), default=-1.0)
-        if best >= self.settings.refuse_below:
-            return True
-        words = set(content_words(question))
-        return best >= self.settings.refuse_below * 0.6 and 0 < len(words) <= 4 and any(
-            words <= set(content_words(f"{h.passage.title} {h.passage.text}")) for h in hits)
+    def _relevant(self, question: str, hits: Sequence[Hit], query=None) -> bool:
+        """Answer or refuse on the question and the evidence together (rag.refusal)."""
+        dated = bool(query is not None and (query.prefer_since or query.prefer_until or query.recent))
+        return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated)
 
 
 def newest_source_notice(citations: Sequence[Citation]) -> list[str]:

@@ -320,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--llm", default="extractive")
     s.add_argument("--limit", type=int, default=0, help="only the first N questions")
     s.add_argument("--baseline", choices=["plain"], help="also run the plain recipe, side by side")
+    s.add_argument("--history", type=int, choices=[0, 1, 2], default=0,
+                   help="ask each question after N earlier exchanges on other topics from the same file")
     s.add_argument("--no-question-dates", action="store_true",
                    help="ask every question as of today, ignoring its question_date")
     s.add_argument("--json", dest="json_out", help="write the JSON report here")

@@ -1,45 +1,215 @@
-"""When cited passages disagree on a figure or a date, say so and cite both."""
+"""When cited passages from different articles disagree on the same thing, say so and cite both.
+
+Only like things are compared: the same quantity (same unit and scale, the same thing counted: "1,100 flights"
+against "900 flights", never against "19 years") in two statements about the same subject, or, for a question
+that asks for a name, figure or date, two different answers given right beside what the question asks about.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Sequence
 
+from .answer_type import TOKEN, answer_type, focus_word, is_name, predicate_words, question_names
 from .lexical import content_words
 from .schema import Citation
 
-__all__ = ["find_conflicts", "disagree"]
+__all__ = ["find_conflicts", "conflict", "disagree", "quantities"]
 
-_NUM = re.compile(r"\$?\d[\d,.]*\s*(?:%|percent|million|billion|m\b|bn\b|k\b)?|\b(?:19|20)\d{2}\b")
+_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
+          "trillion": 1e12, "tn": 1e12}
+_QTY = re.compile(
+    r"(?P<cur>[$£€¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,]*\s?-\d)"
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|mn|bn|tn|[kmb])\b)?"
+    r"(?:\s?(?P<pct>%|percent\b|per cent\b))?"
+    r"(?:\s+(?:more\s+|new\s+|of\s+|other\s+|additional\s+)?(?P<noun>[A-Za-z][a-z\-]+))?")
+_YEAR = re.compile(r"^(1[89]|20)\d{2}$")
+_SKIP_NOUNS = {"and", "or", "to", "in", "on", "at", "of", "the", "a", "an", "by", "for", "from", "with", "as", "per",
+               "than", "is", "was", "were", "are"}
 
 
-def _figures(text: str) -> set[str]:
-    return {re.sub(r"[\s,]", "", m.group(0)).rstrip(".").lower() for m in _NUM.finditer(text)}
+def quantities(text: str) -> dict[str, set[float]]:
+    """The figures of a text keyed by what they measure: 'flight' -> {1100.0}, '$' -> {1.04e10}, '%' -> {3.5},
+    'year-date' -> {2021.0}. A figure whose unit cannot be read is left out (it cannot be compared)."""
+    return {k: {v for v, _ in vs} for k, vs in _quantities(text).items()}
 
 
-def disagree(a: str, b: str) -> bool:
-    """Two statements about the same thing (most content words shared) that give different figures."""
-    fa, fb = _figures(a), _figures(b)
-    if not fa or not fb or fa == fb:
-        return False
+def _quantities(text: str) -> dict[str, list[tuple[float, set[str]]]]:
+    """As `quantities`, each figure with the words around it (what it is a figure of)."""
+    out: dict[str, list[tuple[float, set[str]]]] = {}
+    for m in _QTY.finditer(text):
+        raw = m.group("num").replace(",", "")
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        scale = (m.group("scale") or "").lower()
+        value *= _SCALE.get(scale, 1.0)
+        noun = (m.group("noun") or "").lower()
+        if m.group("cur"):
+            key = m.group("cur")
+        elif m.group("pct"):
+            key = "%"
+        elif _YEAR.match(raw) and not scale and (not noun or noun in _SKIP_NOUNS):
+            key = "year-date"
+        elif noun and noun not in _SKIP_NOUNS:
+            key = (content_words(noun) or [noun])[0]
+        else:
+            continue
+        around = content_words(text[max(0, m.start() - 60):m.start()])[-3:] + content_words(text[m.end():m.end() + 60])[:3]
+        if noun and noun not in _SKIP_NOUNS:
+            around += content_words(noun)  # "60% of residents" and "43% of adults" count different people
+        out.setdefault(key, []).append((value, {w for w in around if not w[0].isdigit() and w != key}))
+    return out
+
+
+_ANSWER_SHARE = 0.5  # two statements that both answer the question need this much in common to be one event
+_YEARS = re.compile(r"\b(?:19|20)\d{2}\b")
+_DAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|june|"
+                   r"july|august|september|october|november|december)\b", re.I)
+
+
+def _same_subject(a: str, b: str, share: float = 0.6) -> bool:
+    """Most of the shorter statement's words (figures aside) are in the other one."""
     wa = {w for w in content_words(a) if not w[0].isdigit()}
     wb = {w for w in content_words(b) if not w[0].isdigit()}
-    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) >= 0.4
+    common = wa & wb
+    return len(common) >= 3 and len(common) / min(len(wa), len(wb)) >= share
 
 
-def find_conflicts(citations: Sequence[Citation]) -> list[str]:
-    """Sentences like 'Sources differ: [1] gives 371, [2] gives 355.' for cited quotes from different articles
-    that speak of the same thing (most of their words shared) but give different figures."""
-    notes = []
-    seen: set[tuple[int, int]] = set()
+def _names(text: str, asked: set[str]) -> set[str]:
+    return {t.strip(".,") for t in TOKEN.findall(text)[1:] if is_name(t, asked)}
+
+
+def _differ(a: str, b: str) -> list[tuple[str, set[float], set[float]]]:
+    """Units both give different values of, where the figures stand among the same words ("60% of Americans
+    agreed" and "43% of adults got" are not the same count: most words around them must agree)."""
+    qa, qb = _quantities(a), _quantities(b)
+    out = []
+    for k in qa.keys() & qb.keys():
+        va, vb = {v for v, _ in qa[k]}, {v for v, _ in qb[k]}
+        if va & vb:
+            continue
+        ca = set().union(*(c for _, c in qa[k]))
+        cb = set().union(*(c for _, c in qb[k]))
+        if ca and cb and len(ca & cb) / min(len(ca), len(cb)) >= 0.6:
+            out.append((k, va, vb))
+    return out
+
+
+def conflict(question: str, a: str, b: str) -> tuple[str, str] | None:
+    """How two statements from different articles disagree on the same thing ("1,100 (flight)", "900
+    (flight)"), or None when they do not, or speak of different things. Different things: too few words in
+    common; different years named (two seasons, two studies), unless the question asks when; different
+    people or places named beside the figures; or figures of different units (19 years against 1,100 flights)."""
+    if a.rstrip().endswith("?") or b.rstrip().endswith("?"):
+        return None  # a question in the text (a heading, a reader's query) states nothing
+    kind = answer_type(question) if question else None
+    answering = kind in ("who", "when") and _answers_question(question, a) and _answers_question(question, b)
+    if not _same_subject(a, b, _ANSWER_SHARE if answering else 0.6):
+        return None
+    asked_years = set(_YEARS.findall(question))
+    ya, yb = set(_YEARS.findall(a)) - asked_years, set(_YEARS.findall(b)) - asked_years
+    if kind != "when" and ya and yb and not ya & yb:
+        return None
+    da, db = {d.lower() for d in _DAYS.findall(a)}, {d.lower() for d in _DAYS.findall(b)}
+    if kind != "when" and da and db and not da & db:
+        return None  # "sold Tuesday" and "won Wednesday's": two events
+    asked = {w.lower() for w in question_names(question)} if question else set()
+    figures_a = set().union(*quantities(a).values()) if quantities(a) else set()
+    figures_b = set().union(*quantities(b).values()) if quantities(b) else set()
+    if kind == "who" and answering and not (figures_a and figures_b and not figures_a & figures_b):
+        na, nb = _answers(question, a) or _first_name(a, asked), _answers(question, b) or _first_name(b, asked)
+        if na and nb and not (na & nb) and not any(x in y or y in x for x in na for y in nb) \
+                and not any(x.lower() in b.lower() for x in na) and not any(y.lower() in a.lower() for y in nb):
+            return ", ".join(sorted(na)), ", ".join(sorted(nb))
+    if kind == "when" and ya and yb and ya != yb:
+        return ", ".join(sorted(ya)), ", ".join(sorted(yb))
+    diffs = [d for d in _differ(a, b) if d[0] != "year-date" or kind == "when"]
+    if not diffs:
+        return None
+    ma, mb = _names(a, asked), _names(b, asked)
+    if ma and mb and not ma & mb:
+        return None  # figures about different named things
+    key, va, vb = diffs[0]
+    return _fmt(key, va), _fmt(key, vb)
+
+
+def disagree(a: str, b: str, question: str = "") -> bool:
+    """Two statements about the same subject that give different values for the same measured thing (or, for
+    a question asking who or when, different answers to it)."""
+    return conflict(question, a, b) is not None
+
+
+def _fmt(key: str, values: set[float]) -> str:
+    def one(v: float) -> str:
+        for word, scale in (("trillion", 1e12), ("billion", 1e9), ("million", 1e6)):
+            if v >= scale and key not in ("year-date",):
+                return f"{v / scale:g} {word}"
+        return f"{v:,.0f}" if v == int(v) and key != "year-date" else f"{v:g}"
+
+    text = ", ".join(one(v) for v in sorted(values))
+    if key in ("$", "£", "€", "¥"):
+        return key + text
+    if key == "%":
+        return text + "%"
+    if key == "year-date":
+        return text
+    return f"{text} ({key})"
+
+
+def _answers_question(question: str, text: str) -> bool:
+    """The statement carries most of what the question asks (its words and names): it answers that question."""
+    q = set(predicate_words(question))
+    return bool(q) and len(q & set(predicate_words(text))) / len(q) >= 0.6
+
+
+def _first_name(text: str, asked: set[str]) -> set[str]:
+    """The first run of name words the question does not give ("Bianca Andreescu")."""
+    run: list[str] = []
+    for t in TOKEN.findall(text)[1:]:  # a sentence's first word is capitalised whatever it is
+        if is_name(t, asked) and t.strip(".,").lower() not in asked:
+            run.append(t.strip(".,"))
+        elif run:
+            break
+    return {" ".join(run)} if run else set()
+
+
+def _answers(question: str, quote: str) -> set[str]:
+    """For a question asking for a name: the names the quote gives beside the question's focus word."""
+    focus = focus_word(question)
+    if not focus:
+        return set()
+    tokens = TOKEN.findall(quote)
+    asked = {w.lower() for w in question_names(question)}
+    found: set[str] = set()
+    for i, t in enumerate(tokens):
+        if (predicate_words(t) or [""])[0] != focus:
+            continue
+        j = i - 1  # the name right before the verb ("Simona Halep won"), else right after it ("won by X")
+        run = []
+        while j >= 0 and is_name(tokens[j], asked):
+            run.insert(0, tokens[j].strip(".,"))
+            j -= 1
+        if not run:
+            k = i + 1 + (1 if i + 1 < len(tokens) and tokens[i + 1].lower() in ("by", "to") else 0)
+            while k < len(tokens) and is_name(tokens[k], asked):
+                run.append(tokens[k].strip(".,"))
+                k += 1
+        if run:
+            found.add(" ".join(run))
+    return found
+
+
+def find_conflicts(citations: Sequence[Citation], question: str = "") -> list[str]:
+    """Sentences like 'Sources differ: [1] gives 1,100 (flight), while [2] gives 900 (flight).' for cited quotes
+    from different articles that disagree on the same thing (see `conflict`)."""
+    notes: list[str] = []
     for i, a in enumerate(citations):
         for b in citations[i + 1:]:
-            if a.article_id == b.article_id or (a.n, b.n) in seen:
+            if a.article_id == b.article_id:
                 continue
-            if not disagree(a.quote, b.quote):
-                continue
-            seen.add((a.n, b.n))
-            fa, fb = _figures(a.quote), _figures(b.quote)
-            notes.append(f"Sources differ: [{a.n}] gives {', '.join(sorted(fa - fb) or sorted(fa))}, "
-                         f"while [{b.n}] gives {', '.join(sorted(fb - fa) or sorted(fb))}.")
+            found = conflict(question, a.quote, b.quote)
+            if found:
+                notes.append(f"Sources differ: [{a.n}] gives {found[0]}, while [{b.n}] gives {found[1]}.")
     return notes

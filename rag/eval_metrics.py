@@ -245,7 +245,23 @@ def _answers(asked: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "wrong_refusals": _share([r["ask"]["refused"] for r in answerable]),
         "wrong_refusals_grounded": _share([r["ask"]["refused"] for r in grounded]),
         "errors": sum(1 for r in asked if r["ask"].get("error")),
+        # the answer's first sentence holds the gold answer (an answer that answers says it first)
+        "first_sentence_contains": _share([r["ask"].get("first_sentence_contains", False) for r in grounded]),
+        "words": _words([r["ask"].get("words", 0) for r in asked if not r["ask"]["refused"]]),
+        "sources_differ": sum(r["ask"].get("sources_differ", 0) for r in asked),
+        "answers_with_sources_differ": sum(1 for r in asked if r["ask"].get("sources_differ")),
+        "n_conflict": sum(1 for r in asked if "conflict_stated" in r["ask"]),
+        "conflict_stated": _share([r["ask"]["conflict_stated"] for r in asked if "conflict_stated" in r["ask"]]),
     }
+
+
+def _words(values: Sequence[int]) -> dict[str, float | None]:
+    """Answer length in words, p50/p95 (a longer answer must not be how 'contains the answer' rises)."""
+    if not values:
+        return {"p50": None, "p95": None, "n": 0}
+    a = np.asarray(values, dtype=float)
+    return {"p50": round(float(np.percentile(a, 50)), 1), "p95": round(float(np.percentile(a, 95)), 1),
+            "n": len(values)}
 
 
 def _citations(asked: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -76,35 +76,89 @@ def _docs_of_hits(hits) -> list[Doc]:
     return [Doc(h.passage.article_id, norm_url(h.passage.url), norm(h.passage.text)) for h in hits]
 
 
-def _ask(assistant, question: str, gold: Gold, as_of: Any = None) -> dict[str, Any]:
+def _first_sentence(text: str) -> str:
+    from .sentences import statement_spans
+
+    spans = [(s, e) for s, e in statement_spans(text) if not text[s:e].startswith("Sources differ")]
+    return text[spans[0][0]:spans[0][1]] if spans else ""
+
+
+def _conflict_stated(answer, fake: Sequence[str], gold: Gold) -> bool:
+    """The answer says the sources differ and cites both a passage with the answer and one with the planted one."""
+    if "Sources differ" not in answer.text:
+        return False
+    cited = [norm(c.passage) for c in answer.citations]
+    return (any(contains_answer(t, gold.answers, normalized=True) for t in cited)
+            and any(contains_answer(t, fake, normalized=True) for t in cited))
+
+
+def _ask(assistant, question: str, gold: Gold, as_of: Any = None, *, history: Sequence[dict] = (),
+         fake: Sequence[str] = ()) -> dict[str, Any]:
     """One question's answer figures. A question that fails (a rejected input or a crash) is an error, counted
     apart: never a refusal, which would flatter the refusal rates."""
     try:
-        answer = assistant.ask(question, as_of=as_of)
+        answer = assistant.ask(question, as_of=as_of, history=list(history) or None)
     except Exception as exc:  # noqa: BLE001 - one failing question must not end the run
         if not isinstance(exc, NewsragError):
             log.exception("eval: a question crashed")
         return {"error": type(exc).__name__, "crashed": not isinstance(exc, NewsragError), "refused": False,
-                "contains_answer": False, "citations": 0, "quotes_found": 0, "citations_to_evidence": 0,
+                "contains_answer": False, "citations": 0, "first_sentence_contains": False, "words": 0,
+                "sources_differ": 0, "quotes_found": 0, "citations_to_evidence": 0,
                 "claims_checked": 0, "claims_dropped": 0, "timings": {}}
     text = _MARKS.sub("", answer.text)
     cited = [Doc(c.article_id, norm_url(c.url), norm(c.passage)) for c in answer.citations]
-    return {
+    rec = {
         "refused": answer.refused,
         "contains_answer": (not answer.refused) and bool(gold.answers) and contains_answer(text, gold.answers),
+        "first_sentence_contains": (not answer.refused) and bool(gold.answers)
+        and contains_answer(_first_sentence(text), gold.answers),
+        "words": 0 if answer.refused else len(text.split()),
+        "sources_differ": answer.text.count("Sources differ"),
         "citations": len(answer.citations),
         "quotes_found": sum(1 for c in answer.citations if c.quote.strip() and norm(c.quote) in norm(c.passage)),
         "citations_to_evidence": sum(1 for d in cited if is_evidence(d, gold)),
         "claims_checked": answer.claims_checked, "claims_dropped": answer.claims_dropped,
         "timings": {k: round(v, 5) for k, v in answer.timings.items()},
     }
+    if fake:
+        rec["conflict_stated"] = _conflict_stated(answer, fake, gold)
+    return rec
+
+
+def _history(questions: Sequence[dict[str, Any]], golds: Sequence[Gold], i: int, turns: int) -> list[dict]:
+    """`turns` earlier exchanges on other topics for question i: the nearest questions before it in the file
+    that share no evidence article with it, each with its gold answer as the assistant's reply."""
+    if turns <= 0:
+        return []
+    mine = {e.article_id or e.url for e in golds[i].evidence}
+    out: list[dict] = []
+    for j in range(i - 1, i - 1 - len(questions), -1):
+        j %= len(questions)
+        if j == i:
+            continue
+        theirs = {e.article_id or e.url for e in golds[j].evidence}
+        if mine & theirs or golds[j].unanswerable:
+            continue
+        reply = ", ".join(golds[j].answers) or "I do not know."
+        out = [{"role": "user", "content": str(questions[j].get("question") or "")},
+               {"role": "assistant", "content": reply}] + out
+        if len(out) >= 2 * turns:
+            break
+    return out
+
+
+def _fake(q: dict[str, Any]) -> list[str]:
+    raw = q.get("fake_answer")
+    return [norm(a) for a in ([raw] if isinstance(raw, str) else raw or []) if isinstance(a, str) and a.strip()]
 
 
 def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: str | Path | None = None,
              llm: str = "extractive", limit: int = 0, baseline: str | None = None,
-             progress: bool = True, question_dates: bool = True) -> dict[str, Any]:
+             progress: bool = True, question_dates: bool = True,
+             history: int = 0) -> dict[str, Any]:
     """Ingest the articles (into a temporary NEWSRAG_HOME, or into `store`, where unchanged articles are
-    skipped), ask every question (the first `limit`), and return the report: figures overall and by type
+    skipped), ask every question (the first `limit`; with `history` N, after N earlier exchanges on other topics from the same
+    file), and return the report: figures overall and by type
     for newsrag (and the plain recipe with `baseline="plain"`), plus one numbers-only record per question.
     A question with a `question_date` is asked as of that day (unless `question_dates` is False)."""
     from .assistant import Assistant
@@ -154,7 +208,7 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
              "unanswerable": g.unanswerable, "evidence_present": g.evidence_present, "systems": {}}
             for q, g in zip(questions, golds)]
         bar = _bar(len(records), "Questions", progress)
-        for q, gold, rec in zip(questions, golds, records):
+        for i, (q, gold, rec) in enumerate(zip(questions, golds, records)):
             text = str(q.get("question") or "")
             as_of = _question_date(q) if question_dates else None
             rec["as_of"] = as_of is not None
@@ -177,7 +231,8 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
                 dt = time.perf_counter() - t
                 docs = [Doc(c.article_id, norm_url(c.url), norm(c.text)) for c in chunks]
                 rec["systems"][PLAIN] = _scored(docs, gold, dt, plain_index)
-            rec["ask"] = _ask(assistant, text, gold, as_of)
+            rec["ask"] = _ask(assistant, text, gold, as_of, history=_history(questions, golds, i, history),
+                              fake=_fake(q))
             bar.update(1)
         bar.close()
 
@@ -190,7 +245,8 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
                         "checkable": sum(g.checkable for g in golds),
                         "evidence_present": sum(g.evidence_present for g in golds),
                         "date_inferred": sum(1 for r in records if r.get("date_inferred")),
-                        "as_of": sum(1 for r in records if r.get("as_of"))},
+                        "as_of": sum(1 for r in records if r.get("as_of")),
+                        "history_turns": history},
             "settings": {"llm": llm, "answerer": assistant.answerer.name, "top_k": settings.top_k, "retrieval_k": _K,
                          "candidates": settings.candidates, "max_per_article": settings.max_per_article,
                          "dense_weight": settings.dense_weight, "lead_prior": settings.lead_prior,
@@ -269,6 +325,19 @@ def format_report(report: dict[str, Any]) -> str:
                      f"{_f(a['refused_ungrounded'])} (n={a['n_ungrounded']}, weak); wrong refusals "
                      f"{_f(a['wrong_refusals'])} (n={a['n_answerable']}), on grounded {_f(a['wrong_refusals_grounded'])}"
                      + (f"; errors {a['errors']}" if a["errors"] else ""))
+        lines.append(f"  first sentence contains it {_f(a['first_sentence_contains'])}; answer words p50/p95 "
+                     f"{a['words']['p50']}/{a['words']['p95']} (n={a['words']['n']}); 'Sources differ' lines "
+                     f"{a['sources_differ']} in {a['answers_with_sources_differ']} answers"
+                     + (f"; conflict stated with both sides cited {_f(a['conflict_stated'])} (n={a['n_conflict']})"
+                        if a.get("n_conflict") else "")
+                     + (f"; asked after {d['history_turns']} turn(s) of history" if d.get("history_turns") else ""))
+        for t, g in report["by_type"].items():
+            b = g.get("answers")
+            if b and len(report["by_type"]) > 1:
+                lines.append(f"  {t[:18]:18} contains {_f(b['contains_answer'])} (n={b['n_grounded']}), first "
+                             f"sentence {_f(b['first_sentence_contains'])}, refused unanswerable "
+                             f"{_f(b['refused_unanswerable'])} (n={b['n_unanswerable']}), wrong refusals "
+                             f"{_f(b['wrong_refusals'])} (n={b['n_answerable']})")
     if c:
         lines.append(f"Citations: {c['n']} ({c['per_answer']} per answer), quote found in the cited passage "
                      f"{_f(c['quote_in_passage'])}, to an evidence article {_f(c['to_evidence'])}; claims checked "
@@ -288,7 +357,8 @@ def main(args: argparse.Namespace) -> int:
     report = evaluate(args.articles, args.questions, store=getattr(args, "store", None),
                       llm=getattr(args, "llm", None) or "extractive", limit=getattr(args, "limit", 0) or 0,
                       baseline=getattr(args, "baseline", None), progress=True,
-                      question_dates=not getattr(args, "no_question_dates", False))
+                      question_dates=not getattr(args, "no_question_dates", False),
+                      history=getattr(args, "history", 0) or 0)
     print(format_report(report))
     out = getattr(args, "json_out", None)
     if out:

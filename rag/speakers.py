@@ -25,6 +25,8 @@ _STOP = {"The", "A", "An", "What", "How", "Did", "Does", "Has", "Have", "Why", "
 
 def asked_speaker(question: str) -> str | None:
     """'What did Kardashian say about Balenciaga?' -> 'Kardashian'; None when no one is asked about."""
+    question = question.strip()
+    question = question[:1].lower() + question[1:]  # "Did Sanders comment ...": the question word, not a name
     for pattern in _ASK:
         m = re.search(pattern, question)
         if m:

@@ -278,6 +278,8 @@ def report_html(report: Mapping[str, Any], names: Mapping[str, str] | None = Non
         rows.append(f"<li><b>unchanged</b>: {esc(it.get('title'))} <span class='nr-dim'>(already ingested)</span></li>")
     for it in items.get("failed", []):
         rows.append(f"<li class='nr-bad'><b>failed</b>: {esc(_origin(it, names))}: {esc(it.get('reason'))}</li>")
+    for it in items.get("warnings", []):  # read, but degraded (a guessed encoding, a flat text fallback)
+        rows.append(f"<li><b>warning</b>: {esc(_origin(it, names))}: {esc(it.get('reason'))}</li>")
     return f'<div class="nr-report">{head}<ul>{"".join(rows)}</ul></div>'
 
 

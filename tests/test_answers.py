@@ -77,12 +77,13 @@ def _scripted(*replies: str) -> LLMAnswerer:
 
 
 def test_llm_answer_is_checked_like_any_other(sample_settings, sample_assistant):
-    hits = sample_assistant.retriever.retrieve(sample_assistant.retriever.plan(SEED_QUESTION))
+    question = "What happened between Kardashian and Balenciaga?"  # who-said questions go to the quote index
+    hits = sample_assistant.retriever.retrieve(sample_assistant.retriever.plan(question))
     n = next(i for i, h in enumerate(hits, 1) if "disgusted and outraged" in h.passage.text)
     reply = (f'Kardashian tweeted that she was "disgusted and outraged by the recent Balenciaga campaigns" [{n}]. '
              f"She also said she founded Balenciaga in 1917 [{n}].")
     assistant = Assistant.from_settings(sample_settings, answerer=_scripted(reply))
-    answer = assistant.ask(SEED_QUESTION)
+    answer = assistant.ask(question)
     assert answer.answerer == "scripted" and not answer.refused
     assert answer.claims_checked == 2 and answer.claims_dropped == 1
     assert "1917" not in answer.text
@@ -146,7 +147,7 @@ def test_bad_questions_and_empty_store(sample_assistant, tmp_path):
 def test_unreachable_llm_falls_back_with_a_notice(sample_settings):
     settings = sample_settings.replace(llm="openai:test-model", openai_base_url="http://127.0.0.1:9/v1",
                                        openai_api_key="sk-secret-value-123", llm_timeout=3)
-    answer = Assistant.from_settings(settings).ask(SEED_QUESTION)
+    answer = Assistant.from_settings(settings).ask("What happened between Kardashian and Balenciaga?")
     assert not answer.refused and answer.citations
     assert "extractive" in answer.answerer
     notes = " ".join(answer.notices)

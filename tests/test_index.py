@@ -171,3 +171,86 @@ def test_a_store_from_before_generations_is_migrated_in_place(tmp_path):
     Ingestor(settings, index=index, embedder=fake).ingest([str(path)])
     assert index.keyword("gangway", 5) == [] and index.keyword("hawser", 5)
     assert not index.vectors.ids() & {"old-1:0", "old-1:1"}
+
+
+def test_keyword_search_past_its_postings_budget_ranks_and_scores_as_fts5_does(tmp_path, monkeypatch):
+    """Past the budget only the rarest words are matched; their best passages are scored over every word, with
+    FTS5's own BM25 (same scores), so the top of the ranking stays the exhaustive one's."""
+    settings = _settings(tmp_path / "h")
+    path = tmp_path / "many.jsonl"
+    rows = []
+    for i in range(30):
+        extra = (" The harbour pilots objected." if i % 2 else "") + (" A lighthouse keeper spoke." if i % 10 == 3
+                                                                         else "")
+        body = " ".join(f"The council met on day {d} about item {i * 7 + d} and voted.{extra if d == i % 5 else ''}"
+                        for d in range(6))
+        rows.append({"id": f"c{i}", "title": f"Council notes {i}", "body": body, "source": "Ledger",
+                     "published_at": f"2024-03-{1 + i % 28:02d}"})
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    ing = Ingestor(settings.replace(near_duplicate_threshold=0.99), embedder=FakeEmbedder())
+    ing.ingest([str(path)])
+    catalog = ing.index.catalog
+    question = "What did the council hear from the harbour pilots and the lighthouse keeper?"
+    exact = catalog.keyword_search(question, 10, budget=10**9)
+    from rag.index import keywords
+
+    rescored = []
+    real = keywords._rescore
+    monkeypatch.setattr(keywords, "_rescore", lambda *a: rescored.append(a[3]) or real(*a))
+    pruned = catalog.keyword_search(question, 3, budget=5)  # the rarest word alone is matched
+    assert len(rescored) == 1 and 3 <= len(rescored[0]) < catalog.stats()["passages"] / 4  # the rare words only
+    assert [p for p, _ in pruned] == [p for p, _ in exact[:3]]  # the lighthouse passages lead both rankings
+    for (pid, score), (_, want) in zip(pruned, exact):
+        assert abs(score - want) <= 1e-6 * max(1.0, abs(want)), pid  # FTS5's bm25(), to rounding
+    # a filter that leaves the rare word's passages out still finds the common words' passages
+    from rag.index import day_number
+
+    day = day_number("2024-03-20")
+    filtered = catalog.keyword_search(question, 5, since_day=day, budget=5)
+    assert filtered == catalog.keyword_search(question, 5, since_day=day, budget=10**9) and len(filtered) == 5
+    # the setting reaches the search, and is bounded
+    assert ing.index.settings.keyword_postings == 20_000
+
+
+def test_quotes_of_a_store_from_before_generations_are_derived_again_and_live_with_their_article(tmp_path):
+    """A catalog from main's code with its quote index (quotes without generations) opens; its quotes are
+    derived again by the next ingest; an update replaces them and a removal takes them away, with the article."""
+    import sqlite3
+
+    home = tmp_path / "h"
+    settings = _settings(home)
+    Index(settings).close()
+    for suffix in ("", "-wal", "-shm"):
+        (home / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
+    text = ('The ferry decision\n"We will rebuild the gangway before the winter storms," said Mara Lindqvist, the '
+            'harbour master, on Monday. ' + " ".join(f"The ferry board met on day {i}." for i in range(12)))
+    db = sqlite3.connect(str(home / "catalog.sqlite"))
+    db.executescript(_V1_SCHEMA + "CREATE TABLE quotes (article_id TEXT NOT NULL, start INTEGER NOT NULL, end"
+                     " INTEGER NOT NULL, speaker TEXT, surname TEXT, description TEXT, kind TEXT NOT NULL, cue_start"
+                     " INTEGER, cue_end INTEGER, via_pronoun INTEGER NOT NULL, norm TEXT NOT NULL);")
+    db.execute("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               ("old-1", "Ferry decision", "Ledger", "https://x.example/old-1", "2024-03-01", None, None,
+                "2024-03-02", "h-old-1", "", text, "ready", None, 1, None))
+    db.execute("INSERT INTO passages VALUES (?,?,?,?,?)", ("old-1:0", "old-1", 0, 0, len(text)))
+    db.execute("INSERT INTO quotes VALUES ('old-1', 1, 9, 'Someone Else', 'else', NULL, 'direct', -1, -1, 0, 'x')")
+    db.execute("INSERT INTO meta VALUES ('quotes_indexed', '1')")
+    db.commit()
+    db.close()
+
+    index = Index(settings)
+    assert not index.quotes_indexed() and index.quotes_by_speaker("Else") == []  # the old rows are gone
+    ing = Ingestor(settings, index=index, embedder=FakeEmbedder())
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"id": "lib-2", "title": "Library hours", "body": _story("library", "bookbinding")}))
+    ing.ingest([str(other)])  # any ingest fills the quote index in first
+    assert index.quotes_indexed()
+    said = index.quotes_by_speaker("Lindqvist")
+    assert [q.quote.article_id for q in said] == ["old-1"] and "gangway" in said[0].quote.text
+    assert index.passage_at("old-1", said[0].quote.start, said[0].quote.end).article_id == "old-1"
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps({"id": "old-1", "title": "Ferry decision",
+                                "body": text.replace("rebuild the gangway", "paint the hawser posts")}))
+    ing.ingest([str(path)])  # the update's quotes replace the old version's, in the same commit
+    assert index.find_quote_text(["hawser"]) and not index.find_quote_text(["gangway"])
+    ing.remove("old-1")
+    assert index.quotes_by_speaker("Lindqvist") == [] and index.quotes_indexed()

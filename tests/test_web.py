@@ -267,7 +267,7 @@ def test_chat_handler_takes_the_turn_back_and_shows_the_error_beside_the_chat(we
     h = _Handlers(web.assistant, None)
     earlier = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "an answer"}]
     updates = list(h.respond("", [], earlier, [], "", ""))
-    chat, _turns, _panel, notice, box = updates[-1]
+    chat, _turns, _panel, notice, box, _panels = updates[-1]
     assert chat == earlier  # the conversation stays
     assert "question is empty" in notice and box == ""
 

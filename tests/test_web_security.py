@@ -117,7 +117,7 @@ def test_served_app_answers_without_script_urls_and_panels_escape_everything(hos
     assert answer["citations"], answer
     assert all(not (c["url"] or "").lower().startswith("javascript") for c in answer["citations"])
     h = _Handlers(hostile_web.assistant, None)
-    *_, (chat, _turns, panel, notice, _box) = list(h.respond(
+    *_, (chat, _turns, panel, notice, _box, _panels) = list(h.respond(
         "How many passengers do the electric ferry boats carry?", [], [], [], "", ""))
     _no_live_script(panel)
     _no_live_script(chat[-1]["content"])
@@ -202,4 +202,4 @@ def test_a_date_that_does_not_exist_is_read_as_text(sample_web):
     chat, panel, notice, _box = _chat(sample_web, "What did Kardashian say about Balenciaga on February 30, "
                                                            "2024?")
     assert len(chat) == 4 and "out of range" not in notice and "⚠" not in notice
-    assert "cite-1" in _texts(chat)[-1] and 'id="cite-1"' in panel
+    assert "cite-1" in _texts(chat)[-1] and 'id="cite-1-1"' in panel

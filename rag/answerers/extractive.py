@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from ..conflicts import disagree
+from ..followup import refers_back
 from ..injection import without_instructions
+from ..answer_type import GENERIC, WHEN, answer_type, answers_focus, focus_word, has_type, predicate_words, question_names
 from ..lexical import content_words, coverage, idf_weights
 from ..quotes import credited, find_quotes
 from ..schema import Hit, Quote
@@ -18,6 +20,8 @@ from .base import Turn
 
 __all__ = ["ExtractiveAnswerer"]
 
+_RANK_WEIGHT = 0.5
+_PRED = 0.7  # how much the passage's retrieval score counts beside what the statement says
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
 
 
@@ -28,6 +32,7 @@ class _Unit:
     end: int
     text: str
     score: float = 0.0
+    relevance: float = 0.0  # how much of what the question asks (beyond its names) the unit says
     speaker: str | None = None  # who the text says spoke, when the unit is a quote
 
 
@@ -62,8 +67,7 @@ class ExtractiveAnswerer:
             return question
         last = previous[-1]
         own_names = _names(question)
-        short = len(question.split()) <= 6
-        if not (_PRONOUN.search(question) or short or question.lower().startswith(("what about", "and ", "how about"))):
+        if not refers_back(question):
             return question
         subject = asked_speaker(last) or " ".join(_names(last)[:3])
         extra = [w for w in subject.split() if w not in own_names] if subject else []
@@ -74,27 +78,39 @@ class ExtractiveAnswerer:
 
     # -- choosing sentences ----------------------------------------------------------------------------------
     def _pick(self, question: str, hits: Sequence[Hit]) -> list[_Unit]:
+        """Score each statement on what the question asks (its predicate words, the kind of span it wants
+        beside its focus word, the person it asks about), with the names that set its context read from the
+        whole passage; the best statement goes first and only statements that bear on the question follow."""
         speaker = asked_speaker(question)
         units = [u for n, h in enumerate(hits, 1) for u in _units(n, h)]
         if not units:
             return []
-        q = set(content_words(question))
+        names = set(content_words(" ".join(question_names(question))))
         if speaker:
-            q -= set(content_words(speaker))
-        bags = [set(content_words(u.text)) for u in units]
+            names |= set(content_words(speaker))
+        pred = set(predicate_words(question)) - names
+        if not names and not speaker and not {w for w in pred if not WHEN.fullmatch(w)} - GENERIC:
+            return _leads(hits, self.max_units)  # "What happened last week?": the leads of the top stories
+        kind, focus = answer_type(question), focus_word(question)
+        bags = [set(predicate_words(u.text)) for u in units]
         idf = idf_weights(bags)
+        context = {n: set(content_words(f"{h.passage.title} {h.passage.text}")) for n, h in enumerate(hits, 1)}
         best_hit = max((h.score for h in hits), default=1.0) or 1.0
-        wants = _answer_type(question)
         for u, bag in zip(units, bags):
-            cov = coverage(q, bag, idf) if q else 0.0
-            u.score = cov + 0.25 * hits[u.n - 1].score / best_hit
-            if wants and wants.search(u.text):
-                u.score += 0.3  # it holds the kind of thing asked for: a figure, a date, a name
+            u.relevance = coverage(pred, bag, idf) if pred else 0.0
+            ctx = (coverage(names, context[u.n] | bag) + coverage(names, bag, idf)) / 2 if names else 0.0
+            u.score = _PRED * u.relevance + (1 - _PRED) * ctx + _RANK_WEIGHT * hits[u.n - 1].score / best_hit
+            if kind in ("number", "when", "who") and has_type(kind, u.text, question):
+                u.score += 0.15  # it holds the kind of thing asked for: a figure, a date, a name
+            if answers_focus(kind, focus, u.text, question):
+                u.score += 0.5  # ... right beside what is asked about ("Tom Sanders voted", "52 votes")
+                u.relevance = max(u.relevance, 0.5)
             if speaker:
                 said = u.speaker and mentions(u.speaker, speaker)
                 direct = mentions(u.text, speaker) and is_speech(u.text)
                 if said or (direct and long_quotes(u.text)):
                     u.score += 1.0
+                    u.relevance = max(u.relevance, 0.5)
                 elif direct:
                     u.score += 0.4
             if len(u.text.split()) < 6:
@@ -115,8 +131,10 @@ class ExtractiveAnswerer:
         words = 0
         limit = self.max_units + (1 if speaker else 0)
         for u in units:
-            if len(out) >= limit or u.score < units[0].score * 0.5:
+            if len(out) >= limit or u.score < units[0].score * 0.6:
                 break
+            if out and pred and u.relevance < 0.34:
+                continue  # shares a name with the question but not what it asks: it does not bear on it
             if any(_overlaps(u, o) for o in out) or words + len(u.text.split()) > self.max_words and out:
                 continue
             out.append(u)
@@ -126,30 +144,11 @@ class ExtractiveAnswerer:
         for picked in list(out):
             rival = next((u for u in units if u.n != picked.n and u not in out
                           and hits[u.n - 1].passage.article_id != hits[picked.n - 1].passage.article_id
-                          and disagree(picked.text, u.text)), None)
+                          and disagree(picked.text, u.text, question)), None)
             if rival is not None:
                 out.insert(out.index(picked) + 1, rival)
                 break
         return out
-
-
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b", re.I)
-_WHEN = re.compile(r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
-                   r"january|february|march|april|may|june|july|august|september|october|november|december|"
-                   r"spring|summer|autumn|fall|winter|week|month|year)\b", re.I)
-_WHO = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+")
-
-
-def _answer_type(question: str) -> re.Pattern | None:
-    """What kind of span answers the question: a figure, a time, or a name."""
-    q = question.lower()
-    if re.search(r"\bhow (much|many|long|old|far|big|large)\b|\bwhat (percentage|share|number|amount|price)\b", q):
-        return _NUMBER
-    if re.search(r"\bwhen\b|\bwhat (year|date|day|month|time)\b", q):
-        return _WHEN
-    if re.search(r"^\s*who\b|\bwhich (person|company|team|country)\b", q):
-        return _WHO
-    return None
 
 
 def _units(n: int, hit: Hit) -> list[_Unit]:
@@ -163,6 +162,20 @@ def _units(n: int, hit: Hit) -> list[_Unit]:
             unit.speaker = _speaker_of(unit.text, quotes, s, e)
             units.append(unit)
     return units
+
+
+def _leads(hits: Sequence[Hit], n: int) -> list[_Unit]:
+    """The first statement of each of the best-ranked articles (one each), for a question about no subject."""
+    out: list[_Unit] = []
+    seen: set[str] = set()
+    for i, h in enumerate(hits, 1):
+        if h.passage.article_id in seen or len(out) >= n:
+            continue
+        units = _units(i, h)
+        if units:
+            out.append(units[0])
+            seen.add(h.passage.article_id)
+    return out
 
 
 def _speaker_of(unit: str, quotes: list[Quote], start: int, end: int) -> str | None:

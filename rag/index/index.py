@@ -26,7 +26,8 @@ from .sqlite_catalog import ArticleRow, SqliteCatalog, Staged, vector_id
 __all__ = ["Index"]
 
 _READS = ("version", "get", "find", "articles", "listing", "mentions_all", "duplicates_of", "has_articles", "newest",
-          "signatures", "passages", "iter_passages", "passages_by_id", "stats", "quotes")
+          "signatures", "passages", "iter_passages", "passages_by_id", "stats", "quotes", "quotes_indexed",
+          "unindexed_articles", "quotes_by_speaker", "quotes_by_description", "find_quote_text", "passage_at")
 
 
 class Index:
@@ -128,6 +129,11 @@ class Index:
             self._pause("committed")
             self._empty_trash(trash)
             return gen
+
+    def put_quotes(self, quotes) -> None:
+        """Replace live articles' quotes (article id -> quotes): filling in a store from before the quote index."""
+        with self.writing():
+            self.catalog.put_quotes(quotes)
 
     def remove(self, article_ids: Sequence[str]) -> None:
         """Remove articles, every version, with their duplicates: one catalog step, then their vectors."""

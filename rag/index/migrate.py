@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from . import keywords
+from . import keywords, quote_store
 
 __all__ = ["migrate"]
 
@@ -20,6 +20,7 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
         cols = [r[1] for r in db.execute("PRAGMA table_info(articles)")]
+        quote_store.upgrade(db)  # quotes of an older layout: dropped, derived again by the next ingest
         old = bool(cols) and "gen" not in cols
         if cols and not old:  # a catalog with generations, from before columns were added
             for name in _ADDED_COLUMNS:

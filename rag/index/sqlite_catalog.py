@@ -15,12 +15,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
+from ..quote_index import IndexedQuote
 from ..schema import Article, Passage, Quote
-from . import keywords
+from . import keywords, quote_store
 from .migrate import migrate
 
 __all__ = ["SqliteCatalog", "ArticleRow", "Staged", "day_number", "vector_id"]
@@ -45,14 +46,9 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id, gen);
 CREATE INDEX IF NOT EXISTS passages_id ON passages(id);
-CREATE TABLE IF NOT EXISTS quotes (
-  article_id TEXT NOT NULL, gen INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-  speaker TEXT, description TEXT, kind TEXT NOT NULL, cue_start INTEGER, cue_end INTEGER, via_pronoun INTEGER
-);
-CREATE INDEX IF NOT EXISTS quotes_article ON quotes(article_id, gen);
 CREATE TABLE IF NOT EXISTS trash (vid TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-""" + keywords.SCHEMA
+""" + quote_store.SCHEMA + keywords.SCHEMA
 
 _NEWEST_FIRST = " ORDER BY COALESCE(published_at,'') DESC, title"  # articles() and listing() agree
 _COLS = ("id, title, source, url, published_at, author, credited_source, ingested_at, content_hash, origin, text,"
@@ -237,6 +233,30 @@ class SqliteCatalog:
                          " a.gen=q.gen WHERE q.article_id=? AND a.state='ready' ORDER BY q.start", (article_id,))
         return [Quote(*r[:9], via_pronoun=bool(r[9])) for r in rows]
 
+    # the quote index (rag/index/quote_store.py): who-said-what reads, and filling in an older store
+    def quotes_indexed(self) -> bool:
+        with self._lock:
+            return quote_store.indexed(self._db)
+
+    def unindexed_articles(self) -> list[ArticleRow]:
+        return [_row(r) for r in self._all(f"SELECT {_COLS} FROM articles WHERE {quote_store.unindexed_where}")]
+
+    def quotes_by_speaker(self, name: str) -> list[IndexedQuote]:
+        with self._lock:
+            return quote_store.by_speaker(self._db, name)
+
+    def quotes_by_description(self, words: Sequence[str]) -> list[IndexedQuote]:
+        with self._lock:
+            return quote_store.by_description(self._db, words)
+
+    def find_quote_text(self, words: Sequence[str]) -> list[IndexedQuote]:
+        with self._lock:
+            return quote_store.by_text(self._db, words)
+
+    def passage_at(self, article_id: str, start: int, end: int) -> Passage | None:
+        with self._lock:
+            return quote_store.passage_at(self._db, article_id, start, end)
+
     def stats(self) -> dict[str, object]:
         a = self._one("SELECT COUNT(*), MAX(published_at), COALESCE(SUM(passage_count), 0) FROM articles"
                       " WHERE state='ready' AND duplicate_of IS NULL")
@@ -274,9 +294,7 @@ class SqliteCatalog:
                                      " VALUES (?,?,?,?,?,?,?)",
                                      [(vector_id(p.id, gen), p.id, a.id, gen, p.index, p.start, p.end)
                                       for p in s.passages])
-                self._db.executemany("INSERT INTO quotes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                                     [(a.id, gen, q.start, q.end, q.text, q.speaker, q.description, q.kind,
-                                       q.cue_start, q.cue_end, int(q.via_pronoun)) for q in s.quotes])
+                self._db.executemany(quote_store.INSERT, quote_store.rows_of(a.id, gen, s.quotes))
         return gen
 
     def commit(self, gen: int) -> list[str]:
@@ -288,6 +306,7 @@ class SqliteCatalog:
                 self._retire(article_id, "ready")
             self._db.execute("UPDATE articles SET state='ready' WHERE gen=? AND state='pending'", (gen,))
             keywords.insert(self._db, self._bodies("p.gen=?", (gen,)))
+            quote_store.mark_if_complete(self._db, gen)
             self._bump()
         return self.trash()
 
@@ -312,6 +331,11 @@ class SqliteCatalog:
                                  " (SELECT id, gen FROM articles WHERE state='pending')")
             self._db.execute("DELETE FROM articles WHERE state='pending'")
         return self.trash()
+
+    def put_quotes(self, quotes: Mapping[str, Sequence[Quote]]) -> None:
+        """Replace the live versions' quotes of these articles (filling in a store from before the quote index)."""
+        with self._tx():
+            quote_store.put(self._db, quotes)
 
     def clear_trash(self, vids: Sequence[str]) -> None:
         with self._tx():

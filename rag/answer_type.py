@@ -1,0 +1,121 @@
+"""What kind of span answers a question, and whether a sentence holds it next to the thing asked about.
+
+"Who scored the winner?" wants a name beside "scored"; "How many flights were cancelled?" a figure beside
+"flights"; "When did the line open?" a date near "open"; "Did Nimbus apologise?" the sentence that says so.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexical import content_words
+from .sentences import words
+
+__all__ = ["GENERIC", "TOKEN", "is_name", "answer_type", "has_type", "question_names", "focus_word", "answers_focus", "predicate_words",
+           "NUMBER", "WHEN"]
+
+NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|"
+                    r"million|billion|dozen|dozens|hundreds|thousands)\b", re.I)
+WHEN = re.compile(r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tonight|"
+                  r"january|february|march|april|may|june|july|august|september|october|november|december|"
+                  r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|spring|summer|autumn|fall|winter|"
+                  r"week|month|year|ago|earlier|later|last|next)\b", re.I)
+_QWORDS = {"What", "How", "Who", "Whom", "Whose", "Why", "When", "Where", "Which", "Did", "Does", "Do", "Has", "Have",
+           "Is", "Was", "Were", "Are", "Will", "Can", "Could", "Should", "Would", "The", "A", "An", "And", "In", "On",
+           "Of", "At", "For", "To", "After", "Before", "According", "Tell", "Give", "List", "Name", "I", "It", "He",
+           "She", "They", "We", "This", "That", "But", "If", "As", "So", "His", "Her", "Their", "Its", "There"}
+# Words of a question that asks for whatever is new ("What happened last week?"), not about a subject.
+GENERIC = frozenset({"happen", "news", "latest", "recent", "new", "go", "cover", "coverag", "stori", "stories", "report",
+                     "headlin", "last", "today", "yesterday"})
+# Words the stop list drops that still change what a question asks ("voted against" is not "voted for").
+_KEEP = {"against", "not", "no", "never", "without", "before", "after", "first", "last", "won"}
+_NEGATION = {"not", "no", "never", "without"}
+TOKEN = re.compile(r"[A-Za-z0-9][\w'’\-.,]*[A-Za-z0-9]|[A-Za-z0-9]")
+
+
+def question_names(text: str) -> list[str]:
+    """Capitalised words used as names ("Regional", "Cup", "Lund"), not question or function words."""
+    return [w.strip("'’") for w in re.findall(r"\b[A-Z][\w'’\-]*", text) if w not in _QWORDS]
+
+
+def predicate_words(text: str) -> list[str]:
+    """Content words (stemmed) plus the few function words that carry the question's meaning."""
+    out: list[str] = []
+    for w in words(text):  # in order: the first one after the question word is its focus
+        out.extend([w] if w in _KEEP else content_words(w))
+    return out
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of span answers the question: 'number', 'when', 'who', 'did', or None."""
+    q = question.lower().strip()
+    if re.search(r"\bhow (much|many|long|old|far|big|large|tall|often)\b|\bwhat (percentage|share|number|amount|"
+                 r"price|percent)\b", q):
+        return "number"
+    if re.search(r"^\s*when\b|\bwhat (year|date|day|month|time)\b", q):
+        return "when"
+    if re.search(r"^\s*(who|whom|whose)\b|\bwhich\s+[a-z]+", q):
+        return "who"  # a name: "Who won?", "... in which state?", "Which musician will headline?"
+    if re.search(r"^\s*(did|does|do|has|have|is|was|were|are|will|can)\b", q):
+        return "did"
+    return None
+
+
+def is_name(token: str, asked: set[str]) -> bool:
+    """A capitalised word that is not a question or function word, a day or month, or a name the question gives."""
+    word = token.strip(".,")
+    return (word[:1].isupper() and word not in _QWORDS and word.lower() not in asked
+            and not WHEN.fullmatch(word.lower()))
+
+
+def has_type(kind: str | None, text: str, question: str) -> bool:
+    """Whether the text holds the kind of thing asked for (for 'who': a name the question does not give)."""
+    if kind == "number":
+        return bool(NUMBER.search(text))
+    if kind == "when":
+        return bool(WHEN.search(text))
+    if kind == "who":
+        asked = {w.lower() for w in question_names(question)}
+        return any(is_name(t, asked) for t in TOKEN.findall(text)[1:])
+    return True
+
+
+def focus_word(question: str) -> str | None:
+    """The stem of the first content word after the question word: 'scor' in 'Who scored the winner?',
+    'vote' in 'How many votes did it get?'. None for questions without a wh-word."""
+    m = re.search(r"\bhow (?:many|much)\s+([a-z][\w\-]*)", question, re.I)
+    if m and m.group(1).lower() not in ("did", "does", "do", "is", "was", "were", "are", "has", "have", "will"):
+        return (predicate_words(m.group(1)) or [None])[0]  # "after how many days" -> the days counted
+    m = re.search(r"\b(?i:which)\s+(?:[\w'\-]+\s+){1,3}?(?P<verb>[a-z]+ed|won|saw|made|became|set|took|left|hit|led|beat|"
+                  r"got|gave|sold|bought|held|ran|lost|began|broke|chose|drew|fell|found|grew|kept|met|paid|rose|"
+                  r"sent|spent|stood|struck|threw|wore|wrote)\b", question)
+    if m:  # "Which pharmacy chain filed for bankruptcy?": the verb the name stands beside
+        return (predicate_words(m.group("verb")) or [None])[0]
+    m = re.match(r"\s*(?:who|whom|whose|when|how (?:much|many|long|old|far|big|large|tall|often)|"
+                 r"what (?:year|date|day|month|time|percentage|share|number|amount|price|percent))\b(.*)",
+                 question, re.I | re.S)
+    if not m:
+        return None
+    rest = [w for w in predicate_words(m.group(1)) if w not in _NEGATION]
+    return rest[0] if rest else None
+
+
+def answers_focus(kind: str | None, focus: str | None, text: str, question: str, window: int = 4) -> bool:
+    """The answer's kind of span stands within a few words of the focus word ("Tom Sanders voted", "52 votes",
+    "opened in 2028")."""
+    if not kind or not focus or kind == "did":
+        return False
+    tokens = TOKEN.findall(text)
+    stems = [(predicate_words(t) or [""])[0] for t in tokens]
+    asked = {w.lower() for w in question_names(question)}
+    hits = [i for i, s in enumerate(stems) if s == focus]
+    for i in hits:
+        near = tokens[max(0, i - window):i] + tokens[i + 1:i + 1 + window + (2 if kind == "when" else 0)]
+        if kind == "who" and any(is_name(t, asked) for t in near):
+            return True
+        if kind == "number" and any(NUMBER.search(t) for t in near):
+            return True
+        if kind == "when" and any(WHEN.fullmatch(t.strip(".,").lower()) or re.fullmatch(r"\d{4}", t.strip(".,"))
+                                  for t in near):
+            return True
+    return False
