@@ -49,8 +49,9 @@ class Settings:
     near_duplicate_threshold: float = 0.8  # Jaccard of word 5-shingles above which a story is a copy
     top_k: int = 6  # passages handed to the answerer
     candidates: int = 50  # per retriever before fusion
-    # keyword search: postings matched before common question words are only rescored (docs/BENCHMARKS.md, issue 15)
-    keyword_postings: int = 20_000
+    # keyword search: past this many postings of the question's words only the rarest are matched and the best
+    # passages rescored over every word (docs/BENCHMARKS.md, issue 15)
+    keyword_postings: int = 80_000
     max_per_article: int = 2
     dense_weight: float = 2.0  # weight of the dense ranking against BM25's (1.0) in reciprocal rank fusion
     lead_prior: float = 0.1  # news put the main facts first: passage i of an article scores x(1 + this/(1+i)); 0 = off

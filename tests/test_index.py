@@ -209,7 +209,7 @@ def test_keyword_search_past_its_postings_budget_ranks_and_scores_as_fts5_does(t
     filtered = catalog.keyword_search(question, 5, since_day=day, budget=5)
     assert filtered == catalog.keyword_search(question, 5, since_day=day, budget=10**9) and len(filtered) == 5
     # the setting reaches the search, and is bounded
-    assert ing.index.settings.keyword_postings == 20_000
+    assert ing.index.settings.keyword_postings == keywords.POSTINGS_BUDGET == 80_000
 
 
 def test_quotes_of_a_store_from_before_generations_are_derived_again_and_live_with_their_article(tmp_path):

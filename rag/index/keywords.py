@@ -61,7 +61,10 @@ def delete(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
     db.executemany("INSERT INTO keywords(keywords, rowid, body) VALUES ('delete', ?, ?)", rows)
 
 
-POSTINGS_BUDGET = 20_000  # passages matched per question before the common words are left to the rescoring
+# Past this many postings (summed over the question's words) only the rarest words, up to a quarter of it, are
+# matched: below it FTS5 scoring them all is cheaper than the rescoring (docs/BENCHMARKS.md, issue 15).
+POSTINGS_BUDGET = 80_000
+_RARE_SHARE = 0.25
 _POOL = 300  # passages the rare words bring to the full scoring
 _K1, _B = 1.2, 0.75  # FTS5's bm25() constants
 
@@ -71,10 +74,11 @@ def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str]
            budget: int = POSTINGS_BUDGET) -> list[tuple[int, float]]:
     """The k best (passage rowid, BM25 score) for the query, best first; filters are applied inside the search.
 
-    FTS5 scores every passage holding any question word, so a common word ("new": 44k of 100k passages) costs
-    seconds. When the words' postings exceed `budget`, only the rarest words up to it are matched (at least
-    one); the best `_POOL` of those passages are then scored by BM25 over all the question's words, as FTS5 would
-    (its k1, b and IDF), from their text. A passage holding only common words is missed: those score least."""
+    FTS5 scores every passage holding any question word, so common words ("new": 44k of 100k passages) cost
+    seconds under load. When the words' postings exceed `budget`, only the rarest words up to a quarter of it
+    are matched (at least one); the best `_POOL` of those passages are then scored by BM25 over all the
+    question's words, as FTS5 would (its k1, b and IDF), from their text. A passage holding only common words
+    is missed: such passages score least."""
     words = [t for t in terms(query) if t.replace('"', "")][:_MAX_TERMS]
     if not words or k <= 0:
         return []
@@ -87,7 +91,7 @@ def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str]
         return _fts(db, words, k, sources, since_day, until_day, as_of_day)
     rare, total = [], 0
     for w in distinct:
-        if rare and total + df[w] > budget:
+        if rare and total + df[w] > budget * _RARE_SHARE:
             break
         rare.append(w)
         total += df[w]
