@@ -77,9 +77,8 @@ def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str]
     FTS5 scores every passage holding any question word, so common words ("new": 44k of 100k passages) cost
     seconds under load. When the words' postings exceed `budget`, only the rarest words up to a quarter of it
     are matched (at least one); the best `_POOL` of those passages are then scored by BM25 over all the
-    question's words, as FTS5 would (its k1, b and IDF), from their text. When a filter leaves fewer than k of
-    those, the next rarer words are added (four times the postings each round). A passage holding only common
-    words is missed: such passages score least."""
+    question's words, as FTS5 would (its k1, b and IDF), from their text. A passage holding only common words
+    is missed (such passages score least), so under a narrow filter fewer than k may come back."""
     words = [t for t in terms(query) if t.replace('"', "")][:_MAX_TERMS]
     if not words or k <= 0:
         return []
@@ -90,20 +89,16 @@ def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str]
     distinct = sorted(set(words), key=lambda w: df[w])
     if sum(df[w] for w in distinct) <= budget:
         return _fts(db, words, k, sources, since_day, until_day, as_of_day)
-    share = budget * _RARE_SHARE
-    while True:
-        rare, total = [], 0
-        for w in distinct:
-            if rare and total + df[w] > share:
-                break
-            rare.append(w)
-            total += df[w]
-        if len(rare) == len(distinct):  # every word after all: FTS5's own ranking
-            return _fts(db, words, k, sources, since_day, until_day, as_of_day)
-        pool = _fts(db, [w for w in words if w in rare], max(k, _POOL), sources, since_day, until_day, as_of_day)
-        if len(pool) >= k:
-            return _rescore(db, words, df, [rid for rid, _ in pool])[:k]
-        share *= 4  # too few (a narrow date range): the next rarer words too
+    rare, total = [], 0
+    for w in distinct:
+        if rare and total + df[w] > budget * _RARE_SHARE:
+            break
+        rare.append(w)
+        total += df[w]
+    # Fewer than k can come back (a narrow date range holding few of the rare words' passages): widening to
+    # commoner words under a filter costs seconds at 100k passages (FTS5 ranks every match before the filter).
+    pool = _fts(db, [w for w in words if w in rare], max(k, _POOL), sources, since_day, until_day, as_of_day)
+    return _rescore(db, words, df, [rid for rid, _ in pool])[:k]
 
 
 def _doc_counts(db: sqlite3.Connection, words: set[str]) -> dict[str, int]:
