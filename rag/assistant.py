@@ -8,7 +8,7 @@ from typing import Any, Iterator, Sequence
 
 from .answerers.base import Answerer, Turn
 from .answerers.extractive import ExtractiveAnswerer
-from .answerers.quotes import LEAD_MARK, QuoteAnswerer
+from .answerers.quotes import LEAD_MARK, TRAIL_MARK, QuoteAnswerer
 from .checked_stream import CheckedStream
 from .citations import REFUSAL_PREFIX
 from .conflicts import find_conflicts
@@ -180,6 +180,7 @@ class Assistant:
         if draft.startswith(LEAD_MARK):  # what the index lacks is said as it is; the quotes after it are checked
             lead, _, draft = draft[len(LEAD_MARK):].partition(". ")
             lead += "."
+        draft, _, trail = draft.partition(TRAIL_MARK)  # a count of further quotes: the product's words, not a claim
         guard = CheckedStream(answer.standalone_question or answer.question, hits,
                               threshold=self.settings.support_threshold)
         guard.feed(draft)
@@ -193,7 +194,7 @@ class Assistant:
         answer.notices.extend(newest_source_notice(checked.citations))
         # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
         answer.answerer = "extractive" if isinstance(self.answerer, ExtractiveAnswerer) else "extractive (quote index)"
-        answer.text = " ".join(x for x in (lead, checked.text) if x)
+        answer.text = " ".join(x for x in (lead, checked.text, trail) if x)
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
                           "total": time.perf_counter() - t0, **timings}
         return answer
@@ -225,7 +226,12 @@ class Assistant:
 
     def _relevant(self, question: str, hits: Sequence[Hit], query=None) -> bool:
         """Answer or refuse on the question and the evidence together (rag.refusal)."""
-        dated = bool(query is not None and (query.prefer_since or query.prefer_until or query.recent))
+        dated = bool(query is not None and query.recent)
+        if query is not None and (query.prefer_since or query.prefer_until):
+            # "What happened this week?" is answered by passages of those dates, so only when there are some
+            low = query.prefer_since.isoformat() if query.prefer_since else ""
+            high = query.prefer_until.isoformat() if query.prefer_until else "9999-12-31"
+            dated = any(low <= h.passage.published_at[:10] <= high for h in hits[:5] if h.passage.published_at)
         return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated)
 
 

@@ -81,7 +81,7 @@ def _names(text: str, asked: set[str]) -> set[str]:
     return {t.strip(".,") for t in TOKEN.findall(text)[1:] if is_name(t, asked)}
 
 
-def _differ(a: str, b: str) -> list[tuple[str, set[float], set[float]]]:
+def _differ(a: str, b: str, share: float = 0.6) -> list[tuple[str, set[float], set[float]]]:
     """Units both give different values of, where the figures stand among the same words ("60% of Americans
     agreed" and "43% of adults got" are not the same count: most words around them must agree)."""
     qa, qb = _quantities(a), _quantities(b)
@@ -92,16 +92,18 @@ def _differ(a: str, b: str) -> list[tuple[str, set[float], set[float]]]:
             continue
         ca = set().union(*(c for _, c in qa[k]))
         cb = set().union(*(c for _, c in qb[k]))
-        if ca and cb and len(ca & cb) / min(len(ca), len(cb)) >= 0.6:
+        if ca and cb and len(ca & cb) / min(len(ca), len(cb)) >= share:
             out.append((k, va, vb))
     return out
 
 
-def conflict(question: str, a: str, b: str) -> tuple[str, str] | None:
+def conflict(question: str, a: str, b: str, *, same_topic: bool = False) -> tuple[str, str] | None:
     """How two statements from different articles disagree on the same thing ("1,100 (flight)", "900
     (flight)"), or None when they do not, or speak of different things. Different things: too few words in
     common; different years named (two seasons, two studies), unless the question asks when; different
-    people or places named beside the figures; or figures of different units (19 years against 1,100 flights)."""
+    people or places named beside the figures; or figures of different units (19 years against 1,100 flights).
+    `same_topic`: both passages carry every word of the question, so the words around a figure may name the
+    subject differently ("the bridge cost" / "the project cost"); half of them in common is then enough."""
     if a.rstrip().endswith("?") or b.rstrip().endswith("?"):
         return None  # a question in the text (a heading, a reader's query) states nothing
     kind = answer_type(question) if question else None
@@ -125,7 +127,7 @@ def conflict(question: str, a: str, b: str) -> tuple[str, str] | None:
             return ", ".join(sorted(na)), ", ".join(sorted(nb))
     if kind == "when" and ya and yb and ya != yb:
         return ", ".join(sorted(ya)), ", ".join(sorted(yb))
-    diffs = [d for d in _differ(a, b) if d[0] != "year-date" or kind == "when"]
+    diffs = [d for d in _differ(a, b, 0.5 if same_topic else 0.6) if d[0] != "year-date" or kind == "when"]
     if not diffs:
         return None
     ma, mb = _names(a, asked), _names(b, asked)
@@ -209,7 +211,13 @@ def find_conflicts(citations: Sequence[Citation], question: str = "") -> list[st
         for b in citations[i + 1:]:
             if a.article_id == b.article_id:
                 continue
-            found = conflict(question, a.quote, b.quote)
+            found = conflict(question, a.quote, b.quote, same_topic=_on_topic(question, a.passage, b.passage))
             if found:
                 notes.append(f"Sources differ: [{a.n}] gives {found[0]}, while [{b.n}] gives {found[1]}.")
     return notes
+
+
+def _on_topic(question: str, *passages: str) -> bool:
+    """Every content word of the question is in each passage (both are about what the question asks)."""
+    words = {w for w in content_words(question) if not w[0].isdigit()}
+    return len(words) >= 2 and all(words <= set(content_words(p)) for p in passages)

@@ -113,6 +113,9 @@ def _find(text: str) -> tuple[tuple, ...]:
     for s, e, cue, kind, para, qs, qe in items:
         if cue is None and kind == "direct" and last and last[0] == para and _adjacent(plain[last[1]:qs]):
             resolved = last[2]  # '"…," she said. "More …"': the next quote, right after, is the same speaker's
+        elif (cue is None and kind == "direct" and last and para == last[0] + 1 and _whole_paragraph(plain, qs, qe)
+              and _adjacent(plain[last[1]:qs].strip())):
+            resolved = last[2]  # a paragraph that is only a quotation, right after a credited one, continues it
         elif cue is None:
             resolved = (None, None, -1, -1, False)
         else:
@@ -127,6 +130,14 @@ def _find(text: str) -> tuple[tuple, ...]:
             people.append((cs, speaker))  # a named speaker is someone a later "she said" can mean
             people.sort()
     return tuple(out)
+
+
+def _whole_paragraph(plain: str, qs: int, qe: int) -> bool:
+    """The quotation is its paragraph: nothing but white space before its opening mark and after its close."""
+    start = plain.rfind("\n", 0, qs) + 1
+    end = plain.find("\n", qe)
+    end = len(plain) if end < 0 else end
+    return not plain[start:qs].strip() and not plain[qe:end].strip(" .")
 
 
 def _adjacent(gap: str) -> bool:

@@ -83,3 +83,15 @@ def test_a_quote_closed_by_a_full_stop_takes_no_cue_from_the_next_sentence():
     quotes = find_quotes(text)
     assert next(q for q in quotes if q.kind == "direct").speaker is None
     assert any(q.speaker == "Jo Frey" and q.kind == "reported" for q in quotes)
+
+
+def test_a_quote_only_paragraph_after_a_credited_quote_continues_it():
+    from rag.quotes import find_quotes
+
+    text = ('"We will reopen the bridge in May," Mayor Lena Ruiz said on Friday.\n\n'
+            '"Safety comes first, and the joint will be fixed before anyone crosses."\n\n'
+            'The council met later.\n\n"Nobody told us," one resident complained.')
+    quotes = find_quotes(text)
+    assert [q.speaker for q in quotes[:2]] == ["Lena Ruiz", "Lena Ruiz"] or \
+        [q.speaker for q in quotes[:2]] == ["Mayor Lena Ruiz", "Mayor Lena Ruiz"]
+    assert all(q.speaker is None or "Ruiz" not in q.speaker for q in quotes[2:])

@@ -77,9 +77,14 @@ def _first_sentence(text: str) -> str:
                                       "Who scored the winner in the Regional Cup final?",
                                       "What happened last week?"])
 def test_short_questions_with_a_matching_passage_are_answered(news, question):
-    answer = news.ask(question)
+    answer = news.ask(question, as_of="2026-03-12")  # the week the test coverage was published
     assert not answer.refused, (question, answer.text)
     assert answer.citations
+
+
+def test_what_happened_in_a_week_without_coverage_is_refused(news):
+    answer = news.ask("What happened last week?", as_of="2026-06-30")  # nothing published June 16-23
+    assert answer.refused, answer.text
 
 
 def test_unrelated_questions_are_still_refused(news):

@@ -35,6 +35,7 @@ _ABOUT = re.compile(rf"\b(?:{_SAY}|response|statement|reaction|comments?|remarks
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”]{6,}?)[\"“”’']\s*[?.!]?\s*$|[\"“]([^\"“”]{6,})[\"”]")
 _MAX_WORDS = 60
 LEAD_MARK = "\x00"  # before a sentence about the index itself ("I could not find ..."): not a claim to check
+TRAIL_MARK = "\x01"  # before the closing sentence about the index ("... holds 3 more quotes"): added after the check
 
 
 @dataclass
@@ -167,8 +168,7 @@ class QuoteAnswerer:
         q = best.quote
         if not q.speaker:
             return (f"The coverage has these words but does not say who said them: \"{_clip(q.text)}\" [{n}]", hits)
-        who = q.speaker + (f" ({q.description})" if q.description else "")
-        return f"{q.speaker} said it{_render(q.text, q.kind)} [{n}]", hits
+        return f"{_as_cited(q.speaker, hits[n - 1].passage.text)} said it{_render(q.text, q.kind)} [{n}]", hits
 
     def _what_said(self, ask: QuoteAsk, quotes: list[IndexedQuote]) -> tuple[str, list[Hit]]:
         topic = set(content_words(ask.about)) if ask.about else set()
@@ -200,13 +200,14 @@ class QuoteAnswerer:
             if not n:
                 continue
             # The date and outlet are the citation's (shown with it): the claim check reads only the passage.
-            lines.append(f"{q.quote.speaker} said{_render(q.quote.text, q.quote.kind)} [{n}]")
+            who = _as_cited(q.quote.speaker or "", hits[n - 1].passage.text)
+            lines.append(f"{who} said{_render(q.quote.text, q.quote.kind)} [{n}]")
         if ask.kind == "did_comment" and topic and on_topic and lines:
             lines[0] = "Yes: " + lines[0][0].lower() + lines[0][1:]
         more = len(unique) - len(shown)
         text = " ".join(([LEAD_MARK + lead] if lead else []) + lines)
         if more > 0:
-            text += f" The coverage I have holds {more} more quote{'s' if more > 1 else ''} from {name}."
+            text += TRAIL_MARK + f"The coverage I have holds {more} more quote{'s' if more > 1 else ''} from {name}."
         return text, hits
 
     def _context(self, q: IndexedQuote) -> str:
@@ -216,6 +217,17 @@ class QuoteAnswerer:
         if row and q.quote.cue_start >= 0:
             cue = row.article.text[q.quote.cue_start:q.quote.cue_end + 80]
         return f"{q.title} {q.quote.text} {cue}"
+
+
+def _as_cited(speaker: str, passage: str) -> str:
+    """The speaker's name as the cited passage gives it: the index may know a fuller name from elsewhere in the
+    article ("Jerry Clifton"), but the sentence is checked against the passage, which may say only "Clifton"."""
+    words = speaker.split()
+    for i in range(len(words)):
+        tail = " ".join(words[i:])
+        if re.search(rf"(?<!\w){re.escape(tail)}(?!\w)", passage):
+            return tail
+    return speaker
 
 
 def _day_rank(day: str | None) -> int:
