@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from query_bench import _DAY0, _pct, _perturb, _questions  # noqa: E402
+from query_bench import _pct, _questions, _variant  # noqa: E402
 
 
 def _catalog(home: Path):
@@ -58,11 +57,7 @@ def grow(home: Path, target: int, seed: int = 0) -> dict:
         for a in originals:
             if count >= target:
                 break
-            day = date.fromisoformat(_DAY0) + timedelta(days=rng.randrange(91))
-            art = replace(a, id=f"kw{round_no}-{a.id}", text=_perturb(a.text, vocab, rng),
-                          title=_perturb(a.title, vocab, rng), published_at=day.isoformat(),
-                          url=f"https://synthetic.example/kw/{round_no}/{a.id}",
-                          content_hash=f"kw{round_no}{a.content_hash}")
+            art = _variant(a, "kw", round_no, vocab, rng, "kw/")
             ps = chunk_article(art, min_words=settings.chunk_min_words, max_words=settings.chunk_max_words,
                                overlap=settings.chunk_overlap_sentences)
             batch.append(Staged(art, ps))

@@ -23,6 +23,8 @@ import argparse
 import json
 import os
 import random
+from dataclasses import replace
+from datetime import date, timedelta
 import resource
 import shutil
 import socket
@@ -72,10 +74,17 @@ def _perturb(text: str, vocab: list[str], rng: random.Random) -> str:
     return "\n\n".join(paras)
 
 
+def _variant(a, tag: str, round_no: int, vocab: list[str], rng: random.Random, url_path: str = ""):
+    """A synthetic copy of article `a`: sentences shuffled, a word in ten replaced, a random day in 91 from _DAY0."""
+    day = date.fromisoformat(_DAY0) + timedelta(days=rng.randrange(91))
+    return replace(a, id=f"{tag}{round_no}-{a.id}", text=_perturb(a.text, vocab, rng),
+                   title=_perturb(a.title, vocab, rng), published_at=day.isoformat(),
+                   url=f"https://synthetic.example/{url_path}{round_no}/{a.id}",
+                   content_hash=f"{tag}{round_no}{a.content_hash}")
+
+
 def grow(home: Path, target: int, *, seed: int = 0) -> dict:
     """Add synthetic articles to the store in `home` until it holds at least `target` passages."""
-    from dataclasses import replace
-    from datetime import date, timedelta
 
     from ingest.chunking import chunk_article
     from rag.index import Index
@@ -105,10 +114,7 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
         for a in originals:
             if count >= target:
                 break
-            day = date.fromisoformat(_DAY0) + timedelta(days=rng.randrange(91))
-            art = replace(a, id=f"syn{round_no}-{a.id}", text=_perturb(a.text, vocab, rng),
-                          title=_perturb(a.title, vocab, rng), published_at=day.isoformat(),
-                          url=f"https://synthetic.example/{round_no}/{a.id}", content_hash=f"syn{round_no}{a.content_hash}")
+            art = _variant(a, "syn", round_no, vocab, rng)
             ps = chunk_article(art, min_words=settings.chunk_min_words, max_words=settings.chunk_max_words,
                                overlap=settings.chunk_overlap_sentences)
             src = [vectors[pid] for pid in by_article[a.id]]

@@ -94,18 +94,19 @@ def by_speaker(db: sqlite3.Connection, name: str) -> list[IndexedQuote]:
 
 def by_description(db: sqlite3.Connection, words: Sequence[str]) -> list[IndexedQuote]:
     """Quotes whose speaker's description holds every one of `words` ("transport", "minister"), newest first."""
-    if not words:
-        return []
-    clause = " AND ".join("LOWER(q.description) LIKE ?" for _ in words)
-    rows = db.execute(_SELECT + f" AND {clause}" + _NEWEST, [f"%{w.lower()}%" for w in words]).fetchall()
-    return [_quote(r) for r in rows]
+    return _holding_all(db, "LOWER(q.description)", [w.lower() for w in words])
 
 
 def by_text(db: sqlite3.Connection, words: Sequence[str]) -> list[IndexedQuote]:
     """Quotes whose folded text holds every one of `words` (lower case); the caller ranks them."""
+    return _holding_all(db, "q.norm", words)
+
+
+def _holding_all(db: sqlite3.Connection, column: str, words: Sequence[str]) -> list[IndexedQuote]:
+    """Live quotes whose `column` (an SQL expression of ours, never user text) contains every word, newest first."""
     if not words:
         return []
-    clause = " AND ".join("q.norm LIKE ?" for _ in words)
+    clause = " AND ".join(f"{column} LIKE ?" for _ in words)
     rows = db.execute(_SELECT + f" AND {clause}" + _NEWEST, [f"%{w}%" for w in words]).fetchall()
     return [_quote(r) for r in rows]
 
