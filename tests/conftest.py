@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -82,3 +84,17 @@ def pytest_sessionfinish(session, exitstatus):
         else:  # pragma: no cover
             print(message)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@contextlib.contextmanager
+def served(settings):
+    """The web chat for `settings`, served on its port until the block ends: demo, url, assistant, settings."""
+    from rag.assistant import Assistant
+    from rag.web import launch
+
+    assistant = Assistant.from_settings(settings)
+    demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        yield SimpleNamespace(demo=demo, url=demo.local_url, assistant=assistant, settings=settings)
+    finally:
+        demo.close()

@@ -8,13 +8,12 @@ import os
 import shutil
 import socket
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 
 import pytest
 
 from rag.schema import Answer, Citation, Hit, Passage
 
-from .conftest import SEED_QUESTION
+from .conftest import SEED_QUESTION, served
 
 TIMEOUT = 60  # seconds any one request may take
 
@@ -28,19 +27,13 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def web(sample_home, tmp_path_factory):
     """The app on a free port over a copy of the sample store; closed after the module."""
-    from rag.assistant import Assistant
     from rag.settings import Settings
-    from rag.web import launch
 
     home = tmp_path_factory.mktemp("web") / "home"
     shutil.copytree(sample_home, home)
     settings = Settings(home=home, llm="extractive", host="127.0.0.1", port=free_port())
-    assistant = Assistant.from_settings(settings)
-    demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
-    try:
-        yield SimpleNamespace(demo=demo, url=demo.local_url, assistant=assistant, settings=settings)
-    finally:
-        demo.close()
+    with served(settings) as web:
+        yield web
 
 
 @pytest.fixture(scope="module")

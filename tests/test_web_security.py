@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
-from types import SimpleNamespace
 
 import pytest
 
 from rag.links import safe_url
 from rag.schema import Answer, Citation, Hit, Passage
+
+from .conftest import served
 
 TIMEOUT = 60
 JS = "javascript:alert(document.cookie)"
@@ -64,20 +65,14 @@ def _hostile_inputs(folder) -> list[str]:
 def hostile_web(tmp_path_factory):
     """The web app on a free port over a store holding only the hostile articles."""
     from ingest import Ingestor
-    from rag.assistant import Assistant
     from rag.settings import Settings
-    from rag.web import launch
 
     root = tmp_path_factory.mktemp("xss")
     settings = Settings(home=root / "home", llm="extractive", host="127.0.0.1", port=free_port())
     report = Ingestor(settings).ingest(_hostile_inputs(root))
     assert report.counts()["added"] == 3, report.to_dict()
-    assistant = Assistant.from_settings(settings)
-    demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
-    try:
-        yield SimpleNamespace(demo=demo, url=demo.local_url, assistant=assistant, settings=settings)
-    finally:
-        demo.close()
+    with served(settings) as web:
+        yield web
 
 
 def _no_live_script(html: str) -> None:
