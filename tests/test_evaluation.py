@@ -151,3 +151,22 @@ def test_cli_eval(data, tmp_path, capsys) -> None:
     assert report["dataset"]["questions_n"] == 3 and report["ingest"]["added"] == len(ARTICLES)
     assert "Retrieval" in capsys.readouterr().out
     assert main(["eval", "--articles", str(tmp_path / "missing.jsonl"), "--questions", str(questions)]) == 2
+
+
+def test_retrieval_miss_classes() -> None:
+    """benchmarks/retrieval_misses.py puts each miss in the first class that fits, and a hit in none."""
+    import importlib.util
+    from datetime import date
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "retrieval_misses.py"
+    spec = importlib.util.spec_from_file_location("retrieval_misses", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    day, later = date(2023, 10, 1), date(2023, 10, 6)
+    assert mod.classify(3, 1, 5, [day], day) is None
+    assert mod.classify(None, None, 5, [later, later], day) == "dated_after"
+    assert mod.classify(None, None, 5, [later, None], day) == "not_found"  # an undated page might be older
+    assert mod.classify(None, 2, 5, [day], day) == "article_in_top"
+    assert mod.classify(12, 12, 5, [day], None) == "in_top_50"
+    assert mod.classify(None, 30, 5, [day], day) == "not_found"
