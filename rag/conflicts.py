@@ -59,7 +59,8 @@ def _quantities(text: str) -> dict[str, list[tuple[float, set[str]]]]:
             key = m.group("cur")
         elif m.group("pct"):
             key = "%"
-        elif _YEAR.match(raw) and not scale and (not noun or noun in _SKIP_NOUNS):
+        elif _YEAR.match(raw) and not scale and (not noun or noun in _SKIP_NOUNS or m.group("noun")[:1].isupper()):
+            # "in 2019", "the 2021 Tour de France": a year, not a count of tours
             key = "year-date"
         elif noun and noun not in _SKIP_NOUNS:
             key = (content_words(noun) or [noun])[0]
@@ -109,12 +110,15 @@ def _differ(a: str, b: str, share: float = 0.6) -> list[tuple[str, set[float], s
 def conflict(question: str, a: str, b: str, *, same_topic: bool = False) -> tuple[str, str] | None:
     """How two statements from different articles disagree on the same thing ("1,100 (flight)", "900
     (flight)"), or None when they do not, or speak of different things. Different things: too few words in
-    common; different years named (two seasons, two studies), unless the question asks when; different
-    people or places named beside the figures; or figures of different units (19 years against 1,100 flights).
+    common; worded alike but with other ordinary words swapped in ("the tram line" / "the bus line");
+    different years named (two seasons, two studies), unless the question asks when; different people or
+    places named beside the figures; or figures of different units (19 years against 1,100 flights).
     `same_topic`: both passages carry every word of the question, so the words around a figure may name the
     subject differently ("the bridge cost" / "the project cost"); half of them in common is then enough."""
     if a.rstrip().endswith("?") or b.rstrip().endswith("?"):
         return None  # a question in the text (a heading, a reader's query) states nothing
+    if _other_things(a, b):
+        return None
     kind = answer_type(question) if question else None
     answering = kind in ("who", "when") and _answers_question(question, a) and _answers_question(question, b)
     if not _same_subject(a, b, _ANSWER_SHARE if answering else 0.6):
@@ -130,13 +134,13 @@ def conflict(question: str, a: str, b: str, *, same_topic: bool = False) -> tupl
     figures_a = set().union(*quantities(a).values()) if quantities(a) else set()
     figures_b = set().union(*quantities(b).values()) if quantities(b) else set()
     if kind == "who" and answering and not (figures_a and figures_b and not figures_a & figures_b):
-        na, nb = _answers(question, a) or _first_name(a, asked), _answers(question, b) or _first_name(b, asked)
+        na, nb = _answers(question, a), _answers(question, b)  # names beside what is asked, not any name
         if na and nb and not (na & nb) and not any(x in y or y in x for x in na for y in nb) \
                 and not any(x.lower() in b.lower() for x in na) and not any(y.lower() in a.lower() for y in nb):
             return ", ".join(sorted(na)), ", ".join(sorted(nb))
-    if kind == "when" and ya and yb and ya != yb:
-        return ", ".join(sorted(ya)), ", ".join(sorted(yb))
-    diffs = [d for d in _differ(a, b, 0.5 if same_topic else 0.6) if d[0] != "year-date" or kind == "when"]
+    # Years and dates are compared only as `rival_values` does (the same statement with another date): two
+    # sentences on one subject that name different years mostly speak of two seasons or editions.
+    diffs = [d for d in _differ(a, b, 0.5 if same_topic else 0.6) if d[0] != "year-date"]
     if not diffs:
         return None
     ma, mb = _names(a, asked), _names(b, asked)
@@ -175,15 +179,6 @@ def _answers_question(question: str, text: str) -> bool:
     return bool(q) and len(q & set(predicate_words(text))) / len(q) >= 0.6
 
 
-def _first_name(text: str, asked: set[str]) -> set[str]:
-    """The first run of name words the question does not give ("Bianca Andreescu")."""
-    run: list[str] = []
-    for t in TOKEN.findall(text)[1:]:  # a sentence's first word is capitalised whatever it is
-        if is_name(t, asked) and t.strip(".,").lower() not in asked:
-            run.append(t.strip(".,"))
-        elif run:
-            break
-    return {" ".join(run)} if run else set()
 
 
 def _answers(question: str, quote: str) -> set[str]:
@@ -356,9 +351,57 @@ def rival_values(question: str, a: str, b: str) -> Rival | None:
         return None
     _, i1, _, j1, _ = found[0]
     _, _, i2, _, j2 = found[-1]
-    sa, ea = ma[i1].start(), ma[i2 - 1].end()
-    sb, eb = mb[j1].start(), mb[j2 - 1].end()
+    sa, ea = _whole_value(a, ma, i1, i2, cls)
+    sb, eb = _whole_value(b, mb, j1, j2, cls)
     return Rival(a[sa:ea], b[sb:eb], (sa, ea), (sb, eb))
+
+
+def _whole_value(text: str, tokens: Sequence[re.Match], i: int, j: int, cls: str) -> tuple[int, int]:
+    """Character span of tokens[i:j] widened to the whole value: the month before a differing day ("August
+    22, 2021"), the scale after a differing figure ("$10.4 billion")."""
+    def dateish(t: str) -> bool:
+        w = t.strip(".,").lower()
+        return bool(_DAYS.fullmatch(w) or re.fullmatch(r"(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)", w)
+                    or _YEAR.match(w) or re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", w))
+
+    if cls == "date":
+        while i > 0 and dateish(tokens[i - 1].group()):
+            i -= 1
+        while j < len(tokens) and dateish(tokens[j].group()):
+            j += 1
+    start, end = tokens[i].start(), tokens[j - 1].end()
+    if cls == "number":
+        while j < len(tokens) and tokens[j].group().lower() in (*_SCALE, "percent"):
+            end = tokens[j].end()
+            j += 1
+        if start > 0 and text[start - 1] in "$£€¥":
+            start -= 1
+        if end < len(text) and text[end] == "%":
+            end += 1
+    return start, end
+
+
+def _other_things(a: str, b: str) -> bool:
+    """The two statements are worded alike but swap ordinary words somewhere ("the tram line" / "the bus
+    line"): they speak of different things, whatever figures they give."""
+    oa, ob = _WORDTOK.findall(a), _WORDTOK.findall(b)
+    ta, tb = [t.lower() for t in oa], [t.lower() for t in ob]
+    if min(len(ta), len(tb)) < _MIN_SAME:
+        return False
+    sm = SequenceMatcher(None, ta, tb, autojunk=False)
+    if sum(block.size for block in sm.get_matching_blocks()) < 0.6 * max(len(ta), len(tb)):
+        return False
+
+    def ordinary(words: Sequence[str]) -> list[str]:  # lowercase content words: not names, figures or dates
+        return [w for w in words if w[:1].islower() and content_words(w) and not WHEN.fullmatch(w.lower())]
+
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag != "replace":
+            continue
+        wa, wb = ordinary(oa[i1:i2]), ordinary(ob[j1:j2])
+        if wa and wb and not set(content_words(" ".join(wa))) & set(content_words(" ".join(wb))):
+            return True
+    return False
 
 
 def _bears_on(question: str, text: str) -> bool:
