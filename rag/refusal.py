@@ -40,7 +40,9 @@ _NAME = (r"['\"‘“]?(?:[Tt]he\s+|An?\s+)?(?P<n>[A-Z][\w'’&.\-]*(?:\s+(?:-\s
 _NEWS = r"(?:articles?|reports?|reporting|pieces?|stor(?:y|ies)|coverage|analysis|post|feature|review|interview|update)"
 _OUTLET = [re.compile(_NAME + r"['\"’”]?\s+" + _NEWS + r"\b"),  # "a Bloomberg article", "'The Verge' report"
            re.compile(r"\b(?:according to|reported by|as per|published (?:by|in)|reports? (?:from|by)|" + _NEWS
-                      + r"\s+(?:from|by|in))\s+(?:both\s+)?(?:the\s+)?" + _NAME)]  # "an article from The Guardian"
+                      + r"\s+(?:from|by|in))\s+(?:both\s+)?(?:the\s+)?" + _NAME
+                      # the name ends the phrase: "according to Reuters," but not "according to Ann Lee from CBS"
+                      + r"['\"’”]?(?=\s*(?:[,.;:?!)]|$|\s(?:and|or|that|on|about|regarding|published)\b))")]
 _NOT_OUTLET = re.compile(r"(?i)^(january|february|march|april|may|june|july|august|september|october|november|december|"
                          r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|what|who|which|did|does|is|was|"
                          r"considering|based|given|according|between|after|before|both|how|when|where|why)\b")
