@@ -361,7 +361,8 @@ def _whole_value(text: str, tokens: Sequence[re.Match], i: int, j: int, cls: str
     22, 2021"), the scale after a differing figure ("$10.4 billion")."""
     def dateish(t: str) -> bool:
         w = t.strip(".,").lower()
-        return bool(_DAYS.fullmatch(w) or re.fullmatch(r"(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)", w)
+        # (beside a date already found, "May" is the month)
+        return bool(_DAYS.fullmatch(w) or re.fullmatch(r"(jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)", w)
                     or _YEAR.match(w) or re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", w))
 
     if cls == "date":
