@@ -11,7 +11,7 @@ from .answerers.extractive import ExtractiveAnswerer
 from .answerers.quotes import LEAD_MARK, TRAIL_MARK, QuoteAnswerer
 from .checked_stream import CheckedStream
 from .citations import REFUSAL_PREFIX
-from .conflicts import find_conflicts
+from .conflicts import find_conflicts, with_rival_statements
 from .embedder import Embedder
 from .lexical import content_words
 from .prompts import load_prompt
@@ -142,10 +142,15 @@ class Assistant:
         answerer = self.answerer
         try:
             if isinstance(answerer, ExtractiveAnswerer):
-                guard.feed(answerer.answer(standalone, hits))
+                guard.feed(with_rival_statements(answerer.answer(standalone, hits), standalone, hits))
             else:
                 for piece in answerer.stream(standalone, hits):
                     released = guard.feed(piece)
+                    if released:
+                        yield released
+                rivals = with_rival_statements(guard.draft, standalone, hits)[len(guard.draft.rstrip()):]
+                if rivals.strip():  # two sources state the same thing with other answers: both sides, cited
+                    released = guard.feed(rivals)
                     if released:
                         yield released
         except LLMError as exc:
@@ -153,7 +158,7 @@ class Assistant:
             answerer = self._fallback
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
             guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
-            guard.feed(answerer.answer(standalone, hits))
+            guard.feed(with_rival_statements(answerer.answer(standalone, hits), standalone, hits))
         checked = guard.finish()
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
         answer.dropped = checked.dropped
@@ -232,7 +237,8 @@ class Assistant:
             low = query.prefer_since.isoformat() if query.prefer_since else ""
             high = query.prefer_until.isoformat() if query.prefer_until else "9999-12-31"
             dated = any(low <= h.passage.published_at[:10] <= high for h in hits[:5] if h.passage.published_at)
-        return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated)
+        return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated,
+                             sources=lambda: self.index.stats().get("sources") or [])
 
 
 def newest_source_notice(citations: Sequence[Citation]) -> list[str]:

@@ -324,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ask each question after N earlier exchanges on other topics from the same file")
     s.add_argument("--no-question-dates", action="store_true",
                    help="ask every question as of today, ignoring its question_date")
+    s.add_argument("--one-store", action="store_true",
+                   help="index every article together even when each carries a question_id (by default each "
+                        "question is then asked of a store holding only its own articles)")
     s.add_argument("--json", dest="json_out", help="write the JSON report here")
     s.set_defaults(func=_cmd_eval)
     return p

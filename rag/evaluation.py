@@ -155,12 +155,14 @@ def _fake(q: dict[str, Any]) -> list[str]:
 def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: str | Path | None = None,
              llm: str = "extractive", limit: int = 0, baseline: str | None = None,
              progress: bool = True, question_dates: bool = True,
-             history: int = 0) -> dict[str, Any]:
+             history: int = 0, per_question: bool | None = None) -> dict[str, Any]:
     """Ingest the articles (into a temporary NEWSRAG_HOME, or into `store`, where unchanged articles are
     skipped), ask every question (the first `limit`; with `history` N, after N earlier exchanges on other topics from the same
     file), and return the report: figures overall and by type
     for newsrag (and the plain recipe with `baseline="plain"`), plus one numbers-only record per question.
-    A question with a `question_date` is asked as of that day (unless `question_dates` is False)."""
+    A question with a `question_date` is asked as of that day (unless `question_dates` is False).
+    `per_question`: each question is asked of a store holding only the articles whose `question_id` is its id
+    (rgb_en_fact's protocol); None: so when every article carries a `question_id`."""
     from .assistant import Assistant
 
     if baseline not in (None, "", PLAIN):
@@ -172,19 +174,41 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
         questions = questions[:limit]
     corpus = Corpus.from_articles(articles)
     golds = [gold_of(q, corpus) for q in questions]
+    if per_question is None:
+        per_question = all(a.get("question_id") for a in articles)
+    if per_question and baseline:
+        raise InputError("The plain baseline indexes every article at once: run it without per-question stores.")
 
     tmp = Path(tempfile.mkdtemp(prefix="newsrag-eval-"))
     home = Path(store).expanduser() if store else tmp / "home"
     try:
-        settings = Settings.from_env(home=home, llm=llm)
-        if not store:  # a temporary store is local even when NEWSRAG_CHROMA_HOST points at a shared server
-            settings = settings.replace(chroma_host=None)
-        assistant = Assistant.from_settings(settings)
-        bar = _bar(len(articles), "Ingesting", progress)
-        ingest = assistant.ingestor().ingest([str(articles_path)], progress=lambda n, origin: bar.update(1))
-        bar.close()
+        def open_store(where: Path, source: Path | str, n: int, desc: str):
+            settings = Settings.from_env(home=where, llm=llm)
+            if not store:  # a temporary store is local even when NEWSRAG_CHROMA_HOST points at a shared server
+                settings = settings.replace(chroma_host=None)
+            assistant = Assistant.from_settings(settings)
+            bar = _bar(n, desc, progress)
+            report = assistant.ingestor().ingest([str(source)], progress=lambda _n, origin: bar.update(1))
+            bar.close()
+            return settings, assistant, report, Corpus.from_texts(p.text for p in assistant.retriever.catalog.passages())
+
+        stores: dict[Any, tuple] = {}
+        if per_question:
+            by_question: dict[Any, list[dict[str, Any]]] = {}
+            for a in articles:
+                by_question.setdefault(a.get("question_id"), []).append(a)
+            for i, q in enumerate(questions):
+                own = by_question.get(q.get("id"), [])
+                if not own:
+                    raise InputError(f"Question {q.get('id')!r} has no articles with its question_id.")
+                path = tmp / f"q{i}.jsonl"
+                path.write_text("".join(json.dumps(a) + "\n" for a in own))
+                stores[i] = open_store(home / "per-question" / f"q{i}", path, len(own), f"Ingesting {i + 1}")
+            settings, assistant, ingest, index = stores[0] if stores else open_store(home, articles_path, 0, "")
+            ingest = _merged([r for _, _, r, _ in stores.values()])
+        else:
+            settings, assistant, ingest, index = open_store(home, articles_path, len(articles), "Ingesting")
         retriever = assistant.retriever
-        index = Corpus.from_texts(p.text for p in retriever.catalog.passages())
 
         plain = plain_index = None
         if baseline:
@@ -197,11 +221,12 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
             bar.close()
             plain_index = Corpus.from_texts(c.text for c in plain.chunks.values())
 
-        if questions:  # warm-up (keyword index load, first model call): not timed
-            try:
-                assistant.ask(str(questions[0].get("question") or "warm-up"))
-            except NewsragError:
-                pass
+        for _, warm, _, _ in (stores.values() if stores else [(None, assistant, None, None)]):
+            if questions:  # warm-up (keyword index load, first model call): not timed
+                try:
+                    warm.ask(str(questions[0].get("question") or "warm-up"))
+                except NewsragError:
+                    pass
 
         records: list[dict[str, Any]] = [
             {"id": q.get("id"), "type": _type(q), "grounded": g.grounded, "checkable": g.checkable,
@@ -209,6 +234,9 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
             for q, g in zip(questions, golds)]
         bar = _bar(len(records), "Questions", progress)
         for i, (q, gold, rec) in enumerate(zip(questions, golds, records)):
+            if stores:
+                _, assistant, _, index = stores[i]
+                retriever = assistant.retriever
             text = str(q.get("question") or "")
             as_of = _question_date(q) if question_dates else None
             rec["as_of"] = as_of is not None
@@ -246,7 +274,7 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
                         "evidence_present": sum(g.evidence_present for g in golds),
                         "date_inferred": sum(1 for r in records if r.get("date_inferred")),
                         "as_of": sum(1 for r in records if r.get("as_of")),
-                        "history_turns": history},
+                        "history_turns": history, "per_question": bool(per_question)},
             "settings": {"llm": llm, "answerer": assistant.answerer.name, "top_k": settings.top_k, "retrieval_k": _K,
                          "candidates": settings.candidates, "max_per_article": settings.max_per_article,
                          "dense_weight": settings.dense_weight, "lead_prior": settings.lead_prior,
@@ -254,7 +282,8 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
                          "embedding_model": retriever.embedder.name, "store": str(store) if store else None},
             "ingest": {**ingest.counts(), "passages": ingest.passages, "seconds": round(ingest.seconds, 2),
                        "embed_seconds": round(ingest.embed_seconds, 2),
-                       "index_passages": retriever.catalog.stats()["passages"]},
+                       "index_passages": sum(a.retriever.catalog.stats()["passages"] for _, a, _, _ in stores.values())
+                       if stores else retriever.catalog.stats()["passages"]},
             "baseline": ({"name": PLAIN, "recipe": plain.recipe(), "build": plain.build_info} if plain else None),
             "systems": systems,
             "overall": summarize(records, systems),
@@ -266,6 +295,20 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _merged(reports: Sequence[Any]):
+    """One ingest report for the per-question stores together."""
+    from ingest.pipeline import IngestReport
+
+    out = IngestReport()
+    for r in reports:
+        for k in ("added", "updated", "unchanged", "duplicates", "failed", "warnings"):
+            getattr(out, k).extend(getattr(r, k))
+        out.passages += r.passages
+        out.seconds += r.seconds
+        out.embed_seconds += r.embed_seconds
+    return out
 
 
 def _question_date(q: dict[str, Any]) -> str | None:
@@ -297,6 +340,7 @@ def format_report(report: dict[str, Any]) -> str:
              f"in the corpus, {d['date_inferred']} with dates read from the question, {d.get('as_of', 0)} asked as of "
              f"their question_date); {d['articles_n']} articles "
              f"-> {report['ingest']['index_passages']} passages"
+             + (" (each question asked of a store of its own articles)" if d.get("per_question") else "")
              + (f"; plain: {report['baseline']['build']['chunks']} chunks" if report.get("baseline") else "")]
     for kind, extra in (("answer", "in index"), ("evidence", "recall@10")):
         n = o["retrieval"][NEWSRAG][kind]["n"]
@@ -358,7 +402,8 @@ def main(args: argparse.Namespace) -> int:
                       llm=getattr(args, "llm", None) or "extractive", limit=getattr(args, "limit", 0) or 0,
                       baseline=getattr(args, "baseline", None), progress=True,
                       question_dates=not getattr(args, "no_question_dates", False),
-                      history=getattr(args, "history", 0) or 0)
+                      history=getattr(args, "history", 0) or 0,
+                      per_question=False if getattr(args, "one_store", False) else None)
     print(format_report(report))
     out = getattr(args, "json_out", None)
     if out:

@@ -170,3 +170,31 @@ def test_retrieval_miss_classes() -> None:
     assert mod.classify(None, 2, 5, [day], day) == "article_in_top"
     assert mod.classify(12, 12, 5, [day], None) == "in_top_50"
     assert mod.classify(None, 30, 5, [day], day) == "not_found"
+
+
+def test_articles_with_a_question_id_are_indexed_one_question_at_a_time(tmp_path) -> None:
+    """rgb_en_fact's protocol: each question is asked of a store of its own passages only, so another
+    question's passages on the same subject cannot crowd out its own; --one-store keeps the old way."""
+    from rag.evaluation import evaluate
+
+    body = "The {yard} shipyard built the Kestrel ferry, which entered service on Monday, the port said."
+    arts = [{"id": "q1-a", "question_id": "q1", "title": None, "source": "Port Wire", "published_at": None,
+             "body": body.format(yard="Halden")},
+            {"id": "q1-b", "question_id": "q1", "title": None, "source": "Port Wire", "published_at": None,
+             "body": body.format(yard="Marlow")},
+            {"id": "q2-a", "question_id": "q2", "title": None, "source": "Port Wire", "published_at": None,
+             "body": body.format(yard="Tarn").replace("Kestrel", "Osprey")}]
+    qs = [{"id": "q1", "question": "Which shipyard built the Kestrel ferry?", "answer": "Halden",
+           "fake_answer": "Marlow", "type": "counterfactual", "evidence": [{"article_id": "q1-a", "text": ""}]},
+          {"id": "q2", "question": "Which shipyard built the Osprey ferry?", "answer": "Tarn",
+           "type": "counterfactual", "evidence": [{"article_id": "q2-a", "text": ""}]}]
+    a, q = tmp_path / "a.jsonl", tmp_path / "q.jsonl"
+    a.write_text("".join(json.dumps(x) + "\n" for x in arts))
+    q.write_text("".join(json.dumps(x) + "\n" for x in qs))
+    report = evaluate(a, q, progress=False)
+    assert report["dataset"]["per_question"] and report["ingest"]["index_passages"] == 3
+    first, second = report["questions"]
+    assert first["ask"]["conflict_stated"] and first["ask"]["sources_differ"] == 1
+    assert second["systems"]["newsrag"]["n_hits"] == 1  # only its own passage in its store
+    together = evaluate(a, q, progress=False, per_question=False)
+    assert not together["dataset"]["per_question"] and together["questions"][1]["systems"]["newsrag"]["n_hits"] == 3
