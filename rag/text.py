@@ -11,7 +11,7 @@ import unicodedata
 
 __all__ = [
     "QUOTE_TABLE", "fold", "normalize", "norm", "same_text", "clip",
-    "SPEECH_VERB", "SPEECH", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
+    "SPEECH_VERB", "SPEECH", "CUE_VERB", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
     "NAME_PARTICLES", "NAME_TOKEN", "name_key", "name_terms", "same_person", "NOT_NAMES",
 ]
 
@@ -73,6 +73,14 @@ SPEECH_VERB = (
     r"according to"
 )
 SPEECH = re.compile(rf"\b(?:{SPEECH_VERB})\b", re.I)
+# Verbs that credit a quotation placed right beside them ('"…," Carter estimated', 'Lee agreed: "…"'), but that
+# do not by themselves make a sentence report speech.
+CUE_VERB = SPEECH_VERB + (
+    r"|agreed|estimated|joked|quipped|laughed|explained|emphasized|emphasised|stressed|observed|concluded|"
+    r"conceded|countered|suggested|predicted|cautioned|remarked|declared|exclaimed|wondered|recounted|"
+    r"reiterated|boasted|complained|pleaded|shouted|screamed|whispered|cried|sighed|mused|offered|answered|"
+    r"confirmed|maintained|contended|lamented|pointed out|went on|chimed in"
+)
 
 # Name tokens: a capitalised word ("O'Neill", "Jean-Pierre", "McDaniel", "J.") and the lowercase particles
 # that sit inside names ("Ursula von der Leyen").
