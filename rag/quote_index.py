@@ -85,7 +85,8 @@ def _heading(text: str, at: int) -> bool:
     end = text.find("\n", at)
     line = text[start:end if end >= 0 else len(text)].strip()
     words = re.findall(r"[A-Za-z][\w'’\-]*", line)
-    return bool(words) and not line.endswith((".", '"', "”")) and sum(w[0].isupper() for w in words) > 0.6 * len(words)
+    capitals = sum(w[0].isupper() for w in words)
+    return bool(words) and not line.endswith((".", '"', "”")) and capitals > 0.6 * len(words)
 
 
 def _person_for(forms: list[tuple[int, str, str | None]], speaker: str, at: int) -> tuple[str | None, str | None]:

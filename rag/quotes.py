@@ -165,7 +165,7 @@ def _adjacent(gap: str) -> bool:
     if '"' in gap or _SPEECH_IN_GAP.search(gap):
         return False
     # the rest of the cue's sentence, or the same sentence going on ('X said, adding that … and "…"')
-    return (len(gap) <= 80 and ends <= 1) or (len(gap) <= 200 and ends == 0 and "\n" not in gap)
+    return (len(gap) <= 140 and ends <= 1) or (len(gap) <= 200 and ends == 0 and "\n" not in gap)
 
 
 def _quote_spans(text: str, plain: str) -> list[tuple[int, int, int]]:
@@ -251,6 +251,10 @@ def _cue_before(plain: str, qs: int) -> tuple | None:
         return _cue(m, start)
     m = _BEFORE.search(window)
     if m and _name_ok(m):
+        of = re.search(rf"(?P<name>{_NAME})\s+(?:of|from|at)\s+(?:the\s+)?$", window[:m.start("name")])
+        # 'Jordan Shapiro of Temple University, said': Shapiro, not the university
+        if of and _name_ok(of) and len(of.group("name").split()) > 1 and window[m.end("name"):].startswith(","):
+            return (of.group("name"), "", m.group("name"), start + of.start(), start + m.end())
         return _cue(m, start)
     return None
 
@@ -260,10 +264,11 @@ _NAMING = re.compile(r"\b(?:called|titled|entitled|named|dubbed|known as|stands?
                      r"the term|hashtag|slogan|headlined|labeled|labelled|nicknamed)\s*$", re.I)
 # The subject of a sentence: after an opening phrase ("In a statement on Friday, ") and role words, a name (or a
 # pronoun) followed by a lower-case word, its verb ("Lee pointed to …", "She brushed aside …, saying: ").
+_OPENING = r"^(?:[^,\"]{0,70},\s+)?(?:(?:and|but|so)\s+)?"  # "In a statement on Friday, " / "But "
+_TITLE_WORD = rf"(?:[A-Z][\w'\-.]*|{_ROLES}|and|of|the|former)\s+"  # "White House press secretary", "Rep."
 _SUBJECT = re.compile(
-    rf"^(?:[^,\"]{{0,70}},\s+)?(?:(?:and|but|so)\s+)?(?P<pre>(?:(?:[A-Z][\w'\-.]*|{_ROLES}|and|of|the|former)\s+){{0,6}}?)"
-    rf"(?P<name>{_NAME}|(?:{_PRONOUN})\b)(?![\w'\-])(?:,\s*(?P<desc>[^,\"]{{2,90}}(?:,[^,\"]{{2,60}}){{0,2}}),)?\s+{_ADV}"
-    rf"(?P<verb>[a-z][\w\-]*)\b")
+    rf"{_OPENING}(?P<pre>(?:{_TITLE_WORD}){{0,6}}?)(?P<name>{_NAME}|(?:{_PRONOUN})\b)(?![\w'\-])"
+    rf"(?:,\s*(?P<desc>[^,\"]{{2,90}}(?:,[^,\"]{{2,60}}){{0,2}}),)?\s+{_ADV}(?P<verb>[a-z][\w\-]*)\b")
 
 
 def _sentence_start(plain: str, at: int) -> int:
@@ -373,15 +378,17 @@ def _reported(plain: str, ss: int, se: int) -> tuple | None:
         before, after = sentence[:m.start()].rstrip(" ,"), sentence[m.end():].lstrip(" ,")
         s, e = (ss + m.end() + (len(sentence[m.end():]) - len(after)), se) if len(after) > len(before) else (ss, ss + len(before))
         return (s, e), _cue(m, ss), kind
+    m = _REPORTED_TAIL_INV.search(sentence)  # '"Yeah, right," said Castellanos': the name after the verb
+    if m and _name_ok(m) and m.start() > 5:
+        return (ss, ss + m.start()), _cue(m, ss), kind
     m = _REPORTED_HEAD.match(sentence)
     if m and _name_ok(m) and se - (ss + m.end()) > 10:
         kind = "post" if m.group("verb").lower() in _POST_VERBS else kind
         return (ss + m.end(), se), _cue(m, ss), kind
-    for rx in (_REPORTED_TAIL, _REPORTED_TAIL_INV):
-        m = rx.search(sentence)
-        if m and _name_ok(m) and m.start() > 10:
-            kind = "post" if m.group("verb").lower() in _POST_VERBS else kind
-            return (ss, ss + m.start()), _cue(m, ss), kind
+    m = _REPORTED_TAIL.search(sentence)
+    if m and _name_ok(m) and m.start() > 10:
+        kind = "post" if m.group("verb").lower() in _POST_VERBS else kind
+        return (ss, ss + m.start()), _cue(m, ss), kind
     return None
 
 
@@ -490,7 +497,7 @@ def _people(plain: str, spans: list[tuple[int, int, int]] = ()) -> list[tuple[in
     return out
 
 
-_LEAD_BEFORE = re.compile(rf"^(?:[^,\"]{{0,70}},\s+)?(?:(?:and|but|so)\s+)?(?:(?:[A-Z][\w'\-.]*|{_ROLES}|and|of|the|former)\s+)*$")
+_LEAD_BEFORE = re.compile(rf"{_OPENING}(?:{_TITLE_WORD})*$")
 _LEAD_AFTER = re.compile(rf"^(?:(?:,\s*[^,\"]{{2,90}}){{1,3}},)?\s+{_ADV}[a-z]")
 
 

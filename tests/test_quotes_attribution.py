@@ -101,6 +101,27 @@ def test_same_sentence_quotes_share_the_speaker_and_a_shared_cue():
     assert _speaker(text, "the oldest") == "Ulla Brandvik"
 
 
+def test_an_inverted_reported_cue_and_a_long_cue_sentence():
+    text = ('Tova Rusk and Ansel Moreau scored for the visitors.\n\n'
+            'Never saw the flag, said a grinning Rusk. Sure, sure, said Moreau.\n\n'
+            '"She does that every week," he said. "And she gets away with it."\n\n'
+            '"I did not plan it," Rusk said in the noisy corridor of a stadium that was emptying after the long '
+            'final. "It just happened."')
+    quotes = find_quotes(text, "t")
+    assert any(q.speaker == "Moreau" and q.kind == "reported" for q in quotes)
+    assert _speaker(text, "She does that", quotes) == "Moreau"
+    assert _speaker(text, "And she gets", quotes) == "Moreau"
+    assert _speaker(text, "It just happened", quotes) == "Rusk"
+
+
+def test_a_speaker_of_an_organisation_before_the_cue():
+    text = ('One of the jurors, Wren Castell of Harbor College, said the essay "reads like the work of someone who '
+            'has listened to students for years."')
+    assert _speaker(text, "reads like") == "Wren Castell"
+    text = 'Harbor College President Ida Fenn said, "Our students will be on campus for the final week."'
+    assert _speaker(text, "Our students") == "Ida Fenn"
+
+
 def test_a_capitalised_verb_after_an_exclamation():
     text = '"They promise help every year and they do nothing!" Said Nell Okafor. "Nothing at all!"'
     assert _speaker(text, "They promise") == "Nell Okafor"
