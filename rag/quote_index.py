@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from .quotes import ROLE_WORDS, find_quotes
 from .schema import Quote
-from .text import NOT_NAMES, name_key, same_person
+from .text import MONTHS, NOT_NAMES, name_key, same_person
 
 __all__ = ["index_quotes", "IndexedQuote", "surname_key", "EXTRACTOR_VERSION"]
 
@@ -101,9 +101,6 @@ def _person_for(forms: list[tuple[int, str, str | None]], speaker: str, at: int)
     return name, desc
 
 
-_MONTHS = frozenset("January February March April May June July August September October November December".split())
-
-
 def _plausible(name: str | None, text: str) -> bool:
     """A name of one to four words, written so on one line of the article, with no sentence break in it
     ("Cory Booker. He" and a heading run into the next line's "Murphy" are not names)."""
@@ -111,7 +108,7 @@ def _plausible(name: str | None, text: str) -> bool:
         return False
     tokens = name.split()
     # a surname may be a month's ("John May"); no other word that starts sentences belongs in a name
-    odd = [t for i, t in enumerate(tokens) if t in NOT_NAMES and not (i == len(tokens) - 1 > 0 and t in _MONTHS)]
+    odd = [t for i, t in enumerate(tokens) if t in NOT_NAMES and not (i == len(tokens) - 1 > 0 and t in MONTHS)]
     return 0 < len(tokens) <= 4 and not re.search(r"[.!?]\s", name) and not odd
 
 

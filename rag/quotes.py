@@ -7,8 +7,14 @@
   in the same paragraph with no cue of its own keeps the speaker of the one before;
 - reported statements without quote marks ('Smith said the plan was dead', 'The plan is dead, Smith said',
   'In a statement, the company said …', 'Smith tweeted …', 'according to Smith, …').
-A pronoun cue ("she said") is resolved to the person the text last named; titles and roles go to
-`description`. `credited(quotes, start, end)` says whom the text credits for a span.
+A quotation with no cue beside it is credited from its sentence or the one before: the sentence's subject
+('Lee pointed to a joke that "…"', 'She waved the grant away, saying: "…"'), a paragraph that introduces it
+('Kardashian also tweeted after the removal,' / 'She did not stop there:'), the subject of the sentence just
+before it when that sentence is about them; a quoted title or term ('a book called "…"') is credited to nobody.
+A pronoun cue ("she said") is resolved to the last speaker or sentence subject named before it in its paragraph
+(else the last person named there, else a speaker or subject of the three paragraphs before), never to a name
+inside quotation marks; titles and roles go to `description`. `credited(quotes, start, end)` says whom the text
+credits for a span.
 """
 
 from __future__ import annotations

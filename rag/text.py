@@ -12,7 +12,7 @@ import unicodedata
 __all__ = [
     "QUOTE_TABLE", "fold", "normalize", "norm", "same_text", "clip",
     "SPEECH_VERB", "SPEECH", "CUE_VERB", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
-    "NAME_PARTICLES", "NAME_TOKEN", "name_key", "name_terms", "same_person", "NOT_NAMES",
+    "NAME_PARTICLES", "NAME_TOKEN", "MONTHS", "name_key", "name_terms", "same_person", "NOT_NAMES",
 ]
 
 # Curly and other typographic marks -> plain ASCII; dashes -> "-"; odd spaces -> " ".
@@ -86,6 +86,7 @@ CUE_VERB = SPEECH_VERB + (
 # that sit inside names ("Ursula von der Leyen").
 NAME_TOKEN = r"[A-Z][\w'’\-]*\.?"
 NAME_PARTICLES = frozenset({"de", "van", "von", "der", "den", "al", "bin", "da", "di", "du", "la", "le", "del", "dos"})
+MONTHS = frozenset("January February March April May June July August September October November December".split())
 # Capitalised words that start sentences or name days and months, not people.
 NOT_NAMES = frozenset("""The A An In On At By For From To Of And But Or So If As It Its He She They We I You His Her
 Their Our My This That These Those There Here Then When While After Before Since Although Though However Meanwhile
