@@ -14,9 +14,14 @@ from dataclasses import dataclass, replace
 
 from .quotes import ROLE_WORDS, find_quotes
 from .schema import Quote
-from .text import NOT_NAMES, name_key
+from .text import MONTHS, NOT_NAMES, name_key, same_person
 
-__all__ = ["index_quotes", "IndexedQuote", "surname_key"]
+__all__ = ["index_quotes", "IndexedQuote", "surname_key", "EXTRACTOR_VERSION"]
+
+# Stamped on a store's quote index; a store indexed by another version has its quotes derived again from the
+# stored texts when it is opened (rag/index/quote_store.py: upgrade). Change it with any change to what
+# rag/quotes.py or this module credits.
+EXTRACTOR_VERSION = "2"
 
 _APPOSITIVE = re.compile(
     r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+)+),\s+(?P<desc>(?:the|a|an)\s+[^,.;\"]{3,70}?),")
@@ -44,17 +49,20 @@ def surname_key(name: str | None) -> str:
 _FULL = re.compile(r"\b[A-Z][a-z][\w'\-]*(?:[ \t]+[A-Z]\.)?(?:[ \t]+(?:van|von|de|der|al|bin)?[ \t]?[A-Z][\w'\-]+){1,2}")
 
 
-def _people(text: str) -> dict[str, tuple[str, str | None]]:
-    """surname -> (the longest full name the article gives, a description it gives them)."""
-    out: dict[str, tuple[str, str | None]] = {}
+def _people(text: str) -> dict[str, list[tuple[int, str, str | None]]]:
+    """surname -> every (offset, full name, description) the article gives a person of that surname, in order
+    ("Antionette Brown" early on and "Gov. Kate Brown" further down are two people)."""
+    found: dict[str, dict[str, list]] = {}
     for m in _FULL.finditer(text):  # "Ruben Gallego" anywhere: a later "Gallego said" is him
+        if _heading(text, m.start()):
+            continue  # "A Controversial Balenciaga Campaign": a headline's capitals are not a name
         tokens = m.group(0).split()
         while tokens and (tokens[0] in NOT_NAMES or tokens[0].lower() in ROLE_WORDS):
             tokens = tokens[1:]
         if len(tokens) >= 2:
             key = surname_key(tokens[-1])
-            if key and key not in out:
-                out[key] = (" ".join(tokens), None)
+            if key:
+                found.setdefault(key, {}).setdefault(" ".join(tokens), [m.start(), None])
     for rx in (_APPOSITIVE, _ROLE_BEFORE):
         for m in rx.finditer(text):
             name = m.group("name").strip()
@@ -62,12 +70,35 @@ def _people(text: str) -> dict[str, tuple[str, str | None]]:
                 continue
             key = surname_key(name)
             desc = " ".join(m.group("desc").split())
-            old = out.get(key)
-            if old is None or (len(name) > len(old[0]) and not old[1]):
-                out[key] = (name, desc if old is None or not old[1] else old[1])
-            elif not old[1]:
-                out[key] = (old[0], desc)
-    return out
+            names = found.setdefault(key, {})
+            # the description goes to the longest form of this person the article gives ("Ruben Gallego")
+            target = max((n for n in names if n.endswith(name) or name.endswith(n)), key=len, default=name)
+            entry = names.setdefault(target, [m.start(), None])
+            if not entry[1]:
+                entry[1] = desc
+    return {key: sorted((at, n, d) for n, (at, d) in names.items()) for key, names in found.items()}
+
+
+def _heading(text: str, at: int) -> bool:
+    """Is offset `at` on a headline-like line (no closing full stop, most words capitalised)?"""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    line = text[start:end if end >= 0 else len(text)].strip()
+    words = re.findall(r"[A-Za-z][\w'’\-]*", line)
+    capitals = sum(w[0].isupper() for w in words)
+    return bool(words) and not line.endswith((".", '"', "”")) and capitals > 0.6 * len(words)
+
+
+def _person_for(forms: list[tuple[int, str, str | None]], speaker: str, at: int) -> tuple[str | None, str | None]:
+    """The person of that surname a quote at `at` means: one whose name agrees with the cue's ("Kate Brown" is
+    not "Antionette Brown"), the last one named before the quote (else the first after it)."""
+    fitting = [f for f in forms if same_person(f[1], speaker)]
+    if not fitting:
+        return None, None
+    before = [f for f in fitting if f[0] <= at]
+    _, name, desc = before[-1] if before else fitting[0]
+    desc = desc or next((d for _, n, d in fitting if d and (n.endswith(name) or name.endswith(n))), None)
+    return name, desc
 
 
 def _plausible(name: str | None, text: str) -> bool:
@@ -76,26 +107,30 @@ def _plausible(name: str | None, text: str) -> bool:
     if not name or name not in text:
         return False
     tokens = name.split()
-    return 0 < len(tokens) <= 4 and not re.search(r"[.!?]\s", name) and not any(t in NOT_NAMES for t in tokens)
+    # a surname may be a month's ("John May"); no other word that starts sentences belongs in a name
+    odd = [t for i, t in enumerate(tokens) if t in NOT_NAMES and not (i == len(tokens) - 1 > 0 and t in MONTHS)]
+    return 0 < len(tokens) <= 4 and not re.search(r"[.!?]\s", name) and not odd
 
 
 def index_quotes(article_id: str, text: str) -> list[Quote]:
     """The article's quotes, each speaker given the fullest name and a description the article has for them."""
     quotes = find_quotes(text, article_id)
     people = _people(text)
-    full: dict[str, str] = {}
-    for q in quotes:  # the longest form the quotes themselves use ("Maria Harris" for "Harris")
+    full: dict[str, list[tuple[int, str, None]]] = {}
+    for q in quotes:  # the forms the quotes themselves use ("Maria Harris" for "Harris")
         key = surname_key(q.speaker)
-        if key and _plausible(q.speaker, text) and len(q.speaker or "") > len(full.get(key, "")):
-            full[key] = q.speaker or ""
+        if key and _plausible(q.speaker, text) and len((q.speaker or "").split()) > 1:
+            full.setdefault(key, []).append((q.start, q.speaker or "", None))
     out = []
     for q in quotes:
         key = surname_key(q.speaker)
         if not key:
             out.append(q)
             continue
-        name, desc = people.get(key, (None, None))
-        forms = [n for n in (q.speaker, full.get(key), name) if _plausible(n, text)]
+        at = q.cue_start if q.cue_start >= 0 else q.start
+        name, desc = _person_for(people.get(key, []), q.speaker or "", at)
+        quoted, _ = _person_for(full.get(key, []), q.speaker or "", at)
+        forms = [n for n in (q.speaker, quoted, name) if _plausible(n, text) and same_person(n, q.speaker)]
         best = max(forms, key=len) if forms else (q.speaker or "").split()[-1]
         out.append(replace(q, speaker=best, description=q.description or desc))
     return out

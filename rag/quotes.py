@@ -7,8 +7,14 @@
   in the same paragraph with no cue of its own keeps the speaker of the one before;
 - reported statements without quote marks ('Smith said the plan was dead', 'The plan is dead, Smith said',
   'In a statement, the company said …', 'Smith tweeted …', 'according to Smith, …').
-A pronoun cue ("she said") is resolved to the person the text last named; titles and roles go to
-`description`. `credited(quotes, start, end)` says whom the text credits for a span.
+A quotation with no cue beside it is credited from its sentence or the one before: the sentence's subject
+('Lee pointed to a joke that "…"', 'She waved the grant away, saying: "…"'), a paragraph that introduces it
+('Kardashian also tweeted after the removal,' / 'She did not stop there:'), the subject of the sentence just
+before it when that sentence is about them; a quoted title or term ('a book called "…"') is credited to nobody.
+A pronoun cue ("she said") is resolved to the last speaker or sentence subject named before it in its paragraph
+(else the last person named there, else a speaker or subject of the three paragraphs before), never to a name
+inside quotation marks; titles and roles go to `description`. `credited(quotes, start, end)` says whom the text
+credits for a span.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Iterable
 
 from .schema import Quote
 from .sentences import sentence_spans
-from .text import NAME_PARTICLES, NOT_NAMES, QUOTE_MARKS, SPEECH_VERB, fold
+from .text import CUE_VERB, NAME_PARTICLES, NOT_NAMES, QUOTE_MARKS, SPEECH_VERB, fold
 
 __all__ = ["find_quotes", "quote_spans", "credited", "credited_quotes", "ROLE_WORDS"]
 
@@ -38,6 +44,10 @@ _NOT_SPEAKERS = NOT_NAMES | {"Police", "Officials", "Authorities", "Experts", "R
 _TOKEN = r"(?:[A-Z][a-z]{0,3}\.|[A-Z][\w'\-]*)"  # "Rep." and "J." may end in a full stop; "Perry." ends a sentence
 _NAME = rf"{_TOKEN}(?:\s+(?:{_TOKEN}|(?:{'|'.join(sorted(NAME_PARTICLES))})(?=\s+[A-Z])))*"
 _VERB = SPEECH_VERB.replace("|according to", "")  # the one speech-verb pattern; "according to X" has its own cue
+_CUE = CUE_VERB.replace("|according to", "")  # beside a quotation, more verbs credit it ('"…," Carter estimated')
+_ADV = r"(?:(?:also|later|then|soon|again|once|finally|[a-z]+ly)\s+)?"  # '"…," she soon added'
+_ROLES = "|".join(sorted((re.escape(w) for w in ROLE_WORDS), key=len, reverse=True))
+_NO_ROLE_AFTER = rf"(?![\w'\-])(?!\s+(?:{_ROLES})\b)"  # 'wrote US attorney Damian Williams': "US" is not the name
 _PRONOUN = r"[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I"
 _PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 _POST_VERBS = {"tweeted", "tweets", "posted", "posts", "wrote", "writes", "shared"}
@@ -45,16 +55,20 @@ _POST_VERBS = {"tweeted", "tweets", "posted", "posts", "wrote", "writes", "share
 # A cue after a closing quote mark: ', Smith said' / ', Smith, a spokesperson, said' / ', said Smith, a …'
 _AFTER_NAME_VERB = re.compile(
     rf"^[\s,]*(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME})(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?\s+"
-    rf"(?:also\s+|later\s+|then\s+)?(?P<verb>{_VERB})\b")
-_AFTER_PRONOUN = re.compile(rf"^[\s,]*(?P<name>{_PRONOUN})\s+(?:also\s+|later\s+|then\s+)?(?P<verb>{_VERB})\b")
+    rf"{_ADV}(?P<verb>{_CUE})\b")
+_AFTER_PRONOUN = re.compile(rf"^[\s,]*(?P<name>{_PRONOUN})\s+{_ADV}(?P<verb>{_CUE})\b")
 _AFTER_VERB_NAME = re.compile(
-    rf"^[\s,]*(?P<verb>{_VERB})\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME})"
+    rf"^[\s,]*(?P<verb>{_CUE})\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME}){_NO_ROLE_AFTER}"
     rf"(?:,\s*(?P<desc>[^.\";]{{2,100}}?)(?=[.,;]|$))?")
+# '"…," the store's night worker, identified only as Duke, told …': the description comes before the name
+_AFTER_DESC_NAME = re.compile(
+    rf"^[\s,]*(?P<desc>(?:the|a|an|one)\s+[^,.;\"]{{2,60}}?),\s+(?:(?:identified|known|described)\s+(?:only\s+)?as\s+"
+    rf"|named\s+|called\s+)?(?P<name>{_NAME}),\s+{_ADV}(?P<verb>{_CUE})\b")
 _AFTER_DESC = re.compile(rf"^[\s,]*(?P<desc>(?:the|a|an|one)\s+[^,.;\"]{{2,60}}?)\s+(?P<verb>{_VERB})\b")
 # A cue before an opening quote mark, in the same sentence: 'Smith said: ' / 'Smith told reporters, '
 _BEFORE = re.compile(
     rf"(?P<pre>(?:[\w'\-.]+,?\s+){{0,4}}?)(?P<name>{_NAME}|\b(?:{_PRONOUN})\b)(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?,?\s+"
-    rf"(?:also\s+|later\s+|then\s+)?(?P<verb>{_VERB})\b[^\"]{{0,80}}?[:,]?\s*$")
+    rf"{_ADV}(?P<verb>{_CUE})\b[^\"]{{0,80}}?[:,]?\s*$")
 _ACCORDING = re.compile(rf"\baccording to\s+(?P<pre>(?:[a-z][\w'\-]*\s+){{0,3}}?)(?P<name>{_NAME})")
 _STATEMENT = re.compile(r"\b(?:in|a|the|its|his|her|their)\s+(?:\w+\s+){0,2}statement\b", re.I)
 # Reported speech: 'Smith said (that) …' at a sentence start, and '…, Smith said.' at its end.
@@ -65,6 +79,10 @@ _REPORTED_HEAD = re.compile(
 _REPORTED_TAIL = re.compile(
     rf",\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME}|(?:{_PRONOUN})\b)(?:,\s*(?P<desc>[^,\"]{{2,90}}),)?"
     rf"\s+(?P<verb>{_VERB})\b(?:\s+[^,.]{{0,40}})?[.!?]?$")
+# '…, said retired police officer Dan Selekman.': the verb before the name
+_REPORTED_TAIL_INV = re.compile(
+    rf",\s+(?P<verb>{_VERB})\s+(?P<pre>(?:[\w'\-.]+\s+){{0,4}}?)(?P<name>{_NAME}){_NO_ROLE_AFTER}"
+    rf"(?:,\s*(?P<desc>[^,\"]{{2,90}}))?[.!?]?$")
 _SPEECH_IN_GAP = re.compile(rf"\b(?:{_VERB})\b")
 _PERSON = re.compile(rf"\b{_TOKEN}(?:\s+{_TOKEN})+")
 
@@ -93,10 +111,18 @@ def credited(quotes: Iterable[Quote], start: int, end: int) -> set[str]:
 def _find(text: str) -> tuple[tuple, ...]:
     plain = fold(text)
     spans = _quote_spans(text, plain)
+    people = _people(plain, spans)
+    known = {t for _, n, _ in people for t in n.split() if t not in NOT_NAMES}  # words of full names it gives
     items: list[tuple] = []  # (start, end, cue or None, kind, paragraph, quote end)
-    for qs, qe, para in spans:
+    for k, (qs, qe, para) in enumerate(spans):
         s, e = _inner(text, qs, qe)
         cue = _cue_after(plain, qe, text[s:e]) or _cue_before(plain, qs)
+        if cue is None and k + 1 < len(spans) and re.fullmatch(r"\s+(?:and|or)\s+", plain[qe:spans[k + 1][0]]):
+            nqs, nqe, _ = spans[k + 1]  # '"the hottest markets" and "most job growth," Chapple said': one cue
+            cue = _cue_after(plain, nqe, text[slice(*_inner(text, nqs, nqe))])
+        if cue is None:
+            cue = (_subject_cue(plain, qs, text[s:e], known) or _paragraph_cue(plain, qs, known)
+                   or _previous_sentence_cue(plain, qs, qe, text[s:e], known))
         items.append((s, e, cue, "direct", para, qs, qe))
     covered = [(qs, qe) for qs, qe, _ in spans]
     for ss, se in sentence_spans(plain):
@@ -107,7 +133,6 @@ def _find(text: str) -> tuple[tuple, ...]:
             (s, e), cue, kind = found
             items.append((s, e, cue, kind, -1, ss, se))
     items.sort(key=lambda x: x[0])
-    people = _people(plain)
     out: list[tuple] = []
     last = None  # (paragraph, end of quote and cue, resolved) of the last direct quote
     for s, e, cue, kind, para, qs, qe in items:
@@ -119,7 +144,7 @@ def _find(text: str) -> tuple[tuple, ...]:
         elif cue is None:
             resolved = (None, None, -1, -1, False)
         else:
-            resolved = _resolve(cue, people)
+            resolved = _resolve(cue, people, plain)
         speaker, desc, cs, ce, pronoun = resolved
         if kind == "direct":
             out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
@@ -127,7 +152,7 @@ def _find(text: str) -> tuple[tuple, ...]:
         elif speaker or desc:
             out.append((s, e, speaker, desc, kind, cs, ce, pronoun))
         if speaker and not pronoun and cs >= 0:
-            people.append((cs, speaker))  # a named speaker is someone a later "she said" can mean
+            people.append((cs, speaker, True))  # a named speaker is someone a later "she said" can mean
             people.sort()
     return tuple(out)
 
@@ -143,7 +168,10 @@ def _whole_paragraph(plain: str, qs: int, qe: int) -> bool:
 def _adjacent(gap: str) -> bool:
     """Only the rest of the cue's sentence lies between two quotes ('she wrote on Instagram. ')."""
     ends = sum(gap.count(c) for c in ".?!")
-    return len(gap) <= 80 and ends <= 1 and '"' not in gap and not _SPEECH_IN_GAP.search(gap)
+    if '"' in gap or _SPEECH_IN_GAP.search(gap):
+        return False
+    # the rest of the cue's sentence, or the same sentence going on ('X said, adding that … and "…"')
+    return (len(gap) <= 140 and ends <= 1) or (len(gap) <= 200 and ends == 0 and "\n" not in gap)
 
 
 def _quote_spans(text: str, plain: str) -> list[tuple[int, int, int]]:
@@ -204,7 +232,10 @@ def _cue_after(plain: str, qe: int, inner: str) -> tuple | None:
     window = plain[qe:qe + 160].split("\n", 1)[0]
     if not window[:2].strip(" ,") == "" and not window.startswith((",", " ")):
         return None
-    for rx in (_AFTER_PRONOUN, _AFTER_VERB_NAME, _AFTER_NAME_VERB, _AFTER_DESC):
+    head = re.match(r"[\s,]*([A-Z][a-z]+)\b", window)
+    if head and re.search(r"[!?]$", inner.rstrip()) and re.fullmatch(_CUE, head.group(1).lower()):
+        window = window[:head.start(1)] + head.group(1).lower() + window[head.end(1):]  # '"…!" Said McClain.'
+    for rx in (_AFTER_PRONOUN, _AFTER_VERB_NAME, _AFTER_NAME_VERB, _AFTER_DESC_NAME, _AFTER_DESC):
         m = rx.match(window)
         if m and _name_ok(m):
             return _cue(m, qe)
@@ -219,13 +250,130 @@ def _cue_before(plain: str, qs: int) -> tuple | None:
     cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "), window.rfind('" '))
     if cut >= 0:
         start, window = start + cut + 2, window[cut + 2:]
+    if _NAMING.search(window):
+        return None  # 'a book called "…"': a title or a term, not words anyone is credited with
     m = _ACCORDING.search(window)
     if m and _name_ok(m):
         return _cue(m, start)
     m = _BEFORE.search(window)
     if m and _name_ok(m):
+        of = re.search(rf"(?P<name>{_NAME})\s+(?:of|from|at)\s+(?:the\s+)?$", window[:m.start("name")])
+        # 'Jordan Shapiro of Temple University, said': Shapiro, not the university
+        if of and _name_ok(of) and len(of.group("name").split()) > 1 and window[m.end("name"):].startswith(","):
+            return (of.group("name"), "", m.group("name"), start + of.start(), start + m.end())
         return _cue(m, start)
     return None
+
+
+_ABBREV_END = re.compile(r"\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Gov|Sen|Rep|Gen|Lt|Sgt|Capt|Prof|Rev)$")
+_NAMING = re.compile(r"\b(?:called|titled|entitled|named|dubbed|known as|stands? for|such as|the words?|the phrase|"
+                     r"the term|hashtag|slogan|headlined|labeled|labelled|nicknamed)\s*$", re.I)
+# The subject of a sentence: after an opening phrase ("In a statement on Friday, ") and role words, a name (or a
+# pronoun) followed by a lower-case word, its verb ("Lee pointed to …", "She brushed aside …, saying: ").
+_OPENING = r"^(?:[^,\"]{0,70},\s+)?(?:(?:and|but|so)\s+)?"  # "In a statement on Friday, " / "But "
+_TITLE_WORD = rf"(?:[A-Z][\w'\-.]*|{_ROLES}|and|of|the|former)\s+"  # "White House press secretary", "Rep."
+_SUBJECT = re.compile(
+    rf"{_OPENING}(?P<pre>(?:{_TITLE_WORD}){{0,6}}?)(?P<name>{_NAME}|(?:{_PRONOUN})\b)(?![\w'\-])"
+    rf"(?:,\s*(?P<desc>[^,\"]{{2,90}}(?:,[^,\"]{{2,60}}){{0,2}}),)?\s+{_ADV}(?P<verb>[a-z][\w\-]*)\b")
+
+
+def _sentence_start(plain: str, at: int) -> int:
+    """Where the sentence holding offset `at` begins (a paragraph start, or after . ? ! and a space that are not
+    an initial's or a title's full stop)."""
+    start = plain.rfind("\n", 0, at) + 1
+    best = start
+    for m in re.finditer(r"[.?!][\"')\]]*\s+(?=[\"A-Z])", plain[start:at]):
+        if not _ABBREV_END.search(plain[start:start + m.start()]):
+            best = start + m.end()
+    return best
+
+
+def _is_title(inner: str) -> bool:
+    """A quoted title or term rather than words said: one or two words, or most words capitalised."""
+    words = re.findall(r"[A-Za-z][\w'\-]*", inner)
+    if len(words) < 3:
+        return True
+    return sum(w[0].isupper() for w in words) / len(words) > 0.6
+
+
+def _subject_cue(plain: str, qs: int, inner: str, known: set[str]) -> tuple | None:
+    """A quotation inside a sentence about someone: 'Lee pointed to a joke that "…"', 'Police Chief Jason Fry
+    adjusted that statement: "…"', 'She said society calls her selfish, "…"' -> the sentence's subject."""
+    if qs < 0 or plain[qs] != '"' or _is_title(inner):
+        return None
+    ss = _sentence_start(plain, qs)
+    window = plain[ss:qs]
+    if not window.strip() or _NAMING.search(window):
+        return None
+    return _subject_of(window, ss, known)
+
+
+def _subject_of(sentence: str, offset: int, known: set[str]) -> tuple | None:
+    m = _SUBJECT.match(sentence)
+    if not m:
+        return None
+    name = m.group("name")
+    if name.endswith("'s"):
+        return None  # "Donald Trump's campaign said": someone of Trump's
+    if name.lower() not in _PRONOUNS:
+        role, person = _split_role(_strip_lead(name))
+        tokens = (person or "").split()
+        while tokens and tokens[0] in _NOT_SPEAKERS:  # "Police Chief Jason Fry"
+            tokens = tokens[1:]
+        nxt = sentence[m.end("name"):]
+        # 'White House press secretary Jen Psaki pushed …': the words between are a role, the name comes after
+        r = re.match(rf"\s+(?:[a-z][\w\-]*\s+){{0,2}}?(?:{_ROLES})(?:\s+and)?\s+(?={_TOKEN})", nxt)
+        if r:
+            return _subject_of(sentence[m.end("name") + r.end():], offset + m.end("name") + r.end(), known)
+        if not tokens or (len(tokens) < 2 and tokens[-1] not in known):
+            return None  # "Coastal cities have …": one capitalised word the text never gives as a person's name
+    elif name.lower() not in ("he", "she"):
+        return None
+    return _cue(m, offset)
+
+
+def _paragraph_cue(plain: str, qs: int, known: set[str]) -> tuple | None:
+    """A quotation that opens its paragraph, introduced by the end of the paragraph before ('Kardashian also
+    tweeted after the removal,' / 'She did not stop there:')."""
+    if qs < 0 or plain[qs] != '"' or plain[plain.rfind("\n", 0, qs) + 1:qs].strip():
+        return None
+    end = len(plain[:qs].rstrip())
+    if end <= 0 or plain[end - 1] not in ":,":
+        return None
+    ss = _sentence_start(plain, end - 1)
+    window = plain[ss:end]
+    if _NAMING.search(window[:-1]):
+        return None
+    m = _ACCORDING.search(window) or _BEFORE.search(window)
+    if m and _name_ok(m):
+        return _cue(m, ss)
+    if plain[end - 1] == ":":
+        return _subject_of(window, ss, known)
+    return None
+
+
+def _previous_sentence_cue(plain: str, qs: int, qe: int, inner: str, known: set[str]) -> tuple | None:
+    """A quotation with no cue of its own that starts a sentence: the person the sentence before speaks of, when
+    it tells what they said or stressed ('Lee highlighted the pressures on women. "Marriage …"'; 'Professor Cho
+    agreed, saying there is an expectation …' and a paragraph that is only the quotation)."""
+    if qs <= 0 or plain[qs] != '"' or _is_title(inner) or len(inner.split()) < 5:
+        return None
+    before = plain[:qs].rstrip()
+    if not before or before[-1] not in ".!?":
+        return None
+    if "\n" in plain[len(before):qs] and not _whole_paragraph(plain, qs, qe):
+        return None  # a new paragraph that goes on after the quotation has its own subject
+    ss = _sentence_start(plain, len(before) - 1)
+    sentence = plain[ss:len(before)]
+    if '"' in sentence:
+        return None  # that sentence quotes someone itself: its quotation's cue is the one to follow
+    m = _subject_of(sentence, ss, known)
+    if m is None:
+        return None
+    if "\n" in plain[len(before):qs]:  # across a paragraph: only after a sentence that reports speech
+        if not re.search(rf"\b(?:{_CUE}|saying|adding|noting|explaining|arguing|telling)\b", sentence):
+            return None
+    return m
 
 
 def _reported(plain: str, ss: int, se: int) -> tuple | None:
@@ -236,6 +384,9 @@ def _reported(plain: str, ss: int, se: int) -> tuple | None:
         before, after = sentence[:m.start()].rstrip(" ,"), sentence[m.end():].lstrip(" ,")
         s, e = (ss + m.end() + (len(sentence[m.end():]) - len(after)), se) if len(after) > len(before) else (ss, ss + len(before))
         return (s, e), _cue(m, ss), kind
+    m = _REPORTED_TAIL_INV.search(sentence)  # '"Yeah, right," said Castellanos': the name after the verb
+    if m and _name_ok(m) and m.start() > 5:
+        return (ss, ss + m.start()), _cue(m, ss), kind
     m = _REPORTED_HEAD.match(sentence)
     if m and _name_ok(m) and se - (ss + m.end()) > 10:
         kind = "post" if m.group("verb").lower() in _POST_VERBS else kind
@@ -254,6 +405,8 @@ def _name_ok(m: re.Match) -> bool:
     if name.lower() in _PRONOUNS:
         return True
     tokens = _strip_lead(name).split()
+    if tokens and tokens[-1].endswith("'s"):
+        return False  # "Donald Trump's campaign said": someone of Trump's, not Trump
     return bool(tokens) and tokens[0] not in _NOT_SPEAKERS and not tokens[0][0].isdigit()
 
 
@@ -271,11 +424,11 @@ def _cue(m: re.Match, offset: int) -> tuple:
             offset + m.end())
 
 
-def _resolve(cue: tuple, people: list[tuple[int, str]]) -> tuple:
+def _resolve(cue: tuple, people: list[tuple[int, str, bool]], plain: str = "") -> tuple:
     """(speaker, description, cue_start, cue_end, via_pronoun) from a matched cue."""
     name, pre, desc, cs, ce = cue
     if name and name.lower() in ("he", "she"):
-        person = next((p for at, p in reversed(people) if at < cs), None)
+        person = _antecedent(people, cs, plain)
         return person, None, cs, ce, person is not None
     if name and name.lower() in ("they", "it", "we", "i"):
         return None, name.lower(), cs, ce, False
@@ -284,6 +437,27 @@ def _resolve(cue: tuple, people: list[tuple[int, str]]) -> tuple:
     role, person = _split_role(_strip_lead(name))
     description = " ".join(x for x in (pre if _is_role_phrase(pre) else "", role, desc) if x) or None
     return person, description, cs, ce, False
+
+
+def _antecedent(people: list[tuple[int, str, bool]], cs: int, plain: str) -> str | None:
+    """Whom "he" / "she" at offset cs means. In the cue's own paragraph: the last speaker or sentence subject named
+    before it, else the last person named there; before that paragraph: the last speaker or subject of the three
+    paragraphs before, else the last person named anywhere before. Names inside quotation marks are not
+    candidates (a pronoun after '"A portrait of James Baldwin," he said' is not Baldwin)."""
+    before = [(at, n, lead) for at, n, lead in people if at < cs]
+    if not before:
+        return None
+    if not plain:
+        return before[-1][1]
+    para = plain.rfind("\n", 0, cs) + 1
+    here = [(at, n, lead) for at, n, lead in before if at >= para]
+    for pool in ([x for x in here if x[2]], here):
+        if pool:
+            return pool[-1][1]
+    starts = [m.start() for m in re.finditer(r"[^\n]*\S[^\n]*", plain[:para])]  # the paragraphs before
+    reach = starts[-3] if len(starts) >= 3 else 0
+    near = [x for x in before if x[0] >= reach and x[2]]
+    return (near or before)[-1][1]
 
 
 def _split_role(name: str) -> tuple[str, str | None]:
@@ -301,24 +475,40 @@ def _is_role_phrase(pre: str) -> bool:
     return any(w.lower().strip(".,") in ROLE_WORDS for w in pre.split())
 
 
-def _people(plain: str) -> list[tuple[int, str]]:
-    """People the text names, in order (offset, name): runs of two or more capitalised words, and a
-    surname alone once the full name has been given."""
-    out: list[tuple[int, str]] = []
+def _people(plain: str, spans: list[tuple[int, int, int]] = ()) -> list[tuple[int, str, bool]]:
+    """People the text names outside quotation marks, in order (offset, name, lead): runs of two or more
+    capitalised words, and a surname alone once the full name has been given; `lead` when the name is the
+    subject of its sentence ("Beckett wrote …", "Assistant Public Defender Meryem Dede represents …")."""
+    quoted = [(qs, qe) for qs, qe, _ in spans]
+    inside_quote = lambda at: any(qs <= at < qe for qs, qe in quoted)  # noqa: E731
+    out: list[tuple[int, str, bool]] = []
     full: dict[str, str] = {}
+    runs: set[int] = set()
     for m in _PERSON.finditer(plain):
+        runs.update(range(m.start(), m.end()))
         role, person = _split_role(m.group(0))
         tokens = (person or "").split()
         while tokens and tokens[0] in _NOT_SPEAKERS:
             tokens = tokens[1:]
-        if len(tokens) >= 2:
+        if len(tokens) >= 2 and "\n" not in m.group(0):
             name = " ".join(tokens)
             full[tokens[-1]] = name
-            out.append((m.start(), name))
-    inside = {i for at, n in out for i in range(at, at + len(n))}
+            if not inside_quote(m.start()):
+                out.append((m.start(), name, _leads(plain, m.start(), m.end())))
     for m in re.finditer(rf"\b{_TOKEN}", plain):
         word = m.group(0).rstrip(".")
-        if word in full and m.start() not in inside:
-            out.append((m.start(), full[word]))
+        if word in full and m.start() not in runs and not inside_quote(m.start()):
+            out.append((m.start(), full[word], _leads(plain, m.start(), m.start() + len(word))))
     out.sort()
     return out
+
+
+_LEAD_BEFORE = re.compile(rf"{_OPENING}(?:{_TITLE_WORD})*$")
+_LEAD_AFTER = re.compile(rf"^(?:(?:,\s*[^,\"]{{2,90}}){{1,3}},)?\s+{_ADV}[a-z]")
+
+
+def _leads(plain: str, start: int, end: int) -> bool:
+    """Is the name at plain[start:end] its sentence's subject (only an opening phrase and role words before it,
+    a lower-case word, its verb, after it, not a possessive)?"""
+    ss = _sentence_start(plain, start)
+    return bool(_LEAD_BEFORE.match(plain[ss:start]) and _LEAD_AFTER.match(plain[end:end + 120]))

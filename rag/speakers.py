@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .text import SPEECH, name_terms
+from .quotes import ROLE_WORDS
+from .text import NOT_NAMES, SPEECH, name_terms
 
 __all__ = ["asked_speaker", "speaker_terms", "is_speech", "mentions"]
 
@@ -32,6 +33,10 @@ def asked_speaker(question: str) -> str | None:
         if m:
             name = m.group(1).strip(" .")
             parts = [p for p in name.split() if p not in _STOP]
+            while len(parts) > 1 and parts[0] in NOT_NAMES:
+                parts = parts[1:]  # "What did While Biden say?": a sentence's opening word is not the name
+            while len(parts) > 1 and parts[0].lower().rstrip(".") in ROLE_WORDS:
+                parts = parts[1:]  # "Prime Minister Marin": the role is not the name the quotes are filed under
             if parts:
                 return " ".join(parts)
     return None

@@ -11,8 +11,8 @@ import unicodedata
 
 __all__ = [
     "QUOTE_TABLE", "fold", "normalize", "norm", "same_text", "clip",
-    "SPEECH_VERB", "SPEECH", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
-    "NAME_PARTICLES", "NAME_TOKEN", "name_key", "name_terms", "same_person", "NOT_NAMES",
+    "SPEECH_VERB", "SPEECH", "CUE_VERB", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
+    "NAME_PARTICLES", "NAME_TOKEN", "MONTHS", "name_key", "name_terms", "same_person", "NOT_NAMES",
 ]
 
 # Curly and other typographic marks -> plain ASCII; dashes -> "-"; odd spaces -> " ".
@@ -73,11 +73,20 @@ SPEECH_VERB = (
     r"according to"
 )
 SPEECH = re.compile(rf"\b(?:{SPEECH_VERB})\b", re.I)
+# Verbs that credit a quotation placed right beside them ('"…," Carter estimated', 'Lee agreed: "…"'), but that
+# do not by themselves make a sentence report speech.
+CUE_VERB = SPEECH_VERB + (
+    r"|agreed|estimated|joked|quipped|laughed|explained|emphasized|emphasised|stressed|observed|concluded|"
+    r"conceded|countered|suggested|predicted|cautioned|remarked|declared|exclaimed|wondered|recounted|"
+    r"reiterated|boasted|complained|pleaded|shouted|screamed|whispered|cried|sighed|mused|offered|answered|"
+    r"confirmed|maintained|contended|lamented|pointed out|went on|chimed in"
+)
 
 # Name tokens: a capitalised word ("O'Neill", "Jean-Pierre", "McDaniel", "J.") and the lowercase particles
 # that sit inside names ("Ursula von der Leyen").
 NAME_TOKEN = r"[A-Z][\w'’\-]*\.?"
 NAME_PARTICLES = frozenset({"de", "van", "von", "der", "den", "al", "bin", "da", "di", "du", "la", "le", "del", "dos"})
+MONTHS = frozenset("January February March April May June July August September October November December".split())
 # Capitalised words that start sentences or name days and months, not people.
 NOT_NAMES = frozenset("""The A An In On At By For From To Of And But Or So If As It Its He She They We I You His Her
 Their Our My This That These Those There Here Then When While After Before Since Although Though However Meanwhile

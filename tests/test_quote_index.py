@@ -57,3 +57,23 @@ def test_store_made_before_the_index_is_filled_in(tmp_path):
     assert ing.index_quotes() == 1
     assert cat.quotes_by_speaker("Brandt") and cat.quotes_indexed()
     assert ing.index_quotes() == 0
+
+
+def test_a_store_indexed_by_another_extractor_version_is_derived_again_when_opened(tmp_path):
+    from rag.quote_index import EXTRACTOR_VERSION
+
+    settings = Settings(home=tmp_path / "home")
+    ing = Ingestor(settings)
+    ing.ingest([_write(tmp_path / "a.jsonl", BODY)])
+    db = ing.index.catalog._db
+    # as an older extractor left it: the quote credited to nobody, the index stamped with another version
+    db.execute("UPDATE quotes SET speaker=NULL, surname=NULL")
+    db.execute("UPDATE meta SET value='0' WHERE key='quotes_indexed'")
+    assert not ing.index.catalog.quotes_indexed()
+    ing.index.close()
+
+    reopened = Ingestor(settings).index
+    assert reopened.quotes_by_speaker("Okoro")[0].quote.speaker == "Ines Okoro"
+    assert reopened.quotes_indexed()
+    stamp = reopened.catalog._db.execute("SELECT value FROM meta WHERE key='quotes_indexed'").fetchone()[0]
+    assert stamp == EXTRACTOR_VERSION

@@ -18,9 +18,10 @@ from typing import Sequence
 
 from ..lexical import STOP, content_words, coverage
 from ..quote_index import IndexedQuote
+from ..quotes import credited, find_quotes
 from ..schema import Hit, Passage
 from ..speakers import asked_speaker
-from ..text import name_key, normalize
+from ..text import name_key, normalize, same_person
 
 __all__ = ["QuoteAnswerer", "QuoteAsk", "parse_quote_question"]
 
@@ -181,9 +182,11 @@ class QuoteAnswerer:
         else:
             chosen = on_topic if topic else quotes
         # Newest first; on one day (or undated), the person's own words (direct quotes) before reported ones,
-        # and quotes credited under the full name asked for before those credited to the surname alone.
+        # whole sentences credited by name before fragments and pronoun cues, and quotes credited under the
+        # full name asked for before those credited to the surname alone.
         asked = name_key(name)
         chosen = sorted(chosen, key=lambda q: (_day_rank(q.published_at), q.quote.kind != "direct",
+                                               _fragment(q.quote.text) or q.quote.via_pronoun,
                                                name_key(q.quote.speaker or "") != asked))
         seen: set[str] = set()
         unique = []
@@ -193,7 +196,7 @@ class QuoteAnswerer:
             if key not in seen and len(q.quote.text.split()) >= (3 if q.quote.kind == "direct" else 8):
                 seen.add(key)
                 unique.append(q)
-        shown = unique[: self.max_quotes]
+        shown = self._pick(_by_turns(unique), self.max_quotes)
         hits, numbers = self._hits(shown)
         lines = []
         for q, n in zip(shown, numbers):
@@ -209,6 +212,22 @@ class QuoteAnswerer:
         if more > 0:
             text += TRAIL_MARK + f"The coverage I have holds {more} more quote{'s' if more > 1 else ''} from {name}."
         return text, hits
+
+    def _pick(self, quotes: list[IndexedQuote], n: int) -> list[IndexedQuote]:
+        """The first n quotes whose cited passage itself credits the speaker (the citation check reads only the
+        passage: a quote credited from a cue outside it would be dropped), then the others, in order."""
+        own, other = [], []
+        for q in quotes[: n * 4]:
+            p = self.catalog.passage_at(q.quote.article_id, q.quote.start, q.quote.end)
+            if p is None:
+                continue
+            s, e = q.quote.start - p.start, q.quote.end - p.start
+            named = [x for x in find_quotes(p.text) if x.speaker and not x.via_pronoun]
+            (own if any(same_person(x, q.quote.speaker) for x in credited(named, s, e)) else other).append(q)
+            if len(own) >= n:
+                break
+        rest = [q for q in quotes if q not in own and q not in other]
+        return (own + other + rest)[:n]
 
     def _context(self, q: IndexedQuote) -> str:
         """What a quote is about: its words, its attribution cue ("…, she said of the plan") and the headline."""
@@ -228,6 +247,24 @@ def _as_cited(speaker: str, passage: str) -> str:
         if re.search(rf"(?<!\w){re.escape(tail)}(?!\w)", passage):
             return tail
     return speaker
+
+
+def _fragment(text: str) -> bool:
+    """Part of a sentence ('"double its presence"'), not whole sentences of the speaker's."""
+    words = text.split()
+    return len(words) < 5 or not words[0][:1].isupper()
+
+
+def _by_turns(quotes: list[IndexedQuote]) -> list[IndexedQuote]:
+    """Each article's best quote before any article's second: a list of five shows five articles' words when
+    there are five (articles in the order of their best quote)."""
+    groups: dict[str, list[IndexedQuote]] = {}
+    for q in quotes:
+        groups.setdefault(q.quote.article_id, []).append(q)
+    out: list[IndexedQuote] = []
+    for turn in range(max((len(g) for g in groups.values()), default=0)):
+        out.extend(g[turn] for g in groups.values() if turn < len(g))
+    return out
 
 
 def _day_rank(day: str | None) -> int:

@@ -4,7 +4,9 @@ Quotes are rows of the article version they were found in (`gen`): staged with i
 deleted when it is retired or replaced, so a reader never sees quotes of a removed or half-written article.
 `norm` is the span folded for matching a question's loose quoting, `surname` the speaker's lookup key.
 A store written before this layout (quotes without `gen`, `surname` or `norm`) has its quotes table dropped when
-opened; the next ingest fills it again from the stored texts (`unindexed`, `put`).
+opened; the next ingest fills it again from the stored texts (`unindexed`, `put`). The index is stamped with the
+extractor's version (rag.quote_index.EXTRACTOR_VERSION): a store indexed by another version has the quotes of its
+live articles derived again from their stored texts when it is opened.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Mapping, Sequence
 
-from ..quote_index import IndexedQuote, surname_key
+from ..quote_index import EXTRACTOR_VERSION, IndexedQuote, index_quotes, surname_key
 from ..schema import Passage, Quote
 from ..text import normalize, same_person
 
@@ -47,23 +49,32 @@ def upgrade(db: sqlite3.Connection) -> None:
     """Inside the opening transaction, before the schema: drop a quotes table of an older layout (rebuilt from
     the texts by the next ingest, which the missing flag tells to)."""
     cols = {r[1] for r in db.execute("PRAGMA table_info(quotes)")}
+    has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
     if cols and not set(COLUMNS) <= cols:
         db.execute("DROP TABLE quotes")
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+        if has_meta:
             db.execute("DELETE FROM meta WHERE key=?", (_FLAG,))
+        return
+    stamp = db.execute("SELECT value FROM meta WHERE key=?", (_FLAG,)).fetchone() if cols and has_meta else None
+    if stamp and stamp[0] != EXTRACTOR_VERSION:  # indexed by another extractor: derive the live quotes again
+        live = db.execute("SELECT id, gen, text FROM articles WHERE state='ready' AND duplicate_of IS NULL").fetchall()
+        db.execute("DELETE FROM quotes WHERE (article_id, gen) IN (SELECT id, gen FROM articles WHERE state='ready')")
+        for article_id, gen, text in live:
+            db.executemany(INSERT, rows_of(article_id, gen, index_quotes(article_id, text)))
+        db.execute("UPDATE meta SET value=? WHERE key=?", (EXTRACTOR_VERSION, _FLAG))
 
 
 def indexed(db: sqlite3.Connection) -> bool:
     """Whether the quote index covers the live articles (False for a store whose quotes were never derived)."""
     if not db.execute("SELECT 1 FROM articles WHERE state='ready' LIMIT 1").fetchone():
         return True
-    return db.execute("SELECT 1 FROM meta WHERE key=?", (_FLAG,)).fetchone() is not None
+    return db.execute("SELECT 1 FROM meta WHERE key=? AND value=?", (_FLAG, EXTRACTOR_VERSION)).fetchone() is not None
 
 
 def mark_if_complete(db: sqlite3.Connection, gen: int) -> None:
     """At a commit: the first generation of an empty store is fully indexed (its quotes were staged with it)."""
-    db.execute("INSERT OR IGNORE INTO meta SELECT ?, '1' WHERE NOT EXISTS"
-               " (SELECT 1 FROM articles WHERE state='ready' AND gen<>?)", (_FLAG, gen))
+    db.execute("INSERT OR IGNORE INTO meta SELECT ?, ? WHERE NOT EXISTS"
+               " (SELECT 1 FROM articles WHERE state='ready' AND gen<>?)", (_FLAG, EXTRACTOR_VERSION, gen))
 
 
 # Live, distinct articles with no quote rows for their live version (an older store being filled in).
@@ -80,7 +91,7 @@ def put(db: sqlite3.Connection, quotes: Mapping[str, Sequence[Quote]]) -> None:
             continue
         db.execute("DELETE FROM quotes WHERE article_id=? AND gen=?", (article_id, row[0]))
         db.executemany(INSERT, rows_of(article_id, row[0], qs))
-    db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_FLAG,))
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_FLAG, EXTRACTOR_VERSION))
 
 
 def by_speaker(db: sqlite3.Connection, name: str) -> list[IndexedQuote]:
