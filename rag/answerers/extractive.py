@@ -10,8 +10,8 @@ from typing import Iterator, Sequence
 from ..conflicts import disagree
 from ..followup import refers_back
 from ..injection import without_instructions
-from ..answer_type import (GENERIC, WHEN, answer_spans, answer_type, answers_focus, capitalised_mid, focus_word,
-                           predicate_words, question_names, span_kind)
+from ..answer_type import (GENERIC, WHEN, answer_type, answers_focus, capitalised_mid, focus_word,
+                           predicate_words, question_names, span_kind, span_places)
 from ..lexical import content_words, coverage, idf_weights
 from ..quotes import credited, find_quotes
 from ..schema import Hit, Quote
@@ -23,7 +23,7 @@ __all__ = ["ExtractiveAnswerer"]
 
 # How much each part of a statement's score counts (see ExtractiveAnswerer._ranked).
 _SAID = 1.0  # the share of the question's words it says
-_CTX = 0.3  # its passage is about the names the question gives
+_CTX = 0.0  # its passage is about the names the question gives
 _JOINED = 0.3  # the question's words in the same order, side by side ("Donald Duck", "Chicago Marathon")
 _RANK_WEIGHT = 0.8  # the passage's retrieval score
 _TYPED = 0.4  # it holds a name, figure or date of the kind asked for (a single-word name counts _SINGLE of it)
@@ -157,8 +157,9 @@ class ExtractiveAnswerer:
         context = {n: set(content_words(f"{h.passage.title} {h.passage.text}")) for n, h in enumerate(hits, 1)}
         known = {n: capitalised_mid(h.passage.text) for n, h in enumerate(hits, 1)}
         best_hit = max((h.score for h in hits), default=1.0) or 1.0
-        found = {id(u): answer_spans(span, u.text, question, known[u.n]) for u in units} if span in (
+        places = {id(u): span_places(span, u.text, question, known[u.n]) for u in units} if span in (
             "number", "when", "who") else {}
+        found = {k: [f for _, _, f in v] for k, v in places.items()}
         votes = _votes(found.values(), hits, best_hit)
         for u, seq, bag in zip(units, seqs, bags):
             u.relevance = coverage(pred, bag, idf) if pred else 1.0  # nothing beyond names asked: all bear on it
