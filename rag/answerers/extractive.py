@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..conflicts import disagree
 from ..followup import refers_back
@@ -23,7 +23,6 @@ __all__ = ["ExtractiveAnswerer"]
 
 # How much each part of a statement's score counts (see ExtractiveAnswerer._ranked).
 _SAID = 1.0  # the share of the question's words it says
-_CTX = 0.0  # its passage is about the names the question gives
 _JOINED = 0.3  # the question's words in the same order, side by side ("Donald Duck", "Chicago Marathon")
 _RANK_WEIGHT = 0.8  # the passage's retrieval score
 _TYPED = 0.4  # it holds a name, figure or date of the kind asked for (a single-word name counts _SINGLE of it)
@@ -134,9 +133,10 @@ class ExtractiveAnswerer:
 
         A statement scores on what of the question it says (every question word, weighted by how rare it is
         among these passages, names included; runs of the question's words kept together count extra), on
-        whether its passage is about the names the question gives, on holding the kind of span asked for (a
-        name for who/which/where, a figure for how many, a date for when) that the question does not already
-        give, right beside what is asked about, on the passage's retrieval rank, and on the person asked about.
+        holding the kind of span asked for (a name for who/which/where, a figure for how many, a date for when)
+        that the question does not already give, more so when the passages repeat it or it stands right beside
+        what is asked about, on its passage's retrieval score, and on quoting the person asked about. A
+        statement with none of the kind asked for loses a little: it cannot be the answer.
         """
         units = [u for n, h in enumerate(hits, 1) for u in _units(n, h)]
         if not units:
@@ -154,7 +154,6 @@ class ExtractiveAnswerer:
         idf = idf_weights(bags)
         terms = set(asked)
         pairs = {p for p in zip(asked, asked[1:]) if p[0] != p[1]}
-        context = {n: set(content_words(f"{h.passage.title} {h.passage.text}")) for n, h in enumerate(hits, 1)}
         known = {n: capitalised_mid(h.passage.text) for n, h in enumerate(hits, 1)}
         best_hit = max((h.score for h in hits), default=1.0) or 1.0
         places = {id(u): span_places(span, u.text, question, known[u.n]) for u in units} if span in (
@@ -164,10 +163,8 @@ class ExtractiveAnswerer:
         for u, seq, bag in zip(units, seqs, bags):
             u.relevance = coverage(pred, bag, idf) if pred else 1.0  # nothing beyond names asked: all bear on it
             said = coverage(terms, bag, idf)
-            ctx = coverage(names, context[u.n] | bag) if names else 0.0
             joined = len(pairs & set(zip(seq, seq[1:]))) / len(pairs) if pairs else 0.0
-            u.score = (_SAID * said + _CTX * ctx + _JOINED * joined
-                       + _RANK_WEIGHT * hits[u.n - 1].score / best_hit)
+            u.score = _SAID * said + _JOINED * joined + _RANK_WEIGHT * hits[u.n - 1].score / best_hit
             if found:
                 spans = found[id(u)]
                 if spans:
@@ -197,7 +194,7 @@ def _key(span: str) -> str:
     return span.split()[-1].lower().strip(".,")
 
 
-def _votes(found, hits: Sequence[Hit], best_hit: float) -> dict[str, float]:
+def _votes(found: Iterable[list[str]], hits: Sequence[Hit], best_hit: float) -> dict[str, float]:
     """How strongly the passages, by retrieval score, repeat each candidate answer (a name, figure or date of
     the kind asked for): an answer the coverage agrees on appears in several of the best passages. 1.0 for the
     best-supported one."""
