@@ -12,7 +12,7 @@ from .lexical import content_words
 from .sentences import sentence_spans, words
 
 __all__ = ["GENERIC", "TOKEN", "is_name", "answer_type", "has_type", "question_names", "focus_word", "answers_focus", "predicate_words",
-           "NUMBER", "WHEN", "span_kind", "answer_spans", "span_places", "capitalised_mid"]
+           "NUMBER", "WHEN", "span_kind", "answer_spans", "capitalised_mid"]
 
 NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|"
                     r"million|billion|dozen|dozens|hundreds|thousands)\b", re.I)
@@ -156,21 +156,15 @@ _FIGURE = re.compile(r"\$?\d[\d,.]*%?|two|three|four|five|six|seven|eight|nine|t
 
 
 def answer_spans(kind: str | None, text: str, question: str, known: set[str] | frozenset = frozenset()) -> list[str]:
-    """The spans of the asked kind in the text that the question does not already give (see span_places)."""
-    return [span for _, _, span in span_places(kind, text, question, known)]
-
-
-def span_places(kind: str | None, text: str, question: str,
-                known: set[str] | frozenset = frozenset()) -> list[tuple[int, int, str]]:
-    """(first token, end token, span) for each span of the asked kind in the text (tokens as TOKEN finds them)
-    that the question does not already give: runs of name words for 'who' ("Chris Christie"; not a word the
-    question says, even lowercase, like "President"; a sentence's first word only when `known`, the passage's
-    mid-sentence names, holds it), figures for 'number' (not years), dates for 'when'."""
+    """The spans of the asked kind in the text that the question does not already give: runs of name words for
+    'who' ("Chris Christie"; not a word the question says, even lowercase, like "President"; a sentence's first
+    word only when `known`, the passage's mid-sentence names, holds it), figures for 'number' (not years),
+    dates for 'when'."""
     tokens = TOKEN.findall(text)
     if kind == "who":
         asked = {w.lower() for w in question_names(question)}
         said = set(predicate_words(question))
-        out: list[tuple[int, int, str]] = []
+        out: list[str] = []
         run: list[str] = []
         for i, t in enumerate(tokens + ["."]):
             w = _bare(t)
@@ -180,15 +174,15 @@ def span_places(kind: str | None, text: str, question: str,
                 run.append(w)
                 continue
             if run:
-                out.append((i - len(run), i, " ".join(run)))
+                out.append(" ".join(run))
             run = []
         return out
     if kind == "number":
         given = {t.strip(".,").lower() for t in TOKEN.findall(question) if NUMBER.search(t)}
-        return [(i, i + 1, t.strip(".,")) for i, t in enumerate(tokens) if _FIGURE.fullmatch(t.strip(".,"))
+        return [t.strip(".,") for t in tokens if _FIGURE.fullmatch(t.strip(".,"))
                 and t.strip(".,").lower() not in given and not _YEAR.fullmatch(t.strip(".,"))]
     if kind == "when":
         given = {w.lower() for w in words(question)}
-        return [(i, i + 1, t) for i, t in enumerate(tokens) if WHEN.fullmatch(t.strip(".,").lower())
+        return [t for t in tokens if WHEN.fullmatch(t.strip(".,").lower())
                 and t.strip(".,").lower() not in given and t.strip(".,").lower() not in _VAGUE_WHEN]
     return []

@@ -10,8 +10,8 @@ from typing import Iterable, Iterator, Sequence
 from ..conflicts import disagree
 from ..followup import refers_back
 from ..injection import without_instructions
-from ..answer_type import (GENERIC, WHEN, answer_type, answers_focus, capitalised_mid, focus_word,
-                           predicate_words, question_names, span_kind, span_places)
+from ..answer_type import (GENERIC, WHEN, answer_spans, answer_type, answers_focus, capitalised_mid, focus_word,
+                           predicate_words, question_names, span_kind)
 from ..lexical import content_words, coverage, idf_weights
 from ..quotes import credited, find_quotes
 from ..schema import Hit, Quote
@@ -156,9 +156,8 @@ class ExtractiveAnswerer:
         pairs = {p for p in zip(asked, asked[1:]) if p[0] != p[1]}
         known = {n: capitalised_mid(h.passage.text) for n, h in enumerate(hits, 1)}
         best_hit = max((h.score for h in hits), default=1.0) or 1.0
-        places = {id(u): span_places(span, u.text, question, known[u.n]) for u in units} if span in (
+        found = {id(u): answer_spans(span, u.text, question, known[u.n]) for u in units} if span in (
             "number", "when", "who") else {}
-        found = {k: [f for _, _, f in v] for k, v in places.items()}
         votes = _votes(found.values(), hits, best_hit)
         for u, seq, bag in zip(units, seqs, bags):
             u.relevance = coverage(pred, bag, idf) if pred else 1.0  # nothing beyond names asked: all bear on it
