@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 
 from .lexical import content_words
-from .sentences import words
+from .sentences import sentence_spans, words
 
 __all__ = ["GENERIC", "TOKEN", "is_name", "answer_type", "has_type", "question_names", "focus_word", "answers_focus", "predicate_words",
-           "NUMBER", "WHEN"]
+           "NUMBER", "WHEN", "span_kind", "answer_spans", "capitalised_mid"]
 
 NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|"
                     r"million|billion|dozen|dozens|hundreds|thousands)\b", re.I)
@@ -119,3 +119,70 @@ def answers_focus(kind: str | None, focus: str | None, text: str, question: str,
                                   for t in near):
             return True
     return False
+
+
+# "Which type of pet ...?", "what kind of sightings?": a kind of thing, not a name.
+_KIND_OF = re.compile(r"\b(?:which|what)\s+(?:type|kind|sort|form|variety|category)s?\s+of\b", re.I)
+_VAGUE_WHEN = {"week", "month", "year", "ago", "earlier", "later", "last", "next"}  # "last week" dates nothing
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def span_kind(question: str) -> str | None:
+    """The kind of span an answer should open with: answer_type's, a name also for 'where' ("Where will the
+    debate take place?" wants a place), and none for "which type of X" (a kind of thing, rarely a name)."""
+    kind = answer_type(question)
+    if re.match(r"\s*where\b", question, re.I):
+        return "who"
+    if kind == "who" and _KIND_OF.search(question) and not re.match(r"\s*(who|whom|whose)\b", question, re.I):
+        return None
+    return kind
+
+
+def capitalised_mid(text: str) -> set[str]:
+    """Words written with a capital inside a sentence (not as its first word): the names a text uses."""
+    out: set[str] = set()
+    for start, end in sentence_spans(text):
+        out.update(_bare(t) for t in TOKEN.findall(text[start:end])[1:] if t[:1].isupper())
+    return out
+
+
+def _bare(token: str) -> str:
+    """A token without trailing punctuation or a possessive: "Trump's" -> "Trump"."""
+    return re.sub(r"['’]s$", "", token.strip(".,"))
+
+
+_FIGURE = re.compile(r"\$?\d[\d,.]*%?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+                     r"hundreds|thousands|millions", re.I)
+
+
+def answer_spans(kind: str | None, text: str, question: str, known: set[str] | frozenset = frozenset()) -> list[str]:
+    """The spans of the asked kind in the text that the question does not already give: runs of name words for
+    'who' ("Chris Christie"; not a word the question says, even lowercase, like "President"; a sentence's first
+    word only when `known`, the passage's mid-sentence names, holds it), figures for 'number' (not years),
+    dates for 'when'."""
+    tokens = TOKEN.findall(text)
+    if kind == "who":
+        asked = {w.lower() for w in question_names(question)}
+        said = set(predicate_words(question))
+        out: list[str] = []
+        run: list[str] = []
+        for i, t in enumerate(tokens + ["."]):
+            w = _bare(t)
+            stems = content_words(w)
+            if (i < len(tokens) and is_name(w, asked) and stems and not set(stems) & said and (i > 0 or w in known)
+                    and not (i == 0 and w.isupper() and len(w) > 4)):
+                run.append(w)
+                continue
+            if run:
+                out.append(" ".join(run))
+            run = []
+        return out
+    if kind == "number":
+        given = {t.strip(".,").lower() for t in TOKEN.findall(question) if NUMBER.search(t)}
+        return [t.strip(".,") for t in tokens if _FIGURE.fullmatch(t.strip(".,"))
+                and t.strip(".,").lower() not in given and not _YEAR.fullmatch(t.strip(".,"))]
+    if kind == "when":
+        given = {w.lower() for w in words(question)}
+        return [t for t in tokens if WHEN.fullmatch(t.strip(".,").lower())
+                and t.strip(".,").lower() not in given and t.strip(".,").lower() not in _VAGUE_WHEN]
+    return []

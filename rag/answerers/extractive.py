@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..conflicts import disagree
 from ..followup import refers_back
 from ..injection import without_instructions
-from ..answer_type import GENERIC, WHEN, answer_type, answers_focus, focus_word, has_type, predicate_words, question_names
+from ..answer_type import (GENERIC, WHEN, answer_spans, answer_type, answers_focus, capitalised_mid, focus_word,
+                           predicate_words, question_names, span_kind)
 from ..lexical import content_words, coverage, idf_weights
 from ..quotes import credited, find_quotes
 from ..schema import Hit, Quote
@@ -20,8 +21,16 @@ from .base import Turn
 
 __all__ = ["ExtractiveAnswerer"]
 
-_RANK_WEIGHT = 0.5
-_PRED = 0.7  # how much the passage's retrieval score counts beside what the statement says
+# How much each part of a statement's score counts (see ExtractiveAnswerer._ranked).
+_SAID = 1.0  # the share of the question's words it says
+_JOINED = 0.3  # the question's words in the same order, side by side ("Donald Duck", "Chicago Marathon")
+_RANK_WEIGHT = 0.8  # the passage's retrieval score
+_TYPED = 0.4  # it holds a name, figure or date of the kind asked for (a single-word name counts _SINGLE of it)
+_SINGLE = 0.5
+_UNTYPED = 0.2
+_FOCUS = 0.3  # ... right beside the question's focus word
+_VOTE = 0.8  # ... and one the passages repeat (see _votes)
+_FOLLOW = 0.8  # a further statement must score this share of the best one's
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
 
 
@@ -39,7 +48,7 @@ class _Unit:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, max_units: int = 3, max_words: int = 140, embedder=None, rerank: int = 12) -> None:
+    def __init__(self, max_units: int = 3, max_words: int = 110, embedder=None, rerank: int = 12) -> None:
         self.max_units = max_units
         self.max_words = max_words
         self.embedder = embedder  # when given, the best lexical candidates are reranked by meaning
@@ -78,44 +87,13 @@ class ExtractiveAnswerer:
 
     # -- choosing sentences ----------------------------------------------------------------------------------
     def _pick(self, question: str, hits: Sequence[Hit]) -> list[_Unit]:
-        """Score each statement on what the question asks (its predicate words, the kind of span it wants
-        beside its focus word, the person it asks about), with the names that set its context read from the
-        whole passage; the best statement goes first and only statements that bear on the question follow."""
+        """The statement that answers the question first, then at most the statements that add to it."""
         speaker = asked_speaker(question)
-        units = [u for n, h in enumerate(hits, 1) for u in _units(n, h)]
+        units = self._ranked(question, hits, speaker)
+        if units is None:
+            return _leads(hits, self.max_units)  # "What happened last week?": the leads of the top stories
         if not units:
             return []
-        names = set(content_words(" ".join(question_names(question))))
-        if speaker:
-            names |= set(content_words(speaker))
-        pred = set(predicate_words(question)) - names
-        if not names and not speaker and not {w for w in pred if not WHEN.fullmatch(w)} - GENERIC:
-            return _leads(hits, self.max_units)  # "What happened last week?": the leads of the top stories
-        kind, focus = answer_type(question), focus_word(question)
-        bags = [set(predicate_words(u.text)) for u in units]
-        idf = idf_weights(bags)
-        context = {n: set(content_words(f"{h.passage.title} {h.passage.text}")) for n, h in enumerate(hits, 1)}
-        best_hit = max((h.score for h in hits), default=1.0) or 1.0
-        for u, bag in zip(units, bags):
-            u.relevance = coverage(pred, bag, idf) if pred else 0.0
-            ctx = (coverage(names, context[u.n] | bag) + coverage(names, bag, idf)) / 2 if names else 0.0
-            u.score = _PRED * u.relevance + (1 - _PRED) * ctx + _RANK_WEIGHT * hits[u.n - 1].score / best_hit
-            if kind in ("number", "when", "who") and has_type(kind, u.text, question):
-                u.score += 0.15  # it holds the kind of thing asked for: a figure, a date, a name
-            if answers_focus(kind, focus, u.text, question):
-                u.score += 0.5  # ... right beside what is asked about ("Tom Sanders voted", "52 votes")
-                u.relevance = max(u.relevance, 0.5)
-            if speaker:
-                said = u.speaker and mentions(u.speaker, speaker)
-                direct = mentions(u.text, speaker) and is_speech(u.text)
-                if said or (direct and long_quotes(u.text)):
-                    u.score += 1.0
-                    u.relevance = max(u.relevance, 0.5)
-                elif direct:
-                    u.score += 0.4
-            if len(u.text.split()) < 6:
-                u.score -= 0.3
-        units.sort(key=lambda u: -u.score)
         if self.embedder is not None and len(units) > 1:
             top = units[: self.rerank]
             vecs = self.embedder.embed([question] + [u.text for u in top])
@@ -131,9 +109,9 @@ class ExtractiveAnswerer:
         words = 0
         limit = self.max_units + (1 if speaker else 0)
         for u in units:
-            if len(out) >= limit or u.score < units[0].score * 0.6:
+            if len(out) >= limit or u.score < units[0].score * _FOLLOW:
                 break
-            if out and pred and u.relevance < 0.34:
+            if out and u.relevance < 0.34:
                 continue  # shares a name with the question but not what it asks: it does not bear on it
             if any(_overlaps(u, o) for o in out) or words + len(u.text.split()) > self.max_words and out:
                 continue
@@ -149,6 +127,86 @@ class ExtractiveAnswerer:
                 out.insert(out.index(picked) + 1, rival)
                 break
         return out
+
+    def _ranked(self, question: str, hits: Sequence[Hit], speaker: str | None = None) -> list[_Unit] | None:
+        """Every statement of the passages, best answer first (None for a question about no subject).
+
+        A statement scores on what of the question it says (every question word, weighted by how rare it is
+        among these passages, names included; runs of the question's words kept together count extra), on
+        holding the kind of span asked for (a name for who/which/where, a figure for how many, a date for when)
+        that the question does not already give, more so when the passages repeat it or it stands right beside
+        what is asked about, on its passage's retrieval score, and on quoting the person asked about. A
+        statement with none of the kind asked for loses a little: it cannot be the answer.
+        """
+        units = [u for n, h in enumerate(hits, 1) for u in _units(n, h)]
+        if not units:
+            return []
+        names = set(content_words(" ".join(question_names(question))))
+        if speaker:
+            names |= set(content_words(speaker))
+        asked = predicate_words(question)
+        pred = set(asked) - names
+        if not names and not speaker and not {w for w in pred if not WHEN.fullmatch(w)} - GENERIC:
+            return None
+        kind, focus, span = answer_type(question), focus_word(question), span_kind(question)
+        seqs = [predicate_words(u.text) for u in units]
+        bags = [set(q) for q in seqs]
+        idf = idf_weights(bags)
+        terms = set(asked)
+        pairs = {p for p in zip(asked, asked[1:]) if p[0] != p[1]}
+        known = {n: capitalised_mid(h.passage.text) for n, h in enumerate(hits, 1)}
+        best_hit = max((h.score for h in hits), default=1.0) or 1.0
+        found = {id(u): answer_spans(span, u.text, question, known[u.n]) for u in units} if span in (
+            "number", "when", "who") else {}
+        votes = _votes(found.values(), hits, best_hit)
+        for u, seq, bag in zip(units, seqs, bags):
+            u.relevance = coverage(pred, bag, idf) if pred else 1.0  # nothing beyond names asked: all bear on it
+            said = coverage(terms, bag, idf)
+            joined = len(pairs & set(zip(seq, seq[1:]))) / len(pairs) if pairs else 0.0
+            u.score = _SAID * said + _JOINED * joined + _RANK_WEIGHT * hits[u.n - 1].score / best_hit
+            if found:
+                spans = found[id(u)]
+                if spans:
+                    u.score += _TYPED * (1.0 if span != "who" or any(" " in f for f in spans) else _SINGLE)
+                    u.score += _VOTE * max(votes.get(_key(f), 0.0) for f in spans)
+                else:
+                    u.score -= _UNTYPED  # no name, figure or date of the kind asked for: it cannot answer
+            if answers_focus(kind, focus, u.text, question):
+                u.score += _FOCUS  # ... right beside what is asked about ("Tom Sanders voted", "52 votes")
+                u.relevance = max(u.relevance, 0.5)
+            if speaker:
+                said_by = u.speaker and mentions(u.speaker, speaker)
+                direct = mentions(u.text, speaker) and is_speech(u.text)
+                if said_by or (direct and long_quotes(u.text)):
+                    u.score += 1.0
+                    u.relevance = max(u.relevance, 0.5)
+                elif direct:
+                    u.score += 0.4
+            if len(u.text.split()) < 6:
+                u.score -= 0.3
+        units.sort(key=lambda u: -u.score)
+        return units
+
+
+def _key(span: str) -> str:
+    """A candidate answer as the passages may write it again: a name's last word ("Christie"), a figure."""
+    return span.split()[-1].lower().strip(".,")
+
+
+def _votes(found: Iterable[list[str]], hits: Sequence[Hit], best_hit: float) -> dict[str, float]:
+    """How strongly the passages, by retrieval score, repeat each candidate answer (a name, figure or date of
+    the kind asked for): an answer the coverage agrees on appears in several of the best passages. 1.0 for the
+    best-supported one."""
+    keys = {_key(f) for spans in found for f in spans}
+    if not keys:
+        return {}
+    texts = [h.passage.text.lower() for h in hits]
+    votes = {}
+    for k in keys:
+        pattern = re.compile(rf"(?<![\w]){re.escape(k)}(?![\w])")
+        votes[k] = sum(h.score / best_hit for h, t in zip(hits, texts) if pattern.search(t))
+    top = max(votes.values()) or 1.0
+    return {k: v / top for k, v in votes.items()}
 
 
 def _units(n: int, hit: Hit) -> list[_Unit]:
