@@ -1,7 +1,8 @@
 """Date words in a question ("last week", "in November 2022", "latest") -> a date range or a recency preference.
 
 Relative words count back from the day the question is asked as of (`as_of`; by default today): "this week"
-is the 7 days up to it, "yesterday" the day before it. A reader of an archive asks "as of March 2024" by
+is the 7 days up to it, "yesterday" the day before it, "this year" the calendar year up to it, "last year" the
+calendar year before it and "the past year" the 365 days up to it. A reader of an archive asks "as of March 2024" by
 passing that day; the retriever then also leaves out coverage published after it.
 """
 
@@ -84,6 +85,16 @@ def parse_dates(question: str, as_of: date | None = None) -> DateIntent:
                 return DateIntent(None, anchor, phrase=m.group(0))
             until = anchor - timedelta(days=1) if pattern == r"\byesterday\b" else anchor
             return DateIntent(anchor - timedelta(days=days), until, phrase=m.group(0))
+    # Years: "this year('s)" is the calendar year up to as_of; "the past year" the 365 days up to it; a bare
+    # "last year" the calendar year before.
+    m = re.search(r"\b(?:the\s+)?(?:past|last)\s+year\b(?!\s+(?:of|in)\b)", q)  # not "the last year of his term"
+    if m and (m.group(0).startswith("the") or "past" in m.group(0)):
+        return DateIntent(anchor - timedelta(days=365), anchor, phrase=m.group(0))
+    if m:
+        return DateIntent(date(anchor.year - 1, 1, 1), date(anchor.year - 1, 12, 31), phrase=m.group(0))
+    m = re.search(r"\bthis\s+year\b", q)
+    if m:
+        return DateIntent(date(anchor.year, 1, 1), anchor, phrase=m.group(0))
     if re.search(r"\b(latest|most recent|newest|recently|current(ly)?|now)\b", q):
         return DateIntent(recent=True, phrase="latest")
     return DateIntent()

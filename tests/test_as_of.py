@@ -58,6 +58,17 @@ def test_this_week_is_the_seven_days_up_to_as_of_and_defaults_to_today():
     assert today.until == date.today() and today.since == date.today() - timedelta(days=6)
 
 
+def test_year_words_resolve_against_as_of():
+    as_of = date(2024, 3, 15)
+    this = parse_dates("Who won this year's harbour regatta?", as_of)
+    assert (this.since, this.until) == (date(2024, 1, 1), as_of)
+    last = parse_dates("Who won the regatta last year?", as_of)
+    assert (last.since, last.until) == (date(2023, 1, 1), date(2023, 12, 31))
+    past = parse_dates("How did fares change over the past year?", as_of)
+    assert (past.since, past.until) == (date(2023, 3, 16), as_of)
+    assert parse_dates("What did she do in the last year of her term?", as_of).since is None
+
+
 def test_coverage_after_as_of_is_not_used_by_either_search(assistant):
     r = assistant.retriever
     for question in ("Corrin reservoir dam spillway repairs", "What happened to the dam this week?"):
