@@ -108,6 +108,13 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
     by_article = {aid: index.passage_ids(aid) for aid in sorted(all_ids) if not aid.startswith("syn")}
     originals = [row.article for row in (index.get(aid) for aid in by_article) if row is not None and by_article[row.article.id]]
     last_round = max((int(aid[3:].split("-")[0]) for aid in all_ids if aid.startswith("syn")), default=0)
+    if not index.quotes_indexed():
+        # A store from before the quote index has its quotes derived by the next ingest, for every article: at
+        # 1M passages that one-off upgrade would take hours and be timed as "adding one article". The real
+        # articles get theirs here; synthetic ones carry none (like the MinHash signature, left out).
+        from rag.quote_index import index_quotes
+
+        index.put_quotes({a.id: index_quotes(a.id, a.text) for a in originals})
     vectors: dict[str, np.ndarray] = {}
     ids = [pid for a in originals for pid in by_article[a.id]]
     for lo in range(0, len(ids), 2000):
