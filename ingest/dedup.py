@@ -39,7 +39,7 @@ class NearDuplicates:
     """The signatures of stored stories; `match` names the first one a new text copies.
 
     Given `lookup(signature) -> (ids, signatures)` (the catalog's band table: only stories sharing a MinHash band),
-    stored signatures are read per question, a few at a time; otherwise `ids`/`sigs` are every stored story's.
+    stored signatures are read for each new story, a few at a time; otherwise `ids`/`sigs` are every stored story's.
     Stories added during this run are kept here until the run ends (they may not be committed yet)."""
 
     def __init__(self, ids: list[str], sigs: np.ndarray, threshold: float, lookup=None) -> None:

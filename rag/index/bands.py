@@ -5,7 +5,8 @@ one integer and stored as (band, key, article id) for every live, distinct artic
 stories whose signatures agree in share s of their values share at least one band with probability
 1 - (1 - s^4)^16: 0.9999 at s 0.8 (the default threshold), 0.987 at 0.7, 0.88 at 0.6. The candidates' signatures
 are then compared in full, so a match is judged exactly as a scan of every signature would judge it; below a
-threshold of 0.6 the caller scans instead (`BANDS_FROM`).
+threshold of 0.7 (a copy at the threshold missed more than 1 time in 100) the caller scans instead
+(`BANDS_FROM`).
 
 Rows are written in the transaction that makes an article version live and deleted in the one that retires it,
 like the keyword rows. Adding one article to a store of 120k articles then reads a few rows instead of 30 MB.
@@ -23,7 +24,7 @@ __all__ = ["SCHEMA", "RECIPE", "BANDS_FROM", "keys", "insert_where", "delete", "
 SCHEMA = ("CREATE TABLE IF NOT EXISTS signature_bands (band INTEGER NOT NULL, key INTEGER NOT NULL,"
           " id TEXT NOT NULL, PRIMARY KEY (band, key, id)) WITHOUT ROWID;")
 RECIPE = "minhash-16x4-1"  # a catalog whose table was filled by another recipe is filled again when opened
-BANDS_FROM = 0.6  # thresholds below this: the bands would miss over 1 in 10 copies, so every signature is read
+BANDS_FROM = 0.7  # thresholds below this: the bands would miss over 1 copy in 100, so every signature is read
 _BANDS, _ROWS = 16, 4
 # odd 64-bit multipliers: a band's four values -> one integer (wrapping arithmetic; equal bands, equal keys)
 _MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
