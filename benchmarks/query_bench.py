@@ -170,7 +170,7 @@ def serve(home: Path, n_queries: int) -> dict:
     from rag.errors import NewsragError
     from rag.settings import Settings
 
-    assistant = Assistant.from_settings(Settings(home=home, llm="extractive"))
+    assistant = Assistant.from_settings(Settings.from_env(home=home, llm="extractive"))
     opened = time.perf_counter() - t0
     t = time.perf_counter()
     assistant.index.warm()  # the keyword index is SQLite FTS5: nothing to build; the vector index loads here
