@@ -25,6 +25,7 @@ import os
 import random
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import lru_cache
 import resource
 import shutil
 import socket
@@ -46,6 +47,7 @@ __all__ = ["grow", "serve", "cold_start", "main"]
 QUESTION_FILES = [ROOT.parent / "shared" / "eval" / d / "questions.jsonl" for d in ("realtimeqa", "multihop_rag")]
 _NOISE = 0.025  # per dimension: |noise| ~ 0.49 for 384 dimensions -> cosine ~0.9 to the original vector
 _DAY0 = "2023-09-01"
+_WRITE_BATCH = 5000  # passages per Index.write: one catalog transaction, one Chroma batch
 
 
 def _questions(n: int) -> list[str]:
@@ -58,10 +60,16 @@ def _questions(n: int) -> list[str]:
     return out[:n]
 
 
-def _perturb(text: str, vocab: list[str], rng: random.Random) -> str:
+@lru_cache(maxsize=20_000)
+def _sentences(text: str) -> tuple[str, ...]:
+    """The sentences of an original (each is copied a hundred times on the way to 1M passages)."""
     from rag.sentences import split_sentences
 
-    sents = split_sentences(text) or [text]
+    return tuple(split_sentences(text) or [text])
+
+
+def _perturb(text: str, vocab: list[str], rng: random.Random) -> str:
+    sents = list(_sentences(text))
     rng.shuffle(sents)
     out = []
     for s in sents:
@@ -92,23 +100,28 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
 
     settings = Settings(home=home)
     index = Index(settings)
-    catalog = index
     count = index.stats()["passages"]
     started, added = time.perf_counter(), 0
-    originals = [r.article for r in catalog.articles(include_duplicates=False) if not r.article.id.startswith("syn")]
-    by_article: dict[str, list] = {}
-    for p in catalog.passages():
-        if not p.article_id.startswith("syn"):
-            by_article.setdefault(p.article_id, []).append(p.id)
-    originals = [a for a in originals if a.id in by_article]
+    # The real articles and their passage ids, read without loading the synthetic ones' texts (at 1M passages
+    # listing every article with its text took minutes and gigabytes).
+    all_ids = index.article_ids()
+    by_article = {aid: index.passage_ids(aid) for aid in sorted(all_ids) if not aid.startswith("syn")}
+    originals = [row.article for row in (index.get(aid) for aid in by_article) if row is not None and by_article[row.article.id]]
+    last_round = max((int(aid[3:].split("-")[0]) for aid in all_ids if aid.startswith("syn")), default=0)
+    if not index.quotes_indexed():
+        # A store from before the quote index has its quotes derived by the next ingest, for every article: at
+        # 1M passages that one-off upgrade would take hours and be timed as "adding one article". The real
+        # articles get theirs here; synthetic ones carry none (like the MinHash signature, left out).
+        from rag.quote_index import index_quotes
+
+        index.put_quotes({a.id: index_quotes(a.id, a.text) for a in originals})
     vectors: dict[str, np.ndarray] = {}
     ids = [pid for a in originals for pid in by_article[a.id]]
     for lo in range(0, len(ids), 2000):
         vectors.update(index.passage_vectors(ids[lo:lo + 2000]))
     rng, nrng = random.Random(seed + count), np.random.default_rng(seed + count)
     vocab = [w for a in originals[:200] for w in a.text.split() if w.isalpha() and len(w) > 3]
-    round_no = 1 + max((int(r.article.id[3:].split("-")[0]) for r in catalog.articles()
-                        if r.article.id.startswith("syn")), default=0)
+    round_no = 1 + last_round
     batch: list = []
     while count < target:
         for a in originals:
@@ -121,10 +134,10 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
             vs = np.stack([src[j % len(src)] for j in range(len(ps))]) if ps else np.zeros((0, 384), np.float32)
             vs = vs + nrng.normal(0.0, _NOISE, vs.shape).astype(np.float32)
             vs /= np.linalg.norm(vs, axis=1, keepdims=True)
-            batch.append((art, ps, vs))
+            batch.append((art, ps, vs))  # no MinHash signature: it would cost a quarter of the growth time
             count += len(ps)
             added += len(ps)
-            if sum(len(b[1]) for b in batch) >= 2000:
+            if sum(len(b[1]) for b in batch) >= _WRITE_BATCH:
                 _write(index, batch)
         round_no += 1
     _write(index, batch)
@@ -157,7 +170,7 @@ def serve(home: Path, n_queries: int) -> dict:
     from rag.errors import NewsragError
     from rag.settings import Settings
 
-    assistant = Assistant.from_settings(Settings(home=home, llm="extractive"))
+    assistant = Assistant.from_settings(Settings.from_env(home=home, llm="extractive"))
     opened = time.perf_counter() - t0
     t = time.perf_counter()
     assistant.index.warm()  # the keyword index is SQLite FTS5: nothing to build; the vector index loads here

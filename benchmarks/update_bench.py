@@ -3,7 +3,8 @@ the running server retrieves it (and no longer does after its removal).
 
     python benchmarks/update_bench.py --home HOME [--json benchmarks/results/update_bench.json]
 
-HOME is a store (e.g. one grown by query_bench.py --work); one article is added and removed again. A serving
+HOME is a store (e.g. one grown by query_bench.py --work); one article is added and removed again. NEWSRAG_*
+settings in the environment apply (NEWSRAG_CHROMA_HOST: the vectors in a Chroma server). A serving
 process (an Assistant, as `newsrag serve` holds) is started on HOME, warmed, and asks about the new article every
 0.1 s; this process ingests the article with the real embedding model (loaded before the clock starts) and
 reports: ingest seconds (load, clean, dedup, chunk, embed, stage, vectors, commit), seconds from the ingest's end
@@ -38,7 +39,7 @@ def watch(home: Path) -> None:
     from rag.assistant import Assistant
     from rag.settings import Settings
 
-    a = Assistant.from_settings(Settings(home=home, llm="extractive"))
+    a = Assistant.from_settings(Settings.from_env(home=home, llm="extractive"))
     for t in a.warm_up():
         t.join(300)
     a.ask(QUESTION)
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                               text=True)
     try:
         assert json.loads(server.stdout.readline())["ready"]
-        ingestor = Ingestor(Settings(home=args.home))
+        ingestor = Ingestor(Settings.from_env(home=args.home))
         ingestor.embedder.embed(["warm the model"])  # loading the model is not the ingest's cost
         folder = Path(tempfile.mkdtemp())
         (folder / "honey.txt").write_text(f"{TITLE}\n{BODY}\n", encoding="utf-8")

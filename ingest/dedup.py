@@ -36,19 +36,35 @@ def signature(text: str, k: int = 5) -> np.ndarray | None:
 
 
 class NearDuplicates:
-    """The signatures of stored stories; `match` names the first one a new text copies."""
+    """The signatures of stored stories; `match` names the first one a new text copies.
 
-    def __init__(self, ids: list[str], sigs: np.ndarray, threshold: float) -> None:
+    Given `lookup(signature) -> (ids, signatures)` (the catalog's band table: only stories sharing a MinHash band),
+    stored signatures are read for each new story, a few at a time; otherwise `ids`/`sigs` are every stored story's.
+    Stories added during this run are kept here until the run ends (they may not be committed yet)."""
+
+    def __init__(self, ids: list[str], sigs: np.ndarray, threshold: float, lookup=None) -> None:
         self.ids = list(ids)
         self.sigs = sigs if len(ids) else np.zeros((0, _PERMS), dtype=np.uint32)
         self.threshold = threshold
+        self.lookup = lookup
+        self._gone: set[str] = set()  # stored stories replaced during this run (their stored signature is old)
 
     def match(self, sig: np.ndarray | None) -> str | None:
-        if sig is None or not self.ids:
+        if sig is None:
             return None
-        sim = (self.sigs == sig).mean(axis=1)
+        ids, sigs = self.ids, self.sigs
+        if self.lookup is not None:
+            stored, stored_sigs = self.lookup(sig)
+            here = set(self.ids)
+            keep = [i for i, a in enumerate(stored) if a not in self._gone and a not in here]
+            if keep:
+                ids = [stored[i] for i in keep] + ids
+                sigs = np.vstack([stored_sigs[keep], sigs])
+        if not ids:
+            return None
+        sim = (sigs == sig).mean(axis=1)
         best = int(sim.argmax())
-        return self.ids[best] if sim[best] >= self.threshold else None
+        return ids[best] if sim[best] >= self.threshold else None
 
     def add(self, article_id: str, sig: np.ndarray | None) -> None:
         if sig is not None:
@@ -56,6 +72,7 @@ class NearDuplicates:
             self.sigs = np.vstack([self.sigs, sig[None, :]])
 
     def remove(self, article_id: str) -> None:
+        self._gone.add(article_id)
         keep = [i for i, a in enumerate(self.ids) if a != article_id]
         self.ids = [self.ids[i] for i in keep]
         self.sigs = self.sigs[keep]

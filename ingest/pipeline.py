@@ -19,6 +19,7 @@ import numpy as np
 from rag.embedder import Embedder
 from rag.errors import NewsragError
 from rag.index import Index, Staged
+from rag.index.bands import BANDS_FROM
 from rag.links import safe_url
 from rag.quote_index import index_quotes
 from rag.schema import Article, LoadFailure, Passage, RawArticle
@@ -105,8 +106,12 @@ class Ingestor:
         with self.index.writing():
             self.repair()
             self.index_quotes()
-            ids, sigs = self.index.signatures()
-            near = NearDuplicates(ids, sigs, self.settings.near_duplicate_threshold)
+            threshold = self.settings.near_duplicate_threshold
+            if threshold >= BANDS_FROM:  # a stored story is read only when it shares a MinHash band
+                near = NearDuplicates([], np.zeros((0, 0), dtype=np.uint32), threshold,
+                                      lookup=self.index.near_candidates)
+            else:
+                near = NearDuplicates(*self.index.signatures(), threshold)
             batch: list[Staged] = []
             try:
                 self._run(iter_inputs(targets, policy=FetchPolicy.from_settings(self.settings), fetch=fetch),

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ingest import Ingestor
 from rag.index import Index
 from rag.settings import Settings
@@ -82,6 +84,8 @@ def test_keyword_filters_apply_inside_the_search(tmp_path):
 
 _WRITE = """
 import sys
+import numpy as np
+
 from ingest import Ingestor
 from rag.settings import Settings
 from tests.fake_embedder import FakeEmbedder
@@ -257,3 +261,45 @@ def test_quotes_of_a_store_from_before_generations_are_derived_again_and_live_wi
     assert index.find_quote_text(["hawser"]) and not index.find_quote_text(["gangway"])
     ing.remove("old-1")
     assert index.quotes_by_speaker("Lindqvist") == [] and index.quotes_indexed()
+
+
+def test_near_duplicates_of_stored_stories_are_found_through_the_band_table(tmp_path):
+    """A copy ingested in a later run is matched by the MinHash band table (not by reading every signature);
+    the table follows updates and removals, and a catalog without it gets it filled when opened."""
+    from rag.index.sqlite_catalog import SqliteCatalog
+
+    settings = _settings(tmp_path / "h")
+    ing = Ingestor(settings, embedder=FakeEmbedder())
+    wire, other = _story("ferry", "gangway"), _story("museum", "tapestry")
+    first = tmp_path / "first.jsonl"
+    first.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "ledger-1", "title": "Ferry decision", "body": wire, "source": "Ledger"},
+        {"id": "gazette-4", "title": "Museum decision", "body": other, "source": "Gazette"}]))
+    ing.ingest([str(first)])
+    catalog = ing.index.catalog
+    bands = lambda: catalog._all("SELECT COUNT(*) FROM signature_bands")[0][0]  # noqa: E731
+    assert bands() == 2 * 16
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps({"id": "post-9", "title": "Ferry decided", "body": wire.replace("day 3", "day three"),
+                                 "source": "Post"}))
+    report = Ingestor(settings, embedder=FakeEmbedder()).ingest([str(later)])
+    assert [d["duplicate_of"] for d in report.duplicates] == ["ledger-1"]
+    assert bands() == 2 * 16  # a duplicate is not banded
+    # the original rewritten: its old text's bands go, so a copy of the old text is no longer its duplicate
+    first.write_text(json.dumps({"id": "ledger-1", "title": "Ferry decision", "body": _story("bakery", "sourdough"),
+                                 "source": "Ledger"}))
+    Ingestor(settings, embedder=FakeEmbedder()).ingest([str(first)])
+    stale = tmp_path / "stale.jsonl"
+    stale.write_text(json.dumps({"id": "herald-2", "title": "Ferry", "body": wire, "source": "Herald"}))
+    report = Ingestor(settings, embedder=FakeEmbedder()).ingest([str(stale)])
+    assert report.duplicates == [] and [a["id"] for a in report.added] == ["herald-2"]
+    assert bands() == 3 * 16
+    Ingestor(settings, embedder=FakeEmbedder()).remove("gazette-4")
+    assert bands() == 2 * 16
+    # an older catalog: no table filled, no recipe recorded -> filled when opened
+    catalog._db.execute("DELETE FROM signature_bands")
+    catalog._db.execute("DELETE FROM meta WHERE key='bands'")
+    assert SqliteCatalog(settings.home)._all("SELECT COUNT(*) FROM signature_bands")[0][0] == 2 * 16
+    found, _ = SqliteCatalog(settings.home).near_candidates(np.frombuffer(
+        catalog._all("SELECT signature FROM articles WHERE id='herald-2'")[0][0], dtype=np.uint32))
+    assert found == ["herald-2"]

@@ -139,3 +139,35 @@ def test_removal_killed_after_its_step_leaves_it_gone_and_its_vectors_cleaned(tm
     _check(home, {"tram-1": "pantograph", "bridge-2": "girder"}, {"tram-copy": "tram-1"})
     _writer(home, "removed", "remove", "tram-1")
     _check(home, {"bridge-2": "girder"})  # the copy went with its original
+
+
+def _own_story(topic: str, marker: str) -> str:
+    """A story no other topic's story is a near-duplicate of (its words drawn by a generator seeded by the topic)."""
+    import random
+
+    rng = random.Random(topic)
+    nouns = ["budget", "council", "river", "school", "market", "railway", "museum", "harvest", "tunnel", "choir",
+             "festival", "clinic", "stadium", "garden", "archive", "lantern", "pier", "mill", "bakery", "court"]
+    sentences = [f"The {topic} {rng.choice(nouns)} met the {rng.choice(nouns)} {rng.choice(nouns)} on day {i} and "
+                 f"the {marker} {rng.choice(nouns)} was read aloud." for i in range(12)]
+    return f"The {topic} decision\n" + " ".join(sentences) + "\n"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_batch_of_many_articles_killed_at_each_stage_is_old_or_new_as_one(tmp_path, stage):
+    """One write of many articles (a JSONL ingested as one batch: one generation, one catalog transaction, one
+    vector batch), two of them updates: killed anywhere, every article is its old version or, at once, all new."""
+    home, path = tmp_path / "h", tmp_path / "wire.jsonl"
+    topics = ["canal", "orchard", "foundry", "quarry", "ferry", "abbey"]
+    old = [{"id": f"{t}-1", "title": f"The {t} decision", "body": _own_story(t, f"{t}draft")} for t in topics[:2]]
+    path.write_text("\n".join(json.dumps(r) for r in old))
+    _writer(home, None, "ingest", str(path))
+    new = [{"id": f"{t}-1", "title": f"The {t} decision", "body": _own_story(t, f"{t}vote")} for t in topics]
+    path.write_text("\n".join(json.dumps(r) for r in new))
+    _writer(home, stage, "ingest", str(path))
+    if stage == "committed":
+        _check(home, {f"{t}-1": f"{t}vote" for t in topics})
+    else:
+        _check(home, {f"{t}-1": f"{t}draft" for t in topics[:2]})
+    _writer(home, None, "ingest", str(path))
+    _check(home, {f"{t}-1": f"{t}vote" for t in topics})

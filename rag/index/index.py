@@ -25,8 +25,8 @@ from .sqlite_catalog import ArticleRow, SqliteCatalog, Staged, vector_id
 
 __all__ = ["Index"]
 
-_READS = ("version", "get", "find", "articles", "listing", "mentions_all", "duplicates_of", "has_articles", "newest",
-          "signatures", "passages", "iter_passages", "passages_by_id", "stats", "quotes", "quotes_indexed",
+_READS = ("version", "get", "find", "articles", "article_ids", "passage_ids", "listing", "mentions_all", "duplicates_of", "has_articles", "newest",
+          "signatures", "near_candidates", "passages", "iter_passages", "passages_by_id", "stats", "quotes", "quotes_indexed",
           "unindexed_articles", "quotes_by_speaker", "quotes_by_description", "find_quote_text", "passage_at")
 
 

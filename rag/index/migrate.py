@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from . import keywords, quote_store
+from . import bands, keywords, quote_store
 
 __all__ = ["migrate"]
 
@@ -55,6 +55,10 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
                 db.execute(keywords.SCHEMA)
             keywords.rebuild(db)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('keywords', ?)", (keywords.ANALYZER,))
+        banded = db.execute("SELECT value FROM meta WHERE key='bands'").fetchone()
+        if not banded or banded[0] != bands.RECIPE:  # a catalog from before the band table (or another recipe)
+            bands.rebuild(db)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('bands', ?)", (bands.RECIPE,))
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

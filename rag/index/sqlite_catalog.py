@@ -21,7 +21,7 @@ import numpy as np
 
 from ..quote_index import IndexedQuote
 from ..schema import Article, Passage, Quote
-from . import keywords, quote_store
+from . import bands, keywords, quote_store
 from .migrate import migrate
 
 __all__ = ["SqliteCatalog", "ArticleRow", "Staged", "day_number", "vector_id"]
@@ -46,9 +46,11 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id, gen);
 CREATE INDEX IF NOT EXISTS passages_id ON passages(id);
+-- commit() reads a generation's passages: without it each commit scans every passage (seconds at 1M)
+CREATE INDEX IF NOT EXISTS passages_gen ON passages(gen);
 CREATE TABLE IF NOT EXISTS trash (vid TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-""" + quote_store.SCHEMA + keywords.SCHEMA
+""" + quote_store.SCHEMA + keywords.SCHEMA + bands.SCHEMA
 
 _NEWEST_FIRST = " ORDER BY COALESCE(published_at,'') DESC, title"  # articles() and listing() agree
 _COLS = ("id, title, source, url, published_at, author, credited_source, ingested_at, content_hash, origin, text,"
@@ -144,6 +146,16 @@ class SqliteCatalog:
         sql += _NEWEST_FIRST
         return [_row(r) for r in self._all(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())]
 
+    def article_ids(self) -> list[str]:
+        """The ids of every distinct live article, without reading their texts."""
+        return [r[0] for r in self._all("SELECT id FROM articles WHERE state='ready' AND duplicate_of IS NULL")]
+
+    def passage_ids(self, article_id: str) -> list[str]:
+        """The passage ids of an article's live version, in text order."""
+        return [r[0] for r in self._all(
+            "SELECT p.id FROM passages p JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE a.id=?"
+            " AND a.state='ready' ORDER BY p.idx", (article_id,))]
+
     def listing(self) -> list[dict[str, str]]:
         """title, source, published_at, url and origin (the file or feed it came from) of every distinct live
         article, newest first, without texts."""
@@ -171,6 +183,11 @@ class SqliteCatalog:
         """The newest publication date among stored articles (relative date words count back from it)."""
         row = self._one(NEWEST_SQL)
         return row[0] if row else None
+
+    def near_candidates(self, signature: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """(ids, signatures) of the live, distinct articles sharing a MinHash band with this signature."""
+        with self._lock:
+            return bands.candidates(self._db, signature)
 
     def signatures(self) -> tuple[list[str], np.ndarray]:
         rows = self._all("SELECT id, signature FROM articles WHERE state='ready' AND duplicate_of IS NULL"
@@ -304,6 +321,7 @@ class SqliteCatalog:
             ids = [r[0] for r in self._db.execute("SELECT id FROM articles WHERE gen=? AND state='pending'", (gen,))]
             for article_id in ids:
                 self._retire(article_id, "ready")
+            bands.insert_where(self._db, "a.gen=? AND a.state='pending'", (gen,))
             self._db.execute("UPDATE articles SET state='ready' WHERE gen=? AND state='pending'", (gen,))
             keywords.insert(self._db, self._bodies("p.gen=?", (gen,)))
             quote_store.mark_if_complete(self._db, gen)
@@ -350,10 +368,13 @@ class SqliteCatalog:
     def _retire(self, article_id: str, keep_state: str | None) -> None:
         """Delete an article's live version (and, with keep_state None, every version)."""
         where = "a.id=? AND a.state='ready'" if keep_state else "a.id=?"
-        versions = self._db.execute(f"SELECT gen, state FROM articles a WHERE {where}", (article_id,)).fetchall()
-        for gen, state in versions:
+        versions = self._db.execute(f"SELECT gen, state, signature, duplicate_of FROM articles a WHERE {where}",
+                                    (article_id,)).fetchall()
+        for gen, state, sig, duplicate_of in versions:
             if state == "ready":  # only a live version is in the keyword index (deleting others would damage it)
                 keywords.delete(self._db, self._bodies("p.article_id=? AND p.gen=?", (article_id, gen)))
+                if duplicate_of is None:
+                    bands.delete(self._db, article_id, sig)
             self._trash_where("p.article_id=? AND p.gen=?", (article_id, gen))
             for table in ("passages", "quotes"):
                 self._db.execute(f"DELETE FROM {table} WHERE article_id=? AND gen=?", (article_id, gen))
