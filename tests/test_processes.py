@@ -92,7 +92,7 @@ def _scenario(home: Path, env: dict, tmp: Path) -> None:
         finished = time.monotonic()
         for key, q in question.items():  # the running server sees all three, without a restart
             _until(lambda: _STORIES[key][0] in _server_titles(url, q), 5)
-        assert time.monotonic() - finished < 10
+        assert time.monotonic() - finished < 15  # each within 5 s of polling; three answers' time on a loaded machine
         asks = [_cli(env, "ask", "--json", q) for q in question.values()]
         for key, proc in zip(question, asks):
             answer = json.loads(_done(proc))
