@@ -411,9 +411,10 @@ def _name_ok(m: re.Match) -> bool:
 
 
 def _strip_lead(name: str) -> str:
-    """'The Kansas State Fair' -> 'Kansas State Fair': a capitalised article or adverb is not the name."""
+    """'The Kansas State Fair' -> 'Kansas State Fair', 'Said McClain' -> 'McClain': a capitalised article, adverb
+    or speech verb is not the name."""
     tokens = name.split()
-    while len(tokens) > 1 and tokens[0].rstrip(".") in NOT_NAMES:
+    while len(tokens) > 1 and (tokens[0].rstrip(".") in NOT_NAMES or re.fullmatch(_CUE, tokens[0].lower())):
         tokens = tokens[1:]
     return " ".join(tokens)
 

@@ -128,6 +128,13 @@ def test_a_capitalised_verb_after_an_exclamation():
     assert _speaker(text, "Nothing at all") == "Nell Okafor"
 
 
+def test_a_capitalised_verb_is_never_part_of_the_name():
+    text = ('Nell Okafor is a mother of three.\n\n"They promise help every year and they do nothing!" Said Okafor. '
+            '"They are here for themselves."')
+    for start in ("They promise", "They are here"):
+        assert _speaker(text, start) in ("Okafor", "Nell Okafor")
+
+
 def test_titles_terms_and_possessives_stay_uncredited():
     text = ('Ida Brook wrote a book called "Moved On: The Quiet Removal Of The Poor" about city rules.\n\n'
             'The dataset was built by the group Opal, which stands for "open public archive of letters."\n\n'
