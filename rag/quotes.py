@@ -489,8 +489,8 @@ def _people(plain: str, spans: list[tuple[int, int, int]] = ()) -> list[tuple[in
         runs.update(range(m.start(), m.end()))
         role, person = _split_role(m.group(0))
         tokens = (person or "").split()
-        while tokens and tokens[0] in _NOT_SPEAKERS:
-            tokens = tokens[1:]
+        while tokens and (tokens[0] in _NOT_SPEAKERS or re.fullmatch(_CUE, tokens[0].lower())):
+            tokens = tokens[1:]  # '"…!" Said McClain.': the verb is not a first name
         if len(tokens) >= 2 and "\n" not in m.group(0):
             name = " ".join(tokens)
             full[tokens[-1]] = name

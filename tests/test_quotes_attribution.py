@@ -129,10 +129,15 @@ def test_a_capitalised_verb_after_an_exclamation():
 
 
 def test_a_capitalised_verb_is_never_part_of_the_name():
-    text = ('Nell Okafor is a mother of three.\n\n"They promise help every year and they do nothing!" Said Okafor. '
-            '"They are here for themselves."')
-    for start in ("They promise", "They are here"):
-        assert _speaker(text, start) in ("Okafor", "Nell Okafor")
+    """'"…!" Said Okafor.' once made "Said Okafor" the full name behind every later "she said"."""
+    text = ("Roxanne Okafor is a mother and grandmother.\n\nOkafor has written to every legislator.\n\n"
+            "She said she cannot explain to her grandson why he lives in such a world.\n\n"
+            "\"I cant fathom a world where they will say, 'We're with you' - and they do nothing!\" Said Okafor. "
+            "\"They do absolutely nothing.\"\n\nOkafor struggled to speak about her grandson.\n\n"
+            "\"How do I tell him, 'You do not have to be afraid?' The windows look just like the ones at that "
+            "school,\" she said.")
+    speakers = {q.speaker for q in find_quotes(text)}
+    assert speakers <= {"Okafor", "Roxanne Okafor"} and "Roxanne Okafor" in speakers
 
 
 def test_titles_terms_and_possessives_stay_uncredited():
