@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 
 from .quotes import ROLE_WORDS, find_quotes
 from .schema import Quote
-from .text import MONTHS, NOT_NAMES, name_key, same_person
+from .text import MONTHS, NOT_NAMES, is_cue_word, name_key, same_person
 
 __all__ = ["index_quotes", "IndexedQuote", "surname_key", "EXTRACTOR_VERSION"]
 
 # Stamped on a store's quote index; a store indexed by another version has its quotes derived again from the
 # stored texts when it is opened (rag/index/quote_store.py: upgrade). Change it with any change to what
 # rag/quotes.py or this module credits.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 _APPOSITIVE = re.compile(
     r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+)+),\s+(?P<desc>(?:the|a|an)\s+[^,.;\"]{3,70}?),")
@@ -57,7 +57,7 @@ def _people(text: str) -> dict[str, list[tuple[int, str, str | None]]]:
         if _heading(text, m.start()):
             continue  # "A Controversial Balenciaga Campaign": a headline's capitals are not a name
         tokens = m.group(0).split()
-        while tokens and (tokens[0] in NOT_NAMES or tokens[0].lower() in ROLE_WORDS):
+        while tokens and (tokens[0] in NOT_NAMES or tokens[0].lower() in ROLE_WORDS or is_cue_word(tokens[0])):
             tokens = tokens[1:]
         if len(tokens) >= 2:
             key = surname_key(tokens[-1])

@@ -25,7 +25,7 @@ from typing import Iterable
 
 from .schema import Quote
 from .sentences import sentence_spans
-from .text import CUE_VERB, NAME_PARTICLES, NOT_NAMES, QUOTE_MARKS, SPEECH_VERB, fold
+from .text import CUE_VERB, NAME_PARTICLES, NOT_NAMES, QUOTE_MARKS, SPEECH_VERB, fold, is_cue_word
 
 __all__ = ["find_quotes", "quote_spans", "credited", "credited_quotes", "ROLE_WORDS"]
 
@@ -414,7 +414,7 @@ def _strip_lead(name: str) -> str:
     """'The Kansas State Fair' -> 'Kansas State Fair', 'Said McClain' -> 'McClain': a capitalised article, adverb
     or speech verb is not the name."""
     tokens = name.split()
-    while len(tokens) > 1 and (tokens[0].rstrip(".") in NOT_NAMES or re.fullmatch(_CUE, tokens[0].lower())):
+    while len(tokens) > 1 and (tokens[0].rstrip(".") in NOT_NAMES or is_cue_word(tokens[0])):
         tokens = tokens[1:]
     return " ".join(tokens)
 
@@ -489,7 +489,7 @@ def _people(plain: str, spans: list[tuple[int, int, int]] = ()) -> list[tuple[in
         runs.update(range(m.start(), m.end()))
         role, person = _split_role(m.group(0))
         tokens = (person or "").split()
-        while tokens and (tokens[0] in _NOT_SPEAKERS or re.fullmatch(_CUE, tokens[0].lower())):
+        while tokens and (tokens[0] in _NOT_SPEAKERS or is_cue_word(tokens[0])):
             tokens = tokens[1:]  # '"…!" Said McClain.': the verb is not a first name
         if len(tokens) >= 2 and "\n" not in m.group(0):
             name = " ".join(tokens)

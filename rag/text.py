@@ -82,6 +82,14 @@ CUE_VERB = SPEECH_VERB + (
     r"confirmed|maintained|contended|lamented|pointed out|went on|chimed in"
 )
 
+_CUE_WORD = re.compile(rf"(?:{CUE_VERB})")
+
+
+def is_cue_word(token: str) -> bool:
+    """Is this one word a speech verb ("Said" opening '"…!" Said McClain.')? Such a word is never a first name."""
+    return bool(_CUE_WORD.fullmatch(token.lower()))
+
+
 # Name tokens: a capitalised word ("O'Neill", "Jean-Pierre", "McDaniel", "J.") and the lowercase particles
 # that sit inside names ("Ursula von der Leyen").
 NAME_TOKEN = r"[A-Z][\w'’\-]*\.?"

@@ -138,6 +138,8 @@ def test_a_capitalised_verb_is_never_part_of_the_name():
             "school,\" she said.")
     speakers = {q.speaker for q in find_quotes(text)}
     assert speakers <= {"Okafor", "Roxanne Okafor"} and "Roxanne Okafor" in speakers
+    indexed = {q.speaker for q in index_quotes("a", text + '\n\nSaid Okafor: "We will keep walking."')}
+    assert indexed - {None} == {"Roxanne Okafor"}  # the index's own name list reads no "Said Okafor" either
 
 
 def test_titles_terms_and_possessives_stay_uncredited():
