@@ -3,6 +3,8 @@
     python benchmarks/retrieval_misses.py --store HOME --articles ARTICLES.jsonl --questions QUESTIONS.jsonl
                                           [--k 5] [--no-question-dates] [--json OUT]
 
+The JSON keeps ids and numbers only.
+
 A question is grounded as `newsrag eval` decides it (the dataset's flag, else the answer string occurs in the
 corpus). Each question is asked through the Retriever as `newsrag eval` asks it (as of its `question_date`
 unless --no-question-dates); a hit is a passage holding the answer string (whole words, `contains_answer`).
@@ -108,9 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         if r["class"]:
             print(f"  {r['class']:15} rank {r['rank']!s:>4}  article {r['article_rank']!s:>4}  "
                   f"pages holding the answer {r['articles_holding_answer']:>4}  {r['question'][:70]}")
-    if args.json:
+    if args.json:  # ids and numbers only: the question texts are the dataset's, shown on screen, not kept
+        kept = [{k: v for k, v in r.items() if k != "question"} for r in rows]
         Path(args.json).write_text(json.dumps({"n": n, "hit": hits / max(n, 1), "article_hit": article_hits / max(n, 1),
-                                               "classes": counts, "questions": rows}, indent=1))
+                                               "classes": counts, "questions": kept}, indent=1))
     return 0
 
 
