@@ -21,7 +21,7 @@ __all__ = ["index_quotes", "IndexedQuote", "surname_key", "EXTRACTOR_VERSION"]
 # Stamped on a store's quote index; a store indexed by another version has its quotes derived again from the
 # stored texts when it is opened (rag/index/quote_store.py: upgrade). Change it with any change to what
 # rag/quotes.py or this module credits.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 
 _APPOSITIVE = re.compile(
     r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+)+),\s+(?P<desc>(?:the|a|an)\s+[^,.;\"]{3,70}?),")

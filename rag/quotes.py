@@ -296,6 +296,22 @@ def _is_title(inner: str) -> bool:
     return sum(w[0].isupper() for w in words) / len(words) > 0.6
 
 
+# 'Said Flyers forward and former Predators Scott Hartnell: "…"': a sentence opening on its speech verb names the
+# speaker last, right before the colon (the words between describe them).
+_INVERTED_HEAD = re.compile(
+    rf"^\s*(?P<verb>[A-Z][a-z]+)\s+(?P<desc>(?:[\w'\-.]+,?\s+){{0,12}}?)(?P<name>{_TOKEN}(?:\s+{_TOKEN})+)\s*:\s*$")
+
+
+def _inverted_head(window: str, offset: int) -> tuple | None:
+    m = _INVERTED_HEAD.match(window)
+    if not m or not is_cue_word(m.group("verb")):
+        return None
+    tokens = m.group("name").split()
+    name, extra = " ".join(tokens[-2:]), " ".join(tokens[:-2])  # "Predators Scott Hartnell": the person is last
+    desc = " ".join(x for x in (m.group("desc").strip(" ,"), extra) if x)
+    return name, "", desc, offset + m.start(), offset + m.end()
+
+
 def _subject_cue(plain: str, qs: int, inner: str, known: set[str]) -> tuple | None:
     """A quotation inside a sentence about someone: 'Lee pointed to a joke that "…"', 'Police Chief Jason Fry
     adjusted that statement: "…"', 'She said society calls her selfish, "…"' -> the sentence's subject."""
@@ -305,7 +321,7 @@ def _subject_cue(plain: str, qs: int, inner: str, known: set[str]) -> tuple | No
     window = plain[ss:qs]
     if not window.strip() or _NAMING.search(window):
         return None
-    return _subject_of(window, ss, known)
+    return _inverted_head(window, ss) or _subject_of(window, ss, known)
 
 
 def _subject_of(sentence: str, offset: int, known: set[str]) -> tuple | None:

@@ -142,6 +142,14 @@ def test_a_capitalised_verb_is_never_part_of_the_name():
     assert indexed - {None} == {"Roxanne Okafor"}  # the index's own name list reads no "Said Okafor" either
 
 
+def test_a_sentence_opening_on_its_speech_verb_names_the_speaker_before_the_colon():
+    text = ('The Herons scored twice.\n\nSaid Herons forward and former Kestrels captain Ivo Marsh: "He will bring '
+            'some fire into that room."\n\nSaid the harbour master, Ana Ruiz: "We will rebuild the pier."')
+    credited = {q.text[:7]: (q.speaker, q.description) for q in find_quotes(text)}
+    assert credited["He will"] == ("Ivo Marsh", "Herons forward and former Kestrels captain")
+    assert credited["We will"] == ("Ana Ruiz", "the harbour master")
+
+
 def test_titles_terms_and_possessives_stay_uncredited():
     text = ('Ida Brook wrote a book called "Moved On: The Quiet Removal Of The Poor" about city rules.\n\n'
             'The dataset was built by the group Opal, which stands for "open public archive of letters."\n\n'
