@@ -12,7 +12,7 @@ import unicodedata
 __all__ = [
     "QUOTE_TABLE", "fold", "normalize", "norm", "same_text", "clip",
     "SPEECH_VERB", "SPEECH", "CUE_VERB", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
-    "NAME_PARTICLES", "NAME_TOKEN", "MONTHS", "name_key", "name_terms", "same_person", "NOT_NAMES",
+    "NAME_PARTICLES", "NAME_TOKEN", "MONTHS", "name_key", "name_terms", "same_person", "NOT_NAMES", "is_cue_word",
 ]
 
 # Curly and other typographic marks -> plain ASCII; dashes -> "-"; odd spaces -> " ".
