@@ -83,8 +83,6 @@ class Retriever:
         t2 = time.perf_counter()
         keyword = self.index.keyword(query.text, n, sources=query.sources, since_day=since_day, until_day=until_day,
                                      as_of_day=as_of_day)
-        keyword_pref = self.index.keyword(query.text, n // 2, sources=query.sources, since_day=pref[0],
-                                          until_day=pref[1]) if pref else []
         t3 = time.perf_counter()
 
         fused: dict[str, float] = {}
@@ -92,12 +90,17 @@ class Retriever:
         kw_score = dict(keyword)
         wd, wk = self.settings.dense_weight, 1.0
         for weight, ranked in ((wd, [d.passage_id for d in dense]), (wk, [pid for pid, _ in keyword]),
-                               # in the preferred dates: counted again
-                               (wd, [d.passage_id for d in dense_pref]), (wk, [pid for pid, _ in keyword_pref])):
+                               (wd, [d.passage_id for d in dense_pref])):  # in the preferred dates: counted again
             for rank, pid in enumerate(ranked):
                 fused[pid] = fused.get(pid, 0.0) + weight / (_RRF_K + rank + 1)
 
         passages = self.index.passages_by_id(list(fused))  # live versions only: nothing half-written shows
+        if pref:  # keyword candidates in the preferred dates, counted again, read from this same list (a second
+            # search filtered to those dates was the slowest stage at 1M passages: docs/BENCHMARKS.md)
+            keyword_pref = [pid for pid, _ in keyword if pid in passages and passages[pid].published_at
+                            and _in_days(_day_number(passages[pid].published_at[:10]), pref)]
+            for rank, pid in enumerate(keyword_pref):
+                fused[pid] += wk / (_RRF_K + rank + 1)
         missing = [pid for pid in passages if pid not in dense_sim]
         for pid, vec in self.index.passage_vectors(missing).items():
             dense_sim[pid] = float(vec @ qvec)
