@@ -86,6 +86,22 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def ingested_home(root: Path, records, **settings) -> Path:
+    """A NEWSRAG_HOME under `root` holding these article records (dicts as a JSONL line each), every one added."""
+    import json
+
+    from ingest import Ingestor
+    from rag.settings import Settings
+
+    records = list(records)
+    path = root / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    home = root / "home"
+    report = Ingestor(Settings(home=home, **settings)).ingest([str(path)])
+    assert report.counts()["added"] == len(records), report.to_dict()
+    return home
+
+
 @contextlib.contextmanager
 def served(settings):
     """The web chat for `settings`, served on its port until the block ends: demo, url, assistant, settings."""

@@ -8,13 +8,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from ingest import Ingestor
 from rag.assistant import Assistant, newest_source_notice
 from rag.cli import main as cli_main
 from rag.dates import parse_dates
 from rag.errors import InputError, SettingsError
 from rag.schema import Citation
 from rag.settings import Settings
+
+from .conftest import ingested_home
 
 _SLUG = "https://ledger.example/{d}/{i}"
 ARTICLES = [  # (id, date or None, title, body): the same subject on different days
@@ -35,14 +36,9 @@ ARTICLES = [  # (id, date or None, title, body): the same subject on different d
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("asof") / "home"
-    path = home.parent / "articles.jsonl"
-    path.write_text("\n".join(json.dumps({"id": i, "source": "Ledger", "title": t, "body": b,
-                                          **({"url": _SLUG.format(d=d.replace('-', '/'), i=i)} if d else {})})
-                              for i, d, t, b in ARTICLES))
-    report = Ingestor(Settings(home=home, chunk_min_words=20, chunk_max_words=60)).ingest([str(path)])
-    assert report.counts()["added"] == len(ARTICLES), report.to_dict()
-    return home
+    records = ({"id": i, "source": "Ledger", "title": t, "body": b,
+                **({"url": _SLUG.format(d=d.replace('-', '/'), i=i)} if d else {})} for i, d, t, b in ARTICLES)
+    return ingested_home(tmp_path_factory.mktemp("asof"), records, chunk_min_words=20, chunk_max_words=60)
 
 
 @pytest.fixture

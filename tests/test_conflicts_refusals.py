@@ -3,7 +3,6 @@ come from. Every article here is written for these tests."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -13,6 +12,8 @@ from rag.conflicts import conflict, find_conflicts, rival_values
 from rag.refusal import named_outlets, should_answer, unknown_outlets
 from rag.schema import Hit, Passage
 from rag.settings import Settings
+
+from .conftest import ingested_home
 
 ARTICLES = [
     {"id": "ferry-a", "title": "Kestrel ferry enters service", "source": "Harbour Times", "published_at": "2026-04-06",
@@ -33,15 +34,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def news_home(tmp_path_factory):
-    from ingest import Ingestor
-
-    root = tmp_path_factory.mktemp("conflicts")
-    path = root / "articles.jsonl"
-    path.write_text("\n".join(json.dumps(a) for a in ARTICLES) + "\n")
-    home = root / "home"
-    report = Ingestor(Settings(home=home)).ingest([str(path)])
-    assert report.counts()["added"] == len(ARTICLES), report.to_dict()
-    return home
+    return ingested_home(tmp_path_factory.mktemp("conflicts"), ARTICLES)
 
 
 @pytest.fixture

@@ -3,16 +3,16 @@ conflicting figures, and the LangChain surfaces."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
 
-from ingest import Ingestor
 from rag.assistant import Assistant
 from rag.dates import parse_dates
 from rag.errors import SettingsError
 from rag.settings import Settings
+
+from .conftest import ingested_home
 from rag.speakers import asked_speaker
 
 ARTICLES = [
@@ -36,14 +36,9 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def corpus_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("corpus") / "home"
-    path = home.parent / "articles.jsonl"
-    path.write_text("\n".join(json.dumps({"id": i, "source": s, "published_at": d, "title": t, "body": b,
-                                          "url": f"https://{s.lower()}.example/{i}"})
-                              for i, s, d, t, b in ARTICLES))
-    report = Ingestor(Settings(home=home, chunk_min_words=30, chunk_max_words=60)).ingest([str(path)])
-    assert report.counts()["added"] == len(ARTICLES), report.to_dict()
-    return home
+    records = ({"id": i, "source": s, "published_at": d, "title": t, "body": b,
+                "url": f"https://{s.lower()}.example/{i}"} for i, s, d, t, b in ARTICLES)
+    return ingested_home(tmp_path_factory.mktemp("corpus"), records, chunk_min_words=30, chunk_max_words=60)
 
 
 @pytest.fixture

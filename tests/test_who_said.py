@@ -3,7 +3,6 @@ and conflicts only between like things. Every article here is written for these 
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -11,6 +10,8 @@ from rag.assistant import Assistant
 from rag.conflicts import disagree
 from rag.followup import refers_back
 from rag.settings import Settings
+
+from .conftest import ingested_home
 from rag.speakers import mentions, speaker_terms
 
 ARTICLES = [
@@ -51,15 +52,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def news_home(tmp_path_factory):
-    from ingest import Ingestor
-
-    root = tmp_path_factory.mktemp("who")
-    path = root / "articles.jsonl"
-    path.write_text("\n".join(json.dumps(a) for a in ARTICLES) + "\n")
-    home = root / "home"
-    report = Ingestor(Settings(home=home)).ingest([str(path)])
-    assert report.counts()["added"] == len(ARTICLES), report.to_dict()
-    return home
+    return ingested_home(tmp_path_factory.mktemp("who"), ARTICLES)
 
 
 @pytest.fixture
