@@ -53,8 +53,9 @@ def _people(text: str) -> dict[str, list[tuple[int, str, str | None]]]:
     """surname -> every (offset, full name, description) the article gives a person of that surname, in order
     ("Antionette Brown" early on and "Gov. Kate Brown" further down are two people)."""
     found: dict[str, dict[str, list]] = {}
+    headings: dict[int, bool] = {}
     for m in _FULL.finditer(text):  # "Ruben Gallego" anywhere: a later "Gallego said" is him
-        if _heading(text, m.start()):
+        if _heading(text, m.start(), headings):
             continue  # "A Controversial Balenciaga Campaign": a headline's capitals are not a name
         tokens = m.group(0).split()
         while tokens and (tokens[0] in NOT_NAMES or tokens[0].lower() in ROLE_WORDS or is_cue_word(tokens[0])):
@@ -79,14 +80,20 @@ def _people(text: str) -> dict[str, list[tuple[int, str, str | None]]]:
     return {key: sorted((at, n, d) for n, (at, d) in names.items()) for key, names in found.items()}
 
 
-def _heading(text: str, at: int) -> bool:
-    """Is offset `at` on a headline-like line (no closing full stop, most words capitalised)?"""
+def _heading(text: str, at: int, seen: dict[int, bool] | None = None) -> bool:
+    """Is offset `at` on a headline-like line (no closing full stop, most words capitalised)? `seen` keeps each
+    line's verdict by its start, so many names on one long line cost one reading of it, not one each."""
     start = text.rfind("\n", 0, at) + 1
+    if seen is not None and start in seen:
+        return seen[start]
     end = text.find("\n", at)
     line = text[start:end if end >= 0 else len(text)].strip()
     words = re.findall(r"[A-Za-z][\w'’\-]*", line)
     capitals = sum(w[0].isupper() for w in words)
-    return bool(words) and not line.endswith((".", '"', "”")) and capitals > 0.6 * len(words)
+    verdict = bool(words) and not line.endswith((".", '"', "”")) and capitals > 0.6 * len(words)
+    if seen is not None:
+        seen[start] = verdict
+    return verdict
 
 
 def _person_for(forms: list[tuple[int, str, str | None]], speaker: str, at: int) -> tuple[str | None, str | None]:

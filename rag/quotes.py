@@ -283,7 +283,8 @@ def _sentence_start(plain: str, at: int) -> int:
     start = plain.rfind("\n", 0, at) + 1
     best = start
     for m in re.finditer(r"[.?!][\"')\]]*\s+(?=[\"A-Z])", plain[start:at]):
-        if not _ABBREV_END.search(plain[start:start + m.start()]):
+        stop = start + m.start()  # the abbreviations are at most 4 letters: 8 characters before the stop decide
+        if not _ABBREV_END.search(plain[max(start, stop - 8):stop]):
             best = start + m.end()
     return best
 
