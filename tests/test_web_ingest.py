@@ -108,9 +108,13 @@ def test_questions_are_answered_while_an_ingest_runs_and_its_status_is_shown(ser
     from gradio_client import Client, handle_file
 
     demo, assistant = served
+    # Two clients, two sessions: gradio_client multiplexes one session's events over one stream, and a question's
+    # stream closing while the long ingest is still pending could cancel the ingest's result on the client side
+    # (seen once in CI as CancelledError; the server had finished the work).
+    uploader = Client(demo.local_url, verbose=False, download_files=False)
     client = Client(demo.local_url, verbose=False, download_files=False)
     big = synthetic_jsonl(tmp_path / "big.jsonl", 600)
-    job = client.submit([handle_file(str(big))], "", api_name="/ingest")
+    job = uploader.submit([handle_file(str(big))], "", api_name="/ingest")
     status = wait_for(lambda: (s := client.predict(api_name="/ingest_status"))["running"] and s)
     assert status["running"]["id"] == 1
     answered_during = 0
