@@ -49,6 +49,7 @@ class IngestReport:
     passages: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    quotes_refreshed: int = 0  # stored articles whose quotes this run derived again (an older extractor's store)
 
     @property
     def ok(self) -> bool:
@@ -68,7 +69,9 @@ class IngestReport:
         return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, "
                 f"duplicates {c['duplicates']}, failed {c['failed']}"
                 + (f", warnings {len(self.warnings)}" if self.warnings else "")
-                + f" ({self.passages} passages, {self.seconds:.1f}s)")
+                + f" ({self.passages} passages, {self.seconds:.1f}s)"
+                + (f"; quotes of {self.quotes_refreshed} stored articles derived again" if self.quotes_refreshed
+                   else ""))
 
 
 class Ingestor:
@@ -105,7 +108,6 @@ class Ingestor:
         self._embed_progress = embed_progress
         with self.index.writing():
             self.repair()
-            self.index_quotes()
             threshold = self.settings.near_duplicate_threshold
             if threshold >= BANDS_FROM:  # a stored story is read only when it shares a MinHash band
                 near = NearDuplicates([], np.zeros((0, 0), dtype=np.uint32), threshold,
@@ -119,6 +121,8 @@ class Ingestor:
             except BaseException:
                 self.repair()  # nothing half-written stays: what was staged and not made live goes
                 raise
+            # an older extractor's store: a few seconds of its quote refresh, after this run's own articles
+            report.quotes_refreshed = self.index_quotes(seconds=self.settings.quote_refresh_seconds)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -154,14 +158,19 @@ class Ingestor:
             self.index.remove([row.article.id])
             return row.article
 
-    def index_quotes(self) -> int:
-        """Fill the quote index for articles stored before it existed (callers hold the index's writer lock);
-        returns how many were indexed."""
-        if self.index.quotes_indexed():
-            return 0
-        rows = self.index.unindexed_articles()
-        self.index.put_quotes({row.article.id: index_quotes(row.article.id, row.article.text) for row in rows})
-        return len(rows)
+    def index_quotes(self, seconds: float | None = None, batch: int = 200,
+                     stop: Callable[[], bool] | None = None) -> int:
+        """Bring the quote index up to this extractor (a store indexed by an older one, or before the index
+        existed), `batch` articles per transaction, for at most `seconds` (None: until done) or until `stop()`;
+        returns how many articles were done. Each batch takes the writer lock on its own, so other writers
+        interleave, and the old quotes answer until a batch replaces them."""
+        done, deadline = 0, None if seconds is None else time.monotonic() + seconds
+        while not (stop and stop()) and (deadline is None or time.monotonic() < deadline):
+            n = self.index.refresh_quotes(batch)
+            if not n:
+                break
+            done += n
+        return done
 
     def repair(self) -> list[str]:
         """Drop what a killed ingest left staged (never visible: the live versions stay as they were)."""

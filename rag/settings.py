@@ -22,7 +22,7 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
-             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0}
+             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
@@ -52,6 +52,9 @@ class Settings:
     # keyword search: past this many postings of the question's words only the rarest are matched and the best
     # passages rescored over every word (docs/BENCHMARKS.md, issue 15)
     keyword_postings: int = 80_000
+    # a store whose quotes an older extractor derived is refreshed in batches: each ingest spends at most this many
+    # seconds on it after its own articles, and the web server finishes it in the background (rag/quote_refresh.py)
+    quote_refresh_seconds: float = 5.0
     max_per_article: int = 2
     dense_weight: float = 2.0  # weight of the dense ranking against BM25's (1.0) in reciprocal rank fusion
     lead_prior: float = 0.1  # news put the main facts first: passage i of an article scores x(1 + this/(1+i)); 0 = off

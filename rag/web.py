@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from .errors import NewsragError, SettingsError
 from .ingest_jobs import IngestJobs
+from .quote_refresh import QuoteRefresher
 from .login import LoginGuard
 from .schema import Answer
 from .settings import Settings
@@ -333,6 +334,9 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
 def shutdown(demo: "gr.Blocks", *, timeout: float = 30.0) -> bool:
     """Stop cleanly: refuse new ingests, let the running one stop at its next input (what it wrote stays
     whole), then close the server. False when the ingest was still running after `timeout` seconds."""
+    refresher = getattr(demo, "quote_refresher", None)
+    if refresher is not None:
+        refresher.stop(timeout)
     jobs = getattr(demo, "ingest_jobs", None)
     stopped = jobs is None or jobs.shutdown(timeout)
     if not stopped:
@@ -375,4 +379,6 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
                                    theme=theme(), css=CSS, head=HEAD, footer_links=["api"])
     options.update(kw)
     demo.launch(**options)
+    demo.quote_refresher = QuoteRefresher(assistant.ingestor)  # for shutdown()
+    demo.quote_refresher.start(assistant.index)
     return demo

@@ -219,6 +219,55 @@ def test_keyword_search_past_its_postings_budget_ranks_and_scores_as_fts5_does(t
     assert ing.index.settings.keyword_postings == keywords.POSTINGS_BUDGET == 80_000
 
 
+def test_word_counts_and_indexed_words_follow_every_add_update_and_removal(tmp_path):
+    """`keyword_df` (passages per word, read by every search) equals what FTS5 itself counts, and
+    `keyword_terms` holds exactly the indexed passages, after adds, an update, a removal and a duplicate; a store
+    indexed before these tables gets them filled when opened, with the same counts."""
+    import sqlite3
+
+    from rag.index.sqlite_catalog import SqliteCatalog
+
+    def check(db) -> None:
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.v USING fts5vocab(main, keywords, row)")
+        assert dict(db.execute("SELECT term, doc FROM keyword_df")) == dict(db.execute("SELECT term, doc FROM temp.v"))
+        indexed = {r[0] for r in db.execute(
+            "SELECT p.rid FROM passages p JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
+            " WHERE a.state='ready' AND a.duplicate_of IS NULL")}
+        assert {r[0] for r in db.execute("SELECT rid FROM keyword_terms")} == indexed and indexed
+
+    settings = _settings(tmp_path / "h")
+    ing = Ingestor(settings.replace(near_duplicate_threshold=0.9), embedder=FakeEmbedder())
+    files = []
+    for i, (topic, marker) in enumerate([("bridge", "granite"), ("ferry", "timber"), ("library", "vellum")]):
+        files.append(tmp_path / f"{i}.json")
+        files[-1].write_text(json.dumps({"id": f"s{i}", "title": topic, "body": _story(topic, marker)}))
+    copy = tmp_path / "copy.json"
+    copy.write_text(json.dumps({"id": "copy", "title": "bridge", "body": _story("bridge", "granite")}))
+    ing.ingest([str(f) for f in files] + [str(copy)])
+    db = ing.index.catalog._db
+    assert db.execute("SELECT duplicate_of FROM articles WHERE id='copy'").fetchone()[0] == "s0"
+    check(db)
+    files[1].write_text(json.dumps({"id": "s1", "title": "ferry", "body": _story("ferry", "cobalt")}))
+    ing.ingest([str(files[1])])  # an update: the old words leave, the new ones come
+    check(db)
+    assert db.execute("SELECT doc FROM keyword_df WHERE term='cobalt'").fetchone()[0] > 0
+    assert db.execute("SELECT 1 FROM keyword_df WHERE term='timber'").fetchone() is None
+    ing.remove("s2")
+    check(db)
+    assert [p for p, _ in ing.index.catalog.keyword_search("vellum library", 5)] == []
+    ing.index.close()
+
+    raw = sqlite3.connect(str(settings.home / "catalog.sqlite"))  # as a store from before the tables left it
+    raw.execute("DROP TABLE keyword_terms")
+    raw.execute("DROP TABLE keyword_df")
+    raw.execute("DELETE FROM meta WHERE key='keyword_side'")
+    raw.commit()
+    raw.close()
+    reopened = SqliteCatalog(settings.home)
+    check(reopened._db)
+    assert reopened.keyword_search("granite bridge", 3)
+
+
 def test_quotes_of_a_store_from_before_generations_are_derived_again_and_live_with_their_article(tmp_path):
     """A catalog from main's code with its quote index (quotes without generations) opens; its quotes are
     derived again by the next ingest; an update replaces them and a removal takes them away, with the article."""

@@ -4,6 +4,7 @@ for a store made before it existed."""
 from __future__ import annotations
 
 import json
+import time
 
 from ingest import Ingestor
 from rag.quote_index import index_quotes, surname_key
@@ -59,21 +60,65 @@ def test_store_made_before_the_index_is_filled_in(tmp_path):
     assert ing.index_quotes() == 0
 
 
-def test_a_store_indexed_by_another_extractor_version_is_derived_again_when_opened(tmp_path):
+def test_a_store_indexed_by_another_extractor_version_is_derived_again_in_batches_not_at_open(tmp_path):
+    """Opening a store stamped by another extractor derives nothing (opening stays cheap at any size) and its old
+    quotes keep answering; `index_quotes` then derives them again a batch per transaction, resuming where it
+    stopped, and stamps the index; an ingest does a few seconds of it after its own articles."""
+    import time
+
     from rag.quote_index import EXTRACTOR_VERSION
 
     settings = Settings(home=tmp_path / "home")
     ing = Ingestor(settings)
-    ing.ingest([_write(tmp_path / "a.jsonl", BODY)])
+    three = tmp_path / "three.jsonl"
+    three.write_text("".join(json.dumps({"id": f"b{i}", "title": f"{place} opens", "source": "Town Crier",
+                                         "published_at": f"2026-04-0{i + 1}",
+                                         "body": f"{place.title()} news for week {i}: {extra}\n\n"
+                                                 + BODY.replace("bridge", place)}) + "\n"
+                             for i, (place, extra) in enumerate((
+                                 ("bridge", "traffic was light and the river ran high"),
+                                 ("ferry pier", "gulls gathered over the quay all morning"),
+                                 ("library", "the reading room stayed open until nine")))))
+    assert len(ing.ingest([str(three)]).added) == 3
     db = ing.index.catalog._db
-    # as an older extractor left it: the quote credited to nobody, the index stamped with another version
+    # as an older extractor left it: the quotes credited to nobody, the index stamped with another version
     db.execute("UPDATE quotes SET speaker=NULL, surname=NULL")
     db.execute("UPDATE meta SET value='0' WHERE key='quotes_indexed'")
-    assert not ing.index.catalog.quotes_indexed()
     ing.index.close()
 
-    reopened = Ingestor(settings).index
-    assert reopened.quotes_by_speaker("Okoro")[0].quote.speaker == "Ines Okoro"
-    assert reopened.quotes_indexed()
-    stamp = reopened.catalog._db.execute("SELECT value FROM meta WHERE key='quotes_indexed'").fetchone()[0]
+    started = time.monotonic()
+    reopened = Ingestor(settings)
+    index = reopened.index
+    assert not index.quotes_indexed() and index.quotes_remaining() == 3
+    assert index.find_quote_text(["halves"])  # the old quotes answer meanwhile
+    assert not index.quotes_by_speaker("Okoro")
+    assert time.monotonic() - started < 30
+    assert reopened.index_quotes(batch=1, seconds=0) == 0  # no time given: nothing done
+    assert index.refresh_quotes(1) == 1 and index.quotes_remaining() == 2 and not index.quotes_indexed()
+    assert {q.quote.speaker for q in index.quotes_by_speaker("Okoro")} == {"Ines Okoro"}  # the first batch is live
+    assert reopened.index_quotes(batch=1) == 2  # resumes at the second article, then stamps
+    assert index.quotes_indexed() and index.quotes_remaining() == 0 and reopened.index_quotes() == 0
+    stamp = index.catalog._db.execute("SELECT value FROM meta WHERE key='quotes_indexed'").fetchone()[0]
     assert stamp == EXTRACTOR_VERSION
+    assert {q.quote.article_id for q in index.quotes_by_speaker("Brandt")} >= {"b1"}
+
+    index.catalog._db.execute("UPDATE meta SET value='0' WHERE key='quotes_indexed'")
+    report = reopened.ingest([_write(tmp_path / "new.jsonl", BODY.replace("bridge", "tunnel"))])
+    assert report.quotes_refreshed == 3 and "quotes of 3 stored articles derived again" in report.summary_line()
+    assert index.quotes_indexed()
+
+
+def test_the_web_server_refreshes_an_older_stores_quotes_in_the_background(tmp_path):
+    from rag.quote_refresh import QuoteRefresher
+
+    settings = Settings(home=tmp_path / "home")
+    ing = Ingestor(settings)
+    ing.ingest([_write(tmp_path / "a.jsonl", BODY)])
+    ing.index.catalog._db.execute("UPDATE meta SET value='0' WHERE key='quotes_indexed'")
+    refresher = QuoteRefresher(lambda: ing, batch=1)
+    assert refresher.start(ing.index)
+    deadline = time.monotonic() + 30
+    while refresher.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not refresher.running and refresher.done == 1 and ing.index.quotes_indexed()
+    assert refresher.stop(1) and not QuoteRefresher(lambda: ing).start(ing.index)  # current: nothing to start

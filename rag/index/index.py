@@ -27,7 +27,7 @@ __all__ = ["Index"]
 
 _READS = ("version", "get", "find", "articles", "article_ids", "passage_ids", "listing", "mentions_all", "duplicates_of", "has_articles", "newest",
           "signatures", "near_candidates", "passages", "iter_passages", "passages_by_id", "stats", "quotes", "quotes_indexed",
-          "unindexed_articles", "quotes_by_speaker", "quotes_by_description", "find_quote_text", "passage_at")
+          "quotes_remaining", "quotes_by_speaker", "quotes_by_description", "find_quote_text", "passage_at")
 
 
 class Index:
@@ -131,9 +131,14 @@ class Index:
             return gen
 
     def put_quotes(self, quotes) -> None:
-        """Replace live articles' quotes (article id -> quotes): filling in a store from before the quote index."""
+        """Replace live articles' quotes (article id -> quotes) and stamp the index current (quote_store.put)."""
         with self.writing():
             self.catalog.put_quotes(quotes)
+
+    def refresh_quotes(self, limit: int = 200) -> int:
+        """One batch of the quote refresh (rag/index/quote_store.refresh) under the writer lock; 0 when current."""
+        with self.writing():
+            return self.catalog.refresh_quotes(limit)
 
     def remove(self, article_ids: Sequence[str]) -> None:
         """Remove articles, every version, with their duplicates: one catalog step, then their vectors."""

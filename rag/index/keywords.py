@@ -19,10 +19,18 @@ from collections import Counter
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-__all__ = ["SCHEMA", "POSTINGS_BUDGET", "insert", "delete", "search", "rebuild"]
+__all__ = ["SCHEMA", "POSTINGS_BUDGET", "insert", "delete", "search", "rebuild", "fill_side_tables"]
 
-SCHEMA = "CREATE VIRTUAL TABLE IF NOT EXISTS keywords USING fts5(body, content='', tokenize='unicode61');"
+SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS keywords USING fts5(body, content='', tokenize='unicode61');
+CREATE TABLE IF NOT EXISTS keyword_terms (rid INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keyword_df (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
+"""
 ANALYZER = "snowball-en-1"
+# `keyword_terms` keeps each indexed passage's analysed words (what FTS5 was given: a delete hands them back, the
+# rescoring counts them) and `keyword_df` how many indexed passages hold each word. Both are written in the
+# transactions that write the FTS5 rows. fts5vocab counts a word's passages by walking its whole posting list:
+# 3-5 ms a word at 1M passages, most of the search (docs/BENCHMARKS.md, session 6).
+SIDE_TABLES = "terms-df-1"
 
 # English function words (the list bm25s uses): left out of the question, so they neither rank nor cost time.
 _STOP = frozenset("""a an and are as at be but by for if in into is it no not of on or such that the their then there
@@ -53,12 +61,62 @@ def body(title: str, text: str) -> str:
 
 def insert(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
     """Index (rowid, body) pairs; the rowid is the passage's row id in the catalog."""
+    rows = list(rows)
     db.executemany("INSERT INTO keywords(rowid, body) VALUES (?, ?)", rows)
+    db.executemany("INSERT INTO keyword_terms(rid, body) VALUES (?, ?)", rows)
+    _count(db, rows, +1)
 
 
-def delete(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
-    """Remove (rowid, body) pairs; the body must be the text that was indexed (a contentless table's rule)."""
+def delete(db: sqlite3.Connection, rids: Iterable[int]) -> None:
+    """Remove passages from the index by rowid; FTS5 is handed the words it indexed (a contentless table's rule),
+    read back from `keyword_terms`."""
+    rids = list(rids)
+    rows: list[tuple[int, str]] = []
+    for i in range(0, len(rids), 500):
+        part = rids[i:i + 500]
+        rows += db.execute(f"SELECT rid, body FROM keyword_terms WHERE rid IN ({','.join('?' * len(part))})",
+                           part).fetchall()
     db.executemany("INSERT INTO keywords(keywords, rowid, body) VALUES ('delete', ?, ?)", rows)
+    db.executemany("DELETE FROM keyword_terms WHERE rid=?", [(r[0],) for r in rows])
+    _count(db, rows, -1)
+
+
+def _count(db: sqlite3.Connection, rows: Sequence[tuple[int, str]], sign: int) -> None:
+    """Add (sign +1) or take away (-1) these passages from each of their words' passage counts."""
+    df: Counter = Counter()
+    for _, text in rows:
+        df.update(set(text.split()))
+    if sign > 0:
+        db.executemany("INSERT INTO keyword_df(term, doc) VALUES (?, ?) ON CONFLICT(term) DO UPDATE"
+                       " SET doc=doc+excluded.doc", df.items())
+    else:
+        db.executemany("UPDATE keyword_df SET doc=doc-? WHERE term=?", [(n, t) for t, n in df.items()])
+        db.executemany("DELETE FROM keyword_df WHERE term=? AND doc<=0", [(t,) for t in df])
+
+
+def fill_side_tables(db: sqlite3.Connection, batch: int = 5000) -> int:
+    """Fill `keyword_terms` and `keyword_df` for a store indexed before them (once, when it is opened): every
+    indexed passage analysed again, as it was indexed; returns how many."""
+    db.execute("DELETE FROM keyword_terms")
+    db.execute("DELETE FROM keyword_df")
+    n, last = 0, -1
+    while True:
+        rows = _live_bodies(db, last, batch)
+        if not rows:
+            return n
+        db.executemany("INSERT INTO keyword_terms(rid, body) VALUES (?, ?)", rows)
+        _count(db, rows, +1)
+        n += len(rows)
+        last = rows[-1][0]
+
+
+def _live_bodies(db: sqlite3.Connection, after: int, batch: int) -> list[tuple[int, str]]:
+    """(rowid, body) of the next `batch` indexed passages past rowid `after`: live versions of distinct articles."""
+    rows = db.execute(
+        "SELECT p.rid, a.title, substr(a.text, p.start + 1, p.end - p.start) FROM passages p"
+        " JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE a.state='ready' AND a.duplicate_of IS NULL"
+        " AND p.rid > ? ORDER BY p.rid LIMIT ?", (after, batch)).fetchall()
+    return [(r[0], body(r[1], r[2])) for r in rows]
 
 
 # Past this many postings (summed over the question's words) only the rarest words, up to a quarter of it, are
@@ -102,10 +160,9 @@ def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str]
 
 
 def _doc_counts(db: sqlite3.Connection, words: set[str]) -> dict[str, int]:
-    """How many passages hold each word (fts5vocab reads the index; a few ms for 100k passages)."""
-    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.keywords_vocab USING fts5vocab(main, keywords, row)")
+    """How many indexed passages hold each word (`keyword_df`: one key lookup a word)."""
     marks = ",".join("?" * len(words))
-    return dict(db.execute(f"SELECT term, doc FROM temp.keywords_vocab WHERE term IN ({marks})", list(words)))
+    return dict(db.execute(f"SELECT term, doc FROM keyword_df WHERE term IN ({marks})", list(words)))
 
 
 def _totals(db: sqlite3.Connection) -> tuple[int, float]:
@@ -135,42 +192,22 @@ def _varint(blob: bytes, pos: int) -> tuple[int, int]:
 
 def _rescore(db: sqlite3.Connection, words: list[str], df: dict[str, int],
              rids: list[int]) -> list[tuple[int, float]]:
-    """BM25 over all the question's words (a word said twice counts twice) for these passages, best first."""
+    """BM25 over all the question's words (a word said twice counts twice) for these passages, best first, from
+    the words each was indexed with (`keyword_terms`): FTS5's k1, b, IDF and length, so its scores."""
     if not rids:
         return []
     n, avgdl = _totals(db)
     idf = {w: max(math.log((n - d + 0.5) / (d + 0.5)), 1e-6) for w, d in df.items()}
-    rows = db.execute(
-        "SELECT p.rid, a.title, substr(a.text, p.start + 1, p.end - p.start) FROM passages p"
-        f" JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE p.rid IN ({','.join('?' * len(rids))})",
-        rids).fetchall()
-    counts = [(rid, Counter(_WORD.findall(f"{title}\n{text}".lower()))) for rid, title, text in rows]
-    stems = _stems_of(set().union(*(c.keys() for _, c in counts)))
+    rows = db.execute(f"SELECT rid, body FROM keyword_terms WHERE rid IN ({','.join('?' * len(rids))})",
+                      rids).fetchall()
     wanted = set(words)
-    surface = {w for w, stem in stems.items() if stem in wanted and w not in _STOP}  # the forms that count
     scored = []
-    for rid, count in counts:
-        tf: Counter = Counter()
-        for word in surface.intersection(count):
-            tf[stems[word]] += count[word]
-        length = sum(count.values()) - sum(count[w] for w in _STOP.intersection(count))
-        norm = _K1 * (1 - _B + _B * length / avgdl)
+    for rid, text in rows:
+        tokens = text.split()
+        tf = Counter(t for t in tokens if t in wanted)
+        norm = _K1 * (1 - _B + _B * len(tokens) / avgdl)
         scored.append((rid, sum(idf[w] * tf[w] * (_K1 + 1) / (tf[w] + norm) for w in words if tf[w])))
     return sorted(scored, key=lambda r: (-r[1], r[0]))
-
-
-_STEMS: dict[str, str] = {}  # surface word -> stem, for the rescoring (bounded: cleared when it grows past 200k)
-
-
-def _stems_of(words: set[str]) -> dict[str, str]:
-    """The stem of each word, stemming only the words not seen before (most of a passage's words recur)."""
-    missing = [w for w in words if w not in _STEMS]
-    if missing:
-        if len(_STEMS) > 200_000:
-            _STEMS.clear()
-            missing = list(words)
-        _STEMS.update(zip(missing, _stem()(missing)))
-    return {w: _STEMS[w] for w in words}
 
 
 def _fts(db: sqlite3.Connection, words: list[str], k: int, sources: Sequence[str] | None, since_day: int | None,
@@ -204,15 +241,13 @@ def _fts(db: sqlite3.Connection, words: list[str], k: int, sources: Sequence[str
 def rebuild(db: sqlite3.Connection, batch: int = 2000) -> int:
     """Index every live passage from nothing, in batches (memory stays bounded by the batch); returns the count."""
     db.execute("INSERT INTO keywords(keywords) VALUES ('delete-all')")  # how a contentless table is emptied
-    n = 0
-    last = -1
+    db.execute("DELETE FROM keyword_terms")
+    db.execute("DELETE FROM keyword_df")
+    n, last = 0, -1
     while True:
-        rows = db.execute(
-            "SELECT p.rid, a.title, substr(a.text, p.start + 1, p.end - p.start) FROM passages p"
-            " JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE a.state='ready' AND p.rid > ?"
-            " ORDER BY p.rid LIMIT ?", (last, batch)).fetchall()
+        rows = _live_bodies(db, last, batch)
         if not rows:
             return n
-        insert(db, ((r[0], body(r[1], r[2])) for r in rows))
+        insert(db, rows)
         n += len(rows)
         last = rows[-1][0]

@@ -52,9 +52,16 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
         if not built or built[0] != keywords.ANALYZER:  # new, migrated, or indexed by another recipe
             if built:
                 db.execute("DROP TABLE keywords")
-                db.execute(keywords.SCHEMA)
+                for statement in keywords.SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
             keywords.rebuild(db)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('keywords', ?)", (keywords.ANALYZER,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('keyword_side', ?)", (keywords.SIDE_TABLES,))
+        side = db.execute("SELECT value FROM meta WHERE key='keyword_side'").fetchone()
+        if not side or side[0] != keywords.SIDE_TABLES:  # indexed before the word and passage-count tables
+            keywords.fill_side_tables(db)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('keyword_side', ?)", (keywords.SIDE_TABLES,))
         banded = db.execute("SELECT value FROM meta WHERE key='bands'").fetchone()
         if not banded or banded[0] != bands.RECIPE:  # a catalog from before the band table (or another recipe)
             bands.rebuild(db)

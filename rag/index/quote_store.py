@@ -4,9 +4,10 @@ Quotes are rows of the article version they were found in (`gen`): staged with i
 deleted when it is retired or replaced, so a reader never sees quotes of a removed or half-written article.
 `norm` is the span folded for matching a question's loose quoting, `surname` the speaker's lookup key.
 A store written before this layout (quotes without `gen`, `surname` or `norm`) has its quotes table dropped when
-opened; the next ingest fills it again from the stored texts (`unindexed`, `put`). The index is stamped with the
-extractor's version (rag.quote_index.EXTRACTOR_VERSION): a store indexed by another version has the quotes of its
-live articles derived again from their stored texts when it is opened.
+opened. The index is stamped with the extractor's version (rag.quote_index.EXTRACTOR_VERSION): in a store indexed
+by another version (or never), `refresh` derives the live articles' quotes again from their stored texts, a batch
+per transaction, resuming where it stopped; the old quotes answer meanwhile. Ingest runs it for a few seconds
+each time and the web server in the background until done (ingest/pipeline.py, rag/quote_refresh.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..quote_index import EXTRACTOR_VERSION, IndexedQuote, index_quotes, surname
 from ..schema import Passage, Quote
 from ..text import normalize, same_person
 
-__all__ = ["SCHEMA", "COLUMNS", "rows_of", "upgrade", "indexed", "mark_if_complete", "unindexed_where", "put", "by_speaker",
+__all__ = ["SCHEMA", "COLUMNS", "rows_of", "upgrade", "refresh", "remaining", "indexed", "mark_if_complete", "put", "by_speaker",
            "by_description", "by_text", "passage_at"]
 
 SCHEMA = """
@@ -47,21 +48,51 @@ def rows_of(article_id: str, gen: int, quotes: Sequence[Quote]) -> list[tuple]:
 
 def upgrade(db: sqlite3.Connection) -> None:
     """Inside the opening transaction, before the schema: drop a quotes table of an older layout (rebuilt from
-    the texts by the next ingest, which the missing flag tells to)."""
+    the texts by `refresh`, which the missing flag tells to). Nothing is derived here: opening a store stays
+    cheap however large it is, and a store stamped by another extractor keeps answering from its old quotes until
+    `refresh` has replaced them."""
     cols = {r[1] for r in db.execute("PRAGMA table_info(quotes)")}
     has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
     if cols and not set(COLUMNS) <= cols:
         db.execute("DROP TABLE quotes")
         if has_meta:
-            db.execute("DELETE FROM meta WHERE key=?", (_FLAG,))
-        return
-    stamp = db.execute("SELECT value FROM meta WHERE key=?", (_FLAG,)).fetchone() if cols and has_meta else None
-    if stamp and stamp[0] != EXTRACTOR_VERSION:  # indexed by another extractor: derive the live quotes again
-        live = db.execute("SELECT id, gen, text FROM articles WHERE state='ready' AND duplicate_of IS NULL").fetchall()
-        db.execute("DELETE FROM quotes WHERE (article_id, gen) IN (SELECT id, gen FROM articles WHERE state='ready')")
-        for article_id, gen, text in live:
-            db.executemany(INSERT, rows_of(article_id, gen, index_quotes(article_id, text)))
-        db.execute("UPDATE meta SET value=? WHERE key=?", (EXTRACTOR_VERSION, _FLAG))
+            db.execute("DELETE FROM meta WHERE key IN (?, ?)", (_FLAG, _CURSOR))
+
+
+_CURSOR = "quotes_cursor"  # "<extractor version>:<last articles rowid done>" while a refresh is part way
+
+
+def refresh(db: sqlite3.Connection, limit: int) -> int:
+    """Derive the quotes of the next `limit` live articles again with this extractor (one transaction, the
+    caller's), past where the last call stopped; returns how many were done, 0 once the index is current (then
+    stamped with this version). Articles written meanwhile already carry this extractor's quotes."""
+    if indexed(db):
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key=?", (_CURSOR,)).fetchone()
+    version, _, last = (row[0] if row else "").partition(":")
+    after = int(last) if version == EXTRACTOR_VERSION and last.isdigit() else -1
+    rows = db.execute("SELECT rowid, id, gen, text FROM articles WHERE rowid > ? AND state='ready' AND"
+                      " duplicate_of IS NULL ORDER BY rowid LIMIT ?", (after, limit)).fetchall()
+    if not rows:
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_FLAG, EXTRACTOR_VERSION))
+        db.execute("DELETE FROM meta WHERE key=?", (_CURSOR,))
+        return 0
+    for _, article_id, gen, text in rows:
+        db.execute("DELETE FROM quotes WHERE article_id=? AND gen=?", (article_id, gen))
+        db.executemany(INSERT, rows_of(article_id, gen, index_quotes(article_id, text)))
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_CURSOR, f"{EXTRACTOR_VERSION}:{rows[-1][0]}"))
+    return len(rows)
+
+
+def remaining(db: sqlite3.Connection) -> int:
+    """Live articles a refresh has still to reach (0 when the index is current)."""
+    if indexed(db):
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key=?", (_CURSOR,)).fetchone()
+    version, _, last = (row[0] if row else "").partition(":")
+    after = int(last) if version == EXTRACTOR_VERSION and last.isdigit() else -1
+    return db.execute("SELECT COUNT(*) FROM articles WHERE rowid > ? AND state='ready' AND duplicate_of IS NULL",
+                      (after,)).fetchone()[0]
 
 
 def indexed(db: sqlite3.Connection) -> bool:
@@ -77,14 +108,9 @@ def mark_if_complete(db: sqlite3.Connection, gen: int) -> None:
                " (SELECT 1 FROM articles WHERE state='ready' AND gen<>?)", (_FLAG, EXTRACTOR_VERSION, gen))
 
 
-# Live, distinct articles with no quote rows for their live version (an older store being filled in).
-unindexed_where = ("state='ready' AND duplicate_of IS NULL AND NOT EXISTS"
-                   " (SELECT 1 FROM quotes q WHERE q.article_id=articles.id AND q.gen=articles.gen)")
-
-
 def put(db: sqlite3.Connection, quotes: Mapping[str, Sequence[Quote]]) -> None:
-    """Replace the live versions' quotes of these articles, and mark the index complete (one transaction, the
-    caller's)."""
+    """Replace the live versions' quotes of these articles and stamp the index current (one transaction, the
+    caller's): for a caller that knows the other articles carry no quotes (the scale benchmark's synthetic ones)."""
     for article_id, qs in quotes.items():
         row = db.execute("SELECT gen FROM articles WHERE id=? AND state='ready'", (article_id,)).fetchone()
         if row is None:
@@ -92,6 +118,7 @@ def put(db: sqlite3.Connection, quotes: Mapping[str, Sequence[Quote]]) -> None:
         db.execute("DELETE FROM quotes WHERE article_id=? AND gen=?", (article_id, row[0]))
         db.executemany(INSERT, rows_of(article_id, row[0], qs))
     db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_FLAG, EXTRACTOR_VERSION))
+    db.execute("DELETE FROM meta WHERE key=?", (_CURSOR,))
 
 
 def by_speaker(db: sqlite3.Connection, name: str) -> list[IndexedQuote]:

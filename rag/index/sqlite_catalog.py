@@ -255,8 +255,10 @@ class SqliteCatalog:
         with self._lock:
             return quote_store.indexed(self._db)
 
-    def unindexed_articles(self) -> list[ArticleRow]:
-        return [_row(r) for r in self._all(f"SELECT {_COLS} FROM articles WHERE {quote_store.unindexed_where}")]
+    def quotes_remaining(self) -> int:
+        """Live articles whose quotes a refresh has still to derive with this extractor (0: current)."""
+        with self._lock:
+            return quote_store.remaining(self._db)
 
     def quotes_by_speaker(self, name: str) -> list[IndexedQuote]:
         with self._lock:
@@ -351,9 +353,14 @@ class SqliteCatalog:
         return self.trash()
 
     def put_quotes(self, quotes: Mapping[str, Sequence[Quote]]) -> None:
-        """Replace the live versions' quotes of these articles (filling in a store from before the quote index)."""
+        """Replace these live articles' quotes and stamp the index current (quote_store.put)."""
         with self._tx():
             quote_store.put(self._db, quotes)
+
+    def refresh_quotes(self, limit: int) -> int:
+        """Derive the next `limit` live articles' quotes with this extractor, in one transaction; 0 when current."""
+        with self._tx():
+            return quote_store.refresh(self._db, limit)
 
     def clear_trash(self, vids: Sequence[str]) -> None:
         with self._tx():
@@ -372,7 +379,8 @@ class SqliteCatalog:
                                     (article_id,)).fetchall()
         for gen, state, sig, duplicate_of in versions:
             if state == "ready":  # only a live version is in the keyword index (deleting others would damage it)
-                keywords.delete(self._db, self._bodies("p.article_id=? AND p.gen=?", (article_id, gen)))
+                keywords.delete(self._db, [r[0] for r in self._db.execute(
+                    "SELECT rid FROM passages WHERE article_id=? AND gen=?", (article_id, gen))])
                 if duplicate_of is None:
                     bands.delete(self._db, article_id, sig)
             self._trash_where("p.article_id=? AND p.gen=?", (article_id, gen))
