@@ -70,13 +70,15 @@ class Index:
     def dense(self, vector: np.ndarray, k: int, where: dict | None = None) -> list:
         """The k nearest live passages (DenseHit, passage_id the public id), filters applied inside Chroma."""
         self.refresh()
+        # retired vectors a large main index still holds (see _empty_trash) may take places: ask for that many more
+        n = k + min(k, self.catalog.trash_count())
         try:
-            hits = self.vectors.query(vector, k, where)
+            hits = self.vectors.query(vector, n, where)
         except Exception:  # noqa: BLE001 - the store moved under this query (another process): reload, ask again
             self.vectors.reopen()
-            hits = self.vectors.query(vector, k, where)
+            hits = self.vectors.query(vector, n, where)
         live = self.catalog.live_vids([h.vid for h in hits])
-        return [h for h in hits if h.vid in live]
+        return [h for h in hits if h.vid in live][:k]
 
     def keyword(self, query: str, k: int, *, sources: Sequence[str] | None = None, since_day: int | None = None,
                 until_day: int | None = None, as_of_day: int | None = None) -> list[tuple[str, float]]:
@@ -161,9 +163,15 @@ class Index:
         self._data_version = -1
 
     def _empty_trash(self, vids: Sequence[str]) -> None:
+        """Delete retired vectors; those a large embedded main index keeps until its next compaction stay in the
+        trash (never returned: only live vectors are). A full fresh index is moved into the main one here."""
         if vids:
-            self.vectors.delete(vids)
-            self.catalog.clear_trash(vids)
+            left = set(self.vectors.delete(vids))
+            self.catalog.clear_trash([v for v in vids if v not in left])
+        if self.vectors.due():
+            trash = self.catalog.trash()
+            self.vectors.compact(trash)
+            self.catalog.clear_trash(trash)
 
     def _pause(self, stage: str) -> None:
         """Tests only (NEWSRAG_TEST_PAUSE_AT=stage): stop here, leaving a marker file, so a test can kill us."""

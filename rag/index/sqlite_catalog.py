@@ -291,6 +291,9 @@ class SqliteCatalog:
         ids = self.passage_rows([rid for rid, _ in hits])
         return [(ids[rid], score) for rid, score in hits if rid in ids]
 
+    def trash_count(self) -> int:
+        return self._one("SELECT COUNT(*) FROM trash")[0]
+
     def trash(self) -> list[str]:
         return [r[0] for r in self._all("SELECT vid FROM trash")]
 

@@ -32,16 +32,14 @@ class DenseHit:
     vid: str = ""  # the vector id (a passage version)
 
 
-class ChromaVectors:
-    def __init__(self, settings: Settings, *, home=None, collection: str | None = None) -> None:
-        self.settings = settings
-        self._home = home or settings.home
-        self._name = collection or settings.collection
-        self._lock = threading.RLock()
-        self.shared = bool(settings.chroma_host)  # a server: every process sees the same index already
-        self._open()
+class _Tier:
+    """One Chroma collection: embedded under a folder, or on a Chroma server."""
 
-    def _open(self) -> None:
+    def __init__(self, settings: Settings, name: str, path) -> None:
+        self.settings, self.name, self.path = settings, name, path
+        self.col: Any = None
+
+    def open(self) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -49,60 +47,38 @@ class ChromaVectors:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if s.chroma_host:
-                self._client = chromadb.HttpClient(host=s.chroma_host, port=int(s.chroma_port),
-                                                   settings=chroma_settings)
-                self._client.heartbeat()
-                self.where = f"chroma server {s.chroma_host}:{s.chroma_port}"
+                client = chromadb.HttpClient(host=s.chroma_host, port=int(s.chroma_port), settings=chroma_settings)
+                client.heartbeat()
             else:
-                path = self._home / "chroma"
-                path.mkdir(parents=True, exist_ok=True)
-                _forget_shared_system(str(path))  # a system cached in this process may predate others' writes
-                self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-                self.where = str(path)
-            self._col = self._client.get_or_create_collection(self._name, embedding_function=None,
-                                                              metadata={"hnsw:space": "cosine"})
+                self.path.mkdir(parents=True, exist_ok=True)
+                _forget_shared_system(str(self.path))  # a system cached in this process may predate others' writes
+                client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+            self.col = client.get_or_create_collection(self.name, embedding_function=None,
+                                                       metadata={"hnsw:space": "cosine"})
         except StoreError:
             raise
         except Exception as exc:  # chromadb raises many types; the user needs the setting to check
             hint = ("check NEWSRAG_CHROMA_HOST/NEWSRAG_CHROMA_PORT and that `chroma run` is serving there"
-                    if s.chroma_host else f"check that NEWSRAG_HOME ({self._home}) is writable")
+                    if s.chroma_host else f"check that NEWSRAG_HOME ({self.path.parent}) is writable")
             raise StoreError(f"Could not open the Chroma store: {exc}. {hint}.") from exc
 
-    def reopen(self) -> None:
-        """Load the embedded store afresh (another process wrote to it); a server needs nothing."""
-        if self.shared:
-            return
-        with self._lock:
-            # Not close(): Chroma's close stops whichever system is cached for the path, perhaps another
-            # instance's. The old client is dropped; a query still running on it finishes on the old copy.
-            self._open()
-
-    def count(self) -> int:
-        with self._lock:
-            return self._col.count()
-
-    def upsert(self, vids: Sequence[str], passages: Sequence[Passage], vectors: np.ndarray,
-               gen: int = 0) -> None:
-        if not passages:
-            return
-        # Only what a query filters on or returns: the text, title and url live in the catalog. Storing them
-        # here too (Chroma indexes documents for its own full-text search) made a write 2.6x slower.
-        metas: list[dict[str, Any]] = [{"article_id": p.article_id, "source": p.source or "",
-                                        "day": day_number(p.published_at)} for p in passages]
-        with self._lock:
-            for lo in range(0, len(passages), _BATCH):
-                hi = lo + _BATCH
-                self._col.upsert(ids=list(vids[lo:hi]), embeddings=vectors[lo:hi], metadatas=metas[lo:hi])
+    def upsert(self, vids: Sequence[str], vectors: np.ndarray, metas: list[dict[str, Any]]) -> None:
+        for lo in range(0, len(vids), _BATCH):
+            hi = lo + _BATCH
+            self.col.upsert(ids=list(vids[lo:hi]), embeddings=vectors[lo:hi], metadatas=metas[lo:hi])
 
     def delete(self, vids: Sequence[str]) -> None:
-        with self._lock:
-            for lo in range(0, len(vids), _BATCH):
-                self._col.delete(ids=list(vids[lo:lo + _BATCH]))
+        for lo in range(0, len(vids), _BATCH):
+            self.col.delete(ids=list(vids[lo:lo + _BATCH]))
 
-    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[DenseHit]:
-        # No count() first: it costs ~20 ms at 100k passages, and Chroma returns fewer hits when it has fewer.
-        with self._lock:
-            col = self._col
+    def present(self, vids: Sequence[str]) -> set[str]:
+        out: set[str] = set()
+        for lo in range(0, len(vids), _BATCH):
+            out.update(self.col.get(ids=list(vids[lo:lo + _BATCH]), include=[])["ids"])
+        return out
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[DenseHit]:
+        col = self.col
         try:
             res = col.query(query_embeddings=[vector], n_results=k, where=where or None,
                             include=["metadatas", "distances"])
@@ -120,31 +96,195 @@ class ChromaVectors:
                                 int(meta.get("day", -1)), vid))
         return out
 
+    def get(self, vids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not vids:
+            return {}
+        res = self.col.get(ids=list(vids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"], res["embeddings"])}
+
+    def page(self, offset: int, limit: int, include: list[str]) -> dict:
+        return self.col.get(include=include, limit=limit, offset=offset)
+
+    def ids(self) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            res = self.page(offset, 10000, [])
+            if not res["ids"]:
+                return out
+            out.update(res["ids"])
+            offset += len(res["ids"])
+
+    def warm(self) -> None:
+        res = self.col.get(limit=1, include=["embeddings"])
+        if res["ids"]:
+            self.col.query(query_embeddings=[res["embeddings"][0]], n_results=1, include=[])
+
+
+# Embedded, new vectors go to a small "fresh" collection beside the main one (its own folder, so its own Chroma
+# system): a writer adds an article without loading the main vector index (at 1M passages that load was 23 of
+# the 25 s an add took), and a reader that sees another process's write reloads only the fresh index. Once the
+# fresh index holds FRESH_MAX vectors, the writer moves them into the main one (compact()). Deleting vectors that
+# live in the main index waits for that too when the main index is past EAGER_MAIN vectors (loading it would cost
+# seconds); until then they stay there, never returned (the catalog says which vectors are live).
+FRESH_MAX = 20_000
+EAGER_MAIN = 50_000
+_MAIN_MARK = "newsrag-main-version"  # in the main folder: bumped whenever the main index is written
+
+
+class ChromaVectors:
+    def __init__(self, settings: Settings, *, home=None, collection: str | None = None) -> None:
+        self.settings = settings
+        self._home = home or settings.home
+        self._name = collection or settings.collection
+        self._lock = threading.RLock()
+        self.shared = bool(settings.chroma_host)  # a server: every process sees the same index already
+        self._main = _Tier(settings, self._name, self._home / "chroma")
+        self._fresh = None if self.shared else _Tier(settings, self._name, self._home / "chroma-fresh")
+        self._main_mark: str | None = None
+        self._main_open = False
+        if self.shared:
+            self._open_main()
+        else:
+            self._fresh.open()
+        self.where = (f"chroma server {settings.chroma_host}:{settings.chroma_port}" if self.shared
+                      else str(self._main.path))
+
+    # -- the main index is opened when first needed: a writer adding an article never needs it ------------------
+    def _open_main(self) -> _Tier:
+        with self._lock:
+            if not self._main_open:
+                self._main_mark = self._read_mark()
+                self._main.open()
+                self._main_open = True
+            return self._main
+
+    def _read_mark(self) -> str:
+        try:
+            return (self._main.path / _MAIN_MARK).read_text()
+        except OSError:
+            return ""
+
+    def _bump_mark(self) -> None:
+        self._main.path.mkdir(parents=True, exist_ok=True)
+        mark = self._main.path / _MAIN_MARK
+        tmp = mark.with_suffix(".tmp")
+        tmp.write_text(str(int(self._read_mark() or 0) + 1))
+        tmp.replace(mark)
+        self._main_mark = self._read_mark()
+
+    def reopen(self) -> None:
+        """Load the embedded store afresh (another process wrote to it); a server needs nothing. The main index
+        is reloaded only when it was written (a compaction, a deletion), and dropped before it is loaded again so
+        that two copies are never held at once."""
+        if self.shared:
+            return
+        with self._lock:
+            # Not close(): Chroma's close stops whichever system is cached for the path, perhaps another
+            # instance's. The old client is dropped; a query still running on it finishes on the old copy.
+            self._fresh.open()
+            if self._main_open and self._read_mark() != self._main_mark:
+                self._main.col = None
+                self._main_open = False
+
+    def _tiers(self) -> list[_Tier]:
+        return [self._open_main()] + ([self._fresh] if self._fresh else [])
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(t.col.count() for t in self._tiers())
+
+    def upsert(self, vids: Sequence[str], passages: Sequence[Passage], vectors: np.ndarray,
+               gen: int = 0) -> None:
+        if not passages:
+            return
+        # Only what a query filters on or returns: the text, title and url live in the catalog. Storing them
+        # here too (Chroma indexes documents for its own full-text search) made a write 2.6x slower.
+        metas: list[dict[str, Any]] = [{"article_id": p.article_id, "source": p.source or "",
+                                        "day": day_number(p.published_at)} for p in passages]
+        with self._lock:
+            (self._fresh or self._open_main()).upsert(vids, vectors, metas)
+
+    def delete(self, vids: Sequence[str]) -> list[str]:
+        """Delete vectors; returns those left for the next compaction (in a large embedded main index)."""
+        vids = list(vids)
+        if not vids:
+            return []
+        with self._lock:
+            if self._fresh is None:
+                self._main.delete(vids)
+                return []
+            here = self._fresh.present(vids)
+            self._fresh.delete([v for v in vids if v in here])
+            rest = [v for v in vids if v not in here]
+            if not rest:
+                return []
+            main = self._open_main()
+            if main.col.count() > EAGER_MAIN:
+                return rest
+            main.delete(rest)
+            self._bump_mark()
+            return []
+
+    def due(self) -> bool:
+        """Whether the fresh index is full enough to move into the main one."""
+        with self._lock:
+            return self._fresh is not None and self._fresh.col.count() >= FRESH_MAX
+
+    def compact(self, deleted: Sequence[str] = ()) -> int:
+        """Move the fresh vectors into the main index and delete `deleted` from it (vectors the catalog no longer
+        holds); returns how many moved. Killed part way, a vector may be in both for a while (queries keep one
+        copy), never in neither: it leaves the fresh index only after the main index has it."""
+        if self._fresh is None:
+            return 0
+        with self._lock:
+            main = self._open_main()
+            if deleted:
+                main.delete(list(deleted))
+            moved = 0
+            while True:
+                res = self._fresh.page(0, _BATCH, ["embeddings", "metadatas"])
+                if not res["ids"]:
+                    break
+                main.upsert(res["ids"], np.asarray(res["embeddings"], dtype=np.float32), list(res["metadatas"]))
+                self._bump_mark()
+                self._fresh.delete(res["ids"])
+                moved += len(res["ids"])
+            if deleted and not moved:
+                self._bump_mark()
+            return moved
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[DenseHit]:
+        # No count() first: it costs ~20 ms at 100k passages, and Chroma returns fewer hits when it has fewer.
+        with self._lock:
+            tiers = self._tiers()
+        best: dict[str, DenseHit] = {}
+        for tier in tiers:
+            for hit in tier.query(vector, k, where):
+                if hit.vid not in best or hit.similarity > best[hit.vid].similarity:
+                    best[hit.vid] = hit  # a vector in both during a compaction counts once
+        return sorted(best.values(), key=lambda h: -h.similarity)[:k]
+
     def warm(self) -> None:
         """Have Chroma load its vector index now (it does so on the first query: seconds at 100k passages)."""
         with self._lock:
-            res = self._col.get(limit=1, include=["embeddings"])
-            if res["ids"]:
-                self._col.query(query_embeddings=[res["embeddings"][0]], n_results=1, include=[])
+            for tier in self._tiers():
+                tier.warm()
 
     def vectors(self, vids: Sequence[str]) -> dict[str, np.ndarray]:
         if not vids:
             return {}
         with self._lock:
-            res = self._col.get(ids=list(vids), include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"], res["embeddings"])}
+            got = self._fresh.get(vids) if self._fresh else {}
+            missing = [v for v in vids if v not in got]
+            if missing:
+                got.update(self._open_main().get(missing))
+        return got
 
     def ids(self) -> set[str]:
         """Every vector id (for checks and tests: a full scan)."""
-        out: set[str] = set()
-        offset = 0
         with self._lock:
-            while True:
-                res = self._col.get(include=[], limit=10000, offset=offset)
-                if not res["ids"]:
-                    return out
-                out.update(res["ids"])
-                offset += len(res["ids"])
+            return set().union(*(t.ids() for t in self._tiers()))
 
 
 def _forget_shared_system(path: str) -> None:

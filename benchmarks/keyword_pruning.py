@@ -1,0 +1,59 @@
+"""How much the keyword search's pruning of common words changes its ranking, on a real store: for each question,
+the exhaustive FTS5 BM25 ranking (every question word matched) against the pruned one the Index uses, at a few
+budgets. Reports, per budget, the share of the exhaustive top 10 found in the pruned top 50 (what the fusion
+sees), top-1 agreement, and latency p50/p95. Reads the catalog only (opened read-only: nothing is written).
+
+    python benchmarks/keyword_pruning.py --home /tmp/i15s/grow --questions 60 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from query_bench import _pct, _questions  # noqa: E402
+from rag.index import keywords  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--home", type=Path, required=True)
+    ap.add_argument("--questions", type=int, default=60)
+    ap.add_argument("--budgets", default="80000,40000,20000")
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    db = sqlite3.connect(f"file:{args.home / 'catalog.sqlite'}?mode=ro", uri=True)
+    qs = _questions(args.questions + 1)[1:]
+    exact, t_exact = [], []
+    for q in qs:
+        t = time.perf_counter()
+        exact.append([r for r, _ in keywords.search(db, q, 50, budget=10**12)])
+        t_exact.append(time.perf_counter() - t)
+    out = {"passages": db.execute("SELECT COUNT(*) FROM keyword_terms").fetchone()[0], "questions": len(qs),
+           "exhaustive_ms": _pct(t_exact), "budgets": {}}
+    for budget in (int(b) for b in args.budgets.split(",")):
+        recall, top1, times = [], [], []
+        for q, want in zip(qs, exact):
+            t = time.perf_counter()
+            got = [r for r, _ in keywords.search(db, q, 50, budget=budget)]
+            times.append(time.perf_counter() - t)
+            if want:
+                recall.append(len(set(want[:10]) & set(got)) / len(want[:10]))
+                top1.append(bool(got) and got[0] == want[0])
+        out["budgets"][budget] = {"exhaustive_top10_in_top50": round(sum(recall) / max(1, len(recall)), 3),
+                                  "top1_same": round(sum(top1) / max(1, len(top1)), 3), "ms": _pct(times)}
+    print(json.dumps(out, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
