@@ -238,7 +238,7 @@ class Assistant:
             high = query.prefer_until.isoformat() if query.prefer_until else "9999-12-31"
             dated = any(low <= h.passage.published_at[:10] <= high for h in hits[:5] if h.passage.published_at)
         return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated,
-                             sources=lambda: self.index.stats().get("sources") or [])
+                             sources=self.index.sources)
 
 
 def newest_source_notice(citations: Sequence[Citation]) -> list[str]:

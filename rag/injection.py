@@ -14,6 +14,7 @@ the reader to do something (log in, enter a password). Patterns are a first line
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["instruction_spans", "without_instructions", "looks_like_instruction"]
 
@@ -107,6 +108,11 @@ _PATTERNS = re.compile(
 
 def instruction_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each run of text addressed to the assistant: from its sentence to the paragraph end."""
+    return list(_instruction_spans(text))
+
+
+@lru_cache(maxsize=4096)  # one answer reads each passage several times; the pattern costs ~1 ms a passage
+def _instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     for m in _PATTERNS.finditer(text):
         start = m.start()
@@ -122,7 +128,7 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
         else:
             spans.append((sentence_start, end))
-    return spans
+    return tuple(spans)
 
 
 def without_instructions(text: str) -> str:

@@ -10,6 +10,7 @@ other folder goes to sentence-transformers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Sequence
@@ -20,6 +21,24 @@ __all__ = ["NumpyBert", "supports"]
 
 _MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
             "sentence_transformers.models.Normalize"]
+
+
+_BLAS = None
+
+
+def _one_blas_thread():
+    """A few texts are small matrix products: BLAS worker threads only add waiting, and on a busy machine (the
+    keyword search runs beside the question's embedding) a great deal of it. Measured under load 3: a question
+    41.8 / 146.5 ms p50 / p95 with OpenBLAS's 2 threads, 22.8 / 24.6 ms with one (docs/BENCHMARKS.md)."""
+    global _BLAS
+    try:
+        if _BLAS is None:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        return _BLAS.limit(limits=1, user_api="blas")
+    except Exception:  # noqa: BLE001 - threadpoolctl missing or unable to read a library: leave threads as they are
+        return contextlib.nullcontext()
 
 
 def _json(path: Path) -> dict:
@@ -89,7 +108,8 @@ class NumpyBert:
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token=self.tokenizer.id_to_token(pad_id) or "[PAD]")
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        out = [self._batch(list(texts[i:i + batch_size])) for i in range(0, len(texts), batch_size)]
+        with _one_blas_thread():
+            out = [self._batch(list(texts[i:i + batch_size])) for i in range(0, len(texts), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.dimension), dtype=np.float32)
 
     def _batch(self, texts: list[str]) -> np.ndarray:

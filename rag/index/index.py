@@ -43,6 +43,7 @@ class Index:
             vectors = ChromaVectors(settings)
         self.vectors = vectors
         self._refresh_lock = threading.Lock()
+        self._sources: tuple[int, list[str]] | None = None
         self._writer = _WriterLock(settings.home / "write.lock")
 
     def __getattr__(self, name: str) -> Any:  # the catalog's reads, under their old names
@@ -79,6 +80,14 @@ class Index:
             hits = self.vectors.query(vector, n, where)
         live = self.catalog.live_vids([h.vid for h in hits])
         return [h for h in hits if h.vid in live][:k]
+
+    def sources(self) -> list[str]:
+        """The outlets of the live articles, read again only after a write (every question naming one asks)."""
+        version = self.catalog.version()
+        cached = self._sources
+        if cached is None or cached[0] != version:
+            cached = self._sources = (version, self.catalog.sources())
+        return cached[1]
 
     def keyword(self, query: str, k: int, *, sources: Sequence[str] | None = None, since_day: int | None = None,
                 until_day: int | None = None, as_of_day: int | None = None) -> list[tuple[str, float]]:
