@@ -19,7 +19,7 @@ from ..sentences import long_quotes, statement_spans
 from ..speakers import asked_speaker, is_speech, mentions
 from .base import Turn
 
-__all__ = ["ExtractiveAnswerer"]
+__all__ = ["ExtractiveAnswerer", "opens_article"]
 
 # How much each part of a statement's score counts (see ExtractiveAnswerer._ranked).
 _SAID = 1.0  # the share of the question's words it says
@@ -31,6 +31,8 @@ _UNTYPED = 0.2
 _FOCUS = 0.3  # ... right beside the question's focus word
 _VOTE = 0.8  # ... and one the passages repeat (see _votes)
 _FOLLOW = 0.8  # a further statement must score this share of the best one's
+_OPENING = 0.3  # the statement opens its article (news writes the main fact first) ...
+_OPENING_CHARS = 200  # ... that is, it starts within the article's first 200 characters
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
 
 
@@ -135,8 +137,9 @@ class ExtractiveAnswerer:
         among these passages, names included; runs of the question's words kept together count extra), on
         holding the kind of span asked for (a name for who/which/where, a figure for how many, a date for when)
         that the question does not already give, more so when the passages repeat it or it stands right beside
-        what is asked about, on its passage's retrieval score, and on quoting the person asked about. A
-        statement with none of the kind asked for loses a little: it cannot be the answer.
+        what is asked about, on its passage's retrieval score, on opening its article (the lede), and on quoting
+        the person asked about. A statement with none of the kind asked for loses a little: it cannot be the
+        answer.
         """
         units = [u for n, h in enumerate(hits, 1) for u in _units(n, h)]
         if not units:
@@ -184,8 +187,16 @@ class ExtractiveAnswerer:
                     u.score += 0.4
             if len(u.text.split()) < 6:
                 u.score -= 0.3
+            if opens_article(hits[u.n - 1].passage, u.start):
+                u.score += _OPENING  # the lede: what the story is about, stated first
         units.sort(key=lambda u: -u.score)
         return units
+
+
+def opens_article(passage, start: int) -> bool:
+    """Whether a statement at `start` (an offset in the passage's text) opens its article: it begins within the
+    article's first _OPENING_CHARS characters, the lede that news writing gives the story's main fact."""
+    return passage.start + start < _OPENING_CHARS
 
 
 def _key(span: str) -> str:
