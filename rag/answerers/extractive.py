@@ -10,8 +10,8 @@ from typing import Iterable, Iterator, Sequence
 from ..conflicts import disagree
 from ..followup import refers_back
 from ..injection import without_instructions
-from ..answer_type import (GENERIC, WHEN, answer_spans, answer_type, answers_focus, capitalised_mid, focus_word,
-                           predicate_words, question_names, span_kind)
+from ..answer_type import (GENERIC, TOKEN, WHEN, answer_spans, answer_type, answers_focus, capitalised_mid,
+                           figure_key, focus_word, predicate_words, question_names, span_kind)
 from ..lexical import content_words, coverage, idf_weights
 from ..quotes import credited, find_quotes
 from ..schema import Hit, Quote
@@ -200,8 +200,10 @@ def opens_article(passage, start: int) -> bool:
 
 
 def _key(span: str) -> str:
-    """A candidate answer as the passages may write it again: a name's last word ("Christie"), a figure."""
-    return span.split()[-1].lower().strip(".,")
+    """A candidate answer as the passages may write it again: a name's last word ("Christie"), a figure in one
+    spelling ("four" and "4" are one candidate)."""
+    last = span.split()[-1]
+    return figure_key(last) or last.lower().strip(".,")
 
 
 def _votes(found: Iterable[list[str]], hits: Sequence[Hit], best_hit: float) -> dict[str, float]:
@@ -212,10 +214,11 @@ def _votes(found: Iterable[list[str]], hits: Sequence[Hit], best_hit: float) -> 
     if not keys:
         return {}
     texts = [h.passage.text.lower() for h in hits]
+    figures = [{figure_key(t) for t in TOKEN.findall(text)} - {None} for text in texts]
     votes = {}
     for k in keys:
         pattern = re.compile(rf"(?<![\w]){re.escape(k)}(?![\w])")
-        votes[k] = sum(h.score / best_hit for h, t in zip(hits, texts) if pattern.search(t))
+        votes[k] = sum(h.score / best_hit for h, t, f in zip(hits, texts, figures) if k in f or pattern.search(t))
     top = max(votes.values()) or 1.0
     return {k: v / top for k, v in votes.items()}
 
