@@ -1,0 +1,78 @@
+"""Which statement would the offline answerer put first, under other weights? A grid over its module weights.
+
+Reads the retrieved hits that `benchmarks/answer_first.py --hits FILE` cached (so retrieval is not redone),
+ranks the statements of each grounded question's passages with `ExtractiveAnswerer._ranked` for every
+combination of the weights given, and prints, per combination and per half of the ids (even / odd, as
+`answer_first.py --split` splits them), how many questions have a statement holding the gold answer ranked
+first, and the summed reciprocal rank of the first such statement (a smoother figure than the count). The
+answerer alone: no quote routing, refusal or claim check, so the counts can differ from `answer_first.py`'s by a
+question or two. Numbers only; no text is printed.
+
+    python benchmarks/first_sentence_grid.py --hits /tmp/rt-hits.pkl \\
+        --questions ../shared/eval/realtimeqa/questions.jsonl _OPENING=0,0.3 _VOTE=0.4,0.8
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import pickle
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import rag.answerers.extractive as extractive  # noqa: E402
+from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
+from rag.evaluation import _question_date  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hits", required=True, help="the pickle answer_first.py --hits wrote")
+    ap.add_argument("--questions", required=True)
+    ap.add_argument("weights", nargs="*", help="NAME=v1,v2,... (a module weight of rag/answerers/extractive.py)")
+    args = ap.parse_args()
+
+    cache = pickle.loads(Path(args.hits).read_bytes())
+    by_question = {(text, as_of): hits for (text, as_of, _k), hits in cache.items()}
+    corpus = Corpus.from_texts([])
+    rows = []
+    for q in load_jsonl(args.questions):
+        if not q.get("answer_in_retrieved_articles"):
+            continue
+        hits = by_question.get((str(q["question"]), str(_question_date(q))))
+        if hits is None:
+            raise SystemExit(f"{q.get('id')}: not in {args.hits}; run answer_first.py with --hits first")
+        tail = re.search(r"(\d+)$", str(q.get("id")))
+        half = "even" if tail and int(tail.group(1)) % 2 == 0 else "odd"
+        rows.append((half, str(q["question"]), gold_of(q, corpus).answers, hits))
+
+    grid = {}
+    for item in args.weights:
+        name, _, values = item.partition("=")
+        if not hasattr(extractive, name):
+            raise SystemExit(f"rag/answerers/extractive.py has no {name}")
+        grid[name] = [float(v) for v in values.split(",")]
+    print("weights | even first / rr | odd first / rr")
+    for values in itertools.product(*grid.values()) if grid else [()]:
+        for name, v in zip(grid, values):
+            setattr(extractive, name, v)
+        answerer = extractive.ExtractiveAnswerer()
+        score = {"even": [0, 0.0, 0], "odd": [0, 0.0, 0]}
+        for half, question, gold, hits in rows:
+            units = answerer._ranked(question, hits) or []
+            at = next((i for i, u in enumerate(units) if contains_answer(u.text, gold)), None)
+            s = score[half]
+            s[0] += at == 0
+            s[1] += 0.0 if at is None else 1 / (at + 1)
+            s[2] += 1
+        label = " ".join(f"{n}={v:g}" for n, v in zip(grid, values)) or "(as in the code)"
+        print(f"{label} | {score['even'][0]} of {score['even'][2]} / {score['even'][1]:.2f} | "
+              f"{score['odd'][0]} of {score['odd'][2]} / {score['odd'][1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
