@@ -10,6 +10,11 @@ question or two. Numbers only; no text is printed.
 
     python benchmarks/first_sentence_grid.py --hits /tmp/rt-hits.pkl \\
         --questions ../shared/eval/realtimeqa/questions.jsonl _OPENING=0,0.3 _VOTE=0.4,0.8
+
+With --store DIR --read-articles N the answerer also reads the other passages of the first N articles among the
+hits (each at --share of its article's best retrieval score; --ledes-only: only an article's first passage), to
+measure whether reading more of the right article would help; it first reports for how many questions whose
+hits lack the gold another passage of those articles holds it.
 """
 
 from __future__ import annotations
@@ -33,7 +38,19 @@ def main() -> int:
     ap.add_argument("--hits", required=True, help="the pickle answer_first.py --hits wrote")
     ap.add_argument("--questions", required=True)
     ap.add_argument("weights", nargs="*", help="NAME=v1,v2,... (a module weight of rag/answerers/extractive.py)")
+    ap.add_argument("--store", help="the store the hits came from (for --read-articles)")
+    ap.add_argument("--read-articles", type=int, default=0)
+    ap.add_argument("--share", type=float, default=0.9)
+    ap.add_argument("--ledes-only", action="store_true")
     args = ap.parse_args()
+    index = None
+    if args.read_articles:
+        if not args.store:
+            raise SystemExit("--read-articles needs --store")
+        from rag.index import Index
+        from rag.settings import Settings
+
+        index = Index(Settings.from_env(home=Path(args.store)))
 
     cache = pickle.loads(Path(args.hits).read_bytes())
     by_question = {(text, as_of): hits for (text, as_of, _k), hits in cache.items()}
@@ -48,6 +65,17 @@ def main() -> int:
         tail = re.search(r"(\d+)$", str(q.get("id")))
         half = "even" if tail and int(tail.group(1)) % 2 == 0 else "odd"
         rows.append((half, str(q["question"]), gold_of(q, corpus).answers, hits))
+
+    if index is not None:
+        found = {"even": 0, "odd": 0}
+        for i, (half, question, gold, hits) in enumerate(rows):
+            more = _more_of_articles(index, hits, args.read_articles, args.share, args.ledes_only)
+            if not any(contains_answer(h.passage.text, gold) for h in hits) and any(
+                    contains_answer(h.passage.text, gold) for h in more[len(hits):]):
+                found[half] += 1
+            rows[i] = (half, question, gold, more)
+        print(f"gold in none of the hits but in another passage of the first {args.read_articles} articles: "
+              f"even {found['even']}, odd {found['odd']}")
 
     grid = {}
     for item in args.weights:
@@ -72,6 +100,27 @@ def main() -> int:
         print(f"{label} | {score['even'][0]} of {score['even'][2]} / {score['even'][1]:.2f} | "
               f"{score['odd'][0]} of {score['odd'][2]} / {score['odd'][1]:.2f}")
     return 0
+
+
+def _more_of_articles(index, hits, n: int, share: float, ledes_only: bool) -> list:
+    """The hits, then the other passages of the first n articles among them, in article then text order."""
+    from rag.schema import Hit
+
+    out, have, articles = list(hits), {h.passage.id for h in hits}, []
+    for h in hits:
+        if h.passage.article_id not in articles:
+            articles.append(h.passage.article_id)
+    for article in articles[:n]:
+        best = max(h.score for h in hits if h.passage.article_id == article)
+        ids = index.passage_ids(article)
+        passages = index.passages_by_id(ids)
+        for pid in ids:
+            p = passages.get(pid)
+            if p is None or p.id in have or (ledes_only and p.index != 0):
+                continue
+            out.append(Hit(passage=p, score=best * share, rank=len(out) + 1))
+            have.add(p.id)
+    return out
 
 
 if __name__ == "__main__":
