@@ -5,7 +5,7 @@ tests."""
 
 from __future__ import annotations
 
-from rag.answer_type import answer_spans, span_kind
+from rag.answer_type import answer_spans, figure_key, span_kind
 from rag.answerers.extractive import ExtractiveAnswerer, opens_article
 from rag.evaluation import _first_sentence
 from rag.schema import Hit, Passage
@@ -114,3 +114,27 @@ def test_opens_article_reads_the_offset_in_the_article_not_in_the_passage():
     later, first = RACE
     assert opens_article(first, 0) and not opens_article(first, 300)
     assert not opens_article(later, 0)  # the first sentence of a passage that starts 1,450 characters in
+
+
+# A figure the passages repeat is a likelier answer, however they spell it: "four" and "4" are one candidate.
+BOATS = [
+    "The island ferry runs five boats in summer, the operator said.",
+    "Five boats were bought for the island route in 1998.",
+    "The island ferry now runs four boats on its winter timetable.",
+    "Its 4 boats carry about 900 people a day across the strait.",
+    "All 4 boats of the island ferry were repainted this spring.",
+]
+BOATS_Q = "How many boats does the island ferry run in winter?"
+
+
+def test_a_figure_written_in_words_and_digits_is_one_candidate(monkeypatch):
+    text = ExtractiveAnswerer().answer(BOATS_Q, _hits(*BOATS))
+    assert _first_sentence(text).startswith("The island ferry now runs four boats"), text
+    monkeypatch.setattr("rag.answerers.extractive.figure_key", lambda token: None)  # spellings counted apart
+    assert _first_sentence(ExtractiveAnswerer().answer(BOATS_Q, _hits(*BOATS))).startswith("The island ferry runs five")
+
+
+def test_figure_key():
+    assert figure_key("four") == figure_key("4") == "4"
+    assert figure_key("75,000") == "75000" and figure_key("$200,000.") == "$200000"
+    assert figure_key("50%") == "50%" and figure_key("boats") is None
