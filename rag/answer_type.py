@@ -13,7 +13,7 @@ from .lexical import content_words
 from .sentences import sentence_spans, words
 
 __all__ = ["GENERIC", "TOKEN", "is_name", "answer_type", "has_type", "question_names", "focus_word", "answers_focus", "predicate_words",
-           "NUMBER", "WHEN", "span_kind", "answer_spans", "capitalised_mid"]
+           "NUMBER", "WHEN", "span_kind", "answer_spans", "capitalised_mid", "figure_key"]
 
 NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|"
                     r"million|billion|dozen|dozens|hundreds|thousands)\b", re.I)
@@ -163,6 +163,21 @@ def _bare(token: str) -> str:
 
 _FIGURE = re.compile(r"\$?\d[\d,.]*%?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
                      r"hundreds|thousands|millions", re.I)
+
+
+_COUNT_WORDS = {w: str(n) for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def figure_key(token: str) -> str | None:
+    """One spelling for a figure however the text writes it: "four" and "4" are both "4", "75,000" is "75000"
+    ("$200,000" keeps its "$", "50%" its "%"); None for a word that is no figure."""
+    t = token.lower().strip(".,")
+    if t in _COUNT_WORDS:
+        return _COUNT_WORDS[t]
+    if re.fullmatch(r"\$?\d[\d,]*(?:\.\d+)?%?", t):
+        return t.replace(",", "")
+    return None
 
 
 def answer_spans(kind: str | None, text: str, question: str, known: set[str] | frozenset = frozenset()) -> list[str]:

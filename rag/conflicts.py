@@ -40,11 +40,28 @@ _SKIP_NOUNS = {"and", "or", "to", "in", "on", "at", "of", "the", "a", "an", "by"
 def quantities(text: str) -> dict[str, set[float]]:
     """The figures of a text keyed by what they measure: 'flight' -> {1100.0}, '$' -> {1.04e10}, '%' -> {3.5},
     'year-date' -> {2021.0}. A figure whose unit cannot be read is left out (it cannot be compared)."""
-    return {k: {v for v, _ in vs} for k, vs in _quantities(text).items()}
+    return {k: {v for v, _, _ in vs} for k, vs in _quantities(text).items()}
 
 
-def _quantities(text: str) -> dict[str, list[tuple[float, set[str]]]]:
-    """As `quantities`, each figure with the words around it (what it is a figure of)."""
+_AFTER = re.compile(r"\s+([A-Za-z][\w'\-]*)")
+
+
+def _counted(text: str, pos: int, n: int = 2) -> set[str]:
+    """The content words of the (at most) n words right after a figure, up to a punctuation mark: what it
+    counts ("vacant positions", "vacant firefighter", "flights cancelled")."""
+    out: list[str] = []
+    for _ in range(n):
+        m = _AFTER.match(text, pos)
+        if not m:
+            break
+        out.append(m.group(1))
+        pos = m.end()
+    return set(content_words(" ".join(out)))
+
+
+def _quantities(text: str) -> dict[str, list[tuple[float, set[str], set[str]]]]:
+    """As `quantities`, each figure with the words around it (what it is a figure of) and the words right
+    after it (what it counts)."""
     out: dict[str, list[tuple[float, set[str]]]] = {}
     for m in _QTY.finditer(text):
         raw = m.group("num").replace(",", "")
@@ -69,7 +86,9 @@ def _quantities(text: str) -> dict[str, list[tuple[float, set[str]]]]:
         around = content_words(text[max(0, m.start() - 60):m.start()])[-3:] + content_words(text[m.end():m.end() + 60])[:3]
         if noun and noun not in _SKIP_NOUNS:
             around += content_words(noun)  # "60% of residents" and "43% of adults" count different people
-        out.setdefault(key, []).append((value, {w for w in around if not w[0].isdigit() and w != key}))
+        end = max(m.end("num"), m.end("scale") if m.group("scale") else -1, m.end("pct") if m.group("pct") else -1)
+        out.setdefault(key, []).append((value, {w for w in around if not w[0].isdigit() and w != key},
+                                        _counted(text, end)))
     return out
 
 
@@ -97,11 +116,13 @@ def _differ(a: str, b: str, share: float = 0.6) -> list[tuple[str, set[float], s
     qa, qb = _quantities(a), _quantities(b)
     out = []
     for k in qa.keys() & qb.keys():
-        va, vb = {v for v, _ in qa[k]}, {v for v, _ in qb[k]}
+        va, vb = {v for v, _, _ in qa[k]}, {v for v, _, _ in qb[k]}
         if va & vb:
             continue
-        ca = set().union(*(c for _, c in qa[k]))
-        cb = set().union(*(c for _, c in qb[k]))
+        if all(xa - xb and xb - xa for _, _, xa in qa[k] for _, _, xb in qb[k]):
+            continue  # each counts something the other does not name ("29 vacant positions", "16 vacant firefighter")
+        ca = set().union(*(c for _, c, _ in qa[k]))
+        cb = set().union(*(c for _, c, _ in qb[k]))
         if ca and cb and len(ca & cb) / min(len(ca), len(cb)) >= share:
             out.append((k, va, vb))
     return out

@@ -5,8 +5,8 @@ tests."""
 
 from __future__ import annotations
 
-from rag.answer_type import answer_spans, span_kind
-from rag.answerers.extractive import ExtractiveAnswerer
+from rag.answer_type import answer_spans, figure_key, span_kind
+from rag.answerers.extractive import ExtractiveAnswerer, opens_article
 from rag.evaluation import _first_sentence
 from rag.schema import Hit, Passage
 
@@ -83,3 +83,58 @@ def test_answer_spans_skip_what_the_question_gives():
     # a sentence's first word is a name only when the passage writes it with a capital elsewhere
     assert answer_spans("who", "Yesterday the Harbour line was sold.", "Who bought the Harbour line?") == []
     assert answer_spans("when", "It launches on 14 May, not next week.", "When does it launch?") == ["May"]
+
+
+# The lede: a news story states its main fact in its opening sentence; a later passage of an older page that
+# happens to repeat the question's words is about something else (an earlier race).
+def _passage(article: str, text: str, *, index: int, start: int, title: str) -> Passage:
+    return Passage(id=f"{article}:{index}", article_id=article, index=index, start=start, end=start + len(text),
+                   text=text, title=title, source="Valley Courier", published_at="2026-05-06")
+
+
+RACE = [
+    _passage("older", "Back then the council race drew few voters. Councillor Tom Reyes won the river ward seat by 40 "
+             "votes, a margin not seen in decades.", index=3, start=1450, title="A look back at the river ward"),
+    _passage("latest", "Marisol Ortega won the river ward seat on Tuesday with 54% of the vote, the county clerk said. "
+             "Turnout was the highest in a decade.", index=0, start=0, title="River ward election result"),
+]
+WARD = "Who won the river ward seat?"
+
+
+def test_the_statement_that_opens_its_article_goes_first(monkeypatch):
+    # retrieval ranked the older page a little higher, as it does when a page repeats the question's words
+    hits = [Hit(passage=p, score=s, rank=n) for n, (p, s) in enumerate(zip(RACE, (0.052, 0.05)), 1)]
+    text = ExtractiveAnswerer().answer(WARD, hits)
+    assert _first_sentence(text).startswith("Marisol Ortega won the river ward seat"), text
+    monkeypatch.setattr("rag.answerers.extractive._OPENING", 0.0)  # without the lede's weight the older page wins
+    assert _first_sentence(ExtractiveAnswerer().answer(WARD, hits)).startswith("Councillor Tom Reyes"), text
+
+
+def test_opens_article_reads_the_offset_in_the_article_not_in_the_passage():
+    later, first = RACE
+    assert opens_article(first, 0) and not opens_article(first, 300)
+    assert not opens_article(later, 0)  # the first sentence of a passage that starts 1,450 characters in
+
+
+# A figure the passages repeat is a likelier answer, however they spell it: "four" and "4" are one candidate.
+BOATS = [
+    "The island ferry runs five boats in summer, the operator said.",
+    "Five boats were bought for the island route in 1998.",
+    "The island ferry now runs four boats on its winter timetable.",
+    "Its 4 boats carry about 900 people a day across the strait.",
+    "All 4 boats of the island ferry were repainted this spring.",
+]
+BOATS_Q = "How many boats does the island ferry run in winter?"
+
+
+def test_a_figure_written_in_words_and_digits_is_one_candidate(monkeypatch):
+    text = ExtractiveAnswerer().answer(BOATS_Q, _hits(*BOATS))
+    assert _first_sentence(text).startswith("The island ferry now runs four boats"), text
+    monkeypatch.setattr("rag.answerers.extractive.figure_key", lambda token: None)  # spellings counted apart
+    assert _first_sentence(ExtractiveAnswerer().answer(BOATS_Q, _hits(*BOATS))).startswith("The island ferry runs five")
+
+
+def test_figure_key():
+    assert figure_key("four") == figure_key("4") == "4"
+    assert figure_key("75,000") == "75000" and figure_key("$200,000.") == "$200000"
+    assert figure_key("50%") == "50%" and figure_key("boats") is None

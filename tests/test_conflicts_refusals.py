@@ -154,3 +154,15 @@ def test_assistant_refuses_a_question_on_coverage_it_does_not_hold(news):
                       "to Oslo, which letter starts the name of its captain?")
     assert answer.refused, answer.text
     assert not news.ask("Who built the Kestrel ferry?").refused
+
+
+def test_figures_that_count_different_things_are_no_conflict():
+    """Written for this test: a count of all vacant posts and a count of one kind of them are not two answers to
+    one question; the same count of the same thing still is."""
+    q = "Why does the mayor want to cut jobs at city hall?"
+    assert conflict(q, "The mayor of Dunmore proposes cutting 29 vacant positions at city hall.",
+                    "The mayor of Dunmore said his proposal to cut 16 vacant firefighter positions at city hall "
+                    "is part of a plan.") is None
+    assert conflict("How many flights were cancelled?",
+                    "Airlines cancelled 1,100 flights on Monday because of the storm.",
+                    "Airlines cancelled 900 flights on Monday because of the storm.") == ("1,100 (flight)", "900 (flight)")

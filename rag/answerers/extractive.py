@@ -10,8 +10,8 @@ from typing import Iterable, Iterator, Sequence
 from ..conflicts import disagree
 from ..followup import refers_back
 from ..injection import without_instructions
-from ..answer_type import (GENERIC, WHEN, answer_spans, answer_type, answers_focus, capitalised_mid, focus_word,
-                           predicate_words, question_names, span_kind)
+from ..answer_type import (GENERIC, TOKEN, WHEN, answer_spans, answer_type, answers_focus, capitalised_mid,
+                           figure_key, focus_word, predicate_words, question_names, span_kind)
 from ..lexical import content_words, coverage, idf_weights
 from ..quotes import credited, find_quotes
 from ..schema import Hit, Quote
@@ -19,7 +19,7 @@ from ..sentences import long_quotes, statement_spans
 from ..speakers import asked_speaker, is_speech, mentions
 from .base import Turn
 
-__all__ = ["ExtractiveAnswerer"]
+__all__ = ["ExtractiveAnswerer", "opens_article"]
 
 # How much each part of a statement's score counts (see ExtractiveAnswerer._ranked).
 _SAID = 1.0  # the share of the question's words it says
@@ -31,6 +31,8 @@ _UNTYPED = 0.2
 _FOCUS = 0.3  # ... right beside the question's focus word
 _VOTE = 0.8  # ... and one the passages repeat (see _votes)
 _FOLLOW = 0.8  # a further statement must score this share of the best one's
+_OPENING = 0.3  # the statement opens its article (news writes the main fact first) ...
+_OPENING_CHARS = 200  # ... that is, it starts within the article's first 200 characters
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
 
 
@@ -135,8 +137,9 @@ class ExtractiveAnswerer:
         among these passages, names included; runs of the question's words kept together count extra), on
         holding the kind of span asked for (a name for who/which/where, a figure for how many, a date for when)
         that the question does not already give, more so when the passages repeat it or it stands right beside
-        what is asked about, on its passage's retrieval score, and on quoting the person asked about. A
-        statement with none of the kind asked for loses a little: it cannot be the answer.
+        what is asked about, on its passage's retrieval score, on opening its article (the lede), and on quoting
+        the person asked about. A statement with none of the kind asked for loses a little: it cannot be the
+        answer.
         """
         units = [u for n, h in enumerate(hits, 1) for u in _units(n, h)]
         if not units:
@@ -184,13 +187,23 @@ class ExtractiveAnswerer:
                     u.score += 0.4
             if len(u.text.split()) < 6:
                 u.score -= 0.3
+            if opens_article(hits[u.n - 1].passage, u.start):
+                u.score += _OPENING  # the lede: what the story is about, stated first
         units.sort(key=lambda u: -u.score)
         return units
 
 
+def opens_article(passage, start: int) -> bool:
+    """Whether a statement at `start` (an offset in the passage's text) opens its article: it begins within the
+    article's first _OPENING_CHARS characters, the lede that news writing gives the story's main fact."""
+    return passage.start + start < _OPENING_CHARS
+
+
 def _key(span: str) -> str:
-    """A candidate answer as the passages may write it again: a name's last word ("Christie"), a figure."""
-    return span.split()[-1].lower().strip(".,")
+    """A candidate answer as the passages may write it again: a name's last word ("Christie"), a figure in one
+    spelling ("four" and "4" are one candidate)."""
+    last = span.split()[-1]
+    return figure_key(last) or last.lower().strip(".,")
 
 
 def _votes(found: Iterable[list[str]], hits: Sequence[Hit], best_hit: float) -> dict[str, float]:
@@ -201,10 +214,11 @@ def _votes(found: Iterable[list[str]], hits: Sequence[Hit], best_hit: float) -> 
     if not keys:
         return {}
     texts = [h.passage.text.lower() for h in hits]
+    figures = [{figure_key(t) for t in TOKEN.findall(text)} - {None} for text in texts]
     votes = {}
     for k in keys:
         pattern = re.compile(rf"(?<![\w]){re.escape(k)}(?![\w])")
-        votes[k] = sum(h.score / best_hit for h, t in zip(hits, texts) if pattern.search(t))
+        votes[k] = sum(h.score / best_hit for h, t, f in zip(hits, texts, figures) if k in f or pattern.search(t))
     top = max(votes.values()) or 1.0
     return {k: v / top for k, v in votes.items()}
 
