@@ -4,7 +4,7 @@ budgets. Reports, per budget: the share of the exhaustive top 10 found in the pr
 sees); the same by story (a synthetic variant "syn3-<id>" counts as story <id>: in a grown store each story has
 a hundred near-identical variants whose order among themselves is noise); the pruned top 10's summed BM25 over
 the exhaustive top 10's (both are full BM25 over every word); top-1 agreement; latency p50/p95. Reads the catalog
-only (opened read-only: nothing is written).
+only (nothing is written once it is open).
 
     python benchmarks/keyword_pruning.py --home /tmp/i15s/grow --questions 60 --json out.json
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from query_bench import _pct, _questions  # noqa: E402
 from rag.index import keywords  # noqa: E402
+from rag.index.sqlite_catalog import SqliteCatalog  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,25 +38,25 @@ def main(argv: list[str] | None = None) -> int:
         keywords._POOL = args.pool
     if args.rare_share:
         keywords._RARE_SHARE = args.rare_share
-    db = sqlite3.connect(f"file:{args.home / 'catalog.sqlite'}?mode=ro", uri=True)
+    catalog = SqliteCatalog(args.home)
     qs = _questions(args.questions + 1)[1:]
     exact, t_exact = [], []
     for q in qs:
         t = time.perf_counter()
-        exact.append(keywords.search(db, q, 50, budget=10**12))
+        exact.append(catalog.keyword_search(q, 50, budget=10**12))
         t_exact.append(time.perf_counter() - t)
 
-    def story(rid: int) -> str:
-        aid = db.execute("SELECT article_id FROM passages WHERE rid=?", (rid,)).fetchone()[0]
+    def story(passage_id: str) -> str:
+        aid = passage_id.rsplit(":", 1)[0]
         return aid.split("-", 1)[1] if aid.startswith("syn") and "-" in aid else aid
-    out = {"passages": db.execute("SELECT COUNT(*) FROM keyword_terms").fetchone()[0], "questions": len(qs),
+    out = {"passages": catalog.stats()["passages"], "questions": len(qs),
            "pool": keywords._POOL, "rare_share": keywords._RARE_SHARE,
            "exhaustive_ms": _pct(t_exact), "budgets": {}}
     for budget in (int(b) for b in args.budgets.split(",")):
         recall, stories, ratio, top1, times = [], [], [], [], []
         for q, want_scored in zip(qs, exact):
             t = time.perf_counter()
-            got_scored = keywords.search(db, q, 50, budget=budget)
+            got_scored = catalog.keyword_search(q, 50, budget=budget)
             times.append(time.perf_counter() - t)
             want, got = [r for r, _ in want_scored], [r for r, _ in got_scored]
             if want:
