@@ -106,3 +106,33 @@ def test_a_compaction_stopped_part_way_loses_nothing_and_the_next_one_finishes(t
     assert {h.vid for h in hits} == _live(reader) and len(hits) == len(_live(reader))  # each vector once
     assert store.compact(ing.index.catalog.trash()) > 0  # the next compaction finishes the move
     assert store._fresh.col.count() == 0 and store.ids() == _live(ing.index)
+
+
+def test_a_filtered_dense_search_read_unfiltered_first_finds_what_chroma_filtering_finds(tmp_path):
+    """The dense search reads WIDEN x k unfiltered neighbours and filters them itself (Chroma's own filter is slow
+    on a large collection), falling back to Chroma's filter when too few pass: the same vectors either way."""
+    settings = Settings(home=tmp_path / "h", chunk_min_words=20, chunk_max_words=40)
+    rows = [{"id": f"a{i}", "title": f"topic{i}", "body": _story(f"topic{i}", f"word{i % 3}"),
+             "source": ["Ledger", "Courier"][i % 2], "published_at": f"2024-03-{1 + i:02d}"} for i in range(8)]
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    ing = Ingestor(settings.replace(near_duplicate_threshold=0.99), embedder=FakeEmbedder())
+    ing.ingest([str(path)])
+    store = ing.index.vectors
+    tier = store._fresh if store._fresh.col.count() else store._main
+    vector = FakeEmbedder().embed_one("topic3 word0 proposal")
+    from rag.index import day_number
+
+    day = day_number("2024-03-05")
+    for where in ({"source": {"$in": ["Courier"]}}, {"day": {"$lte": day}},
+                  {"$and": [{"day": {"$gte": day}}, {"source": {"$in": ["Ledger"]}}]},
+                  {"source": {"$in": ["Nobody"]}}):
+        for k in (3, 10, 40):
+            ours = tier.query(vector, k, where)
+            chroma = [h for h, _ in tier._query(vector, k, where)]
+            # the same distances in the same order (passages of one story can tie: which of them is a coin toss)
+            assert [round(h.similarity, 5) for h in ours] == [round(h.similarity, 5) for h in chroma], (where, k)
+            passed = {h.vid for h, meta in tier._query(vector, 1000, None) if vectors._matches(meta, where)}
+            assert {h.vid for h in ours} <= passed
+    assert vectors._matches({"day": 3, "source": "x"}, {"$and": [{"day": {"$gte": 3}}, {"source": "x"}]})
+    assert not vectors._matches({"day": -1}, {"day": {"$gte": 0}})

@@ -116,6 +116,10 @@ class SqliteCatalog:
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
             migrate(self._db, _SCHEMA)
+        # Keyword searches read on connections of their own, one per thread (WAL lets readers run side by side):
+        # on the shared one a search held the lock its whole length and the dense search's lookups waited on it.
+        self._readers = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
 
     # -- reading ---------------------------------------------------------------------------------------------
     def version(self) -> int:
@@ -293,10 +297,22 @@ class SqliteCatalog:
 
     def keyword_search(self, query: str, k: int, **filters) -> list[tuple[str, float]]:
         """(passage id, bm25 score) of the k best live passages for the query."""
-        with self._lock:
-            hits = keywords.search(self._db, query, k, **filters)
-        ids = self.passage_rows([rid for rid, _ in hits])
+        db = self._reader()
+        hits = keywords.search(db, query, k, **filters)
+        rids = [rid for rid, _ in hits]
+        ids = dict(db.execute(f"SELECT rid, id FROM passages WHERE rid IN ({','.join('?' * len(rids))})",
+                              rids).fetchall()) if rids else {}
         return [(ids[rid], score) for rid, score in hits if rid in ids]
+
+    def _reader(self) -> sqlite3.Connection:
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = sqlite3.connect(str(self.path), timeout=60, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA query_only=ON")
+            self._readers.db = db
+            with self._lock:
+                self._reader_conns.append(db)
+        return db
 
     def trash_count(self) -> int:
         return self._one("SELECT COUNT(*) FROM trash")[0]
@@ -442,6 +458,11 @@ class SqliteCatalog:
         return _Tx()
 
     def close(self) -> None:
+        with self._lock:
+            for db in self._reader_conns:
+                db.close()
+            self._reader_conns.clear()
+        self._readers = threading.local()
         self._db.close()
 
 

@@ -78,6 +78,17 @@ class _Tier:
         return out
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[DenseHit]:
+        """The k nearest vectors passing `where`. Chroma filters a large collection slowly (seconds at 1M
+        vectors), so an unfiltered query for WIDEN x k is tried first and filtered here; only when fewer than k
+        of those pass does Chroma filter. Either way the result is the k nearest that pass."""
+        if where:
+            wide = self._query(vector, WIDEN * k, None)
+            passed = [h for h, meta in wide if _matches(meta, where)]
+            if len(passed) >= k or len(wide) < WIDEN * k:  # enough, or the whole collection was read
+                return passed[:k]
+        return [h for h, _ in self._query(vector, k, where)]
+
+    def _query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[DenseHit, dict]]:
         col = self.col
         try:
             res = col.query(query_embeddings=[vector], n_results=k, where=where or None,
@@ -92,8 +103,8 @@ class _Tier:
         for vid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0]):
             if meta is None:  # a vector deleted under this query
                 continue
-            out.append(DenseHit(vid.split("@")[0], str(meta["article_id"]), 1.0 - float(dist),
-                                int(meta.get("day", -1)), vid))
+            out.append((DenseHit(vid.split("@")[0], str(meta["article_id"]), 1.0 - float(dist),
+                                 int(meta.get("day", -1)), vid), meta))
         return out
 
     def get(self, vids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -127,6 +138,7 @@ class _Tier:
 # fresh index holds FRESH_MAX vectors, the writer moves them into the main one (compact()). Deleting vectors that
 # live in the main index waits for that too when the main index is past EAGER_MAIN vectors (loading it would cost
 # seconds); until then they stay there, never returned (the catalog says which vectors are live).
+WIDEN = 3  # a filtered dense search first reads this many times k unfiltered neighbours (see _Tier.query)
 FRESH_MAX = 20_000
 EAGER_MAIN = 50_000
 _MAIN_MARK = "newsrag-main-version"  # in the main folder: bumped whenever the main index is written
@@ -143,6 +155,7 @@ class ChromaVectors:
         self._fresh = None if self.shared else _Tier(settings, self._name, self._home / "chroma-fresh")
         self._main_mark: str | None = None
         self._main_open = False
+        self._fresh_empty: bool | None = None
         if self.shared:
             self._open_main()
         else:
@@ -183,9 +196,17 @@ class ChromaVectors:
             # Not close(): Chroma's close stops whichever system is cached for the path, perhaps another
             # instance's. The old client is dropped; a query still running on it finishes on the old copy.
             self._fresh.open()
+            self._fresh_empty = None
             if self._main_open and self._read_mark() != self._main_mark:
                 self._main.col = None
                 self._main_open = False
+
+    def _fresh_is_empty(self) -> bool:
+        """Whether the fresh index holds nothing (asked once per reopen or write, not per query: an empty
+        collection's query costs a refusal and a count)."""
+        if self._fresh_empty is None:
+            self._fresh_empty = self._fresh.col.count() == 0
+        return self._fresh_empty
 
     def _tiers(self) -> list[_Tier]:
         return [self._open_main()] + ([self._fresh] if self._fresh else [])
@@ -204,6 +225,7 @@ class ChromaVectors:
                                         "day": day_number(p.published_at)} for p in passages]
         with self._lock:
             (self._fresh or self._open_main()).upsert(vids, vectors, metas)
+            self._fresh_empty = None
 
     def delete(self, vids: Sequence[str]) -> list[str]:
         """Delete vectors; returns those left for the next compaction (in a large embedded main index)."""
@@ -216,6 +238,7 @@ class ChromaVectors:
                 return []
             here = self._fresh.present(vids)
             self._fresh.delete([v for v in vids if v in here])
+            self._fresh_empty = None
             rest = [v for v in vids if v not in here]
             if not rest:
                 return []
@@ -249,6 +272,7 @@ class ChromaVectors:
                 main.upsert(res["ids"], np.asarray(res["embeddings"], dtype=np.float32), list(res["metadatas"]))
                 self._bump_mark()
                 self._fresh.delete(res["ids"])
+                self._fresh_empty = None
                 moved += len(res["ids"])
             if deleted and not moved:
                 self._bump_mark()
@@ -257,7 +281,7 @@ class ChromaVectors:
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[DenseHit]:
         # No count() first: it costs ~20 ms at 100k passages, and Chroma returns fewer hits when it has fewer.
         with self._lock:
-            tiers = self._tiers()
+            tiers = [t for t in self._tiers() if t is not self._fresh or not self._fresh_is_empty()]
         best: dict[str, DenseHit] = {}
         for tier in tiers:
             for hit in tier.query(vector, k, where):
@@ -285,6 +309,25 @@ class ChromaVectors:
         """Every vector id (for checks and tests: a full scan)."""
         with self._lock:
             return set().union(*(t.ids() for t in self._tiers()))
+
+
+def _matches(meta: dict[str, Any], where: dict[str, Any]) -> bool:
+    """Whether metadata passes a filter written in Chroma's syntax, the part the retriever writes: $and, and
+    $lte / $gte / $in / $eq on one field."""
+    if "$and" in where:
+        return all(_matches(meta, w) for w in where["$and"])
+    for field, cond in where.items():
+        value = meta.get(field)
+        if not isinstance(cond, dict):
+            cond = {"$eq": cond}
+        for op, arg in cond.items():
+            if op == "$eq" and value != arg or op == "$in" and value not in arg:
+                return False
+            if op in ("$lte", "$gte") and (value is None or (value > arg if op == "$lte" else value < arg)):
+                return False
+            if op not in ("$eq", "$in", "$lte", "$gte"):
+                raise ValueError(f"unsupported filter {op}")
+    return True
 
 
 def _forget_shared_system(path: str) -> None:
