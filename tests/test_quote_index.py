@@ -122,3 +122,21 @@ def test_the_web_server_refreshes_an_older_stores_quotes_in_the_background(tmp_p
         time.sleep(0.05)
     assert not refresher.running and refresher.done == 1 and ing.index.quotes_indexed()
     assert refresher.stop(1) and not QuoteRefresher(lambda: ing).start(ing.index)  # current: nothing to start
+
+
+def test_the_fast_role_search_finds_exactly_what_the_pattern_finds():
+    """`_role_before` tries the role pattern only near role words; it must return finditer's matches, also where a
+    role word sits inside another word ("attac-king President ..."), two words before it, or after capitals."""
+    from rag import quote_index as qi
+
+    texts = [
+        "Union members were seen attacking President Ada Lune, and later Forest Service Chief Vic Orr spoke.",
+        "The former state Senator Jo Marsh met Vice President Kim Hale; a spokesperson Lee Tam declined.",
+        "Instrumental in taking Principal Holdings public, chief executive Ana Ruiz and CEO Bo Lind left.",
+        "İstanbul's Mayor Ekrem Demir and the minister Ula Berg met the Prime Minister Olaf Wen.",
+        "No roles here at all, only words and Names Like These.",
+    ]
+    for text in texts:
+        want = [(m.start(), m.end(), m.group("name")) for m in qi._ROLE_BEFORE.finditer(text)]
+        assert [(m.start(), m.end(), m.group("name")) for m in qi._role_before(text)] == want, text
+    assert any(qi._ROLE_BEFORE.search(t) for t in texts)
