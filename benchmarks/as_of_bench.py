@@ -7,16 +7,14 @@ realtimeqa's: each question as of its question_date, through the whole Assistant
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from query_bench import _pct  # noqa: E402
+from query_bench import _pct, emit  # noqa: E402
 from rag.eval_metrics import load_jsonl  # noqa: E402
 from rag.evaluation import _question_date  # noqa: E402
 
@@ -45,9 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {"home": str(args.home), "passages": a.stats()["passages"], "questions": len(qs) - 1,
            "latency_ms": {k: _pct(v) for k, v in timings.items()},
            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
-    print(json.dumps(out, indent=1))
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+    emit(out, args.json)
     return 0
 
 

@@ -12,7 +12,6 @@ only (nothing is written once it is open).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from query_bench import _pct, _questions  # noqa: E402
+from query_bench import _pct, _questions, emit  # noqa: E402
 from rag.index import keywords  # noqa: E402
 from rag.index.sqlite_catalog import SqliteCatalog  # noqa: E402
 
@@ -70,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "exhaustive_top10_stories_in_top50": round(sum(stories) / n, 3),
                                   "top10_bm25_share": round(sum(ratio) / n, 4),
                                   "top1_same": round(sum(top1) / n, 3), "ms": _pct(times)}
-    print(json.dumps(out, indent=1))
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+    emit(out, args.json)
     return 0
 
 

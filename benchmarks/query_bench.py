@@ -161,6 +161,13 @@ def _pct(values: list[float]) -> dict:
             "max": round(float(a.max()), 1), "n": len(values)}
 
 
+def emit(out: dict, path: str | Path | None) -> None:
+    """Print a benchmark's result and, given a path, write it there as JSON."""
+    print(json.dumps(out, indent=1))
+    if path:
+        Path(path).write_text(json.dumps(out, indent=1) + "\n")
+
+
 def serve(home: Path, n_queries: int) -> dict:
     """In this process: open the store, load (or build) the keyword index, ask `n_queries` questions.
 

@@ -63,6 +63,11 @@ def insert(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
     """Index (rowid, body) pairs; the rowid is the passage's row id in the catalog."""
     rows = list(rows)
     db.executemany("INSERT INTO keywords(rowid, body) VALUES (?, ?)", rows)
+    _remember(db, rows)
+
+
+def _remember(db: sqlite3.Connection, rows: Sequence[tuple[int, str]]) -> None:
+    """The side tables' part of indexing (rowid, body) pairs: the words kept, the passage counts raised."""
     db.executemany("INSERT INTO keyword_terms(rid, body) VALUES (?, ?)", rows)
     _count(db, rows, +1)
 
@@ -97,6 +102,12 @@ def _count(db: sqlite3.Connection, rows: Sequence[tuple[int, str]], sign: int) -
 def fill_side_tables(db: sqlite3.Connection, batch: int = 5000) -> int:
     """Fill `keyword_terms` and `keyword_df` for a store indexed before them (once, when it is opened): every
     indexed passage analysed again, as it was indexed; returns how many."""
+    return _index_live(db, batch, lambda rows: _remember(db, rows))
+
+
+def _index_live(db: sqlite3.Connection, batch: int, write) -> int:
+    """Empty the side tables, then hand `write` every live passage's (rowid, body), `batch` at a time (memory stays
+    bounded by the batch); returns the count."""
     db.execute("DELETE FROM keyword_terms")
     db.execute("DELETE FROM keyword_df")
     n, last = 0, -1
@@ -104,8 +115,7 @@ def fill_side_tables(db: sqlite3.Connection, batch: int = 5000) -> int:
         rows = _live_bodies(db, last, batch)
         if not rows:
             return n
-        db.executemany("INSERT INTO keyword_terms(rid, body) VALUES (?, ?)", rows)
-        _count(db, rows, +1)
+        write(rows)
         n += len(rows)
         last = rows[-1][0]
 
@@ -241,13 +251,4 @@ def _fts(db: sqlite3.Connection, words: list[str], k: int, sources: Sequence[str
 def rebuild(db: sqlite3.Connection, batch: int = 2000) -> int:
     """Index every live passage from nothing, in batches (memory stays bounded by the batch); returns the count."""
     db.execute("INSERT INTO keywords(keywords) VALUES ('delete-all')")  # how a contentless table is emptied
-    db.execute("DELETE FROM keyword_terms")
-    db.execute("DELETE FROM keyword_df")
-    n, last = 0, -1
-    while True:
-        rows = _live_bodies(db, last, batch)
-        if not rows:
-            return n
-        insert(db, rows)
-        n += len(rows)
-        last = rows[-1][0]
+    return _index_live(db, batch, lambda rows: insert(db, rows))

@@ -33,9 +33,7 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
             db.execute("ALTER TABLE passages RENAME TO passages_v1")
             for name in ("articles_hash", "articles_url", "articles_ready_newest", "passages_article"):
                 db.execute(f"DROP INDEX IF EXISTS {name}")
-        for statement in schema.split(";"):
-            if statement.strip():
-                db.execute(statement)
+        _script(db, schema)
         if old:
             copied = _OLD_COLUMNS + "".join(f", {c}" for c in _ADDED_COLUMNS if c in cols)
             db.execute(f"INSERT INTO articles ({copied}, gen, day) SELECT {copied}, 0,"
@@ -52,9 +50,7 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
         if not built or built[0] != keywords.ANALYZER:  # new, migrated, or indexed by another recipe
             if built:
                 db.execute("DROP TABLE keywords")
-                for statement in keywords.SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                _script(db, keywords.SCHEMA)
             keywords.rebuild(db)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('keywords', ?)", (keywords.ANALYZER,))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('keyword_side', ?)", (keywords.SIDE_TABLES,))
@@ -70,3 +66,10 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Run `;`-separated statements inside the caller's transaction (executescript would commit it)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)

@@ -68,29 +68,42 @@ def refresh(db: sqlite3.Connection, limit: int) -> int:
     stamped with this version). Articles written meanwhile already carry this extractor's quotes."""
     if indexed(db):
         return 0
-    row = db.execute("SELECT value FROM meta WHERE key=?", (_CURSOR,)).fetchone()
-    version, _, last = (row[0] if row else "").partition(":")
-    after = int(last) if version == EXTRACTOR_VERSION and last.isdigit() else -1
+    after = _done_up_to(db)
     rows = db.execute("SELECT rowid, id, gen, text FROM articles WHERE rowid > ? AND state='ready' AND"
                       " duplicate_of IS NULL ORDER BY rowid LIMIT ?", (after, limit)).fetchall()
     if not rows:
-        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_FLAG, EXTRACTOR_VERSION))
-        db.execute("DELETE FROM meta WHERE key=?", (_CURSOR,))
+        _stamp(db)
         return 0
     for _, article_id, gen, text in rows:
-        db.execute("DELETE FROM quotes WHERE article_id=? AND gen=?", (article_id, gen))
-        db.executemany(INSERT, rows_of(article_id, gen, index_quotes(article_id, text)))
+        _replace(db, article_id, gen, index_quotes(article_id, text))
     db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_CURSOR, f"{EXTRACTOR_VERSION}:{rows[-1][0]}"))
     return len(rows)
+
+
+def _done_up_to(db: sqlite3.Connection) -> int:
+    """The articles rowid a refresh by this extractor has reached (-1: not begun)."""
+    row = db.execute("SELECT value FROM meta WHERE key=?", (_CURSOR,)).fetchone()
+    version, _, last = (row[0] if row else "").partition(":")
+    return int(last) if version == EXTRACTOR_VERSION and last.isdigit() else -1
+
+
+def _replace(db: sqlite3.Connection, article_id: str, gen: int, quotes: Sequence[Quote]) -> None:
+    """An article version's quotes, replaced."""
+    db.execute("DELETE FROM quotes WHERE article_id=? AND gen=?", (article_id, gen))
+    db.executemany(INSERT, rows_of(article_id, gen, quotes))
+
+
+def _stamp(db: sqlite3.Connection) -> None:
+    """Mark the index derived by this extractor, any refresh finished."""
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_FLAG, EXTRACTOR_VERSION))
+    db.execute("DELETE FROM meta WHERE key=?", (_CURSOR,))
 
 
 def remaining(db: sqlite3.Connection) -> int:
     """Live articles a refresh has still to reach (0 when the index is current)."""
     if indexed(db):
         return 0
-    row = db.execute("SELECT value FROM meta WHERE key=?", (_CURSOR,)).fetchone()
-    version, _, last = (row[0] if row else "").partition(":")
-    after = int(last) if version == EXTRACTOR_VERSION and last.isdigit() else -1
+    after = _done_up_to(db)
     return db.execute("SELECT COUNT(*) FROM articles WHERE rowid > ? AND state='ready' AND duplicate_of IS NULL",
                       (after,)).fetchone()[0]
 
@@ -113,12 +126,9 @@ def put(db: sqlite3.Connection, quotes: Mapping[str, Sequence[Quote]]) -> None:
     caller's): for a caller that knows the other articles carry no quotes (the scale benchmark's synthetic ones)."""
     for article_id, qs in quotes.items():
         row = db.execute("SELECT gen FROM articles WHERE id=? AND state='ready'", (article_id,)).fetchone()
-        if row is None:
-            continue
-        db.execute("DELETE FROM quotes WHERE article_id=? AND gen=?", (article_id, row[0]))
-        db.executemany(INSERT, rows_of(article_id, row[0], qs))
-    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_FLAG, EXTRACTOR_VERSION))
-    db.execute("DELETE FROM meta WHERE key=?", (_CURSOR,))
+        if row is not None:
+            _replace(db, article_id, row[0], qs)
+    _stamp(db)
 
 
 def by_speaker(db: sqlite3.Connection, name: str) -> list[IndexedQuote]:

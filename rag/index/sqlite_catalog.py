@@ -243,12 +243,6 @@ class SqliteCatalog:
                          list(passage_ids))
         return dict(rows)
 
-    def passage_rows(self, rids: Sequence[int]) -> dict[int, str]:
-        """keyword row id -> passage id."""
-        if not rids:
-            return {}
-        return dict(self._all(f"SELECT rid, id FROM passages WHERE rid IN ({','.join('?' * len(rids))})", list(rids)))
-
     def quotes(self, article_id: str) -> list[Quote]:
         """The quotes stored with the live version of an article, in text order."""
         rows = self._all("SELECT q.article_id, q.start, q.end, q.text, q.speaker, q.description, q.kind, q.cue_start,"
@@ -299,7 +293,7 @@ class SqliteCatalog:
         """(passage id, bm25 score) of the k best live passages for the query."""
         db = self._reader()
         hits = keywords.search(db, query, k, **filters)
-        rids = [rid for rid, _ in hits]
+        rids = [rid for rid, _ in hits]  # keyword row id -> passage id
         ids = dict(db.execute(f"SELECT rid, id FROM passages WHERE rid IN ({','.join('?' * len(rids))})",
                               rids).fetchall()) if rids else {}
         return [(ids[rid], score) for rid, score in hits if rid in ids]

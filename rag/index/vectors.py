@@ -154,7 +154,6 @@ class ChromaVectors:
         self._main = _Tier(settings, self._name, self._home / "chroma")
         self._fresh = None if self.shared else _Tier(settings, self._name, self._home / "chroma-fresh")
         self._main_mark: str | None = None
-        self._main_open = False
         self._fresh_empty: bool | None = None
         if self.shared:
             self._open_main()
@@ -164,12 +163,15 @@ class ChromaVectors:
                       else str(self._main.path))
 
     # -- the main index is opened when first needed: a writer adding an article never needs it ------------------
+    @property
+    def _main_open(self) -> bool:
+        return self._main.col is not None
+
     def _open_main(self) -> _Tier:
         with self._lock:
             if not self._main_open:
                 self._main_mark = self._read_mark()
                 self._main.open()
-                self._main_open = True
             return self._main
 
     def _read_mark(self) -> str:
@@ -198,8 +200,7 @@ class ChromaVectors:
             self._fresh.open()
             self._fresh_empty = None
             if self._main_open and self._read_mark() != self._main_mark:
-                self._main.col = None
-                self._main_open = False
+                self._main.col = None  # loaded again when next needed
 
     def _fresh_is_empty(self) -> bool:
         """Whether the fresh index holds nothing (asked once per reopen or write, not per query: an empty
@@ -264,6 +265,7 @@ class ChromaVectors:
             main = self._open_main()
             if deleted:
                 main.delete(list(deleted))
+                self._bump_mark()
             moved = 0
             while True:
                 res = self._fresh.page(0, _BATCH, ["embeddings", "metadatas"])
@@ -274,8 +276,6 @@ class ChromaVectors:
                 self._fresh.delete(res["ids"])
                 self._fresh_empty = None
                 moved += len(res["ids"])
-            if deleted and not moved:
-                self._bump_mark()
             return moved
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[DenseHit]:
