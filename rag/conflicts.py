@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Sequence
 
 from .answer_type import NUMBER, TOKEN, WHEN, answer_type, focus_word, is_name, predicate_words, question_names
@@ -98,10 +99,14 @@ _DAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday
                    r"july|august|september|october|november|december)\b", re.I)
 
 
+@lru_cache(maxsize=4096)  # an answer compares each statement with many others
+def _subject_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in content_words(text) if not w[0].isdigit())
+
+
 def _same_subject(a: str, b: str, share: float = 0.6) -> bool:
     """Most of the shorter statement's words (figures aside) are in the other one."""
-    wa = {w for w in content_words(a) if not w[0].isdigit()}
-    wb = {w for w in content_words(b) if not w[0].isdigit()}
+    wa, wb = _subject_words(a), _subject_words(b)
     common = wa & wb
     return len(common) >= 3 and len(common) / min(len(wa), len(wb)) >= share
 
@@ -138,8 +143,6 @@ def conflict(question: str, a: str, b: str, *, same_topic: bool = False) -> tupl
     subject differently ("the bridge cost" / "the project cost"); half of them in common is then enough."""
     if a.rstrip().endswith("?") or b.rstrip().endswith("?"):
         return None  # a question in the text (a heading, a reader's query) states nothing
-    if _other_things(a, b):
-        return None
     kind = answer_type(question) if question else None
     answering = kind in ("who", "when") and _answers_question(question, a) and _answers_question(question, b)
     if not _same_subject(a, b, _ANSWER_SHARE if answering else 0.6):
@@ -151,6 +154,8 @@ def conflict(question: str, a: str, b: str, *, same_topic: bool = False) -> tupl
     da, db = {d.lower() for d in _DAYS.findall(a)}, {d.lower() for d in _DAYS.findall(b)}
     if kind != "when" and da and db and not da & db:
         return None  # "sold Tuesday" and "won Wednesday's": two events
+    if _other_things(a, b):  # the costliest test (an alignment of the two statements) last
+        return None
     asked = {w.lower() for w in question_names(question)} if question else set()
     figures_a = set().union(*quantities(a).values()) if quantities(a) else set()
     figures_b = set().union(*quantities(b).values()) if quantities(b) else set()

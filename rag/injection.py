@@ -106,14 +106,77 @@ _PATTERNS = re.compile(
 )
 
 
+# The prefilter. _PATTERNS costs 1.5-2.5 ms a passage, and an answer reads six or more passages that almost never
+# hold an instruction. Every family above needs certain words, so a text with none of them cannot match. Each
+# set below is read off one family (the rarest word of a fixed phrase; a plural where the pattern allows "s?").
+# Word sets are compared with whole words of the lower-cased text: every one of these words is bounded by \b or
+# by spaces in its pattern. Phrases and short spellings that are not whole words are tested as substrings.
+# tests/test_injection.py checks that no planted phrasing and no real article is missed by this shortcut.
+_WORD = re.compile(r"\w+")
+_CASE_FIXES = str.maketrans({"ı": "i", "ſ": "s"})
+_OVERRIDE_WORDS = frozenset("""
+    ignore disregard forget override bypass skip drop ignora ignoren olvida olvide olviden descarta descarte omite
+    omita hagas haga ignorez ignores oublie oubliez tiens tenez abstraction abandonne abandonnez ignoriere
+    ignorieren ignorier vergiss vergessen missachte missachten übergehe verwirf verwerfen""".split())
+# The objects have no \b after them in the patterns ("instructions?", "task" in "tasks"): substrings.
+_OBJECTS = ("instruction", "prompt", "rules", "directions", "guidelines", "orders", "above", "everything", "told",
+            "task", "instrucciones", "indicaciones", "reglas", "órdenes", "ordenes", "normas", "consignas", "todo",
+            "anterior", "qu'on", "qu’on", "consignes", "règles", "directives", "ordres", "précède", "anweisungen",
+            "regeln", "vorgaben", "befehle", "anordnungen", "bisherige", "obige")
+_MODELS = ("ai assistant chatbot bot llm model gpt robot ia asistente modelo assistante modèle ki assistent"
+           " assistenten sprachmodell modell").split()
+_MODEL_WORDS = frozenset(_MODELS + [m + "s" for m in _MODELS])
+_SAY_WORDS = frozenset("""
+    print output type display repeat write say reply respond answer escribe escriba responde responda contesta
+    conteste di diga repite repita imprime muestra muestre écris écrivez réponds répondez affiche affichez dis dites
+    répète répétez renvoie schreibe schreib antworte antworten gib geben sag sage wiederhole drucke""".split())
+_VERBATIM_WORDS = frozenset("""
+    word phrase string text sentence only exactly nothing always solamente solo sólo únicamente palabra frase
+    cadena siempre nada uniquement seulement mot chaîne toujours rien nur ausschließlich wort satz zeichenkette
+    immer nichts""".split())
+_BEGIN_WORDS = frozenset("begin start end comienza empieza termina commence commencez termine beginne starte"
+                         " beende".split())
+_ANSWER_WORDS = frozenset("answer response reply summary respuesta réponse antwort".split())
+_READER_VERBS = frozenset("""
+    tell ask instruct urge invite direct dile dígale pide pídele indica indícale invita dis dites demande demandez
+    invitez sag sage fordere bitte""".split())
+_READER_WORDS = frozenset("""
+    reader readers user users visitor visitors customer customers lector usuario visitante lecteur utilisateur
+    visiteur leser nutzer benutzer besucher""".split())
+_SYSTEM_CUE = re.compile(r"(?:system|prompt|message|developer|sistema|système|systemanweisung|systemnachricht"
+                         r"|systemhinweis)\s*(?:prompt)?\s*:\s")
+_PHRASES = (
+    "a.i.", "password", "contraseña", "mot de passe", "passwort",
+    "you are now", "from now on", "you're now", "new task", "new instruction", "new role", "new rules",
+    "ahora eres", "eres ahora", "nueva tarea", "nuevas instrucciones", "tu es maintenant", "vous êtes maintenant",
+    "désormais", "nouvelle tâche", "nouvelles instructions", "du bist jetzt", "ab jetzt bist du", "sie sind jetzt",
+    "neue aufgabe", "neue anweisungen",
+)
+
+
+def _may_hold_instruction(text: str) -> bool:
+    """False only for a text that no pattern can match (it lacks the words every family needs)."""
+    low = text.lower()
+    if not low.isascii():  # letters the patterns' IGNORECASE takes for i and s ("İgnore", "ſay")
+        low = low.replace("i\u0307", "i").translate(_CASE_FIXES)
+    if any(p in low for p in _PHRASES) or _SYSTEM_CUE.search(low):
+        return True
+    words = set(_WORD.findall(low))
+    return bool((words & _OVERRIDE_WORDS and any(o in low for o in _OBJECTS)) or words & _MODEL_WORDS
+                or (words & _SAY_WORDS and words & _VERBATIM_WORDS) or (words & _BEGIN_WORDS and words & _ANSWER_WORDS)
+                or (words & _READER_VERBS and words & _READER_WORDS))
+
+
 def instruction_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each run of text addressed to the assistant: from its sentence to the paragraph end."""
     return list(_instruction_spans(text))
 
 
-@lru_cache(maxsize=4096)  # one answer reads each passage several times; the pattern costs ~1 ms a passage
+@lru_cache(maxsize=4096)  # one answer reads each passage several times
 def _instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
+    if not _may_hold_instruction(text):
+        return ()
     for m in _PATTERNS.finditer(text):
         start = m.start()
         while start < m.end() and text[start].isspace():  # a match may begin with the space before it
@@ -140,4 +203,4 @@ def without_instructions(text: str) -> str:
 
 def looks_like_instruction(text: str) -> bool:
     """Whether `text` (an answer sentence, say) holds any of the instruction patterns."""
-    return _PATTERNS.search(text) is not None
+    return _may_hold_instruction(text) and _PATTERNS.search(text) is not None

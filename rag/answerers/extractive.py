@@ -31,6 +31,7 @@ _UNTYPED = 0.2
 _FOCUS = 0.3  # ... right beside the question's focus word
 _VOTE = 0.8  # ... and one the passages repeat (see _votes)
 _FOLLOW = 0.8  # a further statement must score this share of the best one's
+_WORD = re.compile(r"\w+")
 _OPENING = 0.3  # the statement opens its article (news writes the main fact first) ...
 _OPENING_CHARS = 200  # ... that is, it starts within the article's first 200 characters
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
@@ -215,8 +216,12 @@ def _votes(found: Iterable[list[str]], hits: Sequence[Hit], best_hit: float) -> 
         return {}
     texts = [h.passage.text.lower() for h in hits]
     figures = [{figure_key(t) for t in TOKEN.findall(text)} - {None} for text in texts]
+    words = [set(_WORD.findall(t)) for t in texts]  # a key of word characters stands alone: one of these
     votes = {}
     for k in keys:
+        if _WORD.fullmatch(k):
+            votes[k] = sum(h.score / best_hit for h, w, f in zip(hits, words, figures) if k in f or k in w)
+            continue
         pattern = re.compile(rf"(?<![\w]){re.escape(k)}(?![\w])")
         votes[k] = sum(h.score / best_hit for h, t, f in zip(hits, texts, figures) if k in f or pattern.search(t))
     top = max(votes.values()) or 1.0
