@@ -193,9 +193,8 @@ def answer_spans(kind: str | None, text: str, question: str, known: set[str] | f
         run: list[str] = []
         for i, t in enumerate(tokens + ["."]):
             w = _bare(t)
-            stems = content_words(w)
-            if (i < len(tokens) and is_name(w, asked) and stems and not set(stems) & said and (i > 0 or w in known)
-                    and not (i == 0 and w.isupper() and len(w) > 4)):
+            if (i < len(tokens) and is_name(w, asked) and (stems := content_words(w)) and not set(stems) & said
+                    and (i > 0 or w in known) and not (i == 0 and w.isupper() and len(w) > 4)):
                 run.append(w)
                 continue
             if run:

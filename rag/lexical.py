@@ -36,7 +36,12 @@ def _stem_word(w: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    return [_stem_word(w.strip("'-")) for w in words(text) if w not in STOP and len(w.strip("'-")) > 1]
+    return list(_content_words(text))
+
+
+@lru_cache(maxsize=20_000)  # an answer reads each statement's words in several checks
+def _content_words(text: str) -> tuple[str, ...]:
+    return tuple(_stem_word(w.strip("'-")) for w in words(text) if w not in STOP and len(w.strip("'-")) > 1)
 
 
 def idf_weights(docs: Iterable[set[str]]) -> dict[str, float]:

@@ -231,12 +231,14 @@ def _votes(found: Iterable[list[str]], hits: Sequence[Hit], best_hit: float) -> 
 def _units(n: int, hit: Hit) -> list[_Unit]:
     """The passage's statements (a quotation over several sentences kept whole), and who spoke each."""
     text = without_instructions(hit.passage.text)  # same offsets; instructions to the assistant blanked out
-    quotes = find_quotes(text)
+    quotes: list[Quote] | None = None  # found once a statement holds a quotation (most passages' do not)
     units: list[_Unit] = []
     for s, e in statement_spans(text):
         unit = _Unit(n, s, e, text[s:e])
         if len(unit.text.split()) >= 4 and re.search(r"[.!?\"']$", unit.text):
-            unit.speaker = _speaker_of(unit.text, quotes, s, e)
+            if long_quotes(unit.text):
+                quotes = find_quotes(text) if quotes is None else quotes
+                unit.speaker = _speaker_of(unit.text, quotes, s, e)
             units.append(unit)
     return units
 
