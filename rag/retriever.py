@@ -113,10 +113,6 @@ class Retriever:
                             and _in_days(_day_number(passages[pid].published_at[:10]), pref)]
             for rank, pid in enumerate(keyword_pref):
                 fused[pid] += wk / (_RRF_K + rank + 1)
-        missing = [pid for pid in passages if pid not in dense_sim]
-        for pid, vec in self.index.passage_vectors(missing).items():
-            dense_sim[pid] = float(vec @ qvec)
-
         hits: list[Hit] = []
         for pid, p in passages.items():
             score = fused[pid]
@@ -133,6 +129,11 @@ class Retriever:
             _prefer_near(hits, as_of_day, self.settings.as_of_prior, self.settings.as_of_half_life_days)
         hits.sort(key=lambda h: -h.score)
         out = _diversify(hits, self.settings.max_per_article, k)
+        # The similarity of the passages only the keyword search found, for those handed on (the refusal reads
+        # it; the ranking does not): their stored vectors, read for these few rather than for every candidate.
+        missing = [h.passage.id for h in out if h.dense is None]
+        for pid, vec in self.index.passage_vectors(missing).items():
+            next(h for h in out if h.passage.id == pid).dense = float(vec @ qvec)
         for i, h in enumerate(out):
             h.rank = i + 1
         if timings is not None:

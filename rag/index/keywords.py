@@ -210,12 +210,18 @@ def _rescore(db: sqlite3.Connection, words: list[str], df: dict[str, int],
     idf = {w: max(math.log((n - d + 0.5) / (d + 0.5)), 1e-6) for w, d in df.items()}
     rows = db.execute(f"SELECT rid, body FROM keyword_terms WHERE rid IN ({','.join('?' * len(rids))})",
                       rids).fetchall()
-    wanted = set(words)
     scored = []
+    asked = [(w, f" {w} ", f" {w} {w} ") for w in dict.fromkeys(words)]
     for rid, text in rows:
-        tokens = text.split()
-        tf = Counter(t for t in tokens if t in wanted)
-        norm = _K1 * (1 - _B + _B * len(tokens) / avgdl)
+        # The body is its words joined by single spaces, so " w " occurs once per time the word does, except
+        # that str.count misses the second of two side by side: then the words are counted one by one.
+        padded = f" {text} "
+        tf = {}
+        for w, marked, twice in asked:
+            n = padded.count(marked)
+            tf[w] = text.split().count(w) if n and twice in padded else n
+        length = text.count(" ") + 1 if text else 0
+        norm = _K1 * (1 - _B + _B * length / avgdl)
         scored.append((rid, sum(idf[w] * tf[w] * (_K1 + 1) / (tf[w] + norm) for w in words if tf[w])))
     return sorted(scored, key=lambda r: (-r[1], r[0]))
 
