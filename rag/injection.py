@@ -126,6 +126,12 @@ _OBJECTS = ("instruction", "prompt", "rules", "directions", "guidelines", "order
 _MODELS = ("ai assistant chatbot bot llm model gpt robot ia asistente modelo assistante modèle ki assistent"
            " assistenten sprachmodell modell").split()
 _MODEL_WORDS = frozenset(_MODELS + [m + "s" for m in _MODELS])
+# A model's name is an instruction only beside one of these: "Note to the AI", "if you are an AI", "to all
+# bots", "models reading this", or followed by "," or ":" ("Assistant: ...").
+_ADDRESS_WORDS = frozenset("""
+    note message instruction instructions nota mensaje instrucción hinweis nachricht anweisung if when si falls
+    wenn any every all reading summarizing summarising processing parsing""".split())
+_MODEL_CUE = re.compile(rf"(?:{_MODEL})\s*[,:]\s")
 _SAY_WORDS = frozenset("""
     print output type display repeat write say reply respond answer escribe escriba responde responda contesta
     conteste di diga repite repita imprime muestra muestre écris écrivez réponds répondez affiche affichez dis dites
@@ -157,12 +163,13 @@ _PHRASES = (
 def _may_hold_instruction(text: str) -> bool:
     """False only for a text that no pattern can match (it lacks the words every family needs)."""
     low = text.lower()
-    if not low.isascii():  # letters the patterns' IGNORECASE takes for i and s ("İgnore", "ſay")
-        low = low.replace("i\u0307", "i").translate(_CASE_FIXES)
+    if not low.isascii() and ("ı" in low or "ſ" in low or "\u0307" in low):
+        low = low.replace("i\u0307", "i").translate(_CASE_FIXES)  # letters IGNORECASE takes for i, s ("İgnore")
     if any(p in low for p in _PHRASES) or _SYSTEM_CUE.search(low):
         return True
     words = set(_WORD.findall(low))
-    return bool((words & _OVERRIDE_WORDS and any(o in low for o in _OBJECTS)) or words & _MODEL_WORDS
+    return bool((words & _OVERRIDE_WORDS and any(o in low for o in _OBJECTS))
+                or (words & _MODEL_WORDS and (words & _ADDRESS_WORDS or _MODEL_CUE.search(low)))
                 or (words & _SAY_WORDS and words & _VERBATIM_WORDS) or (words & _BEGIN_WORDS and words & _ANSWER_WORDS)
                 or (words & _READER_VERBS and words & _READER_WORDS))
 
