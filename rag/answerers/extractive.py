@@ -31,10 +31,10 @@ _UNTYPED = 0.2
 _FOCUS = 0.3  # ... right beside the question's focus word
 _VOTE = 0.8  # ... and one the passages repeat (see _votes)
 _FOLLOW = 0.8  # a further statement must score this share of the best one's
-_WORD = re.compile(r"\w+")
 _OPENING = 0.3  # the statement opens its article (news writes the main fact first) ...
 _OPENING_CHARS = 200  # ... that is, it starts within the article's first 200 characters
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
+_WORD = re.compile(r"\w+")
 
 
 @dataclass
