@@ -56,6 +56,7 @@ def _predicate_word(w: str) -> tuple[str, ...]:
     return (w,) if w in _KEEP else tuple(content_words(w))
 
 
+@lru_cache(maxsize=1024)  # asked again for each pair of statements the conflict check compares
 def answer_type(question: str) -> str | None:
     """What kind of span answers the question: 'number', 'when', 'who', 'did', or None."""
     q = question.lower().strip()
@@ -158,13 +159,16 @@ def capitalised_mid(text: str) -> set[str]:
 
 def _bare(token: str) -> str:
     """A token without trailing punctuation or a possessive: "Trump's" -> "Trump"."""
-    return re.sub(r"['’]s$", "", token.strip(".,"))
+    bare = token.strip(".,")
+    return _POSSESSIVE.sub("", bare) if "'" in bare or "’" in bare else bare
 
 
 _FIGURE = re.compile(r"\$?\d[\d,.]*%?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
                      r"hundreds|thousands|millions", re.I)
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+_FIGURE_KEY = re.compile(r"\$?\d[\d,]*(?:\.\d+)?%?")
 _COUNT_WORDS = {w: str(n) for n, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 
@@ -175,7 +179,7 @@ def figure_key(token: str) -> str | None:
     t = token.lower().strip(".,")
     if t in _COUNT_WORDS:
         return _COUNT_WORDS[t]
-    if re.fullmatch(r"\$?\d[\d,]*(?:\.\d+)?%?", t):
+    if (t[:1] == "$" or t[:1].isdigit()) and _FIGURE_KEY.fullmatch(t):
         return t.replace(",", "")
     return None
 
