@@ -84,6 +84,7 @@ def test_cut_and_sharp() -> None:
     every.sort(key=lambda h: -h.score)
     assert _ids(rf.rule_cut(every, every, _ctx(), 0.85)) == ["ferry:0", "bakery:1", "harbour:0"]  # 3 always stay
     assert len(rf.rule_cut(every, every, _ctx(), 0.75)) == 4
+    assert _ids(rf.rule_cut(every, every, _ctx(), 0.99)) == ["ferry:0", "bakery:1", "harbour:0"]
     sharp = rf.rule_sharp(every, every, _ctx(), 2)
     assert _ids(sharp) == _ids(every) and sharp[1].score == pytest.approx(0.95 ** 2)
 
