@@ -30,7 +30,8 @@ A variant is one argument: space-separated NAME=VALUE settings and at most one r
 - `sharp:G`  the scores the answerer sees become best x (score / best)^G (the ranking is unchanged).
 
 With --repeat 2 each variant runs twice in fresh Assistants: the dense search's tails (ranks ~35-50) can differ
-between runs. The JSON (--json) holds numbers and question ids only.
+between runs. The JSON (--json) holds numbers and question ids only: per variant and run, the figures of each half
+and the ids whose answer's first sentence / passages read hold the gold.
 """
 
 from __future__ import annotations
@@ -297,7 +298,9 @@ def main() -> int:
             rows = run_variant(Path(args.store), questions, variant)
             halves = {"even": summary([r for r in rows if r["even"]]), "odd": summary([r for r in rows if not r["even"]]),
                       "all": summary(rows)}
-            report.append({"variant": variant, "run": run + 1, **halves, "questions": rows})
+            report.append({"variant": variant, "run": run + 1, **halves,
+                           "first_ids": [r["id"] for r in rows if r["first"]],
+                           "read_ids": [r["id"] for r in rows if r["in_read"]]})
             a = halves["all"]
             print(f"{variant[:34]:34} #{run + 1} EVEN {_line(halves['even'])} | ODD {_line(halves['odd'])} | "
                   f"ALL first {a['first']} any {a['contains']} words {a['words_p50']:.0f}/{a['words_p95']:.0f}",
