@@ -94,6 +94,9 @@ class Retriever:
         # would find more, but costs up to a second at 100k passages: measured in docs/BENCHMARKS.md).
         dense_pref = [d for d in dense if _in_days(d.day, pref)] if pref else []
         t2 = time.perf_counter()
+        # While the keyword search runs, read the dense candidates' passages (SQLite lets go of the GIL; work in
+        # Python here would hold up the search's own Python part: tried, and the total rose).
+        early = self.index.passages_by_id([d.passage_id for d in dense]) if not pending.done() else {}
         keyword, keyword_seconds = pending.result()
         t3 = time.perf_counter()
 
@@ -106,7 +109,9 @@ class Retriever:
             for rank, pid in enumerate(ranked):
                 fused[pid] = fused.get(pid, 0.0) + weight / (_RRF_K + rank + 1)
 
-        passages = self.index.passages_by_id(list(fused))  # live versions only: nothing half-written shows
+        # live versions only: nothing half-written shows (in passage id order, as one read of them all gives)
+        early.update(self.index.passages_by_id([pid for pid in fused if pid not in early]))
+        passages = {pid: early[pid] for pid in sorted(early) if pid in fused}
         if pref:  # keyword candidates in the preferred dates, counted again, read from this same list (a second
             # search filtered to those dates was the slowest stage at 1M passages: docs/BENCHMARKS.md)
             keyword_pref = [pid for pid, _ in keyword if pid in passages and passages[pid].published_at
@@ -137,7 +142,8 @@ class Retriever:
         for i, h in enumerate(out):
             h.rank = i + 1
         if timings is not None:
-            # keyword: the search's own time (it overlapped embed and dense); keyword_wait: what was left of it
+            # keyword: the search's own time (it overlapped embed and dense); keyword_wait: from the dense search's
+            # end to the keyword result (the dense candidates' passages were read meanwhile)
             timings.update(embed=t1 - t0, dense=t2 - t1, keyword=keyword_seconds, keyword_wait=t3 - t2,
                            fuse=time.perf_counter() - t3)
         return out
