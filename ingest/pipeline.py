@@ -235,14 +235,21 @@ class Ingestor:
         def embed(passages: list[Passage]) -> np.ndarray:
             t = time.perf_counter()
             texts = [f"{p.title}\n{p.text}" for p in passages]
+            # Embedded shortest first, so each slice pads its texts to about the same length (in the batch's
+            # order, a slice pads every text to its longest one), then put back in the passages' order.
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
             slices = []  # in slices, so a long article shows progress (and an interrupt lands between slices)
             step = max(16, self.settings.embed_batch_size)
             for start in range(0, len(texts), step):
-                slices.append(self.embedder.embed(texts[start:start + step]))
+                slices.append(self.embedder.embed([texts[i] for i in order[start:start + step]]))
                 if self._embed_progress is not None:
                     self._embed_progress(min(start + step, len(texts)), len(texts))
             report.embed_seconds += time.perf_counter() - t
-            return np.concatenate(slices) if slices else np.zeros((0, 0), dtype=np.float32)
+            if not slices:
+                return np.zeros((0, 0), dtype=np.float32)
+            vectors = np.empty_like(np.concatenate(slices))
+            vectors[order] = np.concatenate(slices)
+            return vectors
 
         self.index.write(batch, embed=embed)  # staged, vectors in, made live in one step
         for s in batch:

@@ -39,7 +39,7 @@ def content_words(text: str) -> list[str]:
     return list(_content_words(text))
 
 
-@lru_cache(maxsize=20_000)  # an answer reads each statement's words in several checks
+@lru_cache(maxsize=4096)  # an answer reads each statement's words in several checks (passage-sized texts)
 def _content_words(text: str) -> tuple[str, ...]:
     return tuple(_stem_word(w.strip("'-")) for w in words(text) if w not in STOP and len(w.strip("'-")) > 1)
 

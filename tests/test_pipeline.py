@@ -218,3 +218,25 @@ def test_eval_articles_load_as_they_are(tmp_path):
     path = ROOT.parent / "shared" / "eval" / "multihop_rag" / "articles.jsonl"
     items = list(iter_inputs([str(path)]))
     assert items and not [i for i in items if isinstance(i, LoadFailure)]
+
+
+def test_every_stored_vector_is_its_own_passages_although_embedded_shortest_first(tmp_path):
+    """The ingest embeds a batch's passages ordered by length (less padding) and puts the vectors back in the
+    passages' order: each stored vector is the embedding of its own passage's text."""
+    from .fake_embedder import FakeEmbedder
+
+    settings = Settings(home=tmp_path / "h", chunk_min_words=8, chunk_max_words=30)
+    folder = tmp_path / "news"
+    _write(folder, "park.txt", WIRE)
+    _write(folder, "short.txt", "Ferry fares fall\nThe harbour ferry will cost one euro from Monday, the port said.\n")
+    embedder = FakeEmbedder()
+    report = Ingestor(settings, embedder=embedder).ingest([str(folder)])
+    assert report.counts()["added"] == 2
+    index = Index(settings)
+    passages = index.catalog.passages()
+    lengths = {len(p.text) for p in passages}
+    assert len(passages) >= 4 and len(lengths) > 2  # passages of several lengths, so the order did change
+    stored = index.passage_vectors([p.id for p in passages])
+    for p in passages:
+        want = embedder.embed([f"{p.title}\n{p.text}"])[0]
+        assert float(stored[p.id] @ want) > 0.999, p.id
