@@ -247,8 +247,9 @@ class Ingestor:
             report.embed_seconds += time.perf_counter() - t
             if not slices:
                 return np.zeros((0, 0), dtype=np.float32)
-            vectors = np.empty_like(np.concatenate(slices))
-            vectors[order] = np.concatenate(slices)
+            stacked = np.concatenate(slices)
+            vectors = np.empty_like(stacked)
+            vectors[order] = stacked  # row i of `stacked` is passage order[i]'s
             return vectors
 
         self.index.write(batch, embed=embed)  # staged, vectors in, made live in one step
