@@ -111,7 +111,7 @@ class Retriever:
 
         # live versions only: nothing half-written shows (in passage id order, as one read of them all gives)
         early.update(self.index.passages_by_id([pid for pid in fused if pid not in early]))
-        passages = {pid: early[pid] for pid in sorted(early) if pid in fused}
+        passages = dict(sorted(early.items()))
         if pref:  # keyword candidates in the preferred dates, counted again, read from this same list (a second
             # search filtered to those dates was the slowest stage at 1M passages: docs/BENCHMARKS.md)
             keyword_pref = [pid for pid, _ in keyword if pid in passages and passages[pid].published_at
@@ -136,9 +136,9 @@ class Retriever:
         out = _diversify(hits, self.settings.max_per_article, k)
         # The similarity of the passages only the keyword search found, for those handed on (the refusal reads
         # it; the ranking does not): their stored vectors, read for these few rather than for every candidate.
-        missing = [h.passage.id for h in out if h.dense is None]
-        for pid, vec in self.index.passage_vectors(missing).items():
-            next(h for h in out if h.passage.id == pid).dense = float(vec @ qvec)
+        missing = {h.passage.id: h for h in out if h.dense is None}
+        for pid, vec in self.index.passage_vectors(list(missing)).items():
+            missing[pid].dense = float(vec @ qvec)
         for i, h in enumerate(out):
             h.rank = i + 1
         if timings is not None:
