@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from rag.answerers.extractive import ExtractiveAnswerer
 from rag.assistant import Assistant
 from rag.conflicts import conflict, find_conflicts, rival_values
 from rag.refusal import named_outlets, should_answer, unknown_outlets
@@ -166,3 +167,22 @@ def test_figures_that_count_different_things_are_no_conflict():
     assert conflict("How many flights were cancelled?",
                     "Airlines cancelled 1,100 flights on Monday because of the storm.",
                     "Airlines cancelled 900 flights on Monday because of the storm.") == ("1,100 (flight)", "900 (flight)")
+
+
+def test_a_rival_figure_that_does_not_bear_on_the_question_makes_no_line():
+    """Two polls' margins of error differ (4.9 and 6.1 points), and the statements look alike, but neither
+    answers "what share backed Ortega?": a statement that does not bear on the question stays out of the answer,
+    and with it the line comparing it. A rival that does answer (another share for Ortega) still goes in beside it."""
+    poll_a = ("Mayor Lena Ortega leads the field with 38% of likely voters naming her as their first choice. "
+              "The poll of 512 likely voters in the county was conducted over five days and has a margin of error "
+              "of plus or minus 4.9 percentage points.")
+    poll_b = ("Questions asked only of party members have a margin of error of plus or minus 6.1 "
+              "percentage points. The survey was paid for by the county newspaper group.")
+    q = "What share of likely voters named Mayor Lena Ortega as their first choice in the county poll?"
+    hits = [_hit(poll_a, dense=0.6, aid="poll-a"), _hit(poll_b, dense=0.55, aid="poll-b", source="Valley Post")]
+    text = ExtractiveAnswerer().answer(q, hits)
+    assert text.startswith("Mayor Lena Ortega leads the field with 38%"), text
+    assert "Sources differ" not in text and "6.1" not in text, text
+    rival = "Mayor Lena Ortega leads the field with 31% of likely voters naming her as their first choice, a new poll finds."
+    text = ExtractiveAnswerer().answer(q, hits + [_hit(rival, dense=0.58, aid="poll-c", source="Valley Post")])
+    assert "31%" in text and "38%" in text, text  # both sides, for the assistant's "Sources differ" line

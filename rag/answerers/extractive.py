@@ -33,6 +33,7 @@ _VOTE = 0.8  # ... and one the passages repeat (see _votes)
 _FOLLOW = 0.8  # a further statement must score this share of the best one's
 _OPENING = 0.3  # the statement opens its article (news writes the main fact first) ...
 _OPENING_CHARS = 200  # ... that is, it starts within the article's first 200 characters
+_BEARS = 0.34  # a statement after the first must say this share of what the question asks (beyond its names)
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|this|that|these|those)\b", re.I)
 _WORD = re.compile(r"\w+")
 
@@ -114,16 +115,17 @@ class ExtractiveAnswerer:
         for u in units:
             if len(out) >= limit or u.score < units[0].score * _FOLLOW:
                 break
-            if out and u.relevance < 0.34:
+            if out and u.relevance < _BEARS:
                 continue  # shares a name with the question but not what it asks: it does not bear on it
             if any(_overlaps(u, o) for o in out) or words + len(u.text.split()) > self.max_words and out:
                 continue
             out.append(u)
             words += len(u.text.split())
         # A statement from another article that gives a different figure for the same thing goes in too,
-        # so the answer can say that the sources disagree.
+        # so the answer can say that the sources disagree; like any statement after the first, it must bear
+        # on the question (two polls' margins of error differ, but neither answers "what share backed X?").
         for picked in list(out):
-            rival = next((u for u in units if u.n != picked.n and u not in out
+            rival = next((u for u in units if u.n != picked.n and u not in out and u.relevance >= _BEARS
                           and hits[u.n - 1].passage.article_id != hits[picked.n - 1].passage.article_id
                           and disagree(picked.text, u.text, question)), None)
             if rival is not None:
