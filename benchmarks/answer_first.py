@@ -10,6 +10,14 @@ ends in an even/odd number. Retrieved hits are cached (--hits) so that reruns on
     NEWSRAG_EMBEDDING_CACHE=/work/embcache python benchmarks/answer_first.py --store /tmp/rt \\
         --questions ../shared/eval/realtimeqa/questions.jsonl --hits /tmp/rt-hits.pkl [-v] [--json out.json]
 
+--verdicts FILE adds a figure judged by hand beside the string match: FILE is JSONL, one row per question,
+`{"id", "first_sha1", "correct", "why"}`, where first_sha1 is the first 12 hex digits of the SHA-1 of the answer's
+first sentence (whitespace collapsed) and correct says whether that sentence answers the question with the gold
+answer, in any wording. A verdict counts only while the first sentence is the one judged: a changed sentence is
+"unjudged" until judged again, and --todo FILE writes those rows (ids and hashes, no text) to fill in. The
+string match misses an answer in other words ("four" for "4") and credits a gold string held by chance (another
+story's figure); the judged figure shows both.
+
 -v prints, per question, the rank of the first passage with the gold, each answer sentence (marked * where it
 holds the gold) and the gold; that is publishers' text, for reading on screen only. The JSON holds numbers only.
 """
@@ -17,6 +25,7 @@ holds the gold) and the gold; that is publishers' text, for reading on screen on
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import re
@@ -41,6 +50,22 @@ def _pct(values: list[int], q: float) -> int:
     return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
 
 
+def first_sha1(sentence: str) -> str:
+    """The key a hand verdict is stored under: the SHA-1 of the first sentence, whitespace collapsed."""
+    return hashlib.sha1(" ".join(sentence.split()).encode("utf-8")).hexdigest()[:12]
+
+
+def load_verdicts(path: str | None) -> dict[tuple[str, str], bool]:
+    if not path:
+        return {}
+    out = {}
+    for row in load_jsonl(path):
+        if not isinstance(row.get("correct"), bool) or not row.get("first_sha1"):
+            raise SystemExit(f"{path}: each row needs first_sha1 and correct (true/false): {row.get('id')}")
+        out[(str(row["id"]), str(row["first_sha1"]))] = row["correct"]
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--store", required=True)
@@ -50,7 +75,10 @@ def main() -> int:
     ap.add_argument("--split", choices=["all", "even", "odd"], default="all")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--verdicts", help="JSONL of hand verdicts on first sentences (see above)")
+    ap.add_argument("--todo", help="write the questions whose first sentence has no verdict yet (ids and hashes)")
     args = ap.parse_args()
+    verdicts = load_verdicts(args.verdicts)
 
     assistant = Assistant.from_settings(Settings.from_env(home=Path(args.store), llm="extractive"))
     retriever = assistant.retriever
@@ -90,7 +118,9 @@ def main() -> int:
         plain = _MARKS.sub("", answer.text)
         sentences = [plain[s:e] for s, e in statement_spans(plain)]
         where = next((i for i, s in enumerate(sentences) if contains_answer(s, answers)), None)
-        row = {"id": q.get("id"), "grounded": grounded, "rank": rank, "refused": answer.refused,
+        sha = "" if answer.refused else first_sha1(_first_sentence(plain))
+        judged = False if answer.refused else verdicts.get((str(q.get("id")), sha))
+        row = {"first_sha1": sha, "judged": judged,"id": q.get("id"), "grounded": grounded, "rank": rank, "refused": answer.refused,
                "contains": not answer.refused and contains_answer(plain, answers),
                "first": not answer.refused and contains_answer(_first_sentence(plain), answers),
                "gold_sentence": where, "sentences": 0 if answer.refused else len(sentences),
@@ -115,7 +145,15 @@ def main() -> int:
                 "words_p50": _pct(words, 0.5), "words_p95": _pct(words, 0.95),
                 "gap_retrieval": sum(r["rank"] is None and not r["first"] for r in sel),
                 "gap_not_in_answer": sum(r["rank"] is not None and not r["contains"] for r in sel),
-                "gap_not_first": sum(r["contains"] and not r["first"] for r in sel)}
+                "gap_not_first": sum(r["contains"] and not r["first"] for r in sel),
+                **(judged_summary(sel) if verdicts else {})}
+
+    def judged_summary(sel: list[dict]) -> dict:
+        n = len(sel) or 1
+        return {"first_judged_correct": round(sum(r["judged"] is True for r in sel) / n, 3),
+                "unjudged": sum(r["judged"] is None for r in sel),
+                "string_match_but_wrong": sum(r["first"] and r["judged"] is False for r in sel),
+                "right_but_no_string_match": sum(not r["first"] and r["judged"] is True for r in sel)}
 
     report = {"split": args.split, "grounded": summary([r for r in rows if r["grounded"]]),
               "others": summary([r for r in rows if not r["grounded"]]) if args.others else None,
@@ -125,6 +163,11 @@ def main() -> int:
             print(name, json.dumps(report[name]))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.todo:
+        todo = [{"id": r["id"], "first_sha1": r["first_sha1"], "string_match": r["first"], "correct": None, "why": ""}
+                for r in rows if r["judged"] is None]
+        Path(args.todo).write_text("".join(json.dumps(t) + "\n" for t in todo))
+        print(f"{len(todo)} first sentences to judge: {args.todo}")
     return 0
 
 

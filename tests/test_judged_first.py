@@ -1,0 +1,54 @@
+"""benchmarks/answer_first.py --verdicts: a hand verdict counts only for the first sentence it was given on, and
+the verdict file that docs/EVALUATION.md reports from is well-formed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.eval_metrics import load_jsonl
+
+from .conftest import ROOT
+
+_PATH = ROOT / "benchmarks" / "answer_first.py"
+_spec = importlib.util.spec_from_file_location("answer_first", _PATH)
+af = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("answer_first", af)
+_spec.loader.exec_module(af)
+
+VERDICTS = ROOT / "benchmarks" / "first_sentence_judged.jsonl"
+
+
+def test_the_key_ignores_spacing_but_not_words() -> None:
+    a = af.first_sha1("The ferry  entered service\non Monday.")
+    assert a == af.first_sha1(" The ferry entered service on Monday. ")
+    assert a != af.first_sha1("The ferry entered service on Tuesday.")
+    assert len(a) == 12
+
+
+def test_a_verdict_is_found_only_under_the_sentence_it_judged(tmp_path: Path) -> None:
+    path = tmp_path / "v.jsonl"
+    judged = af.first_sha1("Four tests per household can be ordered.")
+    path.write_text(json.dumps({"id": "q1", "first_sha1": judged, "correct": True, "why": "in words"}) + "\n")
+    verdicts = af.load_verdicts(str(path))
+    assert verdicts.get(("q1", judged)) is True
+    assert verdicts.get(("q1", af.first_sha1("Tests can be ordered online."))) is None  # changed: unjudged
+    assert verdicts.get(("q2", judged)) is None
+
+
+def test_a_row_without_a_verdict_is_refused_with_its_id(tmp_path: Path) -> None:
+    path = tmp_path / "v.jsonl"
+    path.write_text(json.dumps({"id": "q7", "first_sha1": "abc", "correct": None}) + "\n")
+    with pytest.raises(SystemExit, match="q7"):
+        af.load_verdicts(str(path))
+
+
+def test_the_committed_verdicts_cover_the_61_grounded_questions_once_each() -> None:
+    rows = load_jsonl(VERDICTS)
+    assert len({r["id"] for r in rows}) == len(rows) == 58  # the other 3 of the 61 are refusals: wrong by rule
+    assert all(set(r) == {"id", "first_sha1", "correct", "why"} and r["why"] for r in rows)
+    assert sum(r["correct"] for r in rows) == 28
