@@ -19,7 +19,8 @@ string match misses an answer in other words ("four" for "4") and credits a gold
 story's figure); the judged figure shows both.
 
 -v prints, per question, the rank of the first passage with the gold, each answer sentence (marked * where it
-holds the gold) and the gold; that is publishers' text, for reading on screen only. The JSON holds numbers only.
+holds the gold) and the gold; that is publishers' text, for reading on screen only. The JSON holds numbers and
+hashes only.
 """
 
 from __future__ import annotations
@@ -120,11 +121,11 @@ def main() -> int:
         where = next((i for i, s in enumerate(sentences) if contains_answer(s, answers)), None)
         sha = "" if answer.refused else first_sha1(_first_sentence(plain))
         judged = False if answer.refused else verdicts.get((str(q.get("id")), sha))
-        row = {"first_sha1": sha, "judged": judged,"id": q.get("id"), "grounded": grounded, "rank": rank, "refused": answer.refused,
+        row = {"id": q.get("id"), "grounded": grounded, "rank": rank, "refused": answer.refused,
                "contains": not answer.refused and contains_answer(plain, answers),
                "first": not answer.refused and contains_answer(_first_sentence(plain), answers),
                "gold_sentence": where, "sentences": 0 if answer.refused else len(sentences),
-               "words": 0 if answer.refused else len(plain.split())}
+               "words": 0 if answer.refused else len(plain.split()), "first_sha1": sha, "judged": judged}
         rows.append(row)
         if args.verbose:
             print(f"\n== {q.get('id')} rank={rank} first={row['first']} contains={row['contains']}")
@@ -146,7 +147,7 @@ def main() -> int:
                 "gap_retrieval": sum(r["rank"] is None and not r["first"] for r in sel),
                 "gap_not_in_answer": sum(r["rank"] is not None and not r["contains"] for r in sel),
                 "gap_not_first": sum(r["contains"] and not r["first"] for r in sel),
-                **(judged_summary(sel) if verdicts else {})}
+                **(judged_summary(sel) if args.verdicts else {})}
 
     def judged_summary(sel: list[dict]) -> dict:
         n = len(sel) or 1
