@@ -56,11 +56,31 @@ def first_sha1(sentence: str) -> str:
     return hashlib.sha1(" ".join(sentence.split()).encode("utf-8")).hexdigest()[:12]
 
 
+def grounded_hits(hits_path: str, questions_path: str) -> list[tuple[dict, list]]:
+    """Each grounded question of `questions_path` with the hits that --hits cached for it (as of its
+    question_date), for the scripts that re-rank cached hits without retrieving again."""
+    cache = pickle.loads(Path(hits_path).read_bytes())
+    by_question = {(text, as_of): hits for (text, as_of, _k), hits in cache.items()}
+    out = []
+    for q in load_jsonl(questions_path):
+        if not q.get("answer_in_retrieved_articles"):
+            continue
+        hits = by_question.get((str(q["question"]), str(_question_date(q))))
+        if hits is None:
+            raise SystemExit(f"{q.get('id')}: not in {hits_path}; run answer_first.py with --hits first")
+        out.append((q, hits))
+    return out
+
+
 def load_verdicts(path: str | None) -> dict[tuple[str, str], bool]:
     if not path:
         return {}
+    try:
+        rows = load_jsonl(path)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--verdicts {path}: {exc}") from None
     out = {}
-    for row in load_jsonl(path):
+    for row in rows:
         if not isinstance(row.get("correct"), bool) or not row.get("first_sha1"):
             raise SystemExit(f"{path}: each row needs first_sha1 and correct (true/false): {row.get('id')}")
         out[(str(row["id"]), str(row["first_sha1"]))] = row["correct"]
@@ -119,11 +139,12 @@ def main() -> int:
         plain = _MARKS.sub("", answer.text)
         sentences = [plain[s:e] for s, e in statement_spans(plain)]
         where = next((i for i, s in enumerate(sentences) if contains_answer(s, answers)), None)
-        sha = "" if answer.refused else first_sha1(_first_sentence(plain))
+        first = _first_sentence(plain)
+        sha = "" if answer.refused else first_sha1(first)
         judged = False if answer.refused else verdicts.get((str(q.get("id")), sha))
         row = {"id": q.get("id"), "grounded": grounded, "rank": rank, "refused": answer.refused,
                "contains": not answer.refused and contains_answer(plain, answers),
-               "first": not answer.refused and contains_answer(_first_sentence(plain), answers),
+               "first": not answer.refused and contains_answer(first, answers),
                "gold_sentence": where, "sentences": 0 if answer.refused else len(sentences),
                "words": 0 if answer.refused else len(plain.split()), "first_sha1": sha, "judged": judged}
         rows.append(row)

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import pickle
 import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rag.answerers.extractive as extractive  # noqa: E402
-from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
-from rag.evaluation import _question_date  # noqa: E402
+from answer_first import grounded_hits  # noqa: E402
+from rag.eval_metrics import Corpus, contains_answer, gold_of  # noqa: E402
 
 
 def main() -> int:
@@ -52,16 +52,9 @@ def main() -> int:
 
         index = Index(Settings.from_env(home=Path(args.store)))
 
-    cache = pickle.loads(Path(args.hits).read_bytes())
-    by_question = {(text, as_of): hits for (text, as_of, _k), hits in cache.items()}
     corpus = Corpus.from_texts([])
     rows = []
-    for q in load_jsonl(args.questions):
-        if not q.get("answer_in_retrieved_articles"):
-            continue
-        hits = by_question.get((str(q["question"]), str(_question_date(q))))
-        if hits is None:
-            raise SystemExit(f"{q.get('id')}: not in {args.hits}; run answer_first.py with --hits first")
+    for q, hits in grounded_hits(args.hits, args.questions):
         tail = re.search(r"(\d+)$", str(q.get("id")))
         half = "even" if tail and int(tail.group(1)) % 2 == 0 else "odd"
         rows.append((half, str(q["question"]), gold_of(q, corpus).answers, hits))

@@ -22,10 +22,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from answer_first import grounded_hits  # noqa: E402
 from rag.answerers.extractive import ExtractiveAnswerer  # noqa: E402
-from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
-from rag.evaluation import _question_date  # noqa: E402
+from rag.eval_metrics import Corpus, contains_answer, gold_of  # noqa: E402
 
 PROMPT = "Question: {q}\nSentence: {s}\nDoes the sentence give the answer to the question? Reply Yes or No."
 
@@ -60,19 +61,12 @@ def main() -> int:
     ap.add_argument("--scores", help="pickle of the judge's scores (read when present, written after)")
     ap.add_argument("--json")
     args = ap.parse_args()
-    cache = pickle.loads(Path(args.hits).read_bytes())
-    by_question = {(text, as_of): hits for (text, as_of, _k), hits in cache.items()}
     scores: dict = pickle.loads(Path(args.scores).read_bytes()) if args.scores and Path(args.scores).exists() else {}
     judge = None
     corpus = Corpus.from_texts([])
     rows = []  # per question: [(lexical score, judge score, holds the gold)]
-    for q in load_jsonl(args.questions):
-        if not q.get("answer_in_retrieved_articles"):
-            continue
+    for q, hits in grounded_hits(args.hits, args.questions):
         text = str(q["question"])
-        hits = by_question.get((text, str(_question_date(q))))
-        if hits is None:
-            raise SystemExit(f"{q.get('id')}: not in {args.hits}; run answer_first.py with --hits first")
         gold = gold_of(q, corpus).answers
         units = (ExtractiveAnswerer()._ranked(text, hits) or [])[: args.top]
         row = []

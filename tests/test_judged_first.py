@@ -52,3 +52,12 @@ def test_the_committed_verdicts_cover_the_61_grounded_questions_once_each() -> N
     assert len({r["id"] for r in rows}) == len(rows) == 58  # the other 3 of the 61 are refusals: wrong by rule
     assert all(set(r) == {"id", "first_sha1", "correct", "why"} and r["why"] for r in rows)
     assert sum(r["correct"] for r in rows) == 28
+
+
+def test_a_broken_or_missing_verdict_file_stops_with_its_name(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "q1", "first_sha1"\n')
+    with pytest.raises(SystemExit, match="broken.jsonl:1: not JSON"):
+        af.load_verdicts(str(broken))
+    with pytest.raises(SystemExit, match="missing.jsonl"):
+        af.load_verdicts(str(tmp_path / "missing.jsonl"))
