@@ -20,6 +20,7 @@ from .followup import refers_back
 from .index import Index
 from .refusal import should_answer
 from .retriever import Retriever
+from .verify_llm import verify_unconfirmed
 from .schema import Answer, Citation, Hit
 from .settings import Settings
 
@@ -138,7 +139,7 @@ class Assistant:
             yield answer
             return
         # Only checked sentences leave this method: the draft is released sentence by sentence as each passes.
-        guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
+        guard = self._guard(standalone, hits)
         answerer = self.answerer
         try:
             if isinstance(answerer, ExtractiveAnswerer):
@@ -157,11 +158,11 @@ class Assistant:
             answer.notices.append(f"{exc} Answered extractively instead.")
             answerer = self._fallback
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
-            guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
+            guard = self._guard(standalone, hits)
             guard.feed(with_rival_statements(answerer.answer(standalone, hits), standalone, hits))
-        checked = guard.finish()
+        checked = self._verified(guard, answerer, answer)
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
-        answer.dropped = checked.dropped
+        answer.dropped, answer.verdicts = checked.dropped, checked.verdicts
         answer.citations = checked.citations
         if not checked.citations:
             answer.refused, answer.text = True, REFUSAL
@@ -186,15 +187,14 @@ class Assistant:
             lead, _, draft = draft[len(LEAD_MARK):].partition(". ")
             lead += "."
         draft, _, trail = draft.partition(TRAIL_MARK)  # a count of further quotes: the product's words, not a claim
-        guard = CheckedStream(answer.standalone_question or answer.question, hits,
-                              threshold=self.settings.support_threshold)
+        guard = self._guard(answer.standalone_question or answer.question, hits)
         guard.feed(draft)
         checked = guard.finish()
         if not checked.citations:
             return None
         answer.passages = hits
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
-        answer.dropped = checked.dropped
+        answer.dropped, answer.verdicts = checked.dropped, checked.verdicts
         answer.citations = checked.citations
         answer.notices.extend(newest_source_notice(checked.citations))
         # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
@@ -204,6 +204,23 @@ class Assistant:
                           "total": time.perf_counter() - t0, **timings}
         return answer
 
+
+    def _guard(self, question: str, hits: Sequence[Hit]) -> CheckedStream:
+        return CheckedStream(question, hits, threshold=self.settings.support_threshold,
+                             strict=self.settings.check == "strict")
+
+    def _verified(self, guard: CheckedStream, answerer: Any, answer: Answer):
+        """The draft checked; with an LLM (and NEWSRAG_LLM_VERIFY on), the sentences the rules leave unconfirmed
+        read by it in one call, its verdicts joined to the rules' (rag/verify_llm.py)."""
+        checked = guard.finish()
+        model = getattr(answerer, "chat_model", None)
+        if not (self.settings.llm_verify and model is not None and checked.unconfirmed):
+            return checked
+        overrides, notice = verify_unconfirmed(model, checked.unconfirmed, guard.hits,
+                                               timeout=self.settings.llm_verify_timeout, name=answerer.name)
+        if notice:
+            answer.notices.append(notice)
+        return guard.finish(overrides) if overrides else checked
 
     def _validate(self, question: str) -> str:
         question = (question or "").strip()

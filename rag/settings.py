@@ -26,6 +26,7 @@ _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_arti
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
+            "llm_verify_timeout": (0.0, 3600.0, False),
             "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True)}
 # Fields whose values never appear in repr (and so in logs and tracebacks): by name, so new ones are covered.
 _SECRET = re.compile(r"(password|api_key|(^|_)token|secret)$")
@@ -63,6 +64,12 @@ class Settings:
     as_of_half_life_days: float = 30.0
     refuse_below: float = 0.40  # calibrated on multihop_rag + realtimeqa (docs/EVALUATION.md): best dense cosine under this -> refuse
     support_threshold: float = 0.5  # calibrated: a cited sentence needs this much support from its passage
+    # NEWSRAG_CHECK: "mark" keeps a sentence no passage states or contradicts, uncited and marked unconfirmed;
+    # "strict" removes it (a contradicted sentence is removed either way; docs/EVALUATION.md)
+    check: str = "mark"
+    # NEWSRAG_LLM_VERIFY: with an LLM configured, the sentences the rules leave unconfirmed go to it in one call
+    llm_verify: bool = True
+    llm_verify_timeout: float = 60.0  # seconds for that call; past it the sentences stay unconfirmed
     max_question_chars: int = 2000
     llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local
     openai_base_url: str | None = None  # NEWSRAG_OPENAI_BASE_URL (or an OpenAI key) makes "auto" pick it
@@ -116,6 +123,9 @@ class Settings:
                                     f"to {high:g}, or unset it.")
         if self.fetch_allow:
             _check_allow(self.fetch_allow)
+        if self.check not in ("mark", "strict"):
+            raise SettingsError(f"{_PREFIX}CHECK={self.check!r} is not a check mode: use 'mark' (unconfirmed "
+                                "sentences stay, marked and uncited) or 'strict' (they are removed).")
 
     def __repr__(self) -> str:
         shown = []

@@ -197,7 +197,7 @@ def test_as_runnable_composes_and_streams_checked_sentences() -> None:
                                                 "Budget was $4 million [2]. The budget was $9 million [2]. Council approved it [2]."]))
     runnable = LLMAnswerer(model, "fake").as_runnable()
     chain = runnable | RunnableLambda(str.upper)
-    assert chain.invoke({"question": "When?", "hits": HITS}) == "IT OPENS IN JUNE [1]."  # "May" is dropped
+    assert chain.invoke({"question": "When?", "hits": HITS}) == "IT OPENS IN JUNE [1]."  # "May" is contradicted
     pieces = list(runnable.stream({"question": "How much?", "hits": HITS}))
     assert pieces == ["Budget was $4 million [2].", " Council approved it [2]."]
 

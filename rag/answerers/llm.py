@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from ..citations import Checker, checked_stream
+from ..checked_stream import CheckedStream
 from ..errors import LLMError, NewsragError
 from ..llm import public_url
 from ..prompts import format_history, format_passages, load_prompt, neutralise
@@ -162,21 +162,25 @@ class LLMAnswerer:
             return question
         return _clean_rewrite(self._invoke(rewrite_messages(question, history)), question)
 
-    def as_runnable(self, *, threshold: float = 0.5) -> Runnable[dict[str, Any], str]:
+    def as_runnable(self, *, threshold: float = 0.5, strict: bool = False) -> Runnable[dict[str, Any], str]:
         """A LangChain Runnable: ``{"question": str, "hits": list[Hit]}`` -> checked answer text (invoke or
-        stream). Each sentence is yielded once the citation check keeps it (rag/citations.py); dropped
-        sentences never appear; [n] still means hits[n-1]."""
+        stream). The draft goes through the same screen (links, instructions, fragments) and claim check as in
+        `Assistant`; each sentence is yielded once checked: supported ones with [n] (still hits[n-1]),
+        unconfirmed ones marked (removed when `strict`), contradicted ones never."""
 
         def run(inputs: dict[str, Any], config: RunnableConfig) -> Iterator[str]:
             hits = inputs.get("hits") or []
-            pieces = self._stream(answer_messages(inputs["question"], hits), config)
+            question = inputs["question"]
+            guard = CheckedStream(question, hits, threshold=threshold, strict=strict, renumber=False)
             wrote = False
-            for result in checked_stream(pieces, Checker(hits, threshold=threshold, renumber=False)):
-                if result.kept:
-                    yield ("" if not wrote else " ") + result.kept
+            for piece in self._stream(answer_messages(question, hits), config):
+                released = guard.feed(piece)
+                if released:
+                    yield released
                     wrote = True
-            if not wrote:
-                yield ""
+            rest = guard.rest(guard.finish().text)
+            if rest or not wrote:
+                yield rest
 
         return RunnableLambda(run, name=f"newsrag_answer[{self.name}]")
 
