@@ -216,6 +216,8 @@ def _quoted(text: str, limit: int = 300) -> str:
 
 def _print_answer(answer: dict) -> None:
     """An Answer dict (from this process or from a server) for the terminal."""
+    from .check_reasons import removed_lines
+
     for notice in dict.fromkeys(answer.get("notices") or []):
         print(f"note: {notice}", file=sys.stderr)
     print(answer["text"])
@@ -233,6 +235,11 @@ def _print_answer(answer: dict) -> None:
             p = h["passage"]
             print(_printable(f"({i}) {p['title']} — {p.get('source') or 'unknown outlet'}, "
                              f"{p.get('published_at') or 'undated'}: {p['text'][:160]}…"))
+    removed = answer.get("dropped") or []
+    if removed:
+        print("\nRemoved by the check:")
+        for line in removed_lines(removed):
+            print(_printable(f"  - {line}"))
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -257,7 +264,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.claims:
         from .eval_claims import main_claims
 
-        return main_claims(args.claims, args.json_out, _settings(args).support_threshold)
+        settings = _settings(args)
+        llm = None
+        if args.llm not in (None, "", "extractive"):  # the LLM pass: the configured model reads what rules leave
+            from .answerers.llm import LLMAnswerer
+            from .llm import make_chat_model
+
+            model, name, _ = make_chat_model(settings.replace(llm=args.llm))
+            if model is None:
+                raise InputError(f"--llm {args.llm}: no LLM answered; set NEWSRAG_LLM or pass openai:MODEL, "
+                                 "ollama:MODEL or local.")
+            llm = LLMAnswerer(model, name)
+        return main_claims(args.claims, args.json_out, settings.support_threshold, llm=llm,
+                           llm_timeout=settings.llm_verify_timeout)
     if not (args.articles and args.questions):
         raise InputError("`newsrag eval` needs --articles A.jsonl and --questions Q.jsonl (or --claims FILE).")
     from .evaluation import main as eval_main
@@ -317,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--questions")
     s.add_argument("--claims", help="score the citation check alone on a claims file (docs/EVALUATION.md)")
     s.add_argument("--store", help="an existing NEWSRAG_HOME to use instead of a temporary one")
-    s.add_argument("--llm", default="extractive")
+    s.add_argument("--llm", default="extractive",
+                   help="the answerer; with --claims, a model that reads the claims the rules leave unconfirmed")
     s.add_argument("--limit", type=int, default=0, help="only the first N questions")
     s.add_argument("--baseline", choices=["plain"], help="also run the plain recipe, side by side")
     s.add_argument("--history", type=int, choices=[0, 1, 2], default=0,

@@ -13,6 +13,8 @@ from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
 from .links import safe_url
+from .check_reasons import removed_lines
+from .citations import unconfirmed_mark
 from .schema import Answer, Citation, Hit
 from .text import clip as _clip
 
@@ -70,7 +72,8 @@ def answer_markdown(answer: Answer, turn: int | None = None) -> str:
             parts.append(md_escape(m.group(0)))
         last = m.end()
     parts.append(md_escape(answer.text[last:]))
-    return "".join(parts).strip()
+    mark = md_escape(unconfirmed_mark())  # a sentence no passage states: set apart, never linked
+    return "".join(parts).strip().replace(mark, f"_{mark}_")
 
 
 def locate_quote(citation: Citation, hits: Sequence[Hit] = ()) -> tuple[int, int] | None:
@@ -225,9 +228,13 @@ def notice_markdown(answer: Answer) -> str:
     if total is not None:
         bits.append(f"{total:.2f}s")
     if answer.claims_dropped:
-        bits.append(f"{answer.claims_dropped} unsupported sentence{'s' if answer.claims_dropped > 1 else ''} removed")
+        bits.append(f"{answer.claims_dropped} sentence{'s' if answer.claims_dropped > 1 else ''} removed by the check")
+    unconfirmed = len(answer.unconfirmed)
+    if unconfirmed:
+        bits.append(f"{unconfirmed} marked not confirmed by the sources")
     line = " · ".join(bits)
     notes = [md_escape(n) for n in dict.fromkeys(answer.notices)]
+    notes += [f"removed: {md_escape(x)}" for x in removed_lines(answer.dropped)]
     return md_escape(line) + ("" if not notes else "  \n" + "  \n".join(f"ⓘ {n}" for n in notes))
 
 
