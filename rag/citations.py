@@ -9,6 +9,8 @@ Each sentence gets one of three verdicts (rag/claims):
   quotation): removed, its reason kept in `dropped`;
 - *unconfirmed*: no given passage states or contradicts it. It is never shown as cited fact: by default it stays,
   without [n] and marked (prompts/unconfirmed_mark.md); in strict mode (NEWSRAG_CHECK=strict) it is removed.
+  A quotation no passage holds word for word is removed in either mode: shown in quotation marks, even marked,
+  it would put words in someone's mouth.
 A verdict can come from outside the rules (`overrides`: an LLM's reading of the unconfirmed sentences); a rule's
 contradiction is never overruled. A citation is built from the retrieved passage, never from what the answerer
 wrote: its quote is the span of the passage (offsets in the article text) that supports the sentence.
@@ -155,7 +157,7 @@ class Checker:
         rule, detail = (verdict.rule, verdict.detail) if verdict else ("uncited", "")
         if marks and not valid:
             rule, detail, n = "marker", " ".join(f"[{m}]" for m in marks), None
-        if self.strict:
+        if self.strict or rule == "quote":  # words in quotation marks the source lacks would misquote someone
             reason = drop_record(claim, "unconfirmed", rule, detail, n)
             self.dropped.append(reason)
             return SentenceCheck(claim, "", [], reason, "unconfirmed", rule, detail, n)

@@ -245,6 +245,25 @@ def _swapped(plain: str, window: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
+def _subject_swap(plain: str, statement: str) -> tuple[str, str] | None:
+    """The subject swapped before a run of six or more words the two share word for word ("The Chamber of
+    Commerce plans to raise the price of …" against "Cafe owner Luis Ortega plans to raise the price of …")."""
+    claim = _TOKEN.findall(plain)
+    theirs = _TOKEN.findall(statement)
+    ops = SequenceMatcher(None, [t.lower() for t in theirs], [t.lower() for t in claim], autojunk=False).get_opcodes()
+    if len(ops) < 2 or ops[0][0] != "replace" or ops[1][0] != "equal" or ops[1][2] - ops[1][1] < 6:
+        return None
+    _, a0, a1, b0, b1 = ops[0]
+    if b1 - b0 > 5 or a1 - a0 > 5:
+        return None
+    mine = [t for t in claim[b0:b1] if _is_name(t)]
+    names = [t for t in theirs[a0:a1] if _is_name(t)]
+    if mine and names and not {_key(t) for t in mine} & {_key(t) for t in names}:
+        return mine[0], names[0]
+    return None
+
+
 def _statement_swaps(plain: str, p: _Passage, span: tuple[int, int]) -> frozenset[tuple[str, str]]:
     """Tight substitutions against each statement of the window on its own (against the whole window the
     claim's name may line up with the same name in a neighbouring statement)."""
@@ -252,6 +271,9 @@ def _statement_swaps(plain: str, p: _Passage, span: tuple[int, int]) -> frozense
     for s, e in p.spans:
         if s < span[1] and span[0] < e:
             out |= _tight_swaps(plain, p.plain[s:e])
+            subject = _subject_swap(plain, p.plain[s:e])
+            if subject:
+                out.add(subject)
     return frozenset(out)
 
 
@@ -400,10 +422,14 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     from another part of the passage does not confirm it); a name where the passage has another name in the
     same place contradicts it ("Trump signed the bill" against "Biden signed the bill"). A sentence's first
     word counts only when the next one is capitalised too, or when it stands where the passage has a name."""
-    for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
+    window = p.plain[span[0]:span[1]]
+    tight = _statement_swaps(plain, p, span)
+    subjects = [pair for s, e in p.spans if s < span[1] and span[0] < e
+                for pair in [_subject_swap(plain, p.plain[s:e])] if pair]
+    for mine, theirs in (*_swapped(plain, window), *subjects):
         if _is_name(mine) and _is_name(theirs) and _key(mine) != _key(theirs) and _month(mine) not in _MONTHS \
-                and (_key(mine) not in p.keys or (mine, theirs) in _statement_swaps(plain, p, span)) \
-                and not _acronym_of(mine, p.plain[span[0]:span[1]]) and not _acronym_of(theirs, plain):
+                and (_key(mine) not in p.keys or (mine, theirs) in tight) \
+                and not _acronym_of(mine, window) and not _acronym_of(theirs, plain):
             return mine, True
     outside = _unquoted(plain)
     toks = list(_TOKEN.finditer(outside))
