@@ -248,6 +248,11 @@ def status_line(stats: Mapping[str, Any]) -> str:
     return line
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 passage', '3 passages'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _origin(item: Mapping[str, Any], names: Mapping[str, str]) -> str:
     origin = str(item.get("origin") or "")
     for path, name in names.items():  # "records.jsonl:3", "feed.rss#2": a record inside an upload
@@ -265,7 +270,7 @@ def report_html(report: Mapping[str, Any], names: Mapping[str, str] | None = Non
     kind = "nr-bad" if counts["failed"] and not (counts["added"] or counts["updated"]) else "nr-good"
     head = (f'<div class="nr-report-head {kind}">Added {counts["added"]}, updated {counts["updated"]}, '
             f'unchanged {counts["unchanged"]}, duplicates {counts["duplicates"]}, failed {counts["failed"]} '
-            f'({int(report.get("passages", 0))} passages, {float(report.get("seconds", 0.0)):.1f}s)</div>')
+            f'({_count(int(report.get("passages", 0)), "passage")}, {float(report.get("seconds", 0.0)):.1f}s)</div>')
     rows: list[str] = []
     for key, label in (("added", "added"), ("updated", "updated")):
         for it in items.get(key, []):
