@@ -256,7 +256,10 @@ def _print_answer(answer: dict) -> None:
             print(_printable(f"    {_quoted(c['quote'])}"))
     elif answer.get("refused") and answer.get("passages"):
         print("\nClosest passages:")
-        for i, h in enumerate(answer["passages"][:3], 1):
+        firsts: dict[str, dict] = {}
+        for h in answer["passages"]:
+            firsts.setdefault(h["passage"]["article_id"], h)
+        for i, h in enumerate(list(firsts.values())[:3], 1):  # each article once, at its best-ranked passage
             p = h["passage"]
             print(_printable(f"({i}) {p['title']} — {p.get('source') or 'unknown outlet'}, "
                              f"{p.get('published_at') or 'undated'}: {p['text'][:160]}…"))

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
 from .links import safe_url
-from .schema import Answer, Citation, Hit
+from .schema import Answer, Citation, Hit, Passage
 from .text import clip as _clip
 
 __all__ = [
@@ -30,6 +30,8 @@ __all__ = [
     "status_line",
     "report_html",
     "locate_quote",
+    "closest_articles",
+    "merged_text",
     "plain_history",
     "CONTEXT_CHARS",
     "CSS",
@@ -37,7 +39,9 @@ __all__ = [
 ]
 
 CONTEXT_CHARS = 200  # characters of passage shown on each side of a highlighted quote
-CLOSEST = 3  # passages listed with a refusal
+CLOSEST = 3  # articles listed with a refusal (one card each)
+CLOSEST_STRETCHES = 2  # separate stretches of one article's text shown on its card
+CLOSEST_CHARS = 420  # characters of text on a closest-article card
 
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
@@ -178,19 +182,48 @@ def answer_sources(answer: Answer, turn: int | None = None) -> str:
         cards = [_article_card(g, answer.passages, turn, i) for i, g in enumerate(_by_article(answer.citations), 1)]
         return head + "".join(cards)
     if answer.passages:
-        cards = []
         prefix = "closest" if turn is None else f"closest-{turn}"
-        for i, h in enumerate(answer.passages[:CLOSEST], 1):
-            p = h.passage
-            cards.append(
-                f'<div class="nr-card nr-closest" id="{prefix}-{i}"><div class="nr-card-head">'
-                f'<span class="nr-n nr-n-muted">~</span><div><div class="nr-title">{_title(p.title, p.url)}</div>'
-                f'<div class="nr-meta">{_meta(p.source, p.published_at, p.url)}</div></div></div>'
-                f'<p class="nr-passage">{_para(esc(_clip(p.text, 420, keep_lines=True)))}</p></div>'
-            )
+        cards = [_closest_card(group, f"{prefix}-{i}")
+                 for i, group in enumerate(closest_articles(answer.passages), 1)]
         note = '<div class="nr-note">Not covered. The closest passages found:</div>'
         return head + note + "".join(cards)
     return head + '<div class="nr-note">No passages matched.</div>'
+
+
+def closest_articles(hits: Sequence[Hit], limit: int = CLOSEST) -> list[list[Passage]]:
+    """The passages of a refusal's closest `limit` articles, grouped by article in rank order: one article is
+    one card however many of its passages were found."""
+    groups: dict[str, list[Passage]] = {}
+    for h in hits:
+        p = h.passage
+        if p.article_id not in groups and len(groups) >= limit:
+            continue
+        groups.setdefault(p.article_id, []).append(p)
+    return list(groups.values())
+
+
+def merged_text(passages: Sequence[Passage]) -> list[str]:
+    """The article's text that these passages cover, in article order: overlapping or touching passages joined
+    into one stretch (each word once), separate stretches kept apart."""
+    stretches: list[list[int | str]] = []  # [start, end, text]
+    for p in sorted(passages, key=lambda p: (p.start, p.end)):
+        if stretches and p.start <= stretches[-1][1]:
+            start, end, text = stretches[-1]
+            if p.end > end:
+                stretches[-1] = [start, p.end, str(text) + p.text[int(end) - p.start:]]
+        else:
+            stretches.append([p.start, p.end, p.text])
+    return [str(t) for _, _, t in stretches]
+
+
+def _closest_card(passages: Sequence[Passage], element_id: str) -> str:
+    first = passages[0]
+    stretches = merged_text(passages)[:CLOSEST_STRETCHES]
+    budget = max(160, CLOSEST_CHARS // len(stretches))
+    body = "".join(f'<p class="nr-passage">{_para(esc(_clip(t, budget, keep_lines=True)))}</p>' for t in stretches)
+    return (f'<div class="nr-card nr-closest" id="{element_id}"><div class="nr-card-head">'
+            f'<span class="nr-n nr-n-muted">~</span><div><div class="nr-title">{_title(first.title, first.url)}</div>'
+            f'<div class="nr-meta">{_meta(first.source, first.published_at, first.url)}</div></div></div>{body}</div>')
 
 
 def sources_html(answer: Answer, turn: int | None = None) -> str:
