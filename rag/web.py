@@ -37,6 +37,7 @@ __all__ = ["build_ui", "launch", "shutdown", "auth_pair", "theme", "CONCURRENCY"
 CONCURRENCY = 4  # events of one kind served at once (the queue holds the rest)
 TABLE_ROWS = 500  # coverage table rows shown at once (the search box narrows them)
 POLL_SECONDS = 0.25  # how often an ingest request looks at its job
+MSG_LINES = 6  # the question box grows to this many lines, then scrolls
 log = logging.getLogger("newsrag.web")
 
 _THINKING = "_Searching the coverage…_"
@@ -265,12 +266,15 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                                              buttons=["copy"], feedback_options=None,
                                              placeholder="Ask about the ingested news. Answers cite their "
                                                          "sources; click a [n] to see the passage.")
+                        # The notice sits between the chat and the box, so an error about a long pasted
+                        # question is in view; the box grows to MSG_LINES lines, then scrolls.
+                        notice = gr.Markdown("", elem_id="nr-notice")
                         with gr.Row(elem_id="nr-ask-row"):
                             msg = gr.Textbox(placeholder="Ask about the news…", show_label=False, scale=1,
-                                             autofocus=True, elem_id="nr-msg", container=False)
+                                             autofocus=True, elem_id="nr-msg", container=False, lines=1,
+                                             max_lines=MSG_LINES)
                             send = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="nr-send")
                             new = gr.Button("New chat", scale=0, min_width=110, elem_id="nr-new")
-                        notice = gr.Markdown("", elem_id="nr-notice")
                         ex = gr.Dataset(components=[msg], samples=h.examples(), label="Try asking",
                                         elem_id="nr-examples")
                     with gr.Column(scale=2, min_width=360):
@@ -320,8 +324,9 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
             return h.ingest(files, urls, progress)
 
         go.click(ingest, inputs=[files, urls], outputs=report, api_name="ingest", concurrency_limit=1,
-                 concurrency_id="ingest").then(h.refresh, inputs=search, outputs=refresh_out,
-                                               api_visibility="private")
+                 concurrency_id="ingest").then(
+            h.jobs.status_line, outputs=ingest_status, api_visibility="private", queue=False,
+            show_progress="hidden").then(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private")
         search.change(h.search, inputs=search, outputs=[table, found, plot, undated], api_visibility="private",
                       show_progress="hidden")
         demo.load(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private", show_progress="hidden")

@@ -63,18 +63,36 @@ def answer_markdown(answer: Answer, turn: int | None = None) -> str:
     """The answer for the chatbot: escaped text whose [n] markers link to their span in the sources panel
     (`#cite-T-n` for answer T of a chat, see `cite_id`)."""
     known = {c.n for c in answer.citations}
+    text = _punctuation_first(answer.text, known)
     parts: list[str] = []
     last = 0
-    for m in _MARKERS.finditer(answer.text):
-        parts.append(md_escape(answer.text[last:m.start()]))
+    for m in _MARKERS.finditer(text):
         numbers = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
-        if all(n in known for n in numbers):
+        linked = all(n in known for n in numbers)
+        before = text[last:m.start()]
+        parts.append(md_escape(before.rstrip() if linked else before))  # a linked marker is a superscript
+        if linked:
             parts.append("".join(f"[\\[{n}\\]](#{cite_id(n, turn)})" for n in numbers))
         else:
             parts.append(md_escape(m.group(0)))
         last = m.end()
-    parts.append(md_escape(answer.text[last:]))
+    parts.append(md_escape(text[last:]))
     return "".join(parts).strip()
+
+
+_MARKER_RUN = re.compile(r"[ \t]*((?:\[\d+(?:\s*,\s*\d+)*\][ \t]*)+?)[ \t]*([.,;:!?]+)")
+
+
+def _punctuation_first(text: str, known: set[int]) -> str:
+    """"the market [1]." -> "the market.[1]": the full stop goes before linked markers, which show as raised
+    badges; left after one it reads as a stray " ." on its own."""
+    def move(m: re.Match) -> str:
+        numbers = [int(x) for x in re.findall(r"\d+", m.group(1))]
+        if not all(n in known for n in numbers):
+            return m.group(0)
+        return m.group(2) + m.group(1).rstrip()
+
+    return _MARKER_RUN.sub(move, text)
 
 
 def locate_quote(citation: Citation, hits: Sequence[Hit] = ()) -> tuple[int, int] | None:

@@ -62,3 +62,51 @@ def test_cli_refusal_lists_each_article_once(capsys):
     out = capsys.readouterr().out
     assert out.count("Harbour delayed") == 1 and out.count("Other story") == 1
     assert out.index("(1) Harbour delayed") < out.index("(2) Other story")
+
+
+def test_ingest_status_is_idle_as_soon_as_the_job_is_seen_finished(monkeypatch):
+    """The status line must not say "running (N inputs read)" beside a finished report: the job leaves the
+    running slot before anyone waiting on it wakes up."""
+    from rag.ingest_jobs import IngestJobs
+
+    class Report:
+        def to_dict(self):
+            return {"added": 1}
+
+    def ingest(targets, progress):
+        for n, t in enumerate(targets, 1):
+            progress(n, t)
+        return Report()
+
+    jobs = IngestJobs(ingest)
+    seen = threading.Event()
+    finish = jobs._finish
+
+    def slow_finish(job, state, **kw):  # the worker is slow to get back after finishing the job
+        finish(job, state, **kw)
+        seen.wait(5)
+
+    monkeypatch.setattr(jobs, "_finish", slow_finish)
+    try:
+        job = jobs.submit(["a.txt", "b.txt"])
+        assert job.wait(10) and job.state == "done"
+        line = jobs.status_line()
+        seen.set()
+        assert line == "Ingest: idle.", line
+    finally:
+        seen.set()
+        jobs.shutdown(5)
+
+
+def test_a_full_stop_after_a_marker_goes_before_it():
+    from rag.schema import Citation
+    from rag.web_render import answer_markdown
+
+    cites = [Citation(n=n, article_id="a", passage_id="a:0", title="T", source=None, url=None, published_at=None,
+                      passage="p", quote="p", start=0, end=1) for n in (1, 2)]
+    answer = Answer(text='She said "we listened" [1]. Fares stay the same [1] [2]. Not a marker [7].',
+                    citations=cites, question="q")
+    md = answer_markdown(answer, turn=1)
+    assert md == ('She said "we listened".[\\[1\\]](#cite-1-1) Fares stay the same.[\\[1\\]](#cite-1-1)'
+                  '[\\[2\\]](#cite-1-2) Not a marker \\[7\\].'), md
+    assert " ." not in md
