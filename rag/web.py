@@ -14,6 +14,8 @@ import json
 import logging
 import os
 import threading
+import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from .errors import NewsragError, SettingsError
@@ -22,8 +24,8 @@ from .quote_refresh import QuoteRefresher
 from .login import LoginGuard
 from .schema import Answer
 from .settings import Settings
-from .web_data import (chart_bucket, chart_frame, chart_top, coverage_rows, example_questions, filter_rows,
-                       parse_urls, table_frame, table_note, undated_note)
+from .web_data import (chart_bucket, chart_frame, chart_top, coverage_rows, describe_row, example_questions,
+                       filter_rows, parse_urls, pasted_record, table_frame, table_note, undated_note)
 from .web_render import (CSS, HEAD, answer_markdown, answer_sources, empty_sources_html, error_notice, md_escape,
                          notice_markdown, plain_history, report_html, sources_panel, status_line)
 
@@ -158,24 +160,101 @@ class _Handlers:
         report: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "duplicates": 0, "failed": 0,
                                   "passages": 0, "seconds": 0.0, "items": {"failed": []}}
         if paths or good:
-            try:
-                job = self.jobs.submit([*paths, *good])
-            except NewsragError as exc:
-                raise _user_error(exc) from None
-            while not job.wait(POLL_SECONDS):  # the work runs in the ingest worker; this only reports on it
-                ahead = self.jobs.ahead_of(job)
-                if progress is not None and ahead:
-                    progress(0.0, desc=f"Waiting: {ahead} ingest{'s' if ahead > 1 else ''} ahead of this one…")
-                elif job.state == "running" and job.done_inputs:
-                    step(job.done_inputs, job.label)
-            if job.state != "done" or job.report is None:
-                raise _user_error(NewsragError(job.error or "The ingest did not finish."))
-            report = job.report
+            report = self._run_job([*paths, *good], progress, step)
         report["items"].setdefault("failed", []).extend(bad)
         report["failed"] = len(report["items"]["failed"])
         if report["failed"]:
             gr.Warning(f"{report['failed']} input{'s' if report['failed'] > 1 else ''} failed: the report says why.")
         return report_html(report, names)
+
+    def _run_job(self, targets: list[str], progress: Any, step: Any = None) -> dict[str, Any]:
+        """Queue an ingest and wait for its report, telling `progress` how far it is (the work runs in the
+        ingest worker; this only reports on it)."""
+        try:
+            job = self.jobs.submit(targets)
+        except NewsragError as exc:
+            raise _user_error(exc) from None
+        while not job.wait(POLL_SECONDS):
+            ahead = self.jobs.ahead_of(job)
+            if progress is not None and ahead:
+                progress(0.0, desc=f"Waiting: {ahead} ingest{'s' if ahead > 1 else ''} ahead of this one…")
+            elif step is not None and job.state == "running" and job.done_inputs:
+                step(job.done_inputs, job.label)
+        if job.state != "done" or job.report is None:
+            raise _user_error(NewsragError(job.error or "The ingest did not finish."))
+        return job.report
+
+    def paste(self, title: str | None, outlet: str | None, day: str | None, url: str | None, text: str | None,
+              progress: Any = None) -> str:
+        """Ingest one pasted article (its text, and optionally title, outlet, date, link); the report as HTML."""
+        settings = self.assistant.settings
+        try:
+            record = pasted_record(title, outlet, day, url, text, max_chars=settings.max_input_bytes)
+        except NewsragError as exc:
+            raise _user_error(exc) from None
+        folder = Path(settings.home) / "pasted"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{record['id']}-{uuid.uuid4().hex[:8]}.json"
+        path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        if progress is not None:
+            progress(0.0, desc="Reading the pasted article…")
+        try:
+            report = self._run_job([str(path)], progress)
+        finally:
+            path.unlink(missing_ok=True)  # read into the store; the file is not kept
+        return report_html(report, {str(path): "pasted text"})
+
+    # -- one article: remove, fetch again ------------------------------------------------------------------
+    def selected(self, query: str | None, evt: Any) -> tuple[str, str]:
+        """A click on a coverage table row: (the article's id, the line naming it)."""
+        index = getattr(evt, "index", None)
+        row_number = index[0] if isinstance(index, (list, tuple)) and index else index
+        found = filter_rows(self.rows(), query)[:TABLE_ROWS]
+        if not isinstance(row_number, int) or not 0 <= row_number < len(found):
+            return "", describe_row(None)
+        row = found[row_number]
+        return row["id"], describe_row(row)
+
+    def _row(self, article_id: str | None) -> dict[str, Any]:
+        row = next((r for r in self.rows() if article_id and r["id"] == article_id), None)
+        if row is None:
+            raise _user_error(NewsragError("Select an article in the coverage table first (click its row); it "
+                                           "may have been removed already."))
+        return row
+
+    def remove(self, article_id: str | None) -> tuple[str, str]:
+        """Remove the selected article and its passages: (the report line, the cleared selection)."""
+        row = self._row(article_id)
+        try:
+            article = self.assistant.ingestor().remove(row["id"])
+        except NewsragError as exc:
+            raise _user_error(exc) from None
+        if article is None:
+            raise _user_error(NewsragError("That article is no longer stored (removed already?)."))
+        if row.get("file") == "pasted text":
+            back = "Paste its text again to bring it back."
+        else:
+            back = f"Ingest {md_escape(row.get('url') or row.get('file') or 'its file')} again to bring it back."
+        return f"Removed **{md_escape(article.title or '(untitled)')}**. {back}", ""
+
+    def refetch(self, article_id: str | None, progress: Any = None) -> str:
+        """Fetch the selected article's URL again and ingest it (updated when its text changed)."""
+        row = self._row(article_id)
+        if not row.get("url"):
+            raise _user_error(NewsragError("This article has no URL, so it cannot be fetched again: upload its "
+                                           "file again in the Add coverage tab."))
+        if progress is not None:
+            progress(0.0, desc="Fetching the article again…")
+        report = self._run_job([row["url"]], progress)
+        c = {k: int(report.get(k, 0)) for k in ("added", "updated", "unchanged", "duplicates", "failed")}
+        failed = report.get("items", {}).get("failed") or []
+        if failed:
+            return f"Could not fetch it again: {md_escape(str(failed[0].get('reason')))}"
+        if c["updated"]:
+            return f"Fetched again: **{md_escape(row['title'])}** changed, and the stored copy is updated."
+        if c["unchanged"]:
+            return f"Fetched again: **{md_escape(row['title'])}** has not changed."
+        return "Fetched again: " + ", ".join(f"{k} {v}" for k, v in c.items() if v)
 
     def api_ingest_status(self) -> dict:
         """The ingest worker: {"running": {"id", "inputs_read", "label"} or null, "waiting": n, "stopping": bool}."""
@@ -294,6 +373,19 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                     files = gr.File(file_count="multiple", type="filepath", label="Article files")
                     urls = gr.Textbox(lines=6, label="Article or feed URLs", placeholder="https://…\nhttps://…/feed")
                 go = gr.Button("Ingest", variant="primary")
+                with gr.Accordion("Paste an article's text", open=False, elem_id="nr-paste"):
+                    with gr.Row():
+                        paste_title = gr.Textbox(label="Title", placeholder="optional: else its first line",
+                                                 max_lines=1, elem_id="nr-paste-title")
+                        paste_outlet = gr.Textbox(label="Outlet", placeholder="optional", max_lines=1,
+                                                  elem_id="nr-paste-outlet")
+                        paste_date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD (optional)", max_lines=1,
+                                                elem_id="nr-paste-date")
+                        paste_url = gr.Textbox(label="Link", placeholder="https://… (optional, not fetched)",
+                                               max_lines=1, elem_id="nr-paste-url")
+                    paste_text = gr.Textbox(label="Text", lines=8, max_lines=16, elem_id="nr-paste-text",
+                                            placeholder="The article's text, as published.")
+                    paste_go = gr.Button("Add this article", variant="primary", elem_id="nr-paste-go")
                 ingest_status = gr.Markdown(h.jobs.status_line(), elem_id="nr-ingest-status")
                 gr.Timer(3.0).tick(h.jobs.status_line, outputs=ingest_status, api_visibility="private",
                                    show_progress="hidden", queue=False)
@@ -305,6 +397,12 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                 table = gr.Dataframe(table_frame(rows[:TABLE_ROWS]), datatype=["str", "str", "str", "markdown"],
                                      interactive=False, wrap=True, max_height=380, elem_id="nr-table",
                                      column_widths=["52%", "16%", "12%", "20%"])
+                picked_id = gr.State("")
+                with gr.Row(elem_id="nr-picked-row"):
+                    picked = gr.Markdown(describe_row(None), elem_id="nr-picked")
+                    remove_btn = gr.Button("Remove", variant="stop", scale=0, min_width=100, elem_id="nr-remove")
+                    refetch_btn = gr.Button("Fetch again", scale=0, min_width=120, elem_id="nr-refetch")
+                article_report = gr.Markdown("", elem_id="nr-article-report")
                 plot = chart(rows)
                 undated = gr.Markdown(undated_note(rows), elem_id="nr-undated")
 
@@ -327,6 +425,31 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                  concurrency_id="ingest").then(
             h.jobs.status_line, outputs=ingest_status, api_visibility="private", queue=False,
             show_progress="hidden").then(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private")
+        def paste(title: str, outlet: str, day: str, url: str, text: str,
+                  progress: gr.Progress = gr.Progress()) -> str:
+            return h.paste(title, outlet, day, url, text, progress)
+
+        paste_go.click(paste, inputs=[paste_title, paste_outlet, paste_date, paste_url, paste_text], outputs=report,
+                       api_name="paste", concurrency_limit=1, concurrency_id="ingest").then(
+            h.jobs.status_line, outputs=ingest_status, api_visibility="private", queue=False,
+            show_progress="hidden").then(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private")
+
+        def select(query: str, evt) -> tuple[str, str]:
+            return h.selected(query, evt)
+
+        select.__annotations__["evt"] = gr.SelectData  # gradio passes the clicked cell to a SelectData argument
+        table.select(select, inputs=search, outputs=[picked_id, picked], api_visibility="private", queue=False)
+
+        def refetch(article_id: str, progress: gr.Progress = gr.Progress()) -> str:
+            return h.refetch(article_id, progress)
+
+        remove_btn.click(h.remove, inputs=picked_id, outputs=[article_report, picked_id], api_visibility="private",
+                         concurrency_id="ingest").success(
+            lambda: describe_row(None), outputs=picked, api_visibility="private", queue=False).success(
+            h.refresh, inputs=search, outputs=refresh_out, api_visibility="private")
+        refetch_btn.click(refetch, inputs=picked_id, outputs=article_report, api_visibility="private",
+                          concurrency_limit=1, concurrency_id="ingest").then(
+            h.refresh, inputs=search, outputs=refresh_out, api_visibility="private")
         search.change(h.search, inputs=search, outputs=[table, found, plot, undated], api_visibility="private",
                       show_progress="hidden")
         demo.load(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private", show_progress="hidden")
