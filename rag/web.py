@@ -14,10 +14,12 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from .conversations import ConversationStore
 from .errors import NewsragError, SettingsError
 from .ingest_jobs import IngestJobs
 from .quote_refresh import QuoteRefresher
@@ -71,6 +73,7 @@ class _Handlers:
         self._lock = threading.Lock()
         self._cache: tuple[int, list[dict[str, Any]], list[list[str]]] | None = None
         self.jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets, progress=progress))
+        self.conversations = ConversationStore(assistant.settings.home)
 
     # -- chat ------------------------------------------------------------------------------------------------
     def respond(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
@@ -113,6 +116,47 @@ class _Handlers:
                          {"role": "assistant", "content": answer.text}]
         panels.append(answer_sources(answer, turn))
         yield shown, turns, sources_panel(panels), notice_markdown(answer), "", panels
+
+    def respond_kept(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
+                     since: str | None, until: str | None, as_of: str | None, panels: list[str] | None,
+                     conversation_id: str | None, user: str | None) -> Iterator[tuple]:
+        """`respond`, and each finished answer saved to the user's earlier chats: two more outputs per update
+        (the chat's id, the earlier-chats list)."""
+        for update in self.respond(message, turns, chat, sources, since, until, as_of, panels):
+            if isinstance(update[5], list):  # the final update of an answer carries the panels
+                try:
+                    conversation_id = self.conversations.save(user, conversation_id, update[0], update[1],
+                                                              update[5])
+                except OSError as exc:  # a full or read-only disk must not cost the answer
+                    log.warning("web: the chat could not be saved (%s)", exc)
+                    yield (*update, _keep(), _keep())
+                    continue
+                yield (*update, conversation_id, self.history_update(user, conversation_id))
+            else:
+                yield (*update, _keep(), _keep())
+
+    def history_update(self, user: str | None, selected: str | None = None) -> Any:
+        """The earlier-chats dropdown: the user's chats, newest first, this one selected."""
+        import gradio as gr
+
+        return gr.update(choices=history_choices(self.conversations.list(user)), value=selected)
+
+    def open_chat(self, conversation_id: str | None, user: str | None) -> tuple:
+        """Reopen one of the user's earlier chats: chat, turns, sources panel, notice, panels, its id."""
+        found = self.conversations.get(user, conversation_id)
+        if found is None:
+            return ([], [], empty_sources_html(), error_notice("That chat is no longer kept; start a new one."),
+                    [], None)
+        return (found["chat"], found["turns"], sources_panel(found["panels"]) if found["panels"]
+                else empty_sources_html(), "", found["panels"], found["id"])
+
+    def restore(self, user: str | None) -> tuple:
+        """On page load: the user's latest chat back (chat, turns, sources, panels, id) and the list."""
+        chats = self.conversations.list(user)
+        latest = chats[0]["id"] if chats else None
+        chat, turns, panel, _, panels, conversation_id = (self.open_chat(latest, user) if latest
+                                                            else ([], [], empty_sources_html(), "", [], None))
+        return chat, turns, panel, panels, conversation_id, self.history_update(user, conversation_id)
 
     def api_ask(self, question: str, history: list[dict] | None = None, sources: list[str] | None = None,
                 since: str = "", until: str = "", as_of: str = "") -> dict:
@@ -299,6 +343,21 @@ _Handlers.api_ask.__annotations__["return"] = dict[str, Any]
 _Handlers.api_ingest_status.__annotations__["return"] = dict[str, Any]
 
 
+def _user(request: Any) -> str | None:
+    """The login name of the request (None without a login)."""
+    return getattr(request, "username", None) or None
+
+
+def history_choices(chats: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(label, id) per earlier chat: its first question, how many answers, when it was last used."""
+    out = []
+    for c in chats:
+        when = time.strftime("%d %b %H:%M", time.localtime(float(c.get("updated_at") or 0)))
+        n = int(c.get("answers") or 0)
+        out.append((f"{c['title']} · {n} answer{'' if n == 1 else 's'} · {when}", c["id"]))
+    return out
+
+
 def chart(rows: Sequence[dict[str, Any]]) -> Any:
     """The coverage chart for these rows: bars per day (week, month for long spans) on a time axis, a y axis
     that ticks whole numbers."""
@@ -337,6 +396,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
             status = gr.Markdown(status_line(stats), elem_id="nr-status", scale=2)
         turns = gr.State([])
         panels = gr.State([])  # each answer's sources (HTML), so older [n] links stay reachable
+        conversation = gr.State(None)  # this chat's id among the user's earlier chats (None: not saved yet)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
@@ -357,6 +417,9 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                         ex = gr.Dataset(components=[msg], samples=h.examples(), label="Try asking",
                                         elem_id="nr-examples")
                     with gr.Column(scale=2, min_width=360):
+                        history = gr.Dropdown(choices=[], value=None, label="Earlier chats", interactive=True,
+                                              elem_id="nr-history", info="Kept on the server for your login; "
+                                              "choose one to reopen it")
                         with gr.Accordion("Filters", open=False, elem_id="nr-filters"):
                             outlets = gr.Dropdown(choices=list(stats.get("sources") or []), value=[],
                                                   multiselect=True, label="Outlets", info="Empty: all outlets")
@@ -406,15 +469,34 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                 plot = chart(rows)
                 undated = gr.Markdown(undated_note(rows), elem_id="nr-undated")
 
-        chat_io = dict(fn=h.respond, inputs=[msg, turns, chatbot, outlets, since, until, as_of, panels],
-                       outputs=[chatbot, turns, sources, notice, msg, panels], show_progress="hidden")
+        def chat(message: str, turns: list, chat: list, sources: list, since: str, until: str, as_of: str,
+                 panels: list, conversation_id: str | None, request) -> Iterator[tuple]:
+            yield from h.respond_kept(message, turns, chat, sources, since, until, as_of, panels, conversation_id,
+                                      _user(request))
+
+        def reopen(conversation_id: str | None, request) -> tuple:
+            return h.open_chat(conversation_id, _user(request))
+
+        def restore(request) -> tuple:
+            return h.restore(_user(request))
+
+        for fn in (chat, reopen, restore):  # gradio hands the request (and so the login name) to this argument
+            fn.__annotations__["request"] = gr.Request
+
+        chat_io = dict(fn=chat, inputs=[msg, turns, chatbot, outlets, since, until, as_of, panels, conversation],
+                       outputs=[chatbot, turns, sources, notice, msg, panels, conversation, history],
+                       show_progress="hidden")
         msg.submit(**chat_io, api_name="chat", api_visibility="undocumented")
         send.click(**chat_io, api_visibility="private")
         ex.click(lambda sample: sample[0], inputs=ex, outputs=msg, queue=False, api_visibility="private").then(
             **chat_io, api_visibility="private")
-        new.click(lambda: ([], [], empty_sources_html(), "", "", []),
-                  outputs=[chatbot, turns, sources, notice, msg, panels],
+        new.click(lambda: ([], [], empty_sources_html(), "", "", [], None, gr.update(value=None)),
+                  outputs=[chatbot, turns, sources, notice, msg, panels, conversation, history],
                   queue=False, api_visibility="private")
+        history.input(reopen, inputs=history, outputs=[chatbot, turns, sources, notice, panels, conversation],
+                      api_visibility="private", show_progress="hidden")
+        demo.load(restore, outputs=[chatbot, turns, sources, panels, conversation, history],
+                  api_visibility="private", show_progress="hidden")
 
         refresh_out = [outlets, status, ex, table, found, plot, undated]
 
