@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from .conversations import ConversationStore
+from .feed_watch import EVERY, FeedWatcher
 from .errors import NewsragError, SettingsError
 from .ingest_jobs import IngestJobs
 from .quote_refresh import QuoteRefresher
@@ -27,7 +28,7 @@ from .login import LoginGuard
 from .schema import Answer
 from .settings import Settings
 from .web_data import (chart_bucket, chart_frame, chart_top, coverage_rows, describe_row, example_questions,
-                       filter_rows, parse_urls, pasted_record, table_frame, table_note, undated_note)
+                       filter_rows, md_text, parse_urls, pasted_record, table_frame, table_note, undated_note)
 from .web_render import (CSS, HEAD, answer_markdown, answer_sources, empty_sources_html, error_notice, md_escape,
                          notice_markdown, plain_history, report_html, sources_panel, status_line)
 
@@ -74,6 +75,7 @@ class _Handlers:
         self._cache: tuple[int, list[dict[str, Any]], list[list[str]]] | None = None
         self.jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets, progress=progress))
         self.conversations = ConversationStore(assistant.settings.home)
+        self.feeds = FeedWatcher(assistant.settings.home, self.jobs.submit)  # started by launch()
 
     # -- chat ------------------------------------------------------------------------------------------------
     def respond(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
@@ -300,6 +302,28 @@ class _Handlers:
             return f"Fetched again: **{md_escape(row['title'])}** has not changed."
         return "Fetched again: " + ", ".join(f"{k} {v}" for k, v in c.items() if v)
 
+    # -- watched feeds -------------------------------------------------------------------------------------
+    def feeds_view(self) -> tuple[str, Any]:
+        """The watched feeds as a Markdown table, and the stop-watching dropdown's choices."""
+        import gradio as gr
+
+        feeds = self.feeds.feeds()
+        return feeds_markdown(feeds), gr.update(choices=[f["url"] for f in feeds], value=None)
+
+    def watch_feed(self, url: str | None, every: str | None) -> tuple[str, Any, str]:
+        """Watch a feed URL (its first round starts now): the table, the dropdown, the cleared URL box."""
+        try:
+            self.feeds.add(url, every)
+        except NewsragError as exc:
+            raise _user_error(exc) from None
+        return (*self.feeds_view(), "")
+
+    def unwatch_feed(self, url: str | None) -> tuple[str, Any]:
+        if not url:
+            raise _user_error(NewsragError("Choose the feed to stop watching."))
+        self.feeds.remove(url)
+        return self.feeds_view()
+
     def api_ingest_status(self) -> dict:
         """The ingest worker: {"running": {"id", "inputs_read", "label"} or null, "waiting": n, "stopping": bool}."""
         return self.jobs.status()
@@ -341,6 +365,20 @@ class _Handlers:
 # gr.api reads the return annotation unevaluated (a string under `from __future__ import annotations`).
 _Handlers.api_ask.__annotations__["return"] = dict[str, Any]
 _Handlers.api_ingest_status.__annotations__["return"] = dict[str, Any]
+
+
+def feeds_markdown(feeds: Sequence[dict[str, Any]]) -> str:
+    """The watched feeds, each with its interval, when it was last read and what that round did."""
+    if not feeds:
+        return "No feeds are watched. Paste a feed URL above: it is read now and then on its schedule."
+    names = {v: k for k, v in EVERY.items()}
+    rows = ["| Feed | Every | Last read | Last round |", "|---|---|---|---|"]
+    for f in feeds:
+        when = ("reading now" if f.get("running") else
+                time.strftime("%d %b %H:%M", time.localtime(float(f["last_run"]))) if f.get("last_run") else "not yet")
+        every = names.get(int(f["every"]), f"{int(f['every'])} s")
+        rows.append(f"| {md_text(f['url'])} | {every} | {when} | {md_text(f.get('last_result') or '')} |")
+    return "\n".join(rows)
 
 
 def _user(request: Any) -> str | None:
@@ -449,6 +487,20 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
                     paste_text = gr.Textbox(label="Text", lines=8, max_lines=16, elem_id="nr-paste-text",
                                             placeholder="The article's text, as published.")
                     paste_go = gr.Button("Add this article", variant="primary", elem_id="nr-paste-go")
+                with gr.Accordion("Watch feeds", open=False, elem_id="nr-feeds"):
+                    gr.Markdown("A watched feed is read now, then again on its schedule while the server runs "
+                                "(new and changed stories are ingested; copies are set aside).")
+                    with gr.Row():
+                        feed_url = gr.Textbox(label="Feed URL", placeholder="https://…/feed", max_lines=1, scale=3,
+                                              elem_id="nr-feed-url")
+                        feed_every = gr.Dropdown(choices=list(EVERY), value="1 hour", label="Read it every",
+                                                 scale=1, elem_id="nr-feed-every")
+                        feed_go = gr.Button("Watch", variant="primary", scale=0, min_width=100, elem_id="nr-feed-go")
+                    feed_table = gr.Markdown(feeds_markdown(h.feeds.feeds()), elem_id="nr-feed-table")
+                    with gr.Row():
+                        feed_pick = gr.Dropdown(choices=[f["url"] for f in h.feeds.feeds()], value=None, scale=3,
+                                                label="Stop watching", elem_id="nr-feed-pick")
+                        feed_stop = gr.Button("Stop watching", scale=0, min_width=140, elem_id="nr-feed-stop")
                 ingest_status = gr.Markdown(h.jobs.status_line(), elem_id="nr-ingest-status")
                 gr.Timer(3.0).tick(h.jobs.status_line, outputs=ingest_status, api_visibility="private",
                                    show_progress="hidden", queue=False)
@@ -516,6 +568,12 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
             h.jobs.status_line, outputs=ingest_status, api_visibility="private", queue=False,
             show_progress="hidden").then(h.refresh, inputs=search, outputs=refresh_out, api_visibility="private")
 
+        feed_go.click(h.watch_feed, inputs=[feed_url, feed_every], outputs=[feed_table, feed_pick, feed_url],
+                      api_visibility="private")
+        feed_stop.click(h.unwatch_feed, inputs=feed_pick, outputs=[feed_table, feed_pick], api_visibility="private")
+        gr.Timer(10.0).tick(lambda: feeds_markdown(h.feeds.feeds()), outputs=feed_table, api_visibility="private",
+                            show_progress="hidden", queue=False)
+
         def select(query: str, evt) -> tuple[str, str]:
             return h.selected(query, evt)
 
@@ -538,6 +596,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
         gr.api(h.api_ask, api_name="ask")
         gr.api(h.api_ingest_status, api_name="ingest_status")
     demo.ingest_jobs = h.jobs  # for shutdown()
+    demo.feed_watcher = h.feeds  # started by launch(), stopped by shutdown()
     return demo
 
 
@@ -547,6 +606,9 @@ def shutdown(demo: "gr.Blocks", *, timeout: float = 30.0) -> bool:
     refresher = getattr(demo, "quote_refresher", None)
     if refresher is not None:
         refresher.stop(timeout)
+    watcher = getattr(demo, "feed_watcher", None)
+    if watcher is not None:
+        watcher.stop(min(timeout, 5.0))
     jobs = getattr(demo, "ingest_jobs", None)
     stopped = jobs is None or jobs.shutdown(timeout)
     if not stopped:
@@ -591,4 +653,5 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
     demo.launch(**options)
     demo.quote_refresher = QuoteRefresher(assistant.ingestor)  # for shutdown()
     demo.quote_refresher.start(assistant.index)
+    demo.feed_watcher.start()  # the feeds watched from the page, read on their schedules while it serves
     return demo
