@@ -182,3 +182,64 @@ def test_example_question_asks_it(page):
     page.locator("#nr-examples").get_by_text(SEED_QUESTION).first.click()
     page.wait_for_selector("#nr-sources-box .nr-card mark")
     assert SEED_QUESTION in page.locator("#nr-chat").inner_text()
+
+
+# -- issue 27: errors in view, no stray " .", chats kept across a reload, paste and remove -------------------
+def test_a_long_question_error_is_in_view_and_the_box_stays_short(page):
+    box = page.locator("#nr-msg textarea")
+    box.fill("How much will the harbour repairs cost? " * 150)  # 6,000 characters: over the 2,000 limit
+    page.locator("#nr-send").click()
+    notice = page.locator("#nr-notice")
+    page.wait_for_function("document.querySelector('#nr-notice').innerText.includes('limit')")
+    where = notice.bounding_box()
+    assert where and where["y"] >= 0 and where["y"] + where["height"] <= 900, where  # on screen, not below it
+    assert box.bounding_box()["height"] < 200  # the box scrolls instead of growing past the page
+    box.fill("")
+
+
+def test_no_full_stop_is_left_alone_after_a_marker(page):
+    after = page.locator('#nr-chat a[href*="#cite-"]').evaluate_all(
+        "els => els.map(e => (e.nextSibling && e.nextSibling.textContent || '').slice(0, 2))")
+    assert after and not any(t.lstrip().startswith((".", ",")) for t in after), after
+
+
+def test_the_chat_comes_back_after_a_reload_and_earlier_chats_reopen(page):
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector("#nr-msg textarea")
+    page.wait_for_function(f"document.querySelector('#nr-chat').innerText.includes({SEED_QUESTION!r})")
+    page.wait_for_selector("#nr-sources-box .nr-card mark")  # its sources came back too
+    page.locator("#nr-history input").click()
+    options = page.locator("ul[role=listbox] li")
+    options.first.wait_for()
+    labels = [options.nth(i).inner_text() for i in range(options.count())]
+    assert len(labels) >= 2 and any("2 answers" in t for t in labels), labels
+    options.filter(has_text="2 answers").first.click()
+    page.wait_for_function("document.querySelector('#nr-chat').innerText.includes('Did she turn down a deal?')")
+    page.wait_for_selector('#nr-chat a[href="#cite-2-1"]')
+
+
+def test_a_pasted_article_is_added_then_removed_from_the_coverage_table(page, shots):
+    title = "Lighthouse keeper retires after forty years"
+    page.get_by_role("tab", name="Add coverage", exact=True).click()
+    page.locator("#nr-paste").get_by_text("Paste an article's text").click()
+    for field, value in (("title", title), ("outlet", "Point News"), ("date", "2026-06-03")):
+        page.locator(f"#nr-paste-{field} textarea, #nr-paste-{field} input").first.fill(value)
+    page.locator("#nr-paste-text textarea").fill(
+        "The lighthouse keeper Ida Solberg retired on Wednesday after forty years on the point. \"The light never "
+        "went out on my watch,\" Solberg said.")
+    page.locator("#nr-paste-go").click()
+    page.wait_for_function("document.querySelector('#nr-report').innerText.includes('Added 1')")
+    assert "pasted text" in page.locator("#nr-report").inner_text()
+    page.get_by_role("tab", name="Coverage", exact=True).click()
+    page.locator("#nr-coverage-search textarea, #nr-coverage-search input").first.fill("lighthouse")
+    page.wait_for_function("document.querySelector('#nr-found').innerText.includes('1 of')")
+    page.locator("#nr-table [data-testid^=cell-]").filter(has_text=title).first.click()
+    page.wait_for_function(f"document.querySelector('#nr-picked').innerText.includes({title!r})")
+    assert "Point News, 2026-06-03" in page.locator("#nr-picked").inner_text()
+    page.screenshot(path=str(shots / "remove.png"))
+    page.locator("#nr-remove").click()
+    page.wait_for_function("document.querySelector('#nr-article-report').innerText.includes('Removed')")
+    page.wait_for_function("document.querySelector('#nr-found').innerText.includes('No articles match') || "
+                           "!document.querySelector('#nr-table').innerText.includes('Lighthouse')")
+    assert title not in page.locator("#nr-table").inner_text()
+    page.get_by_role("tab", name="Chat", exact=True).click()
