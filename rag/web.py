@@ -122,8 +122,8 @@ class _Handlers:
     def respond_kept(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
                      since: str | None, until: str | None, as_of: str | None, panels: list[str] | None,
                      conversation_id: str | None, user: str | None) -> Iterator[tuple]:
-        """`respond`, and each finished answer saved to the user's earlier chats: two more outputs per update
-        (the chat's id, the earlier-chats list)."""
+        """`respond`, and each finished answer saved to the user's earlier chats: one more output per update,
+        the chat's id (the earlier-chats list is refreshed after the event: `history_update`)."""
         for update in self.respond(message, turns, chat, sources, since, until, as_of, panels):
             if isinstance(update[5], list):  # the final update of an answer carries the panels
                 try:
@@ -131,11 +131,11 @@ class _Handlers:
                                                               update[5])
                 except OSError as exc:  # a full or read-only disk must not cost the answer
                     log.warning("web: the chat could not be saved (%s)", exc)
-                    yield (*update, _keep(), _keep())
+                    yield (*update, _keep())
                     continue
-                yield (*update, conversation_id, self.history_update(user, conversation_id))
+                yield (*update, conversation_id)
             else:
-                yield (*update, _keep(), _keep())
+                yield (*update, _keep())
 
     def history_update(self, user: str | None, selected: str | None = None) -> Any:
         """The earlier-chats dropdown: the user's chats, newest first, this one selected."""
@@ -532,16 +532,22 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
         def restore(request) -> tuple:
             return h.restore(_user(request))
 
-        for fn in (chat, reopen, restore):  # gradio hands the request (and so the login name) to this argument
+        def listed(conversation_id: str | None, request) -> Any:
+            return h.history_update(_user(request), conversation_id)
+
+        for fn in (chat, reopen, restore, listed):  # gradio hands the request (and so the login name) to this argument
             fn.__annotations__["request"] = gr.Request
 
         chat_io = dict(fn=chat, inputs=[msg, turns, chatbot, outlets, since, until, as_of, panels, conversation],
-                       outputs=[chatbot, turns, sources, notice, msg, panels, conversation, history],
+                       outputs=[chatbot, turns, sources, notice, msg, panels, conversation],
                        show_progress="hidden")
-        msg.submit(**chat_io, api_name="chat", api_visibility="undocumented")
-        send.click(**chat_io, api_visibility="private")
+        # the earlier-chats list follows each answer (a separate step: the /chat API keeps its outputs)
+        history_io = dict(fn=listed, inputs=conversation, outputs=history, api_visibility="private",
+                          show_progress="hidden", queue=False)
+        msg.submit(**chat_io, api_name="chat", api_visibility="undocumented").then(**history_io)
+        send.click(**chat_io, api_visibility="private").then(**history_io)
         ex.click(lambda sample: sample[0], inputs=ex, outputs=msg, queue=False, api_visibility="private").then(
-            **chat_io, api_visibility="private")
+            **chat_io, api_visibility="private").then(**history_io)
         new.click(lambda: ([], [], empty_sources_html(), "", "", [], None, gr.update(value=None)),
                   outputs=[chatbot, turns, sources, notice, msg, panels, conversation, history],
                   queue=False, api_visibility="private")

@@ -125,3 +125,16 @@ def test_stopping_the_web_chat_while_it_starts_is_one_line(tmp_path, sig, code, 
     assert err.strip() == f"{word} while starting: the web chat was not started.", err
     assert "ready" not in out
     assert os.path.isdir(tmp_path / "h")
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("\x1b[31mred\x1b[0m text", "red text"),  # colour codes go whole, not just their ESC byte
+    ("title\x1b]0;owned\x07 here", "title here"),  # a window-title sequence
+    ("clear\x1b[2Jed", "cleared"),
+    ("one\x9b31mtwo", "onetwo"),  # the one-byte CSI
+    ("bell\x07 and\x00 nul", "bell and nul"),  # tabs and newlines stay; other controls go
+])
+def test_stored_text_is_printed_without_terminal_sequences(raw, shown):
+    from rag.cli import _printable
+
+    assert _printable(raw) == shown

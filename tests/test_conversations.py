@@ -97,7 +97,8 @@ def test_an_answered_chat_is_saved_and_a_reload_brings_it_back(handlers):
     chat, turns, _, panels, conversation_id, _ = handlers.restore("ana")
     assert (chat, turns, panels, conversation_id) == ([], [], [], None)  # nothing kept yet
     updates = list(handlers.respond_kept(SEED_QUESTION, [], [], [], "", "", "", [], None, "ana"))
-    chat, turns, panel, notice, box, panels, conversation_id, history = updates[-1]
+    chat, turns, panel, notice, box, panels, conversation_id = updates[-1]
+    history = handlers.history_update("ana", conversation_id)
     assert conversation_id and history["value"] == conversation_id
     assert [label for label, _ in history["choices"]][0].startswith(SEED_QUESTION + " · 1 answer · ")
     restored = handlers.restore("ana")
