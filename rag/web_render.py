@@ -137,15 +137,22 @@ def _title(title: str, url: str | None) -> str:
     return esc(title)
 
 
-def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
-    """The passage around the quote, the quote in <mark>; the whole passage stays one click away."""
-    if span is None:
-        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS, keep_lines=True)))}</p>'
+def _window(passage: str, span: tuple[int, int]) -> tuple[int, int]:
+    """The part of the passage shown around a quote: CONTEXT_CHARS each side, cut at spaces."""
     s, e = span
     lo, hi = max(0, s - CONTEXT_CHARS), min(len(passage), e + CONTEXT_CHARS)
     lo = passage.rfind(" ", 0, lo) + 1 if lo > 0 else 0
     hi_space = passage.find(" ", hi)
     hi = len(passage) if hi >= len(passage) or hi_space < 0 else hi_space
+    return lo, hi
+
+
+def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
+    """The passage around the quote, the quote in <mark>; the whole passage stays one click away."""
+    if span is None:
+        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS, keep_lines=True)))}</p>'
+    s, e = span
+    lo, hi = _window(passage, span)
     before = ("… " if lo > 0 else "") + passage[lo:s]
     after = passage[e:hi] + (" …" if hi < len(passage) else "")
     body = f"{esc(before)}<mark>{esc(passage[s:e])}</mark>{esc(after)}"
@@ -173,12 +180,107 @@ def _by_article(citations: Sequence[Citation]) -> list[list[Citation]]:
     return list(groups.values())
 
 
+class _Shown:
+    """Quotes of one article shown together: their passages' text over [lo, hi) of the article (article
+    offsets), each quote's article range, and the whole stretch the passages cover."""
+
+    def __init__(self, c: Citation, span: tuple[int, int]) -> None:
+        start = c.start - span[0]  # where the passage starts in the article
+        lo, hi = _window(c.passage, span)
+        self.cites = [(c, start + span[0], start + span[1])]
+        self.lo, self.hi = start + lo, start + hi
+        self.pieces = [(start, c.passage)]
+
+    def take(self, other: "_Shown") -> bool:
+        """Join another quote's excerpt when the two overlap and the passages cover the joined stretch."""
+        lo, hi = min(self.lo, other.lo), max(self.hi, other.hi)
+        if other.lo > self.hi or other.hi < self.lo:
+            return False
+        pieces = self.pieces + other.pieces
+        if _covered(pieces, lo, hi) is None:
+            return False
+        self.cites += other.cites
+        self.lo, self.hi, self.pieces = lo, hi, pieces
+        return True
+
+
+def _stretches(pieces: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """(start, text) pieces of one article joined where they overlap or touch (each character once)."""
+    out: list[tuple[int, str]] = []
+    for start, text in sorted(pieces):
+        if out and start <= out[-1][0] + len(out[-1][1]):
+            s0, t0 = out[-1]
+            end0 = s0 + len(t0)
+            if start + len(text) > end0:
+                out[-1] = (s0, t0 + text[end0 - start:])
+        else:
+            out.append((start, text))
+    return out
+
+
+def _covered(pieces: Sequence[tuple[int, str]], lo: int, hi: int) -> str | None:
+    """The article's text over [lo, hi) when one joined stretch of the pieces covers it, else None."""
+    for start, text in _stretches(pieces):
+        if start <= lo and hi <= start + len(text):
+            return text[lo - start:hi - start]
+    return None
+
+
+def _joined_span(shown: _Shown, turn: int | None) -> str:
+    """One excerpt for quotes whose passages overlap: every quote marked in the one text (no line shown twice);
+    the first quote's [n] target is the block, each other's an anchor at its quote."""
+    text = _covered(shown.pieces, shown.lo, shown.hi) or ""
+    cites = sorted(shown.cites, key=lambda x: x[1])
+    marks: list[list[int]] = []
+    for _, qs, qe in cites:
+        if marks and qs <= marks[-1][1]:
+            marks[-1][1] = max(marks[-1][1], qe)
+        else:
+            marks.append([qs, qe])
+    first_n = shown.cites[0][0].n
+    anchors = {qs: [c.n for c, s, _ in cites if s == qs and c.n != first_n] for _, qs, _ in cites}
+    out, pos = [], shown.lo
+    for ms, me in marks:
+        out.append(esc(text[pos - shown.lo:ms - shown.lo]))
+        inner, at = [], ms
+        for cut in sorted(q for q in anchors if ms <= q < me):
+            inner.append(esc(text[at - shown.lo:cut - shown.lo]))
+            inner.extend(f'<span class="nr-anchor" id="{cite_id(n, turn)}"></span>' for n in anchors[cut])
+            at = cut
+        inner.append(esc(text[at - shown.lo:me - shown.lo]))
+        out.append(f"<mark>{''.join(inner)}</mark>")
+        pos = me
+    out.append(esc(text[pos - shown.lo:]))
+    whole = _stretches(shown.pieces)
+    full = next((t for s, t in whole if s <= shown.lo and shown.hi <= s + len(t)), text)
+    before = "… " if len(full) > len(text) and not full.startswith(text) else ""
+    after = " …" if len(full) > len(text) and not full.endswith(text) else ""
+    body = f'<p class="nr-passage">{_para(before + "".join(out) + after)}</p>'
+    if before or after:
+        body += f'<details><summary>Whole passages</summary><p class="nr-passage">{_para(esc(full))}</p></details>'
+    numbers = "".join(f'<span class="nr-n nr-n-small">{c.n}</span>' for c, _, _ in shown.cites)
+    return (f'<div class="nr-span nr-joined" id="{cite_id(first_n, turn)}"><span class="nr-ns">{numbers}</span>'
+            f'<div class="nr-span-body">{body}</div></div>')
+
+
 def _article_card(group: Sequence[Citation], hits: Sequence[Hit], turn: int | None, index: int) -> str:
-    """One card per article: title, outlet, date and link once, then every span of it this answer quotes."""
+    """One card per article: title, outlet, date and link once, then every span of it this answer quotes;
+    quotes whose excerpts overlap (passages of one article overlap) share one excerpt."""
     first = group[0]
     badges = "".join(f'<span class="nr-n">{c.n}</span>' for c in group)
-    spans = []
+    shown: list[_Shown | Citation] = []
     for c in group:
+        span = locate_quote(c, hits)
+        item = _Shown(c, span) if span else None
+        if item is not None and any(isinstance(g, _Shown) and g.take(item) for g in shown):
+            continue
+        shown.append(item if item is not None else c)
+    spans = []
+    for item in shown:
+        if isinstance(item, _Shown) and len(item.cites) > 1:
+            spans.append(_joined_span(item, turn))
+            continue
+        c = item.cites[0][0] if isinstance(item, _Shown) else item
         span = locate_quote(c, hits)
         spans.append(
             f'<div class="nr-span" id="{cite_id(c.n, turn)}"><span class="nr-n nr-n-small">{c.n}</span>'
@@ -375,6 +477,7 @@ CSS = """
 .nr-span .nr-passage { margin-top: 0; }
 .nr-span-body { min-width: 0; }
 .nr-n-small { min-width: 20px; height: 20px; font-size: .7rem; margin-top: 1px; }
+.nr-joined > .nr-ns { flex-direction: column; max-width: 22px; }
 .nr-older { border-top: 1px solid var(--border-color-primary); padding-top: 6px; }
 .nr-older > summary { cursor: pointer; font-size: .82rem; color: var(--body-text-color-subdued); }
 .nr-older[open] > summary { margin-bottom: 6px; }
@@ -411,6 +514,7 @@ document.addEventListener('click', function (ev) {
   if (!a) { return; }
   var id = (a.getAttribute('href') || '').split('#').pop();
   var card = document.getElementById(id);
+  if (card && card.classList.contains('nr-anchor')) { card = card.closest('.nr-span') || card; }  // a joined excerpt
   ev.preventDefault();
   ev.stopPropagation();
   if (!card) { return; }

@@ -101,12 +101,15 @@ def test_seed_question_shows_a_cited_answer_with_one_card_per_article(page, shot
     cards = page.locator("#nr-sources-box .nr-answer-sources .nr-card")
     titles = [cards.nth(i).locator(".nr-title").inner_text() for i in range(cards.count())]
     assert titles and len(titles) == len(set(titles)), titles  # one card per article
-    spans = page.locator("#nr-sources-box .nr-answer-sources .nr-span")
+    targets = page.locator("#nr-sources-box .nr-answer-sources [id^='cite-1-']")
     markers = set(page.locator('#nr-chat a[href^="#cite-1-"]').evaluate_all("els => els.map(e => e.getAttribute('href'))"))
-    assert spans.count() == len(markers) >= 2  # every quoted span of the article sits in its one card
+    assert targets.count() == len(markers) >= 2  # every quoted span of the article sits in its one card
+    # quotes from overlapping passages share one excerpt: no sentence of the article is shown twice
+    shown = page.locator("#nr-sources-box .nr-answer-sources .nr-span > .nr-span-body > p.nr-passage").all_inner_texts()
+    assert sum(t.count("As a mother of four") for t in shown) == 1, shown
     first = page.locator("#cite-1-1")
     assert "Kim Kardashian Balenciaga" in first.locator("xpath=ancestor::div[contains(@class,'nr-card')]").inner_text()
-    assert first.locator("mark").inner_text().strip()
+    assert first.locator("mark").first.inner_text().strip()
     assert "answered by extractive" in page.locator("#nr-notice").inner_text()
     page.wait_for_timeout(600)  # let the last paint settle
     page.screenshot(path=str(shots / "screenshot.png"))
@@ -122,6 +125,11 @@ def test_citation_link_jumps_to_its_card(page):
     target = links.nth(n - 1).get_attribute("href").split("#")[-1]
     page.wait_for_selector(f"#{target}.nr-flash")
     assert page.url == before and len(page.context.pages) == 1  # no navigation, no new tab
+    # a quote inside a joined excerpt (issue 27): its marker flashes the excerpt that holds it
+    anchor = page.locator("#nr-sources-box .nr-answer-sources .nr-anchor").first
+    target = anchor.get_attribute("id")
+    page.locator(f'#nr-chat a[href="#{target}"]').first.click()
+    page.wait_for_selector(f".nr-span.nr-flash #{target}")
 
 
 def test_empty_message_shows_a_clear_message_and_the_chat_goes_on(page):
@@ -144,7 +152,7 @@ def test_an_earlier_answers_marker_still_shows_that_answers_source(page, shots):
     page.locator('#nr-chat a[href="#cite-1-1"]').first.click()
     page.wait_for_selector("#cite-1-1.nr-flash")
     assert older.evaluate("el => el.open")  # unfolded, and the card is on screen
-    assert page.locator("#cite-1-1").is_visible() and page.locator("#cite-1-1 mark").inner_text().strip()
+    assert page.locator("#cite-1-1").is_visible() and page.locator("#cite-1-1 mark").first.inner_text().strip()
     page.wait_for_timeout(600)
     page.screenshot(path=str(shots / "earlier-answer.png"))
 

@@ -110,3 +110,22 @@ def test_a_full_stop_after_a_marker_goes_before_it():
     assert md == ('She said "we listened".[\\[1\\]](#cite-1-1) Fares stay the same.[\\[1\\]](#cite-1-1)'
                   '[\\[2\\]](#cite-1-2) Not a marker \\[7\\].'), md
     assert " ." not in md
+
+
+def test_quotes_from_overlapping_passages_share_one_excerpt():
+    from rag.schema import Citation
+    from rag.web_render import sources_html
+
+    first, second = _passage("a", 0, 140), _passage("a", 80, 230)  # chunks of one article overlap by 60
+    quotes = [(first, "Engineers found cracks"), (second, "Repairs will cost about four million euros")]
+    cites = [Citation(n=n, article_id="a", passage_id=p.id, title=p.title, source=p.source, url=None,
+                      published_at=p.published_at, passage=p.text, quote=q, start=ARTICLE.index(q),
+                      end=ARTICLE.index(q) + len(q)) for n, (p, q) in enumerate(quotes, 1)]
+    answer = Answer(text="Cracks [1]. Cost [2].", citations=cites, question="q",
+                    passages=[Hit(passage=first, score=1.0), Hit(passage=second, score=0.9)])
+    html = sources_html(answer, turn=4)
+    shown = html[:html.index("<details>")] if "<details>" in html else html
+    assert shown.count("routine survey") == 1  # the overlap is shown once
+    assert "<mark>Engineers found cracks</mark>" in shown
+    assert '<mark><span class="nr-anchor" id="cite-4-2"></span>Repairs will cost about four million euros</mark>' in shown
+    assert 'class="nr-span nr-joined" id="cite-4-1"' in shown and html.count('class="nr-card"') == 1
