@@ -129,7 +129,7 @@ def test_citation_link_jumps_to_its_card(page):
     anchor = page.locator("#nr-sources-box .nr-answer-sources .nr-anchor").first
     target = anchor.get_attribute("id")
     page.locator(f'#nr-chat a[href="#{target}"]').first.click()
-    page.wait_for_selector(f".nr-span.nr-flash #{target}")
+    page.wait_for_selector(f".nr-span.nr-flash #{target}", state="attached")  # the anchor itself is empty
 
 
 def test_empty_message_shows_a_clear_message_and_the_chat_goes_on(page):
