@@ -392,7 +392,8 @@ def history_choices(chats: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
     for c in chats:
         when = time.strftime("%d %b %H:%M", time.localtime(float(c.get("updated_at") or 0)))
         n = int(c.get("answers") or 0)
-        out.append((f"{c['title']} · {n} answer{'' if n == 1 else 's'} · {when}", c["id"]))
+        title = c["title"] if len(c["title"]) <= 44 else c["title"][:43].rstrip() + "…"
+        out.append((f"{title} · {n} answer{'' if n == 1 else 's'} · {when}", c["id"]))
     return out
 
 

@@ -100,7 +100,7 @@ def test_an_answered_chat_is_saved_and_a_reload_brings_it_back(handlers):
     chat, turns, panel, notice, box, panels, conversation_id = updates[-1]
     history = handlers.history_update("ana", conversation_id)
     assert conversation_id and history["value"] == conversation_id
-    assert [label for label, _ in history["choices"]][0].startswith(SEED_QUESTION + " · 1 answer · ")
+    assert [label for label, _ in history["choices"]][0].startswith("What did Kardashian say about Balenciaga? · 1 answer · ")
     restored = handlers.restore("ana")
     assert restored[0] == chat and restored[1] == turns and restored[3] == panels
     assert restored[4] == conversation_id and 'id="cite-1-1"' in restored[2]
