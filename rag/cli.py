@@ -100,12 +100,21 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print("No articles yet. Add some: newsrag ingest examples/news")
         return 0
-    for r in rows:
+    outlets = [_printable(r.article.source or (f"{r.article.credited_source} (credited)"
+                                               if r.article.credited_source else "-")) for r in rows]
+    width = min(max(len(o) for o in outlets), _OUTLET_COLUMN)  # a longer outlet widens its own line only
+    id_width = max(len(r.article.id) for r in rows)
+    for r, outlet in zip(rows, outlets):
         a = r.article
-        extra = f"duplicate of {r.duplicate_of}" if r.duplicate_of else f"{r.passage_count} passages"
-        outlet = a.source or (f"{a.credited_source} (credited)" if a.credited_source else "-")
-        print(f"{a.id}  {a.published_at or '----------'}  {outlet[:20]:20}  {a.title[:70]}  ({extra})")
+        n = r.passage_count
+        extra = f"duplicate of {r.duplicate_of}" if r.duplicate_of else f"{n} passage{'' if n == 1 else 's'}"
+        title = _printable(a.title)
+        title = title if len(title) <= 70 else title[:69].rstrip() + "…"
+        print(f"{_printable(a.id):{id_width}}  {a.published_at or '----------'}  {outlet:{width}}  {title}  ({extra})")
     return 0
+
+
+_OUTLET_COLUMN = 32  # the outlet column's widest alignment; names are never cut
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
@@ -144,6 +153,12 @@ def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> in
         else:
             print(f"{stamp} {report.summary_line() if len(failed) == c['failed'] else _summary(report, failed)}",
                   flush=True)
+            for kind in ("added", "updated"):  # which files and feed entries, so the log says what arrived
+                for item in getattr(report, kind):
+                    print(_printable(f"  {kind}: {item.get('title')} ({item.get('origin')})"), flush=True)
+            for d in report.duplicates:
+                print(_printable(f"  duplicate: {d.get('title')} ({d.get('origin')}) copies {d.get('of_title')}"),
+                      flush=True)
         for f in failed:
             log.warning("failed: %s: %s", f["origin"], f["reason"])
         for w in report.warnings:
@@ -155,11 +170,17 @@ def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> in
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Whole terminal escape sequences: OSC (window title, links) up to BEL or ST, CSI ("ESC[2J", "ESC[31m", the
+# one-byte CSI 0x9b) with its parameters, and two-byte escapes. Taking only the ESC byte would leave "[31m".
+_ESCAPES = re.compile(r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+                      r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+                      r"|\x1b[ -/]*[0-~]?")
 
 
 def _printable(text: str) -> str:
-    """Article text for a terminal: control characters (ANSI escapes that could rewrite the screen) removed."""
-    return _CONTROL.sub("", text)
+    """Stored text for a terminal: escape sequences and control characters (which could rewrite the screen or
+    the window title) removed."""
+    return _CONTROL.sub("", _ESCAPES.sub("", str(text)))
 
 
 def _empty_folder(failure: dict) -> bool:
@@ -170,7 +191,8 @@ def _empty_folder(failure: dict) -> bool:
 def _summary(report, failed: list) -> str:
     c = report.counts()
     return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, duplicates {c['duplicates']}, "
-            f"failed {len(failed)} ({report.passages} passages, {report.seconds:.1f}s)")
+            f"failed {len(failed)} ({report.passages} passage{'' if report.passages == 1 else 's'}, "
+            f"{report.seconds:.1f}s)")
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -186,7 +208,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer, indent=2, ensure_ascii=False))
     else:
         _print_answer(answer)
-    return 0
+    return REFUSED if answer.get("refused") else 0
+
+
+# Exit codes (README "Exit codes"): 0 done; 1 some inputs failed (ingest, watch) or not found (remove);
+# 2 a bad setting, flag or input; 3 `ask` refused: the coverage does not answer; 130 Ctrl+C; 143 SIGTERM.
+REFUSED = 3
 
 
 def _ask_running_server(settings: Settings, args: argparse.Namespace) -> dict | None:
@@ -231,7 +258,10 @@ def _print_answer(answer: dict) -> None:
             print(_printable(f"    {_quoted(c['quote'])}"))
     elif answer.get("refused") and answer.get("passages"):
         print("\nClosest passages:")
-        for i, h in enumerate(answer["passages"][:3], 1):
+        firsts: dict[str, dict] = {}
+        for h in answer["passages"]:
+            firsts.setdefault(h["passage"]["article_id"], h)
+        for i, h in enumerate(list(firsts.values())[:3], 1):  # each article once, at its best-ranked passage
             p = h["passage"]
             print(_printable(f"({i}) {p['title']} — {p.get('source') or 'unknown outlet'}, "
                              f"{p.get('published_at') or 'undated'}: {p['text'][:160]}…"))
@@ -358,7 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except NewsragError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False) is True:  # --json asked for JSON: the error comes as JSON on stdout too
+            print(json.dumps({"error": str(exc), "kind": type(exc).__name__, "exit_code": 2}, ensure_ascii=False))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         # The ingest has already removed what it had begun; leave now, without unwinding the native threads

@@ -95,7 +95,8 @@ class IngestJobs:
             return "Ingest: stopping (the server is shutting down)."
         if not s["running"]:
             return "Ingest: idle." if not s["waiting"] else f"Ingest: {s['waiting']} waiting."
-        line = f"Ingest: running ({s['running']['inputs_read']} inputs read)"
+        read = s["running"]["inputs_read"]
+        line = f"Ingest: running ({read} input{'' if read == 1 else 's'} read)"
         return line + (f", {s['waiting']} waiting." if s["waiting"] else ".")
 
     def shutdown(self, timeout: float = 30.0) -> bool:
@@ -139,7 +140,8 @@ class IngestJobs:
                                                   "the server log has the details.")
             finally:
                 with self._lock:
-                    self._running = None
+                    if self._running is job:
+                        self._running = None
 
     def _progress(self, job: Job, n: int, label: str) -> None:
         job.done_inputs, job.label = n, label
@@ -147,5 +149,8 @@ class IngestJobs:
             raise _Stopped
 
     def _finish(self, job: Job, state: str, *, error: str | None = None) -> None:
-        job.state, job.error = state, error
+        with self._lock:  # no longer "running" by the time anyone waiting on the job sees it finish
+            job.state, job.error = state, error
+            if self._running is job:
+                self._running = None
         job._finished.set()

@@ -173,7 +173,7 @@ def test_cli_ask_json_contract(sample_settings):
         assert {"n", "article_id", "title", "source", "url", "published_at", "quote"} <= set(c)
     refused = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "Who won the 2022 World Cup?"], cwd=ROOT,
                              env=env, capture_output=True, text=True, timeout=300)
-    assert refused.returncode == 0 and "does not answer" in refused.stdout
+    assert refused.returncode == 3 and "does not answer" in refused.stdout  # README "Exit codes"
     empty = subprocess.run([sys.executable, "-m", "rag.cli", "ask", ""], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=300)
     assert empty.returncode == 2 and "empty" in empty.stderr
