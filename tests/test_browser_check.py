@@ -53,7 +53,7 @@ def test_the_unconfirmed_mark_and_the_removal_reasons_show_in_the_web_chat(tmp_p
                     "document.querySelector('#nr-notice').innerText.includes('removed')")
                 chat = page.locator("#nr-chat")
                 text = chat.inner_text()
-                assert "main causes [1]" in text
+                assert "main causes.[1]" in text
                 assert "Prices will double by Christmas" in text
                 mark = chat.locator("em", has_text=unconfirmed_mark())
                 assert mark.count() >= 1  # set apart, not as plain cited prose
