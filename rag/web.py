@@ -379,6 +379,10 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
                                    theme=theme(), css=CSS, head=HEAD, footer_links=["api"])
     options.update(kw)
     demo.launch(**options)
+    from .http_api import mount_api
+    from .service import Service
+
+    mount_api(demo.app, Service(assistant, demo.ingest_jobs), settings)  # /api/* beside the chat (docs/API.md)
     demo.quote_refresher = QuoteRefresher(assistant.ingestor)  # for shutdown()
     demo.quote_refresher.start(assistant.index)
     return demo
