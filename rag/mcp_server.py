@@ -13,12 +13,12 @@ import hmac
 import ipaddress
 import json
 import sys
-from functools import partial
+from functools import partial, wraps
 from typing import Annotated, Any, Callable
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
@@ -41,12 +41,28 @@ Day = Annotated[str | None, Field(description="YYYY-MM-DD")]
 Outlets = Annotated[list[str] | None, Field(description="Only these outlets.")]
 
 
+class _Refused(Exception):
+    """A NewsragError on its way out as a tool error."""
+
+
 async def _call(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-    """Run a blocking operation in a worker thread; a NewsragError becomes a tool error with its message."""
+    """Run a blocking operation in a worker thread; a NewsragError is raised as _Refused (see `_tool`)."""
     try:
         return await anyio.to_thread.run_sync(partial(fn, *args, **kw))
     except NewsragError as exc:
-        raise ToolError(str(exc)) from None
+        raise _Refused(str(exc)) from None
+
+
+def _tool(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A tool whose refusals come back as a tool error (`isError`) holding exactly the user-facing message."""
+    @wraps(fn)
+    async def run(*args: Any, **kw: Any) -> Any:
+        try:
+            return await fn(*args, **kw)
+        except _Refused as exc:
+            return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
+
+    return run
 
 
 def answer_text(answer: dict[str, Any]) -> str:
@@ -79,6 +95,7 @@ def build_server(service: Service) -> MCPServer:
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
     @server.tool(annotations=read_only, title="Ask the coverage")
+    @_tool
     async def ask(question: Annotated[str, Field(description="A question about the ingested news.")],
                   as_of: Annotated[str | None, Field(description="Answer as of this day (YYYY-MM-DD): date words "
                                                                  "count back from it, later coverage is left out.")]
@@ -92,6 +109,7 @@ def build_server(service: Service) -> MCPServer:
                               structured_content=answer, is_error=False)
 
     @server.tool(annotations=read_only, title="Search passages")
+    @_tool
     async def search(query: Annotated[str, Field(description="What to look for.")],
                      k: Annotated[int | None, Field(ge=1, le=50, description="How many passages.")] = None,
                      sources: Outlets = None, since: Day = None, until: Day = None, as_of: Day = None) -> SearchOut:
@@ -100,6 +118,7 @@ def build_server(service: Service) -> MCPServer:
         return await _call(service.search, query, k=k, sources=sources, since=since, until=until, as_of=as_of)
 
     @server.tool(annotations=read_only, title="Who said what")
+    @_tool
     async def quotes(speaker: Annotated[str | None, Field(description="A name as the coverage gives it (a surname "
                                                                       "is enough).")] = None,
                      topic: Annotated[str | None, Field(description="What the words are about.")] = None,
@@ -111,6 +130,7 @@ def build_server(service: Service) -> MCPServer:
                            limit=limit)
 
     @server.tool(annotations=read_only, title="Coverage by day and outlet")
+    @_tool
     async def coverage(since: Day = None, until: Day = None,
                        source: Annotated[str | None, Field(description="Only this outlet.")] = None) -> CoverageOut:
         """How many articles the store holds per day and outlet (dated ones), per outlet, and how many are
@@ -120,6 +140,7 @@ def build_server(service: Service) -> MCPServer:
     if settings.mcp_allow_add:
         @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
                                                  open_world_hint=True), title="Add coverage")
+        @_tool
         async def add(url_or_text: Annotated[str, Field(description="An article or feed URL (http or https), or "
                                                                     "an article's text.")],
                       title: Annotated[str | None, Field(description="The title, for a text.")] = None,
