@@ -245,20 +245,27 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_mcp(args: argparse.Namespace) -> int:
     from .assistant import Assistant
-    from .mcp_server import build_server, run_http, run_stdio
+    from .mcp_server import build_server, check_http, run_http, run_stdio
     from .service import Service
 
     settings = _settings(args, mcp_host=args.host, mcp_port=args.port)
+    if args.http:
+        check_http(settings, settings.mcp_host)  # before seconds of loading: a refusal comes at once
     assistant = Assistant.from_settings(settings)
-    assistant.warm_up()  # the model and indexes load while the client connects
+    loading = assistant.warm_up()  # the model and indexes load while the client connects
     server = build_server(Service(assistant))
-    if not args.http:
-        run_stdio(server)
+    try:
+        if not args.http:
+            run_stdio(server)
+            return 0
+        run_http(server, settings, host=settings.mcp_host, port=settings.mcp_port,
+                 ready=lambda url: print(f"newsrag MCP server ready: {url}" + (" (bearer token required)"
+                                         if settings.api_token else ""), flush=True))
+        print("Stopped.", flush=True)
         return 0
-    run_http(server, settings, host=settings.mcp_host, port=settings.mcp_port,
-             ready=lambda url: print(f"newsrag MCP server ready: {url}" + (" (bearer token required)"
-                                     if settings.api_token else ""), flush=True))
-    return 0
+    finally:
+        for thread in loading:  # leaving while torch loads in another thread can crash the interpreter
+            thread.join(timeout=120)
 
 
 def _cmd_slack(args: argparse.Namespace) -> int:

@@ -9,10 +9,12 @@ an error is a tool error (`isError`) carrying the message users see elsewhere. O
 127.0.0.1 unless told otherwise, and anywhere else only with a bearer token (NEWSRAG_API_TOKEN).
 """
 
+import contextlib
 import hmac
 import ipaddress
 import json
-import sys
+import signal
+import threading
 from functools import partial, wraps
 from typing import Annotated, Any, Callable
 
@@ -27,7 +29,7 @@ from .errors import NewsragError, SettingsError
 from .service import NotFound, Service, job_dict, message
 from .settings import Settings
 
-__all__ = ["build_server", "run_stdio", "run_http", "http_app", "answer_text", "ADD_WAIT_SECONDS"]
+__all__ = ["build_server", "run_stdio", "run_http", "http_app", "check_http", "answer_text", "ADD_WAIT_SECONDS"]
 
 ADD_WAIT_SECONDS = 300.0  # how long `add` waits for its ingest before saying it goes on in the background
 PATH = "/mcp"
@@ -223,11 +225,16 @@ class BearerGate:
         await self.app(scope, receive, send)
 
 
+def check_http(settings: Settings, host: str) -> None:
+    """Refuse to serve HTTP off loopback without a token (SettingsError with what to set)."""
+    if not settings.api_token and not _loopback(host):
+        raise SettingsError(message("mcp_open", host=host))
+
+
 def http_app(server: MCPServer, settings: Settings, host: str) -> Any:
     """The streamable HTTP app at /mcp, behind the bearer token when one is set (required off loopback)."""
+    check_http(settings, host)
     token = settings.api_token
-    if not token and not _loopback(host):
-        raise SettingsError(message("mcp_open", host=host))
     app = server.streamable_http_app(streamable_http_path=PATH, host=host,
                                      max_request_body_size=settings.api_max_body_bytes)
     return BearerGate(app, token) if token else app
@@ -238,9 +245,13 @@ def run_http(server: MCPServer, settings: Settings, *, host: str, port: int,
     """Serve streamable HTTP on host:port until interrupted; `ready(url)` once it listens."""
     import uvicorn
 
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):  # ours (below): uvicorn's would raise the signal again once it has stopped
+            yield
+
     app = http_app(server, settings, host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-    web = uvicorn.Server(config)
+    web = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
 
     async def main() -> None:
         async with anyio.create_task_group() as tasks:
@@ -254,5 +265,14 @@ def run_http(server: MCPServer, settings: Settings, *, host: str, port: int,
             if ready is not None:
                 ready(f"http://{shown}:{bound}{PATH}")
 
-    anyio.run(main)
-    sys.stdout.flush()
+    def stop(signum: int, frame: object) -> None:  # Ctrl+C or SIGTERM: finish the requests in flight, then stop
+        web.should_exit = True
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        anyio.run(main)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
