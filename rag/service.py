@@ -21,7 +21,7 @@ from .errors import InputError, NewsragError
 from .ingest_jobs import KEEP_FINISHED, IngestJobs, Job
 from .prompts import load_prompt
 from .schema import Answer
-from .web_data import coverage_rows, day_counts, filter_rows, parse_urls
+from .web_data import _file_name, coverage_rows, day_counts, filter_rows, parse_urls
 from .web_render import plain_history
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,6 +163,8 @@ class Service:
             raise NotFound(message("no_article", id=json.dumps(article_id)))
         out = asdict(row.article)
         out.pop("content_hash", None)
+        origin = out.pop("origin", "")  # a path on the server: only the file's name is the caller's business
+        out["file"] = "" if out.get("url") else _file_name(origin)
         out.update(passages=row.passage_count, duplicate_of=row.duplicate_of,
                    duplicates=[d.article.id for d in self.assistant.catalog.duplicates_of(row.article.id)])
         return out
