@@ -6,14 +6,18 @@ concurrent asks."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from .conftest import SEED_QUESTION, served
+from .conftest import ROOT, SEED_QUESTION, served
 from .test_web import free_port
 
 TIMEOUT = 120
@@ -138,6 +142,7 @@ def test_search_quotes_coverage_and_articles(api):
     row = listing["articles"][0]
     article = api.http.get(f"/api/articles/{row['id']}").json()
     assert article["title"] == row["title"] and "Balenciaga" in article["text"] and article["passages"] >= 1
+    assert "origin" not in article and article["file"] == "kim-kardashian-balenciaga.txt"  # no server paths
 
 
 @pytest.mark.parametrize("path, params, status, expected", [
@@ -271,3 +276,31 @@ def test_fifty_concurrent_asks_all_complete(api):
     with ThreadPoolExecutor(max_workers=50) as pool:
         codes = list(pool.map(one, range(50)))
     assert codes == [200] * 50
+
+
+@pytest.mark.slow
+def test_newsrag_serve_serves_the_api_beside_the_chat(sample_home, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path),
+           "NEWSRAG_HOME": str(home), "NEWSRAG_LLM": "extractive", "NEWSRAG_OLLAMA_BASE_URL": "http://127.0.0.1:9",
+           "NEWSRAG_API_TOKEN": "serve-token-" + "z" * 20}
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("JSON API:"):
+                break
+        assert lines[-1].strip() == f"JSON API: http://127.0.0.1:{port}/api/ (docs/API.md)", lines
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT) as http:
+            assert http.post("/api/ask", json={"question": SEED_QUESTION}).status_code == 401
+            answer = http.post("/api/ask", json={"question": SEED_QUESTION},
+                               headers={"Authorization": f"Bearer {env['NEWSRAG_API_TOKEN']}"})
+            assert answer.status_code == 200 and answer.json()["citations"]
+            assert http.get("/").status_code == 200  # the chat, open: the token guards the API only
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0
