@@ -51,10 +51,10 @@ class CitationOut(_Open):
 
 
 class DroppedOut(_Open):
-    sentence: str = ""
-    rule: str = Field("", description="Which check removed it.")
-    detail: Any = None
-    passage: int | None = None
+    sentence: Any = Field(None, description="The sentence the check removed.")
+    rule: Any = Field(None, description="Which check removed it.")
+    detail: Any = Field(None, description="The word, number, name or quote it turned on.")
+    passage: Any = Field(None, description="The [n] it cited, if any.")
 
 
 class PassageOut(_Open):
