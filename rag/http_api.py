@@ -100,7 +100,7 @@ class Gate:
                 if int(request.headers.get("content-length") or 0) > limit:
                     return too_large
             except ValueError:
-                return _error(400, message("bad_request", details="The Content-Length header is not a number"))
+                return _error(400, message("bad_length"))
             body = bytearray()
             async for chunk in request.stream():  # a chunked body without a length is counted as it comes
                 body.extend(chunk)

@@ -26,6 +26,7 @@ from pydantic import Field
 
 from .api_models import AnswerOut, CoverageOut, JobOut, QuotesOut, SearchOut
 from .errors import NewsragError, SettingsError
+from .prompts import load_prompt
 from .service import NotFound, Service, job_dict, message
 from .settings import Settings
 
@@ -33,11 +34,6 @@ __all__ = ["build_server", "run_stdio", "run_http", "http_app", "check_http", "a
 
 ADD_WAIT_SECONDS = 300.0  # how long `add` waits for its ingest before saying it goes on in the background
 PATH = "/mcp"
-
-_INSTRUCTIONS = ("newsrag answers questions from the news coverage ingested into it. Use `ask` for a question: "
-                 "its answer cites passages as [n], and every cited sentence was checked against its passage "
-                 "(`dropped` lists what the check removed). `quotes` lists who said what, `search` finds passages, "
-                 "`coverage` shows what the store holds. Read a whole article at newsrag://article/{id}.")
 
 Day = Annotated[str | None, Field(description="YYYY-MM-DD")]
 Outlets = Annotated[list[str] | None, Field(description="Only these outlets.")]
@@ -92,8 +88,8 @@ def answer_text(answer: dict[str, Any]) -> str:
 def build_server(service: Service) -> MCPServer:
     """The MCP server over `service`: its tools and resources."""
     settings = service.settings
-    server = MCPServer("newsrag", title="newsrag: checked answers from the news", instructions=_INSTRUCTIONS,
-                       version="0.1.0", log_level="WARNING")
+    server = MCPServer("newsrag", title="newsrag: checked answers from the news", version="0.1.0",
+                       instructions=load_prompt("mcp_instructions"), log_level="WARNING")
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
     @server.tool(annotations=read_only, title="Ask the coverage")

@@ -68,7 +68,7 @@ def _sources(sources: Any) -> list[str] | None:
 
 def _bounded(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(f"{name} must be a whole number from {low} to {high}.")
+        raise InputError(message("not_a_number", name=name, low=low, high=high))
     return value
 
 
@@ -97,7 +97,7 @@ class Service:
 
     def _ask_args(self, history: Any, sources: Any, since: Any, until: Any, as_of: Any) -> dict[str, Any]:
         if history is not None and not isinstance(history, list):
-            raise InputError("history must be a list of {role, content} turns")
+            raise InputError(message("history_not_list"))
         return dict(history=plain_history([t for t in history or [] if isinstance(t, dict)]),
                     sources=_sources(sources), since=(since or "").strip() or None,
                     until=(until or "").strip() or None, as_of=(as_of or "").strip() or None)
@@ -184,7 +184,7 @@ class Service:
         records = [dict(a) for a in articles]
         for n, a in enumerate(records, 1):
             if not isinstance(a.get("text"), str) or not a["text"].strip():
-                raise InputError(f"articles[{n - 1}] has no text: give each article its text in \"text\".")
+                raise InputError(message("article_without_text", n=n - 1))
         if not good and not records:
             raise InputError(message("nothing_to_ingest"))
         targets, folder = list(good), None

@@ -56,6 +56,7 @@ def test_a_stdio_session_lists_the_tools_and_calls_each_on_the_sample(home):
 
     async def session():
         async with stdio(home) as client:
+            assert "newsrag://article/{id}" in client.instructions  # prompts/mcp_instructions.md
             tools = {t.name: t for t in (await client.list_tools()).tools}
             assert set(tools) == {"ask", "search", "quotes", "coverage"}  # no `add` unless the setting allows it
             for tool in tools.values():
