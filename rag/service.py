@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -78,8 +79,18 @@ class Service:
     def __init__(self, assistant: "Assistant", jobs: IngestJobs | None = None) -> None:
         self.assistant = assistant
         self.settings = assistant.settings
-        self.jobs = jobs or IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets,
-                                                                                            progress=progress))
+        self._jobs = jobs
+        self._lock = threading.Lock()
+
+    @property
+    def jobs(self) -> IngestJobs:
+        """The ingest worker: the one given, or one of its own started on first use."""
+        with self._lock:
+            if self._jobs is None:
+                assistant = self.assistant
+                self._jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets,
+                                                                                              progress=progress))
+            return self._jobs
 
     # -- answers ---------------------------------------------------------------------------------------------
     def ask(self, question: str, *, history: Sequence[dict] | None = None, sources: Any = None,
@@ -211,7 +222,12 @@ class Service:
 def job_dict(job: Job) -> dict[str, Any]:
     """An ingest job as JSON: id, state (waiting | running | done | failed | stopped), inputs read, the report
     (added, updated, duplicates, failed with reasons ...) once done, the error when it failed."""
-    return {"id": job.id, "state": job.state, "inputs_read": job.done_inputs, "report": job.report,
+    report = job.report
+    if report is not None:  # origins are URLs or the server's temporary files: only a file's name is shown
+        items = {kind: [{**x, "origin": _file_name(x["origin"])} if isinstance(x, dict) and x.get("origin") else x
+                        for x in rows] for kind, rows in (report.get("items") or {}).items()}
+        report = {**report, "items": items}
+    return {"id": job.id, "state": job.state, "inputs_read": job.done_inputs, "report": report,
             "error": job.error}
 
 

@@ -254,6 +254,7 @@ def test_an_article_sent_as_text_is_ingested_and_answerable(api):
                                                          "source": "Elvane Courier", "published_at": "2026-11-03"}]})
     job = _job(api.http, r.json())
     assert job["state"] == "done" and job["report"]["added"] == 1, job
+    assert job["report"]["items"]["added"][0]["origin"] == "api-articles.jsonl:1"  # no server paths
     listing = api.http.get("/api/articles", params={"source": "Elvane Courier"}).json()
     assert [a["title"] for a in listing["articles"]] == ["Port Elvane opens ferry terminal"]
     assert listing["articles"][0]["date"] == "2026-11-03"
