@@ -5,6 +5,9 @@
 `/api/openapi.json`. Every request passes one gate first: the login (a bearer NEWSRAG_API_TOKEN, or the web chat's
 user and password as HTTP Basic or its login cookie, whenever either is set), a rate limit per client and a cap on
 the body's size. Errors are JSON, `{"error": "what to do"}`, with a 4xx status for what the caller can fix.
+
+(No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations, which name classes
+imported inside `build_router`, at run time.)
 """
 
 import base64
@@ -31,13 +34,16 @@ log = logging.getLogger("newsrag.api")
 _STATUS = ((NotFound, 404), (InputError, 400), (EmptyStoreError, 409), (QueueFull, 503), (LLMError, 502),
            (StoreError, 503))
 
+
 def _status(exc: NewsragError) -> int:
     return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+
 
 def _error(status: int, text: str, headers: dict[str, str] | None = None):
     from fastapi.responses import JSONResponse
 
     return JSONResponse({"error": text}, status_code=status, headers=headers)
+
 
 def _readable(exc: Any) -> str:
     """A request validation error as one line: which parameter, what is wrong with it."""
@@ -48,6 +54,7 @@ def _readable(exc: Any) -> str:
         where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path"))
         parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
     return message("bad_request", details="; ".join(parts) or "The request is malformed")
+
 
 class Gate:
     """Login, rate limit and body size, checked before any endpoint runs."""
@@ -108,6 +115,7 @@ class Gate:
                     return too_large
             request._body = bytes(body)  # what the endpoint's parser reads
         return None
+
 
 def build_router(service: Service, settings: Settings) -> Any:
     """The /api routes over `service` (a FastAPI APIRouter)."""
@@ -263,8 +271,10 @@ def build_router(service: Service, settings: Settings) -> Any:
 
     return router
 
+
 def _event(name: str, data: Any) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode("utf-8")
+
 
 def mount_api(app: Any, service: Service, settings: Settings) -> None:
     """Add the /api routes to a running FastAPI app (the web chat's: Gradio serves on FastAPI)."""
