@@ -176,8 +176,8 @@ def build_router(service: Service, settings: Settings) -> Any:
 
     @router.post("/ask/stream", summary="Ask, streamed as server-sent events",
                  responses={200: {"content": {"text/event-stream": {}},
-                                  "description": "`sentence` events ({\"text\"}) as the check keeps them, then one "
-                                                 "`answer` event (the answer, as from /api/ask), or an `error` event."}})
+                                  "description": "`sentence` events ({\"text\"}) as the check keeps them, then "
+                                                 "one `answer` event (as from /api/ask), or an `error` event."}})
     async def ask_stream(body: AskRequest = Body(...)):
         """Checked text as it is released (never the unchecked draft), then the whole answer."""
         args = body.model_dump()

@@ -213,9 +213,9 @@ class BearerGate:
             scheme, _, value = header.partition(b" ")
             if scheme.lower() != b"bearer" or not hmac.compare_digest(value.strip(), self.token):
                 body = json.dumps({"error": message("mcp_unauthorized")}).encode()
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                        (b"www-authenticate", b'Bearer realm="newsrag"')]})
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                           (b"www-authenticate", b'Bearer realm="newsrag"')]
+                await send({"type": "http.response.start", "status": 401, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

@@ -133,6 +133,8 @@ def test_search_quotes_coverage_and_articles(api):
     assert quotes["total"] >= 1 and all(q["speaker"] == "Kim Kardashian" for q in quotes["quotes"])
     assert any("disgusted and outraged" in q["text"] for q in quotes["quotes"])
     assert api.http.get("/api/quotes", params={"speaker": "Nobody Atall"}).json()["total"] == 0
+    on_topic = api.http.get("/api/quotes", params={"topic": "children safety"}).json()  # no speaker: the words
+    assert on_topic["total"] >= 1 and all("children" in q["text"].lower() for q in on_topic["quotes"])
 
     coverage = api.http.get("/api/coverage").json()
     assert coverage["articles"] >= 1 and coverage["outlets"].get("TMZ") == 1

@@ -126,7 +126,9 @@ class QuoteAnswerer:
              since: date | None = None, until: date | None = None, as_of: date | None = None) -> list[IndexedQuote]:
         """Credited quotes, newest first: the speaker's (any form of their name), on the topic (its words in the
         quote, its cue or the headline) when one is given; without a speaker, quotes whose words hold the topic's."""
-        keep = lambda qs: [q for q in qs if q.quote.speaker and _in_filters(q, sources, since, until, as_of)]  # noqa: E731
+        def keep(quotes: list[IndexedQuote]) -> list[IndexedQuote]:
+            return [q for q in quotes if q.quote.speaker and _in_filters(q, sources, since, until, as_of)]
+
         if speaker:
             found = keep(self.catalog.quotes_by_speaker(speaker))
         else:
