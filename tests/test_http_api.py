@@ -201,6 +201,13 @@ def test_the_rate_limit_answers_429_with_retry_after(sample_home, tmp_path):
         assert http.get("/").status_code == 200  # the web chat itself is not limited by the API's rate
 
 
+def test_an_empty_store_says_what_to_ingest_with_409(tmp_path):
+    with served(_settings(tmp_path / "empty")) as web, httpx.Client(base_url=web.url.rstrip("/")) as http:
+        message = error_of(http.post("/api/ask", json={"question": SEED_QUESTION}), 409)
+        assert "Nothing has been ingested yet" in message and "newsrag ingest" in message
+        assert http.get("/api/articles").json() == {"total": 0, "offset": 0, "articles": []}
+
+
 # -- login -----------------------------------------------------------------------------------------------------
 def test_a_login_or_the_token_is_required_when_set(locked):
     base = locked.url.rstrip("/")
