@@ -14,6 +14,7 @@ import hmac
 import ipaddress
 import json
 import signal
+import socket
 import threading
 from functools import partial, wraps
 from typing import Annotated, Any, Callable
@@ -236,6 +237,18 @@ def http_app(server: MCPServer, settings: Settings, host: str) -> Any:
     return BearerGate(app, token) if token else app
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(message("port_taken", host=host, port=port, reason=exc.strerror or exc)) from None
+    return sock
+
+
 def run_http(server: MCPServer, settings: Settings, *, host: str, port: int,
              ready: Callable[[str], None] | None = None) -> None:
     """Serve streamable HTTP on host:port until interrupted; `ready(url)` once it listens."""
@@ -248,18 +261,18 @@ def run_http(server: MCPServer, settings: Settings, *, host: str, port: int,
 
     app = http_app(server, settings, host)
     web = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    sock = _listen(host, port)  # bound here, so a taken port is a clear error, not uvicorn's exit
 
     async def main() -> None:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(web.serve)
+            tasks.start_soon(partial(web.serve, sockets=[sock]))
             while not web.started:
                 if web.should_exit:
                     return
                 await anyio.sleep(0.05)
-            bound = web.servers[0].sockets[0].getsockname()[1] if web.servers else port
             shown = f"[{host}]" if ":" in host else host
             if ready is not None:
-                ready(f"http://{shown}:{bound}{PATH}")
+                ready(f"http://{shown}:{sock.getsockname()[1]}{PATH}")
 
     def stop(signum: int, frame: object) -> None:  # Ctrl+C or SIGTERM: finish the requests in flight, then stop
         web.should_exit = True
@@ -270,5 +283,6 @@ def run_http(server: MCPServer, settings: Settings, *, host: str, port: int,
     try:
         anyio.run(main)
     finally:
+        sock.close()
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -246,6 +246,19 @@ def test_the_cli_refuses_to_listen_off_loopback_without_a_token(home):
     assert out.returncode == 2 and "error:" in out.stderr and "NEWSRAG_API_TOKEN" in out.stderr
 
 
+def test_a_taken_port_is_a_clear_error(home):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "rag.cli", "mcp", "--http", "--port", str(port)], env=_env(home),
+                             cwd=str(home.parent), capture_output=True, text=True, timeout=TIMEOUT)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"error: Cannot listen on 127.0.0.1:{port}" in out.stderr and "--port" in out.stderr
+
+
 # -- one answer everywhere -------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_the_same_answer_from_every_front_door(home, monkeypatch):
