@@ -1,5 +1,5 @@
 """Latency of `POST /api/ask` (the JSON API beside the web chat) and of the MCP `ask` tool (`newsrag mcp` over
-stdio, driven by the SDK's client), on the bundled sample with extractive answers.
+stdio and over streamable HTTP, driven by the SDK's client), on the bundled sample with extractive answers.
 
     python benchmarks/api_bench.py                      # 40 asks one after another, then 50 at once, on each
     python benchmarks/api_bench.py --sequential 100 --concurrent 50
@@ -103,17 +103,24 @@ def bench_http(home: Path, sequential: int, concurrent: int) -> list[dict]:
     return rows
 
 
-def bench_mcp(home: Path, sequential: int, concurrent: int) -> list[dict]:
+def bench_mcp(home: Path, sequential: int, concurrent: int, http: bool = False) -> list[dict]:
     import anyio
     from mcp import Client, StdioServerParameters
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSRAG_HOME": str(home), "NEWSRAG_LLM": "extractive",
            "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    params = StdioServerParameters(command=sys.executable, args=["-m", "rag.cli", "mcp"], env=env)
+    server, how = None, "stdio"
+    if http:  # `newsrag mcp --http` on a free port, once it says it is ready
+        how = "streamable HTTP"
+        server = subprocess.Popen([sys.executable, "-m", "rag.cli", "mcp", "--http", "--port", str(_free_port())],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        target = next(line for line in server.stdout if "ready: " in line).split("ready: ", 1)[1].split()[0]
+    else:
+        target = StdioServerParameters(command=sys.executable, args=["-m", "rag.cli", "mcp"], env=env)
     rows: list[dict] = []
 
     async def main() -> None:
-        async with Client(params, read_timeout_seconds=300) as client:
+        async with Client(target, read_timeout_seconds=300) as client:
             async def ask(q: str) -> bool:
                 r = await client.call_tool("ask", {"question": q})
                 return not r.is_error and bool(r.structured_content["text"])
@@ -126,7 +133,7 @@ def bench_mcp(home: Path, sequential: int, concurrent: int) -> list[dict]:
                     times.append(time.perf_counter() - start)
                 else:
                     errors += 1
-            rows.append(_figures("MCP ask (stdio), one after another", times, errors, time.perf_counter() - t0))
+            rows.append(_figures(f"MCP ask ({how}), one after another", times, errors, time.perf_counter() - t0))
             got: list[float | None] = []
             release = time.perf_counter()
 
@@ -137,11 +144,16 @@ def bench_mcp(home: Path, sequential: int, concurrent: int) -> list[dict]:
             async with anyio.create_task_group() as tasks:
                 for i in range(concurrent):
                     tasks.start_soon(timed, i)
-            rows.append(_figures(f"MCP ask (stdio), {concurrent} in flight on one session",
+            rows.append(_figures(f"MCP ask ({how}), {concurrent} in flight on one session",
                                  [g for g in got if g is not None], sum(g is None for g in got),
                                  time.perf_counter() - release))
 
-    anyio.run(main)
+    try:
+        anyio.run(main)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=120)
     return rows
 
 
@@ -163,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
               f"load average {os.getloadavg()[0]:.1f}")
         print("| run | asks | errors | wall | p50 | p95 | max |\n|---|---|---|---|---|---|---|")
-        rows = bench_http(home, args.sequential, args.concurrent) + bench_mcp(home, args.sequential, args.concurrent)
+        rows = (bench_http(home, args.sequential, args.concurrent) + bench_mcp(home, args.sequential, args.concurrent)
+                + bench_mcp(home, args.sequential, args.concurrent, http=True))
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
