@@ -181,7 +181,7 @@ class _Server:
 def test_an_http_session_needs_the_token_and_then_answers(home):
     import httpx
     import httpx2
-    from mcp import Client
+    from mcp import Client, MCPError
     from mcp.client.streamable_http import streamable_http_client
 
     port = free_port()
@@ -199,8 +199,9 @@ def test_an_http_session_needs_the_token_and_then_answers(home):
             async with Client(url, read_timeout_seconds=30) as client:
                 await client.list_tools()
 
-        with pytest.raises(BaseException):  # the SDK's client reports the 401 as a failed connection
+        with pytest.raises(ExceptionGroup) as refused:  # the SDK's client reports the 401 as an error response
             run(without_token)
+        assert refused.group_contains(MCPError)
 
         async def with_token():
             http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=TIMEOUT)
