@@ -63,6 +63,7 @@ def _start(args: argparse.Namespace):
     # `newsrag ask` on this home finds the server here and asks it instead of loading everything itself.
     write_server_file(settings.home, port=urlsplit(demo.local_url).port or settings.port, login=bool(auth))
     print(f"newsrag web chat ready: {demo.local_url}" + (" (login required)" if auth else ""), flush=True)
+    print(f"JSON API: {demo.local_url}api/ (docs/API.md)", flush=True)
     if getattr(demo, "share_url", None):
         print(f"public link: {demo.share_url}", flush=True)
     return demo, settings, shutdown

@@ -114,10 +114,7 @@ class Assistant:
         answer = Answer(text="", question=question, answerer=self.answerer.name, notices=list(self.notices))
         standalone = self._rewrite(question, history or [], answer)
         answer.standalone_question = standalone
-        try:
-            query = self.retriever.plan(standalone, sources=sources, since=since, until=until, as_of=as_of)
-        except ValueError as exc:
-            raise InputError(f"{exc} (for since/until/as_of).") from None
+        query = self._plan(standalone, sources=sources, since=since, until=until, as_of=as_of)
         if query.as_of:
             answer.notices.append(load_prompt("as_of_notice").format(as_of=query.as_of.isoformat()))
         answer.notices.extend(query.notes)
@@ -177,7 +174,20 @@ class Assistant:
                           "total": time.perf_counter() - t0, **timings}
         yield answer
 
+    def search(self, query: str, *, k: int | None = None, sources: Sequence[str] | None = None, since: Any = None,
+               until: Any = None, as_of: Any = None) -> list[Hit]:
+        """The k passages retrieval ranks best for `query` (the passages an answer would be written from), with
+        the same checks and filters as a question."""
+        query = self._validate(query)
+        return self.retriever.retrieve(self._plan(query, sources=sources, since=since, until=until, as_of=as_of), k=k)
+
     # -- steps -----------------------------------------------------------------------------------------------
+    def _plan(self, question: str, **filters: Any):
+        try:
+            return self.retriever.plan(question, **filters)
+        except ValueError as exc:
+            raise InputError(f"{exc} (for since/until/as_of).") from None
+
     def _from_quotes(self, answer: Answer, draft: str, hits: list[Hit], *, t0: float,
                      timings: dict[str, float]) -> Answer | None:
         """The checked quote-index answer, or None when the check keeps none of it (then passages answer)."""

@@ -1,4 +1,4 @@
-"""`newsrag ingest | list | remove | watch | ask | serve | slack | eval`: the terminal front end.
+"""`newsrag ingest | list | remove | watch | ask | serve | mcp | slack | eval`: the terminal front end.
 
 Settings are read once here (environment, then flags); errors become a message and a non-zero exit.
 """
@@ -280,6 +280,31 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return app_main(argv)
 
 
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+    from .mcp_server import build_server, check_http, run_http, run_stdio
+    from .service import Service
+
+    settings = _settings(args, mcp_host=args.host, mcp_port=args.port)
+    if args.http:
+        check_http(settings, settings.mcp_host)  # before seconds of loading: a refusal comes at once
+    assistant = Assistant.from_settings(settings)
+    loading = assistant.warm_up()  # the model and indexes load while the client connects
+    server = build_server(Service(assistant))
+    try:
+        if not args.http:
+            run_stdio(server)
+            return 0
+        run_http(server, settings, host=settings.mcp_host, port=settings.mcp_port,
+                 ready=lambda url: print(f"newsrag MCP server ready: {url}" + (" (bearer token required)"
+                                         if settings.api_token else ""), flush=True))
+        print("Stopped.", flush=True)
+        return 0
+    finally:
+        for thread in loading:  # leaving while torch loads in another thread can crash the interpreter
+            thread.join(timeout=120)
+
+
 def _cmd_slack(args: argparse.Namespace) -> int:
     from .assistant import Assistant
     from .slack import run_from_env, tokens_from_env
@@ -356,6 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.set_defaults(func=_cmd_serve)
+
+    s = sub.add_parser("mcp", help="serve the store to MCP clients (stdio, or --http)")
+    s.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio")
+    s.add_argument("--host", help="with --http: interface (NEWSRAG_MCP_HOST, default 127.0.0.1; elsewhere needs "
+                   "NEWSRAG_API_TOKEN)")
+    s.add_argument("--port", type=int, help="with --http: port (NEWSRAG_MCP_PORT, default 8765)")
+    s.set_defaults(func=_cmd_mcp)
 
     s = sub.add_parser("slack", help="run the Slack bot")
     s.add_argument("--port", type=int, help="HTTP mode port (default 3000)")

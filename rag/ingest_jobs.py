@@ -21,6 +21,7 @@ from .errors import NewsragError
 __all__ = ["IngestJobs", "Job", "QueueFull", "MAX_WAITING"]
 
 MAX_WAITING = 8  # ingests queued behind the running one; more are refused (the message says to retry)
+KEEP_FINISHED = 100  # finished jobs kept for `get` (the JSON API's GET /api/jobs/{id}); older ones are forgotten
 log = logging.getLogger("newsrag.web")
 
 
@@ -42,6 +43,7 @@ class Job:
     report: dict[str, Any] | None = None
     error: str | None = None
     queued_at: float = field(default_factory=time.monotonic)
+    after: Callable[["Job"], None] | None = field(default=None, repr=False)  # called once it has finished
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -60,20 +62,33 @@ class IngestJobs:
         self._lock = threading.Lock()
         self._waiting: list[Job] = []
         self._running: Job | None = None
+        self._known: dict[int, Job] = {}  # every job not yet forgotten, by id (oldest first)
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._run, name="newsrag-ingest", daemon=True)
         self._worker.start()
 
-    def submit(self, targets: Sequence[str]) -> Job:
+    def submit(self, targets: Sequence[str], *, after: Callable[[Job], None] | None = None) -> Job:
+        """Queue an ingest of `targets`; `after(job)` runs once it has finished (done, failed or stopped)."""
         if self._stopping.is_set():
             raise QueueFull("The server is shutting down: ingest again once it is back.")
         with self._lock:
             if len(self._waiting) >= self._max_waiting:
                 raise QueueFull(f"{len(self._waiting)} ingests are already waiting: try again in a few minutes.")
-            job = Job(next(self._ids), list(targets))
+            job = Job(next(self._ids), list(targets), after=after)
             self._waiting.append(job)
+            self._known[job.id] = job
+            while len(self._known) > KEEP_FINISHED + self._max_waiting + 1:
+                oldest = next(iter(self._known.values()))
+                if not oldest.wait(0):
+                    break
+                del self._known[oldest.id]
         self._queue.put(job)
         return job
+
+    def get(self, job_id: int) -> Job | None:
+        """The job with this id, while it waits, runs, or is among the last finished ones."""
+        with self._lock:
+            return self._known.get(job_id)
 
     def ahead_of(self, job: Job) -> int:
         """How many jobs run before this one (0 when it is running or finished)."""
@@ -154,3 +169,8 @@ class IngestJobs:
             if self._running is job:
                 self._running = None
         job._finished.set()
+        if job.after is not None:
+            try:
+                job.after(job)
+            except Exception:  # noqa: BLE001 - a cleanup must not stop the worker
+                log.exception("web: cleanup after ingest job %d failed", job.id)

@@ -22,17 +22,20 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
-             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0}
+             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0,
+             "api_rate_limit": 0}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
             "llm_verify_timeout": (0.0, 3600.0, False),
-            "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True)}
+            "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True),
+            "mcp_port": (0, 65535, True)}
 # Fields whose values never appear in repr (and so in logs and tracebacks): by name, so new ones are covered.
 _SECRET = re.compile(r"(password|api_key|(^|_)token|secret)$")
 # Fetching and input limits (docs/INGEST.md): (lowest, highest) each may be set to.
 _RANGES = {"fetch_timeout": (0.1, 3600.0), "fetch_run_timeout": (1.0, 86400.0), "fetch_max_redirects": (0, 20),
-           "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000)}
+           "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000),
+           "api_max_body_bytes": (1024, 2_000_000_000)}
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,13 @@ class Settings:
     fetch_max_redirects: int = 5
     fetch_concurrency: int = 8  # feed entry pages fetched at once
     max_input_bytes: int = 10_000_000  # a file, page or upload over this is refused (JSONL: per line)
+    # The JSON API beside the web chat and the MCP server (docs/API.md, docs/MCP.md)
+    api_token: str | None = None  # NEWSRAG_API_TOKEN: a bearer token for /api/* and MCP over HTTP
+    api_rate_limit: int = 60  # API requests per client per minute (0: no limit)
+    api_max_body_bytes: int = 1_000_000  # a larger request body is refused with 413
+    mcp_allow_add: bool = False  # NEWSRAG_MCP_ALLOW_ADD: offer the MCP `add` tool (ingest a URL or text)
+    mcp_host: str = "127.0.0.1"  # `newsrag mcp --http` listens here; elsewhere needs NEWSRAG_API_TOKEN
+    mcp_port: int = 8765
     test_pause_at: str | None = None  # NEWSRAG_TEST_PAUSE_AT: tests only; a writer sleeps at this named stage
 
     def __post_init__(self) -> None:

@@ -26,6 +26,7 @@ from .ingest_jobs import IngestJobs
 from .quote_refresh import QuoteRefresher
 from .login import LoginGuard
 from .schema import Answer
+from .service import Service
 from .settings import Settings
 from .web_data import (chart_bucket, chart_frame, chart_top, coverage_rows, describe_row, example_questions,
                        filter_rows, md_text, parse_urls, pasted_record, table_frame, table_note, undated_note)
@@ -76,6 +77,7 @@ class _Handlers:
         self.jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets, progress=progress))
         self.conversations = ConversationStore(assistant.settings.home)
         self.feeds = FeedWatcher(assistant.settings.home, self.jobs.submit)  # started by launch()
+        self.service = Service(assistant, self.jobs)  # what /api/* (rag/http_api.py) and gr.api's /ask serve
 
     # -- chat ------------------------------------------------------------------------------------------------
     def respond(self, message: str, turns: list[dict] | None, chat: list | None, sources: list[str] | None,
@@ -172,17 +174,13 @@ class _Handlers:
                 raise _user_error(NewsragError("history is not JSON: pass a list of {role, content}")) from None
         if isinstance(sources, str):
             sources = [s.strip() for s in sources.split(",") if s.strip()]
-        if history is not None and not isinstance(history, list):
-            raise _user_error(NewsragError("history must be a list of {role, content} turns"))
-        try:
-            answer = self.assistant.ask(question or "", history=plain_history(history or []), sources=sources or None,
-                                        since=(since or "").strip() or None, until=(until or "").strip() or None,
-                                        as_of=(as_of or "").strip() or None)
+        try:  # the JSON API's and the MCP server's own path (rag/service.py): one answer for all of them
+            return self.service.ask(question or "", history=history, sources=sources, since=since, until=until,
+                                    as_of=as_of)
         except NewsragError as exc:
             raise _user_error(exc) from None
         except Exception as exc:
             raise _internal_error("answering", exc) from None
-        return answer.to_dict()
 
     # -- ingest ----------------------------------------------------------------------------------------------
     def ingest(self, files: list[str] | None, urls: str | None, progress: Any = None) -> str:
@@ -604,6 +602,7 @@ def build_ui(assistant: "Assistant", *, examples: Sequence[str] | None = None) -
         gr.api(h.api_ingest_status, api_name="ingest_status")
     demo.ingest_jobs = h.jobs  # for shutdown()
     demo.feed_watcher = h.feeds  # started by launch(), stopped by shutdown()
+    demo.service = h.service  # for the JSON API (launch)
     return demo
 
 
@@ -658,6 +657,9 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
                                    theme=theme(), css=CSS, head=HEAD, footer_links=["api"])
     options.update(kw)
     demo.launch(**options)
+    from .http_api import mount_api
+
+    mount_api(demo.app, demo.service, settings)  # /api/* beside the chat (docs/API.md)
     demo.quote_refresher = QuoteRefresher(assistant.ingestor)  # for shutdown()
     demo.quote_refresher.start(assistant.index)
     demo.feed_watcher.start()  # the feeds watched from the page, read on their schedules while it serves

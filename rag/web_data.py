@@ -27,6 +27,7 @@ __all__ = [
     "table_frame",
     "chart_frame",
     "chart_bucket",
+    "day_counts",
     "chart_top",
     "undated_note",
     "table_note",
@@ -245,16 +246,21 @@ def chart_frame(rows: Sequence[dict[str, Any]], bucket: str | None = None) -> "p
     datetime, so the chart's axis is a time axis), outlet, articles (an integer count)."""
     import pandas as pd
 
-    bucket = bucket or chart_bucket(rows)
+    data = [[d, o, n] for d, o, n in day_counts(rows, bucket or chart_bucket(rows))]
+    frame = pd.DataFrame(data, columns=["day", "outlet", "articles"]).astype({"articles": "int64"})
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def day_counts(rows: Sequence[dict[str, Any]], bucket: str = "day") -> list[tuple[date, str, int]]:
+    """(first day of the bucket, outlet, articles) for the dated rows, by day then outlet; undated rows are left
+    out. `bucket`: "day", "week" (from Monday) or "month"."""
     counts: Counter[tuple[date, str]] = Counter()
     for r in rows:
         d = _day(r.get("date"))
         if d is not None:
             counts[(_bucket_start(d, bucket), r.get("outlet") or "unknown")] += 1
-    data = sorted(([d, o, n] for (d, o), n in counts.items()), key=lambda x: (x[0], x[1]))
-    frame = pd.DataFrame(data, columns=["day", "outlet", "articles"]).astype({"articles": "int64"})
-    frame["day"] = pd.to_datetime(frame["day"])
-    return frame
+    return sorted(((d, o, n) for (d, o), n in counts.items()), key=lambda x: (x[0], x[1]))
 
 
 def chart_top(frame: "pd.DataFrame") -> int:
