@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("claims")
     ap.add_argument("--json", dest="json_out")
+    ap.add_argument("--threshold", type=float, default=0.55, help="the support threshold (NEWSRAG_SUPPORT_THRESHOLD)")
     ap.add_argument("--llm", help="a model for the LLM pass (local, gguf:PATH, openai:MODEL, ollama:MODEL)")
     ap.add_argument("--limit", type=int, default=0, help="with --llm: only the first N responses of the dev half")
     args = ap.parse_args(argv)
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                 part = [r for r in part if (r.get("response_id") or r["id"]) in set(keep)]
         elif args.llm:
             continue
-        reports[name] = score_claims(part, llm=llm)
+        reports[name] = score_claims(part, llm=llm, threshold=args.threshold)
         print(f"== {name} ({len(part)} rows)")
         print("\n".join(format_claims_report(reports[name]).splitlines()[:6]))
     if args.json_out:

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from .claims import Verdict, judge
+from .claims import SUPPORT_THRESHOLD, Verdict, judge
 from .prompts import load_prompt
 from .schema import Citation, Hit
 from .sentences import statement_spans
@@ -111,8 +111,8 @@ class Checker:
     """Checks the sentences of one answer against its hits; passage n is hits[n-1]. The answer's citation
     numbers are given in order of first use, so sentences can be checked (and shown) one by one."""
 
-    def __init__(self, hits: Sequence[Hit], *, threshold: float = 0.5, renumber: bool = True, strict: bool = False,
-                 overrides: Mapping[str, Override] | None = None) -> None:
+    def __init__(self, hits: Sequence[Hit], *, threshold: float = SUPPORT_THRESHOLD, renumber: bool = True,
+                 strict: bool = False, overrides: Mapping[str, Override] | None = None) -> None:
         self.hits = list(hits)
         self.threshold = threshold
         self.renumber = renumber  # False: keep the hit numbers as the markers (for callers holding the hits)
@@ -263,7 +263,7 @@ def checked_stream(pieces: Iterable[str], checker: Checker) -> Iterator[Sentence
         yield checker.add(sentence)
 
 
-def check(text: str, hits: Sequence[Hit], *, threshold: float = 0.5, strict: bool = False,
+def check(text: str, hits: Sequence[Hit], *, threshold: float = SUPPORT_THRESHOLD, strict: bool = False,
           overrides: Mapping[str, Override] | None = None, renumber: bool = True) -> Checked:
     """Check each sentence of `text` against the passages its [n] markers name (hits[n-1])."""
     checker = Checker(hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber)

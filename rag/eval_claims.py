@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .claims import clear_caches, judge
+from .claims import SUPPORT_THRESHOLD, clear_caches, judge
 from .errors import InputError
 
 __all__ = ["load_claims", "score_claims", "format_claims_report", "main_claims"]
@@ -56,7 +56,7 @@ def load_claims(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def score_claims(rows: Sequence[dict[str, Any]], *, threshold: float = 0.5, llm: Any = None,
+def score_claims(rows: Sequence[dict[str, Any]], *, threshold: float = SUPPORT_THRESHOLD, llm: Any = None,
                  llm_timeout: float = 120.0) -> dict[str, Any]:
     """Run the check on every row; the report of the module docstring."""
     rules: dict[str, Counter] = defaultdict(Counter)
@@ -205,7 +205,7 @@ def format_claims_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main_claims(path: str, json_out: str | None = None, threshold: float = 0.5, llm: Any = None,
+def main_claims(path: str, json_out: str | None = None, threshold: float = SUPPORT_THRESHOLD, llm: Any = None,
                 llm_timeout: float = 120.0) -> int:
     report = score_claims(load_claims(path), threshold=threshold, llm=llm, llm_timeout=llm_timeout)
     print(format_claims_report(report))

@@ -14,6 +14,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from ..checked_stream import CheckedStream
+from ..claims import SUPPORT_THRESHOLD
 from ..errors import LLMError, NewsragError
 from ..llm import public_url
 from ..prompts import format_history, format_passages, load_prompt, neutralise
@@ -162,7 +163,7 @@ class LLMAnswerer:
             return question
         return _clean_rewrite(self._invoke(rewrite_messages(question, history)), question)
 
-    def as_runnable(self, *, threshold: float = 0.5, strict: bool = False) -> Runnable[dict[str, Any], str]:
+    def as_runnable(self, *, threshold: float = SUPPORT_THRESHOLD, strict: bool = False) -> Runnable[dict[str, Any], str]:
         """A LangChain Runnable: ``{"question": str, "hits": list[Hit]}`` -> checked answer text (invoke or
         stream). The draft goes through the same screen (links, instructions, fragments) and claim check as in
         `Assistant`; each sentence is yielded once checked: supported ones with [n] (still hits[n-1]),

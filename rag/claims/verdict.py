@@ -39,7 +39,7 @@ from .lexicon import (APPROXIMATE, AT_LEAST, AT_MOST, CONDITIONS, DENIALS, FUTUR
                       NEGATING_VERBS, QUANTIFIERS, SUPERLATIVES, alternatives, antonyms, fractions)
 from .numbers import quantities
 
-__all__ = ["Verdict", "judge", "RULES", "VERDICTS"]
+__all__ = ["Verdict", "judge", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
 
 RULES = ("empty", "quote", "words", "number", "date", "name", "roles", "polarity", "antonym", "tense",
          "attribution", "frame", "hedge", "scope", "debunked")
@@ -103,7 +103,12 @@ def _key(token: str) -> str:
     return t[:-2] if t.endswith("'s") else t.rstrip("'")
 
 
-def judge(claim: str, passage: str, *, threshold: float = 0.5) -> Verdict:
+# the share of a claim's content words its passage must carry (Settings.support_threshold: chosen on the dev half
+# of RAGTruth's human-labelled model sentences, docs/EVALUATION.md)
+SUPPORT_THRESHOLD = 0.55
+
+
+def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD) -> Verdict:
     """Does `passage` state `claim`? Supported, contradicted or unconfirmed, with the rule and word that decided."""
     p = _passage(passage)
     plain = fold(claim).strip()
