@@ -22,7 +22,8 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
-             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0}
+             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0,
+             "llm_threads": 1, "llm_context": 256}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
@@ -64,7 +65,7 @@ class Settings:
     refuse_below: float = 0.40  # calibrated on multihop_rag + realtimeqa (docs/EVALUATION.md): best dense cosine under this -> refuse
     support_threshold: float = 0.5  # calibrated: a cited sentence needs this much support from its passage
     max_question_chars: int = 2000
-    llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local
+    llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local | gguf:PATH
     openai_base_url: str | None = None  # NEWSRAG_OPENAI_BASE_URL (or an OpenAI key) makes "auto" pick it
     openai_api_key: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -72,6 +73,8 @@ class Settings:
     ollama_model: str = "llama3.2"
     llm_timeout: float = 60.0
     llm_max_tokens: int = 400
+    llm_threads: int = 1  # llama.cpp threads for local and gguf:PATH (one was 3-7x faster than two on shared cores)
+    llm_context: int = 2048  # local and gguf:PATH: tokens of prompt + answer; the passages that fit are given
     host: str = "127.0.0.1"
     port: int = 7860
     share: bool = False
