@@ -32,6 +32,7 @@ from typing import Any, Iterator, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rag.answerers.extractive import ExtractiveAnswerer  # noqa: E402
+from rag.answerers.lead_marks import lead_marks_moved  # noqa: E402
 from rag.answerers.llm import LLMAnswerer  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
@@ -58,9 +59,15 @@ class Recording:
         return self.inner.rewrite(question, history)
 
     def stream(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> Iterator[str]:
+        """As LLMAnswerer.stream (markers before a sentence moved after it); the draft is kept as written."""
+        return lead_marks_moved(self._raw(question, hits, as_of))
+
+    def _raw(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> Iterator[str]:
         started = time.perf_counter()
         messages, given = self.inner.prompt(question, hits, as_of)
         self.last = {"given": [_ref(n, h) for n, h in enumerate(given, 1)], "offered": len(hits), "draft": "",
+                     "excerpted": sum(g.passage.text != h.passage.text for g, h in zip(given, hits)),
+                     "prompt_words": sum(len(m.text.split()) for m in messages),
                      "first_token_s": None, "meta": {}, "error": None}
         try:
             for chunk in self.inner.chat_model.stream(messages):
@@ -110,10 +117,11 @@ def _summary(rows: list[dict], key: str) -> dict[str, Any]:
             "seconds_p50": _pct(secs, 0.5), "seconds_p95": _pct(secs, 0.95), "seconds_median": round(statistics.median(secs), 1) if secs else None}
 
 
-def _sample(items: list, n: int) -> list:
+def _sample(items: list, n: int, shift: int = 0) -> list:
     if n <= 0 or n >= len(items):
         return items
-    return [items[round(i * (len(items) - 1) / (n - 1))] for i in range(n)] if n > 1 else items[:1]
+    step = (len(items) - 1) / (n - 1) if n > 1 else 0
+    return [items[(round(i * step) + shift) % len(items)] for i in range(n)]
 
 
 def show(path: str, store: str) -> int:
@@ -137,6 +145,9 @@ def main() -> int:
     ap.add_argument("--store", required=True, help="a NEWSRAG_HOME (ingested on first use, then reused)")
     ap.add_argument("--llm", default="local", help="local or gguf:PATH (as NEWSRAG_LLM)")
     ap.add_argument("--sample", type=int, default=12, help="this many grounded questions, spread over the set")
+    ap.add_argument("--shift", type=int, default=0, help="the spread sample moved K questions on (another sample "
+                    "of the same size; 2 gives one disjoint from 0's at 12 of 61)")
+    ap.add_argument("--whole-passages", action="store_true", help="give whole passages, not excerpts")
     ap.add_argument("--json", help="write the report here")
     ap.add_argument("--show", help="print a report's answers with their passages (needs --store), then stop")
     args = ap.parse_args()
@@ -149,7 +160,7 @@ def main() -> int:
         report = extractive.ingestor().ingest([args.articles])
         print(f"ingested: {report.counts()}", file=sys.stderr)
     chat, name, _ = make_chat_model(settings.replace(llm=args.llm))
-    recorder = Recording(LLMAnswerer(chat, name))
+    recorder = Recording(LLMAnswerer(chat, name, excerpts=None if args.whole_passages else 12))
     llm = Assistant(extractive.retriever, recorder, settings=settings.replace(llm=args.llm))
     t = time.perf_counter()
     recorder.inner.warm_up()
@@ -158,7 +169,7 @@ def main() -> int:
     corpus = Corpus.from_articles(load_jsonl(args.articles))
     questions = [q for q in load_jsonl(args.questions)]
     grounded = [(q, g) for q in questions if (g := gold_of(q, corpus)).grounded]
-    picked = _sample(grounded, args.sample)
+    picked = _sample(grounded, args.sample, args.shift)
     extractive.ask(str(picked[0][0]["question"]))  # warm-up: the keyword index and the embedder (not timed)
     load_before = os.getloadavg()[0]
     rows = []
@@ -183,6 +194,7 @@ def main() -> int:
                        **_scores(a.text, a.refused, gold.answers),
                        "draft": rec.get("draft", ""), "draft_scores": _scores(rec.get("draft", ""), False, gold.answers),
                        "given": rec.get("given", []), "offered": rec.get("offered"),
+                       "excerpted": rec.get("excerpted"), "prompt_words": rec.get("prompt_words"),
                        "first_token_s": rec.get("first_token_s"), "error": rec.get("error"),
                        "prompt_tokens": (rec.get("meta", {}).get("timings") or {}).get("prompt_n"),
                        "cached_tokens": (rec.get("meta", {}).get("timings") or {}).get("cache_n"),
@@ -193,6 +205,7 @@ def main() -> int:
               f"| load {row['load']}", file=sys.stderr, flush=True)
     report = {
         "command": " ".join(sys.argv), "llm": name, "model_load_s": round(load_s, 1),
+        "excerpts": None if args.whole_passages else 12,
         "settings": {"llm_context": settings.llm_context, "llm_max_tokens": settings.llm_max_tokens,
                      "llm_threads": settings.llm_threads, "llm_timeout": settings.llm_timeout, "top_k": settings.top_k},
         "questions_n": len(rows), "grounded_in_set": len(grounded),

@@ -4,8 +4,10 @@ Any chat model works (ChatOpenAI, ChatOllama, the llama.cpp GGUFChatModel, fakes
 become `LLMError` with a message that names the NEWSRAG_* setting to check and never the API key.
 
 The prompt carries the day the question is asked beside each passage's date. A chat model with a bounded context
-(``context_window`` and ``count_prompt_tokens``, as GGUFChatModel has) is given the best-ranked passages that fit
-with room for its answer (``max_tokens``); passage n is still hits[n-1].
+(``context_window`` and ``count_prompt_tokens``, as GGUFChatModel has) reads each passage cut to its statements
+that best bear on the question (rag/answerers/excerpts.py), and only as many passages as fit with room for its
+answer (``max_tokens``); passage n is still hits[n-1]. Markers written before a sentence are moved after it
+(rag/answerers/lead_marks.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from ..llm import public_url
 from ..prompts import format_history, format_passages, load_prompt, neutralise
 from ..schema import Hit
 from .base import Turn
+from .excerpts import excerpt_hits
+from .lead_marks import lead_marks_moved
 
 __all__ = ["LLMAnswerer", "answer_messages", "rewrite_messages", "explain_llm_error"]
 
@@ -130,9 +134,12 @@ class LLMAnswerer:
 
     takes_as_of = True  # stream() and answer() accept as_of= (the Assistant passes the day asked)
 
-    def __init__(self, chat_model: BaseChatModel, name: str) -> None:
+    def __init__(self, chat_model: BaseChatModel, name: str, *, excerpts: int | None = 12) -> None:
         self.chat_model = chat_model
         self.name = name
+        # a chat model with a bounded context reads the passages cut to their best `excerpts` statements
+        # (rag/answerers/excerpts.py); None: whole passages
+        self.excerpts = excerpts
 
     def warm_up(self) -> None:
         """Load a local model now (a server calls this at start), so the first question does not wait for it."""
@@ -150,10 +157,16 @@ class LLMAnswerer:
         if not isinstance(window, int) or not callable(count):
             return answer_messages(question, hits, as_of), hits
         room = window - int(getattr(self.chat_model, "max_tokens", 0) or 0)
-        for n in range(len(hits), 0, -1):
-            messages = answer_messages(question, hits[:n], as_of)
+        shown = hits
+        for statements in (self.excerpts, 8, 5) if self.excerpts else ():
+            shown = excerpt_hits(question, hits, min(statements, self.excerpts)) or hits
+            messages = answer_messages(question, shown, as_of)
             if count(messages) <= room:
-                return messages, hits[:n]
+                return messages, shown
+        for n in range(len(shown), 0, -1):
+            messages = answer_messages(question, shown[:n], as_of)
+            if count(messages) <= room:
+                return messages, shown[:n]
         raise LLMError(load_prompt("llm_context_full").format(
             name=self.name, context=window, max_tokens=getattr(self.chat_model, "max_tokens", "?")))
 
@@ -183,12 +196,12 @@ class LLMAnswerer:
 
     def answer(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> str:
         """Answer from hits only; passage n is hits[n-1]; the model is told to cite [n] after each claim."""
-        return self._invoke(self.prompt(question, hits, as_of)[0]).strip()
+        return "".join(lead_marks_moved([self._invoke(self.prompt(question, hits, as_of)[0])])).strip()
 
     def stream(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> Iterator[str]:
         """The same answer in pieces, as the chat model writes them."""
         messages = self.prompt(question, hits, as_of)[0]
-        return self._stream(messages)
+        return lead_marks_moved(self._stream(messages))
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """`question` as a standalone question given `history`; unchanged when there is no history."""
@@ -203,7 +216,7 @@ class LLMAnswerer:
 
         def run(inputs: dict[str, Any], config: RunnableConfig) -> Iterator[str]:
             hits = inputs.get("hits") or []
-            pieces = self._stream(self.prompt(inputs["question"], hits, inputs.get("as_of"))[0], config)
+            pieces = lead_marks_moved(self._stream(self.prompt(inputs["question"], hits, inputs.get("as_of"))[0], config))
             wrote = False
             for result in checked_stream(pieces, Checker(hits, threshold=threshold, renumber=False)):
                 if result.kept:
