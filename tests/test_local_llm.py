@@ -340,3 +340,46 @@ def test_real_llama_cpp_answers_streams_fits_and_keeps_one_copy(tram_home) -> No
     final, streamed = _ask(Assistant.from_settings(settings), "How often will the Marlow night trams run?")
     assert final.answerer == name
     assert streamed.strip() and (final.refused or final.citations)
+
+
+# --- what a small model is given, and how its markers are read ----------------------------------------------
+
+
+def test_markers_written_before_a_sentence_are_moved_after_it_however_the_text_is_cut() -> None:
+    from rag.answerers.lead_marks import lead_marks_moved
+
+    text = ("[1] Three astronauts returned after 371 days.\n[2][3] Pence dropped out. He said so.\n"
+            "Plain one [1]. And [2] more.\n[4] no full stop")
+    want = ("Three astronauts returned after 371 days [1].\nPence dropped out [2][3]. He said so.\n"
+            "Plain one [1]. And [2] more.\nno full stop [4]")
+    for size in (1, 2, 3, 7, len(text)):
+        assert "".join(lead_marks_moved(text[i:i + size] for i in range(0, len(text), size))) == want, size
+
+
+def test_a_line_numbered_by_its_marker_is_cited_by_it(scripted, tram_home) -> None:
+    from rag.assistant import Assistant
+
+    scripted("[1] " + SUPPORTED.replace(" [1].", ".") + "\n")
+    assistant = Assistant.from_settings(Settings(home=tram_home, llm="extractive"),
+                                        answerer=LLMAnswerer(model(), "gguf:model.gguf"))
+    final, _ = _ask(assistant, "How often will the Marlow night trams run?")
+    assert final.text.startswith("Night trams will run every twenty minutes") and final.citations
+    assert final.claims_dropped == 0
+
+
+def test_a_small_model_reads_each_passage_cut_to_its_best_statements(scripted) -> None:
+    from rag.answerers.excerpts import excerpt_hits
+
+    filler = " ".join(f"The council met on day {i} to discuss parking fees downtown." for i in range(12))
+    hits = [hit(filler + " " + STORY + " " + filler, 0), hit(filler, 1)]
+    cut = excerpt_hits("How often will the Marlow night trams run?", hits, 3)
+    assert [h.passage.id for h in cut] == ["a0:0", "a1:0"]
+    assert "every twenty minutes" in cut[0].passage.text and len(cut[0].passage.text) < len(hits[0].passage.text) / 3
+    assert " … " in cut[0].passage.text and cut[1].passage.text  # passage 2 still shows a statement
+    scripted("Ada won [1].")
+    messages, given = LLMAnswerer(model(), "gguf:model.gguf").prompt("How often will the Marlow night trams run?", hits)
+    assert [g.passage.text for g in given] == [h.passage.text for h in excerpt_hits(
+        "How often will the Marlow night trams run?", hits, 12)]
+    assert "parking fees downtown. The council met on day 3" not in messages[1].content
+    whole, _ = LLMAnswerer(model(), "gguf:model.gguf", excerpts=None).prompt("How often?", hits)
+    assert filler in whole[1].content
