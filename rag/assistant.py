@@ -87,7 +87,12 @@ class Assistant:
 
         thread = threading.Thread(target=indexes, name="newsrag-index-warm", daemon=True)
         thread.start()
-        return [self.retriever.embedder.preload(), thread]
+        threads = [self.retriever.embedder.preload(), thread]
+        load_llm = getattr(self.answerer, "warm_up", None)
+        if callable(load_llm):  # a local model loads once and stays loaded for every later question
+            threads.append(threading.Thread(target=_quietly, args=(load_llm,), name="newsrag-llm-warm", daemon=True))
+            threads[-1].start()
+        return threads
 
     def stats(self) -> dict:
         """Articles, duplicates, passages, newest date and outlets in the store."""
@@ -142,7 +147,8 @@ class Assistant:
             if isinstance(answerer, ExtractiveAnswerer):
                 guard.feed(with_rival_statements(answerer.answer(standalone, hits), standalone, hits))
             else:
-                for piece in answerer.stream(standalone, hits):
+                dated = {"as_of": query.as_of} if getattr(answerer, "takes_as_of", False) else {}
+                for piece in answerer.stream(standalone, hits, **dated):
                     released = guard.feed(piece)
                     if released:
                         yield released
@@ -266,6 +272,13 @@ class Assistant:
             dated = any(low <= h.passage.published_at[:10] <= high for h in hits[:5] if h.passage.published_at)
         return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated,
                              sources=self.index.sources)
+
+
+def _quietly(step) -> None:
+    try:
+        step()
+    except Exception:  # noqa: BLE001 - the first question meets the error again and reports it
+        pass
 
 
 def newest_source_notice(citations: Sequence[Citation]) -> list[str]:

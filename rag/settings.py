@@ -23,7 +23,7 @@ _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_arti
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
              "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0,
-             "api_rate_limit": 0}
+             "api_rate_limit": 0, "llm_threads": 1, "llm_context": 256}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
@@ -76,7 +76,7 @@ class Settings:
     llm_verify: bool = True
     llm_verify_timeout: float = 60.0  # seconds for that call; past it the sentences stay unconfirmed
     max_question_chars: int = 2000
-    llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local
+    llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local | gguf:PATH
     openai_base_url: str | None = None  # NEWSRAG_OPENAI_BASE_URL (or an OpenAI key) makes "auto" pick it
     openai_api_key: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -84,6 +84,8 @@ class Settings:
     ollama_model: str = "llama3.2"
     llm_timeout: float = 60.0
     llm_max_tokens: int = 400
+    llm_threads: int = 1  # llama.cpp threads for local and gguf:PATH (one was 3-7x faster than two on shared cores)
+    llm_context: int = 2048  # local and gguf:PATH: tokens of prompt + answer; the passages that fit are given
     host: str = "127.0.0.1"
     port: int = 7860
     share: bool = False
