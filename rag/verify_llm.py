@@ -35,6 +35,21 @@ def verify_messages(sentences: Sequence[str], hits: Sequence[Hit]) -> list[BaseM
     return [SystemMessage(content=load_prompt("verify")), HumanMessage(content=user)]
 
 
+def _fitted(chat_model: Any, sentences: Sequence[str], hits: list[Hit]) -> list[BaseMessage]:
+    """The messages, with trailing passages left out until they fit a model with a bounded context (the local
+    GGUF models); passage numbers stay those of the answer."""
+    messages = verify_messages(sentences, hits)
+    window = getattr(chat_model, "context_window", None)
+    count = getattr(chat_model, "count_prompt_tokens", None)
+    if not isinstance(window, int) or not callable(count):
+        return messages
+    room = window - int(getattr(chat_model, "max_tokens", 0) or 0)
+    while len(hits) > 1 and count(messages) > room:
+        hits = hits[:-1]
+        messages = verify_messages(sentences, hits)
+    return messages
+
+
 def parse_verdicts(text: str, sentences: Sequence[str], n_passages: int) -> dict[str, Override]:
     """The model's reply as {sentence: Override}; entries that name no given passage or sentence are ignored."""
     m = _JSON.search(_THINK.sub("", text or ""))
@@ -65,7 +80,7 @@ def verify_unconfirmed(chat_model: Any, sentences: Sequence[str], hits: Sequence
     """({sentence: Override}, a notice or None). One call for all sentences, bounded by `timeout` seconds."""
     if not sentences or not hits:
         return {}, None
-    messages = verify_messages(sentences, hits)
+    messages = _fitted(chat_model, sentences, list(hits))
     future = _POOL.submit(lambda: chat_model.invoke(messages).text)
     try:
         reply = future.result(timeout=timeout)
