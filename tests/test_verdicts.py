@@ -110,3 +110,18 @@ def test_verdict_names_its_rule_and_word():
     assert v.verdict == "contradicted" and v.rule == "number"
     v = judge("Turnout was driven by young voters.", TRUE_KINDS["rounding"][0])
     assert v.verdict == "unconfirmed" and v.rule == "words"
+
+
+def test_a_wrong_marker_is_corrected_to_the_passage_that_states_the_sentence():
+    from rag.citations import check
+    from rag.schema import Hit, Passage
+
+    def hit(text: str, n: int) -> Hit:
+        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
+                           title=f"T{n}", source="Ledger", published_at="2026-11-01"), score=1.0, rank=n)
+
+    hits = [hit("The ferry to Halden will resume on Monday after repairs to its engine.", 1),
+            hit("Council members met on Tuesday to discuss the library budget.", 2)]
+    checked = check("The ferry to Halden will resume on Monday [2].", hits)
+    assert checked.text == "The ferry to Halden will resume on Monday [1]."
+    assert checked.citations[0].article_id == "a1" and not checked.dropped
