@@ -195,7 +195,7 @@ def test_a_question_too_long_for_the_context_says_which_settings_to_change(scrip
     scripted("Ada won [1].", context=800)
     answerer = LLMAnswerer(model(context_window=800, max_tokens=100), "gguf:model.gguf")
     with pytest.raises(LLMError, match="NEWSRAG_LLM_CONTEXT=800.*NEWSRAG_LLM_MAX_TOKENS=100"):
-        answerer.prompt("Who won? " + "very " * 400, [hit("Ada won the race.")])
+        answerer.prompt("Who won? " + "very " * 900, [hit("Ada won the race.")])
 
 
 def test_llama_cpp_refusing_an_overlong_prompt_is_explained(scripted) -> None:
