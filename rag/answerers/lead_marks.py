@@ -1,7 +1,8 @@
 """Markers a model writes before its sentence ("[1] Mike Pence dropped out.") moved to where the claim check
 reads them: after the sentence's words ("Mike Pence dropped out [1]."). Small models often number their lines
 like that; left in place, the marker would be taken for the previous sentence's and this one would go uncited.
-Only the position changes: the sentence and its marker are checked as any other."""
+Only the position changes: the sentence and its marker are checked as any other. A placeholder "[n]" (the
+prompt's wording copied) names no passage and is dropped."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ __all__ = ["lead_marks_moved", "move_lead_marks"]
 _MARK = r"\[\d+(?:\s*,\s*\d+)*\]"
 _LEAD = re.compile(rf"([ \t]*)((?:{_MARK}[ \t]*)+)(.*)$", re.S)
 _MAYBE = re.compile(r"[ \t]*(?:\[\d+(?:\s*,\s*\d+)*\][ \t]*)*(?:\[[\d,\s]*)?")  # a line start that may still open with one
+_PLACEHOLDER = re.compile(r"[ \t]*\[n\]")
 _END = re.compile(r"[.!?][\"”’)]*(?=\s|$)")
 
 
 def move_lead_marks(line: str) -> str:
-    """One line with the markers it opens with moved to the end of its first sentence."""
+    """One line with the markers it opens with moved to the end of its first sentence, and without the
+    placeholder "[n]" (a marker copied from the prompt's wording, naming no passage)."""
+    line = _PLACEHOLDER.sub("", line)
     m = _LEAD.match(line)
     if not m or not m.group(3).strip():
         return line
@@ -48,11 +52,16 @@ def lead_marks_moved(pieces: Iterable[str]) -> Iterator[str]:
                 line_start = False
             if "\n" in buf:
                 line, buf = buf.split("\n", 1)
-                out += line + "\n"
+                out += _PLACEHOLDER.sub("", line) + "\n"
                 line_start = True
                 continue
-            out, buf = out + buf, ""
+            tail = re.search(r"[ \t]*(?:\[n?)?$", buf)
+            if tail and tail.start() < len(buf):  # spaces, or a placeholder "[n]" still being written: wait
+                out += _PLACEHOLDER.sub("", buf[:tail.start()])
+                buf = buf[tail.start():]
+                break
+            out, buf = out + _PLACEHOLDER.sub("", buf), ""
         if out:
             yield out
     if buf:
-        yield move_lead_marks(buf) if line_start else buf
+        yield move_lead_marks(buf) if line_start else _PLACEHOLDER.sub("", buf)
