@@ -349,9 +349,13 @@ def test_markers_written_before_a_sentence_are_moved_after_it_however_the_text_i
     from rag.answerers.lead_marks import lead_marks_moved
 
     text = ("[1] Three astronauts returned after 371 days.\n[2][3] Pence dropped out. He said so.\n"
-            "Plain one [1]. And [2] more [n].\nRuth Bader Ginsburg [n]\n[4] no full stop")
-    want = ("Three astronauts returned after 371 days [1].\nPence dropped out [2][3]. He said so.\n"
-            "Plain one [1]. And [2] more.\nRuth Bader Ginsburg\nno full stop [4]")
+            "Plain one [1]. And [2] more [n].\nRuth Bader Ginsburg [n]\n[4] no full stop\n"
+            "The passage from [3] states that daylight saving time ends Nov. 5. More.\n"
+            "According to [1][2], the strike ended.\nAccording to the union, it ended [1].\nPassage 2 is long.")
+    want = ("Three astronauts returned after 371 days. [1]\nPence dropped out. [2][3] He said so.\n"
+            "Plain one [1]. And [2] more.\nRuth Bader Ginsburg\nno full stop [4]\n"
+            "Daylight saving time ends Nov. 5. [3] More.\n"
+            "The strike ended. [1][2]\nAccording to the union, it ended [1].\nPassage 2 is long.")
     for size in (1, 2, 3, 7, len(text)):
         assert "".join(lead_marks_moved(text[i:i + size] for i in range(0, len(text), size))) == want, size
 
