@@ -51,6 +51,7 @@ class Recording:
     def __init__(self, inner: LLMAnswerer) -> None:
         self.inner, self.name = inner, inner.name
         self.last: dict[str, Any] = {}
+        self.texts: list[str] = []
 
     def answer(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> str:
         return "".join(self.stream(question, hits, as_of))
@@ -65,6 +66,7 @@ class Recording:
     def _raw(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> Iterator[str]:
         started = time.perf_counter()
         messages, given = self.inner.prompt(question, hits, as_of)
+        self.texts = [h.passage.text for h in given]  # what the model read (not stored in the report)
         self.last = {"given": [_ref(n, h) for n, h in enumerate(given, 1)], "offered": len(hits), "draft": "",
                      "excerpted": sum(g.passage.text != h.passage.text for g, h in zip(given, hits)),
                      "prompt_words": sum(len(m.text.split()) for m in messages),
@@ -176,13 +178,13 @@ def main() -> int:
     for i, (q, gold) in enumerate(picked, 1):
         text, as_of = str(q["question"]), _question_date(q)
         x, xs = _timed(extractive, text, as_of)
-        recorder.last = {}
+        recorder.last, recorder.texts = {}, []
         a, s = _timed(llm, text, as_of)
         rec = recorder.last
-        given_ids = {g["passage_id"] for g in rec.get("given", [])}
-        in_given = any(contains_answer(h.passage.text, gold.answers) for h in a.passages if h.passage.id in given_ids)
+        in_given = bool(rec) and any(contains_answer(t, gold.answers) for t in recorder.texts)
+        in_offered = any(contains_answer(h.passage.text, gold.answers) for h in a.passages)
         row = {"id": q.get("id"), "question": text, "as_of": as_of, "gold": list(gold.answers),
-               "gold_in_given": in_given, "load": round(os.getloadavg()[0], 1),
+               "gold_in_given": in_given, "gold_in_passages": in_offered, "load": round(os.getloadavg()[0], 1),
                "extractive": {"sha1": hashlib.sha1(x.text.encode("utf-8")).hexdigest()[:12], "refused": x.refused, "seconds": round(xs, 2),
                               "claims_checked": x.claims_checked, "claims_dropped": x.claims_dropped,
                               **_scores(x.text, x.refused, gold.answers)},
@@ -200,7 +202,7 @@ def main() -> int:
                        "cached_tokens": (rec.get("meta", {}).get("timings") or {}).get("cache_n"),
                        "answer_tokens": (rec.get("meta", {}).get("timings") or {}).get("predicted_n")}}
         rows.append(row)
-        print(f"{i}/{len(picked)} {row['id']}: llm {s:.0f}s first={row['llm']['first_sentence']} "
+        print(f"{i}/{len(picked)} {row['id']}: llm {s:.0f}s draft={rec.get('draft', '')[:90]!r} first={row['llm']['first_sentence']} "
               f"contains={row['llm']['contains']} refused={a.refused} | extractive first={row['extractive']['first_sentence']} "
               f"| load {row['load']}", file=sys.stderr, flush=True)
     report = {
@@ -210,6 +212,7 @@ def main() -> int:
                      "llm_threads": settings.llm_threads, "llm_timeout": settings.llm_timeout, "top_k": settings.top_k},
         "questions_n": len(rows), "grounded_in_set": len(grounded),
         "gold_in_given": sum(r["gold_in_given"] for r in rows),
+        "gold_in_passages": sum(r["gold_in_passages"] for r in rows),
         "extractive": _summary(rows, "extractive"), "llm_summary": _summary(rows, "llm"),
         "draft_contains": sum(r["llm"]["draft_scores"]["contains"] for r in rows),
         "draft_first_sentence": sum(r["llm"]["draft_scores"]["first_sentence"] for r in rows),

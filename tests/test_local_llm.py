@@ -196,7 +196,7 @@ def test_a_question_too_long_for_the_context_says_which_settings_to_change(scrip
     scripted("Ada won [1].", context=800)
     answerer = LLMAnswerer(model(context_window=800, max_tokens=100), "gguf:model.gguf")
     with pytest.raises(LLMError, match="NEWSRAG_LLM_CONTEXT=800.*NEWSRAG_LLM_MAX_TOKENS=100"):
-        answerer.prompt("Who won? " + "very " * 400, [hit("Ada won the race.")])
+        answerer.prompt("Who won? " + "very " * 900, [hit("Ada won the race.")])
 
 
 def test_llama_cpp_refusing_an_overlong_prompt_is_explained(scripted) -> None:
@@ -353,9 +353,13 @@ def test_markers_written_before_a_sentence_are_moved_after_it_however_the_text_i
     from rag.answerers.lead_marks import lead_marks_moved
 
     text = ("[1] Three astronauts returned after 371 days.\n[2][3] Pence dropped out. He said so.\n"
-            "Plain one [1]. And [2] more.\n[4] no full stop")
-    want = ("Three astronauts returned after 371 days [1].\nPence dropped out [2][3]. He said so.\n"
-            "Plain one [1]. And [2] more.\nno full stop [4]")
+            "Plain one [1]. And [2] more [n].\nRuth Bader Ginsburg [n]\n[4] no full stop\n"
+            "The passage from [3] states that daylight saving time ends Nov. 5. More.\n"
+            "According to [1][2], the strike ended.\nAccording to the union, it ended [1].\nPassage 2 is long.")
+    want = ("Three astronauts returned after 371 days. [1]\nPence dropped out. [2][3] He said so.\n"
+            "Plain one [1]. And [2] more.\nRuth Bader Ginsburg\nno full stop [4]\n"
+            "Daylight saving time ends Nov. 5. [3] More.\n"
+            "The strike ended. [1][2]\nAccording to the union, it ended [1].\nPassage 2 is long.")
     for size in (1, 2, 3, 7, len(text)):
         assert "".join(lead_marks_moved(text[i:i + size] for i in range(0, len(text), size))) == want, size
 

@@ -4,7 +4,9 @@ Any chat model works (ChatOpenAI, ChatOllama, the llama.cpp GGUFChatModel, fakes
 become `LLMError` with a message that names the NEWSRAG_* setting to check and never the API key.
 
 The prompt carries the day the question is asked beside each passage's date. A chat model with a bounded context
-(``context_window`` and ``count_prompt_tokens``, as GGUFChatModel has) reads each passage cut to its statements
+(``context_window`` and ``count_prompt_tokens``, as GGUFChatModel has) gets shorter rules (prompts/answer_local.md:
+no refusal sentence to copy; the claim check turns what the passages do not state into a refusal), reads each
+passage cut to its statements
 that best bear on the question (rag/answerers/excerpts.py), and only as many passages as fit with room for its
 answer (``max_tokens``); passage n is still hits[n-1]. Markers written before a sentence are moved after it
 (rag/answerers/lead_marks.py).
@@ -39,13 +41,15 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|Bearer\s+\S+)")
 
 
-def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> list[BaseMessage]:
-    """The chat messages for an answer: the rules (prompts/answer.md) as system, fenced passages + question as user.
-    `as_of`: the day the question is asked (default today), written beside the passages' dates."""
+def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None = None, *,
+                    rules: str = "answer") -> list[BaseMessage]:
+    """The chat messages for an answer: the rules (prompts/answer.md; `rules="answer_local"` for a small local
+    model) as system, fenced passages + question as user. `as_of`: the day the question is asked (default
+    today), written beside the passages' dates."""
     asked_on = (as_of.isoformat() if isinstance(as_of, date) else str(as_of)[:10]) if as_of else date.today().isoformat()
     user = load_prompt("answer_user").format(passages=format_passages(hits), question=neutralise(question.strip()),
                                              asked_on=asked_on)
-    return [SystemMessage(content=load_prompt("answer")), HumanMessage(content=user)]
+    return [SystemMessage(content=load_prompt(rules)), HumanMessage(content=user)]
 
 
 def rewrite_messages(question: str, history: Sequence[Turn]) -> list[BaseMessage]:
@@ -161,11 +165,11 @@ class LLMAnswerer:
         shown = hits
         for statements in (self.excerpts, 8, 5) if self.excerpts else ():
             shown = excerpt_hits(question, hits, min(statements, self.excerpts)) or hits
-            messages = answer_messages(question, shown, as_of)
+            messages = answer_messages(question, shown, as_of, rules="answer_local")
             if count(messages) <= room:
                 return messages, shown
         for n in range(len(shown), 0, -1):
-            messages = answer_messages(question, shown[:n], as_of)
+            messages = answer_messages(question, shown[:n], as_of, rules="answer_local")
             if count(messages) <= room:
                 return messages, shown[:n]
         raise LLMError(load_prompt("llm_context_full").format(
