@@ -86,9 +86,9 @@ def _stop_on_sigterm():
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .index.sqlite_catalog import SqliteCatalog
+    from .index import open_catalog
 
-    catalog = SqliteCatalog(_settings(args).home)  # listing needs the catalog only, not Chroma
+    catalog = open_catalog(_settings(args))  # listing needs the catalog only, not Chroma
     rows = catalog.articles()
     if args.json:
         print(json.dumps([{"id": r.article.id, "title": r.article.title, "source": r.article.source,

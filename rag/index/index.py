@@ -21,7 +21,8 @@ import numpy as np
 from ..schema import Passage
 from ..settings import Settings
 from .base import CatalogBackend, VectorBackend
-from .sqlite_catalog import ArticleRow, SqliteCatalog, Staged, vector_id
+from .catalogs import open_catalog
+from .sqlite_catalog import ArticleRow, Staged, vector_id
 
 __all__ = ["Index"]
 
@@ -34,7 +35,7 @@ class Index:
     def __init__(self, settings: Settings, *, catalog: CatalogBackend | None = None,
                  vectors: VectorBackend | None = None) -> None:
         self.settings = settings
-        self.catalog = catalog or SqliteCatalog(settings.home)
+        self.catalog = catalog or open_catalog(settings)
         self._seen = self.catalog.version()  # the catalog version this process's vectors reflect (read first)
         self._data_version = self.catalog.data_version()
         if vectors is None:
@@ -44,7 +45,9 @@ class Index:
         self.vectors = vectors
         self._refresh_lock = threading.Lock()
         self._sources: tuple[int, list[str]] | None = None
-        self._writer = _WriterLock(settings.home / "write.lock")
+        # one writer at a time: a lock file in NEWSRAG_HOME, or the catalog's own lock when it is shared by machines
+        self._writer = self.catalog.writer_lock() if hasattr(self.catalog, "writer_lock") else \
+            _WriterLock(settings.home / "write.lock")
 
     def __getattr__(self, name: str) -> Any:  # the catalog's reads, under their old names
         if name in _READS:
