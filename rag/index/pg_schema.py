@@ -60,13 +60,14 @@ CREATE TABLE keyword_totals (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), d
   tokens BIGINT NOT NULL);
 INSERT INTO keyword_totals VALUES (TRUE, 0, 0);
 """),
-    # what replicas on several machines must share: the ingest jobs and the web login throttle
+    # what replicas on several machines must share: the ingest jobs and the web login throttle (`host`: a job
+    # naming files of one machine, an upload or a CLI path, is taken only by workers on that machine)
     (2, """
 CREATE TABLE jobs (
   id BIGSERIAL PRIMARY KEY, targets JSONB NOT NULL, state TEXT NOT NULL DEFAULT 'waiting',
   worker TEXT, lease_until TIMESTAMPTZ, attempts INTEGER NOT NULL DEFAULT 0, done_inputs INTEGER NOT NULL DEFAULT 0,
   label TEXT NOT NULL DEFAULT '', report JSONB, error TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-  finished_at TIMESTAMPTZ);
+  finished_at TIMESTAMPTZ, host TEXT);
 CREATE INDEX jobs_open ON jobs(id) WHERE state IN ('waiting', 'running');
 CREATE TABLE login_failures (name TEXT PRIMARY KEY, failures INTEGER NOT NULL, locked_until DOUBLE PRECISION NOT NULL,
   last_at DOUBLE PRECISION NOT NULL);
