@@ -200,6 +200,7 @@ class Index:
     def _pause(self, stage: str) -> None:
         """Tests only (NEWSRAG_TEST_PAUSE_AT=stage): stop here, leaving a marker file, so a test can kill us."""
         if self.settings.test_pause_at == stage:
+            self.settings.home.mkdir(parents=True, exist_ok=True)  # a shared catalog writes nothing there
             (self.settings.home / f"paused-at-{stage}").write_text(str(os.getpid()))
             time.sleep(600)
 

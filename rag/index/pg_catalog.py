@@ -12,6 +12,7 @@ PostgreSQL is away every call raises a StoreError saying so.
 from __future__ import annotations
 
 import threading
+import weakref
 from contextlib import contextmanager
 from typing import Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
@@ -54,6 +55,8 @@ class PgCatalog:
                                     kwargs={"autocommit": True, "connect_timeout": max(1, int(connect_timeout))},
                                     check=ConnectionPool.check_connection, name="newsrag-catalog")
         self._staged: dict[int, int] = {}  # generation -> articles staged by this process (checked at commit)
+        # closed when this catalog is dropped or the process exits, without waiting long on a server that is away
+        weakref.finalize(self, self._pool.close, 1.0)
         try:
             self._pool.open(wait=True, timeout=connect_timeout)
             with self._conn() as conn:
