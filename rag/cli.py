@@ -192,6 +192,22 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from .index.copy_store import copy_store
+
+    host, _, port = args.chroma.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--chroma {args.chroma!r}: give the Chroma server as HOST:PORT (e.g. 10.0.0.5:8000).")
+    source = _settings(args)
+    target = source.replace(catalog_url=args.to, chroma_host=host, chroma_port=int(port),
+                            collection=args.collection or source.collection)
+    done = copy_store(source, target, progress=lambda n, total: print(f"\r{n}/{total} articles", end="",
+                                                                      file=sys.stderr, flush=True))
+    print(f"\ncopied {done['copied']} articles ({done['passages']} passages), {done['skipped']} already there",
+          file=sys.stderr)
+    return 0
+
+
 def _cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args, llm=args.llm)
     answer = None if args.no_server or args.llm else _ask_running_server(settings, args)
@@ -311,6 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("worker", help="take ingest jobs from a shared catalog (NEWSRAG_CATALOG_URL), until stopped")
     s.set_defaults(func=_cmd_worker)
+
+    s = sub.add_parser("migrate", help="copy this store into a PostgreSQL catalog and a Chroma server")
+    s.add_argument("--to", required=True, metavar="postgresql://USER:PASSWORD@HOST:PORT/DB")
+    s.add_argument("--chroma", required=True, metavar="HOST:PORT", help="the Chroma server (`chroma run`)")
+    s.add_argument("--collection", help="the collection there (default: NEWSRAG_COLLECTION)")
+    s.set_defaults(func=_cmd_migrate)
 
     s = sub.add_parser("ask", help="ask a question")
     s.add_argument("question")

@@ -211,3 +211,37 @@ def test_postgresql_stopped_for_five_seconds_then_everything_recovers(pg_server,
         thread.join(30)
         for index in (reader, writer.index, worker_ingestor.index):
             index.close()
+
+
+def test_migrate_copies_an_embedded_store_without_embedding_again(sample_settings, pg_url, chroma_server,
+                                                                   tmp_path, capsys):  # noqa: F811
+    from rag.assistant import Assistant
+    from rag.cli import main
+
+    from .conftest import SEED_QUESTION
+
+    extra = tmp_path / "wire.jsonl"
+    story = _story("ferry", "gangway")
+    extra.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "ledger-1", "title": "Ferry decision", "body": story, "source": "Ledger"},
+        {"id": "post-9", "title": "Ferry decided", "body": story.replace("day 3", "day three"), "source": "Post"}]))
+    assert Ingestor(sample_settings).ingest([str(extra)]).counts()["duplicates"] == 1
+    argv = ["--home", str(sample_settings.home), "migrate", "--to", pg_url, "--chroma", f"127.0.0.1:{chroma_server}",
+            "--collection", "migrated"]
+    assert main(argv) == 0
+    assert "copied 3 articles" in capsys.readouterr().err
+    target = sample_settings.replace(catalog_url=pg_url, chroma_host="127.0.0.1", chroma_port=chroma_server,
+                                     collection="migrated", home=tmp_path / "elsewhere")
+    before, after = Index(sample_settings), Index(target)
+    assert after.stats() == before.stats()
+    assert after.get("post-9").duplicate_of == "ledger-1" and after.quotes_indexed()
+    assert after.vectors.count() == before.stats()["passages"]
+    got, want = after.keyword("gangway proposal", 10), before.keyword("gangway proposal", 10)
+    assert [p for p, _ in got] == [p for p, _ in want] and got  # scores agree to float rounding
+    assert all(abs(a - b) < 1e-9 for (_, a), (_, b) in zip(got, want))
+    answer = Assistant.from_settings(target).ask(SEED_QUESTION)
+    assert not answer.refused and answer.citations
+    before.close()
+    after.close()
+    assert main(argv) == 0  # run again: everything is already there
+    assert "copied 0 articles" in capsys.readouterr().err

@@ -207,6 +207,10 @@ class PgCatalog:
             return [], np.zeros((0, 0), dtype=np.uint32)
         return [r[0] for r in rows], np.stack([np.frombuffer(bytes(r[1]), dtype=np.uint32) for r in rows])
 
+    def signatures_of(self, ids: Sequence[str]) -> dict[str, bytes]:
+        return {r[0]: bytes(r[1]) for r in self._all("SELECT id, signature FROM articles WHERE id = ANY(%s) AND"
+                                                    " state='ready' AND signature IS NOT NULL", (list(ids),))}
+
     def passages(self) -> list[Passage]:
         return [p for batch in self.iter_passages() for p in batch]
 
