@@ -245,3 +245,42 @@ def test_migrate_copies_an_embedded_store_without_embedding_again(sample_setting
     after.close()
     assert main(argv) == 0  # run again: everything is already there
     assert "copied 0 articles" in capsys.readouterr().err
+
+
+def test_two_served_replicas_share_ingest_jobs_and_coverage(sample_settings, pg_url, chroma_server,
+                                                             tmp_path):  # noqa: F811
+    """Two web chats (real HTTP) on one catalog: a file uploaded to the first becomes a job in the catalog,
+    and the second answers from the article it added."""
+    from gradio_client import Client, handle_file
+
+    from rag.assistant import Assistant
+    from rag.index.copy_store import copy_store
+    from rag.web import launch, shutdown
+
+    from .pg_server import _free_port
+
+    shared = dict(catalog_url=pg_url, chroma_host="127.0.0.1", chroma_port=chroma_server, collection="served")
+    copy_store(sample_settings, sample_settings.replace(**shared))
+    demos = []
+    try:
+        for name in ("r1", "r2"):
+            settings = sample_settings.replace(home=tmp_path / name, host="127.0.0.1", port=_free_port(), **shared)
+            demos.append(launch(Assistant.from_settings(settings), settings, prevent_thread_lock=True, quiet=True))
+        first, second = (Client(d.local_url, verbose=False, download_files=False) for d in demos)
+        path = tmp_path / "harbour.jsonl"
+        path.write_text(json.dumps({"id": "harbour-1", "title": "Harbour vote", "source": "Ledger",
+                                    "body": "The Wrenmouth harbour board voted on Tuesday to build a floating "
+                                            "library on the old ferry Gull. " * 3}) + "\n")
+        report = first.predict([handle_file(str(path))], "", api_name="/ingest")
+        assert "Added 1" in report
+        catalog = Index(sample_settings.replace(home=tmp_path / "r3", **shared))
+        job = catalog.job_queue().get(1)  # the upload went through the catalog's job table
+        catalog.close()
+        assert job.state == "done" and job.report["added"] == 1 and job.worker
+        answer = second.predict("What will the Wrenmouth harbour board build?", api_name="/ask")
+        assert any(c["title"] == "Harbour vote" for c in answer["citations"]), answer
+        status = second.predict(api_name="/ingest_status")
+        assert status["running"] is None and status["waiting"] == 0
+    finally:
+        for demo in demos:
+            shutdown(demo, timeout=30)
