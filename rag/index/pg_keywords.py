@@ -4,8 +4,8 @@ Words are analysed in Python by the same recipe (`keywords.terms`: lower case, f
 stems), and each passage's words are stored as a `tsvector` written lexeme by lexeme (a literal, so PostgreSQL's
 parser and dictionaries change nothing), matched through a GIN index with a `tsquery` of the question's words.
 Ranking is FTS5's BM25 (k1 1.2, b 0.75, IDF log((N - n + 0.5)/(n + 0.5)) floored at 1e-6, a word said twice
-counting twice), computed in SQL: a word's count in a passage is `ts_rank_cd` of that word alone with every
-weight 1 and no normalisation, which counts its positions. The passage counts per word (`keyword_df`) and the
+counting twice), computed in SQL: a word's count in a passage is the number of its positions in the tsvector
+(the question's words picked out with `setweight` + `ts_filter`, then `unnest`). The passage counts per word (`keyword_df`) and the
 totals (`keyword_totals`) are kept in the transactions that add and remove rows, as the FTS5 side tables are.
 Past the postings budget only the rarest words are matched and the best `POOL` passages scored over every word,
 as keywords.search does. Limits of tsvector: a word over 2,000 bytes is not indexed, and a word is counted at
@@ -24,7 +24,6 @@ __all__ = ["tsvector", "insert", "delete", "search", "rebuild"]
 
 _MAX_LEXEME = 2000  # bytes; PostgreSQL refuses longer lexemes
 _MAX_POS = 16383  # tsvector positions stop here
-_TF_WEIGHTS = "{1,1,1,1}"
 
 
 def _lexeme(word: str) -> str:
@@ -139,16 +138,21 @@ def _ranked(conn, match: list[str], scored: list[str], idf: dict[str, float], av
             filters: tuple[str, list]) -> list[tuple[int, float]]:
     """Passages holding any word of `match` and passing the filters (or, for a rescoring, those the filter
     names by rid), scored by BM25 over `scored`: idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avgdl))
-    summed over the words, a word said twice counting twice (as FTS5's phrases do)."""
+    summed over the words, a word said twice counting twice (as FTS5's phrases do).
+
+    Each passage's tsvector is read once: `setweight` marks the question's words and `ts_filter` keeps only
+    them, so `unnest` yields a few (word, positions) rows whose position counts are the words' counts."""
     counts = Counter(scored)
-    tf_cols = ", ".join(f"ts_rank_cd('{_TF_WEIGHTS}', tsv, %s::tsquery, 0) AS tf_{i}" for i in range(len(counts)))
-    score = " + ".join(f"%s::float8 * tf_{i} / (tf_{i} + norm)" for i in range(len(counts)))
     where, fargs = filters
     if not where.startswith("rid = ANY"):
         where = "tsv @@ %s::tsquery" + (f" AND {where}" if where else "")
         fargs = [" | ".join(_lexeme(w) for w in dict.fromkeys(match)), *fargs]
-    sql = (f"SELECT rid, {score} AS score FROM (SELECT rid, {_K1} * (1 - {_B} + {_B} * len / %s::float8) AS norm,"
-           f" {tf_cols} FROM keywords WHERE {where}) s ORDER BY score DESC, rid LIMIT %s")
-    params = [*(times * idf[w] * (_K1 + 1) for w, times in counts.items()), avgdl, *(_lexeme(w) for w in counts),
-              *fargs, k]
+    sql = ("SELECT s.rid, SUM(q.w * array_length(u.positions, 1) / (array_length(u.positions, 1) + s.norm)) AS score"
+           f" FROM (SELECT rid, {_K1} * (1 - {_B} + {_B} * len / %s::float8) AS norm,"
+           f" ts_filter(setweight(tsv, 'A', %s::text[]), '{{a}}') AS asked FROM keywords WHERE {where} OFFSET 0) s"
+           " CROSS JOIN LATERAL unnest(s.asked) u JOIN unnest(%s::text[], %s::float8[]) AS q(term, w)"
+           " ON q.term = u.lexeme GROUP BY s.rid ORDER BY score DESC, s.rid LIMIT %s")
+    terms_ = list(counts)
+    weights = [times * idf[w] * (_K1 + 1) for w, times in counts.items()]
+    params = [avgdl, terms_, *fargs, terms_, weights, k]
     return [(r[0], float(r[1])) for r in conn.execute(sql, params).fetchall()]
