@@ -10,6 +10,7 @@ readers call `refresh()` (one cheap SQLite read per question) and reload the vec
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -43,6 +44,10 @@ class Index:
 
             vectors = ChromaVectors(settings)
         self.vectors = vectors
+        if hasattr(self.catalog, "job_queue") and not getattr(vectors, "shared", True):
+            logging.getLogger("newsrag.index").warning(
+                "The catalog is shared (NEWSRAG_CATALOG_URL) but the vectors are embedded in NEWSRAG_HOME: processes "
+                "on other machines will not find this machine's vectors. Set NEWSRAG_CHROMA_HOST (docs/DEPLOY.md).")
         self._refresh_lock = threading.Lock()
         self._sources: tuple[int, list[str]] | None = None
         # one writer at a time: a lock file in NEWSRAG_HOME, or the catalog's own lock when it is shared by machines
