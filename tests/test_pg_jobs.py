@@ -76,6 +76,10 @@ def test_released_and_finished_jobs(catalogs):
     assert q.finish(a, "w2", "done", report={"added": 1})
     assert q.get(a).state == "done" and q.get(a).report == {"added": 1}
     assert q.status()["waiting"] == 1 and q.ahead_of(b) == 0
+    with catalogs[0]._conn() as conn:  # a week later, finished jobs are forgotten at the next submit
+        conn.execute("UPDATE jobs SET finished_at = now() - interval '8 days' WHERE id=%s", (a,))
+    q.submit(["z"])
+    assert q.get(a) is None and q.get(b) is not None
 
 
 def test_jobs_naming_local_files_stay_on_their_machine_and_the_queue_is_bounded(catalogs):

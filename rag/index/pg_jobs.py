@@ -68,7 +68,7 @@ class JobQueue:
                 row = conn.execute("INSERT INTO jobs (targets, host, state, worker, lease_until, attempts) VALUES"
                                    " (%s, %s, 'running', %s, now() + make_interval(secs => %s), 1) RETURNING id",
                                    (json.dumps(list(targets)), host, worker, lease_s)).fetchone()
-            conn.execute("NOTIFY newsrag_jobs")
+            conn.execute("DELETE FROM jobs WHERE finished_at < now() - interval '7 days'")  # kept a week, then forgotten
             return row[0]
 
     def take(self, worker: str, *, lease_s: float = 30.0, host: str | None = None) -> JobRow | None:
