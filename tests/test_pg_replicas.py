@@ -284,3 +284,51 @@ def test_two_served_replicas_share_ingest_jobs_and_coverage(sample_settings, pg_
     finally:
         for demo in demos:
             shutdown(demo, timeout=30)
+
+
+class _SlowEmbedder(FakeEmbedder):
+    """Embeds like FakeEmbedder, taking `seconds` a call: two writers' embedding shows up as overlap in time."""
+
+    def __init__(self, seconds: float, spans: list) -> None:
+        self.seconds, self.spans = seconds, spans
+
+    def embed(self, texts):
+        start = time.monotonic()
+        time.sleep(self.seconds)
+        self.spans.append((start, time.monotonic()))
+        return super().embed(texts)
+
+
+def test_two_workers_embed_side_by_side_and_store_each_article_once(pg_url, chroma_server, tmp_path):  # noqa: F811
+    """Two ingests of overlapping inputs at once (two workers): their embedding overlaps (the writer lock is held
+    per batch write only) and every article is stored once: the same record, or the same text at another url."""
+    s = {n: _settings(tmp_path / n, pg_url, chroma_server, "side") for n in ("w1", "w2")}
+    records = [{"id": f"story-{t}", "title": f"The {t} decision", "body": _story(t, f"{t}mark"),
+                "url": f"https://one.example/{t}"} for t in ("canal", "orchard", "foundry")]
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text("\n".join(json.dumps(r) for r in records))
+    moved = [{**r, "id": r["id"] + "-copy", "url": r["url"].replace("one", "two")} for r in records]
+    second.write_text("\n".join(json.dumps(r) for r in [records[0], *moved[1:]]))  # same record, same texts elsewhere
+    spans: list[tuple[float, float]] = []
+    ingestors = [Ingestor(s[n], embedder=_SlowEmbedder(2.0, spans)) for n in ("w1", "w2")]
+    reports: dict[int, object] = {}
+
+    def run(i: int, path: Path) -> None:
+        reports[i] = ingestors[i].ingest([str(path)])
+
+    threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    counts = [reports[i].counts() for i in (0, 1)]
+    assert counts[0]["added"] + counts[1]["added"] == 3, counts
+    assert counts[0]["unchanged"] + counts[1]["unchanged"] == 3, counts
+    index = ingestors[0].index
+    assert sorted(r.article.content_hash for r in index.articles()) == sorted(
+        {r.article.content_hash for r in index.articles()})  # no text stored twice
+    assert len(index.articles()) == 3
+    (a0, a1), (b0, b1) = sorted(spans)
+    assert b0 < a1, f"the two embeddings ran one after the other: {spans}"  # side by side, not in turn
+    for ing in ingestors:
+        ing.index.close()
