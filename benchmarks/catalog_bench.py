@@ -2,6 +2,7 @@
 article committed by one process takes to reach other replicas.
 
     python benchmarks/catalog_bench.py keywords --url postgresql://… --passages 100000 [--work DIR] [--queries 200]
+                                               [--budget 80000]
     python benchmarks/catalog_bench.py propagation --url postgresql://… --chroma HOST:PORT [--rounds 20]
 
 `keywords`: SYNTHETIC passages. realtimeqa's 1,014 pages (../shared/eval) are copied with their sentences
@@ -84,19 +85,19 @@ def grow(catalog, target: int, seed: int = 0) -> dict:
             "passages_per_s": round(count / seconds, 1)}
 
 
-def search(catalog, n: int) -> dict:
+def search(catalog, n: int, budget: int) -> dict:
     from rag.index import day_number
 
     questions = _questions(n + 1)
-    catalog.keyword_search(questions[0], 50)
+    catalog.keyword_search(questions[0], 50, budget=budget)
     plain, dated = [], []
     since, until = day_number("2023-10-01"), day_number("2023-10-31")
     for q in questions[1:]:
         t = time.perf_counter()
-        catalog.keyword_search(q, 50)
+        catalog.keyword_search(q, 50, budget=budget)
         plain.append(time.perf_counter() - t)
         t = time.perf_counter()
-        catalog.keyword_search(q, 25, since_day=since, until_day=until)
+        catalog.keyword_search(q, 25, since_day=since, until_day=until, budget=budget)
         dated.append(time.perf_counter() - t)
     return {"keyword_ms": _pct(plain), "keyword_dated_ms": _pct(dated), "questions": len(plain)}
 
@@ -107,13 +108,13 @@ def keywords(args) -> dict:
 
     work = Path(args.work or tempfile.mkdtemp(prefix="newsrag-catalog-bench-"))
     out = {"benchmark": "keyword search, SQLite FTS5 beside PostgreSQL tsvector + GIN", "synthetic": True,
-           "passages_target": args.passages}
+           "passages_target": args.passages, "postings_budget": args.budget}
     for name, make in (("sqlite_fts5", lambda: SqliteCatalog(work / "sqlite")),
                        ("postgresql", lambda: PgCatalog(args.url))):
         catalog = make()
         have = catalog.stats()["passages"]
         grown = grow(catalog, args.passages) if have < args.passages else {"passages": have, "reused": True}
-        out[name] = {"grow": grown, "search": search(catalog, args.queries)}
+        out[name] = {"grow": grown, "search": search(catalog, args.queries, args.budget)}
         catalog.close()
         print(json.dumps({name: out[name]}), flush=True)
     return out
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--passages", type=int, default=100_000)
     k.add_argument("--queries", type=int, default=200)
     k.add_argument("--work")
+    k.add_argument("--budget", type=int, default=80_000, help="NEWSRAG_KEYWORD_POSTINGS for the searches")
     k.add_argument("--json", type=Path)
     r = sub.add_parser("propagation")
     r.add_argument("--url", required=True)
