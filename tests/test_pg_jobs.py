@@ -103,3 +103,37 @@ def test_the_login_throttle_is_one_for_every_replica(catalogs):
     assert b("editor", "pw") is True
     assert a("editor", "nope") is False  # the count started again after the right password
     assert a("editor", "pw") is True
+
+
+def test_newsrag_worker_takes_jobs_and_stops_on_sigterm(pg_url, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "NEWSRAG_HOME": str(tmp_path / "w"),
+           "NEWSRAG_CATALOG_URL": pg_url}
+    catalog = PgCatalog(pg_url)
+    queue = catalog.job_queue()
+    job_id = queue.submit(["https://127.0.0.1:9/not-public"])  # refused by the fetch policy: fails fast, no model
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "worker"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while queue.get(job_id).state in ("waiting", "running"):
+            assert proc.poll() is None, proc.stderr.read()[-2000:]
+            assert time.monotonic() < deadline, "the worker took no job"
+            time.sleep(0.1)
+        job = queue.get(job_id)
+        assert job.state == "done" and job.report["failed"] == 1 and job.attempts == 1
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        catalog.close()
+    no_catalog = subprocess.run([sys.executable, "-m", "rag.cli", "worker"], cwd=ROOT, capture_output=True, text=True,
+                                env={**env, "NEWSRAG_CATALOG_URL": ""}, timeout=120)
+    assert no_catalog.returncode != 0 and "NEWSRAG_CATALOG_URL" in no_catalog.stderr
