@@ -1,6 +1,6 @@
 """Writers for the kill tests, run as real processes: `python -m tests.index_scenarios HOME OP ARG...`.
 
-OP is `ingest PATH...`, `remove ID`, or `work` (with NEWSRAG_CATALOG_URL: take ingest jobs from the shared
+OP is `ingest PATH...`, `ingest-job PATH...` (as the CLI ingests), `remove ID`, or `work` (with NEWSRAG_CATALOG_URL: take ingest jobs from the shared
 catalog until none is open, waiting out the lease of a job whose worker died). NEWSRAG_TEST_PAUSE_AT (read through Settings) makes the writer stop at a
 named stage and leave a marker file, where the test kills it with SIGKILL."""
 
@@ -19,6 +19,10 @@ def main(argv: list[str]) -> int:
     ingestor = Ingestor(settings, embedder=FakeEmbedder())
     if op == "ingest":
         print(ingestor.ingest(args).summary_line(), flush=True)
+    elif op == "ingest-job":  # as `newsrag ingest` does: a job this process holds in a shared catalog
+        from rag.worker import ingest_as_job
+
+        print(ingest_as_job(ingestor, args).summary_line(), flush=True)
     elif op == "remove":
         print(ingestor.remove(args[0]), flush=True)
     elif op == "work":

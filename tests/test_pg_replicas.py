@@ -122,6 +122,13 @@ def test_a_worker_killed_at_each_stage_leaves_each_article_once_and_the_job_is_f
         else:
             assert row.report["updated"] == 1 and row.report["added"] == 1
         _check(replicas, expect)
+    # a CLI ingest (a job its own process holds) killed mid-write: a worker finishes it once its lease runs out
+    (news / "harbour.txt").write_text(_story("harbour", "lastword"))
+    _kill_at(_process(s["cli"], "embedded", "ingest-job", str(news)), s["cli"].home, "embedded")
+    (cli_job,) = [j for j in range(1, 20) if (row := queue.get(j)) is not None and row.state == "running"]
+    assert f"{cli_job} done" in _finish(_process(s["w2"], None, "work"))
+    expect[harbour] = "lastword"
+    _check(replicas, expect)
     for index in replicas:
         index.close()
 
