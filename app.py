@@ -18,19 +18,26 @@ SAMPLE = Path(__file__).resolve().parent / "examples" / "news"
 STOP_SECONDS = 120  # how long a stop waits for a running ingest to reach its next input (one embedding batch)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Serve the web chat until interrupted; 0 on a clean stop, 2 on a settings or store error."""
-    p = argparse.ArgumentParser(prog="app.py", description="Serve the newsrag web chat.")
-    p.add_argument("--host", help="interface to listen on (NEWSRAG_HOST / GRADIO_SERVER_NAME, default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (NEWSRAG_PORT / GRADIO_SERVER_PORT, default 7860)")
-    p.add_argument("--share", action="store_true", default=None, help="also open a public gradio.live link")
-    p.add_argument("--home", help="data folder (NEWSRAG_HOME, default ./.newsrag)")
-    args = p.parse_args(argv)
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM while starting."""
+
+
+def _start(args: argparse.Namespace):
+    """Load the store, serve the page and announce it: (demo, settings, shutdown), or an exit code (2) after
+    printing a settings or store error."""
+    def interrupted(signum: int, frame: object) -> None:  # SIGTERM while starting stops like Ctrl+C
+        raise _Terminated
+
+    try:
+        signal.signal(signal.SIGTERM, interrupted)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
 
     from rag.assistant import Assistant
-    from rag.discovery import remove_server_file, write_server_file
+    from rag.discovery import write_server_file
     from rag.errors import NewsragError
     from rag.logs import setup_logging
+    from rag.ports import check_port_free
     from rag.settings import Settings
     from rag.web import auth_pair, launch, shutdown
 
@@ -38,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = Settings.from_env(host=args.host, port=args.port, share=args.share, home=args.home)
+        check_port_free(settings.host, settings.port)  # before anything loads: a busy port is one line at once
         auth = auth_pair(settings)
         assistant = Assistant.from_settings(settings)
         if not assistant.stats()["articles"]:
@@ -55,8 +63,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `newsrag ask` on this home finds the server here and asks it instead of loading everything itself.
     write_server_file(settings.home, port=urlsplit(demo.local_url).port or settings.port, login=bool(auth))
     print(f"newsrag web chat ready: {demo.local_url}" + (" (login required)" if auth else ""), flush=True)
+    print(f"JSON API: {demo.local_url}api/ (docs/API.md)", flush=True)
     if getattr(demo, "share_url", None):
         print(f"public link: {demo.share_url}", flush=True)
+    return demo, settings, shutdown
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the web chat until interrupted; 0 on a clean stop, 2 on a settings or store error."""
+    p = argparse.ArgumentParser(prog="app.py", description="Serve the newsrag web chat.")
+    p.add_argument("--host", help="interface to listen on (NEWSRAG_HOST / GRADIO_SERVER_NAME, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (NEWSRAG_PORT / GRADIO_SERVER_PORT, default 7860)")
+    p.add_argument("--share", action="store_true", default=None, help="also open a public gradio.live link")
+    p.add_argument("--home", help="data folder (NEWSRAG_HOME, default ./.newsrag)")
+    args = p.parse_args(argv)
+    try:
+        started = _start(args)
+    except KeyboardInterrupt as exc:
+        # Ctrl+C (or SIGTERM) while loading: one line, no traceback. A sample ingest in progress has cleaned up
+        # after itself; exit without unwinding the model's native threads (they abort noisily at exit).
+        name = "Terminated" if isinstance(exc, _Terminated) else "Interrupted"
+        print(f"{name} while starting: the web chat was not started.", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(143 if isinstance(exc, _Terminated) else 130)
+    if isinstance(started, int):
+        return started
+    demo, settings, shutdown = started
+    from rag.discovery import remove_server_file
     print("Press Ctrl+C to stop.", flush=True)
 
     def stop(signum: int, frame: object) -> None:  # SIGTERM (docker stop, systemd) stops like Ctrl+C

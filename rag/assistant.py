@@ -20,6 +20,7 @@ from .followup import refers_back
 from .index import Index
 from .refusal import should_answer
 from .retriever import Retriever
+from .verify_llm import verify_unconfirmed
 from .schema import Answer, Citation, Hit
 from .settings import Settings
 
@@ -86,7 +87,12 @@ class Assistant:
 
         thread = threading.Thread(target=indexes, name="newsrag-index-warm", daemon=True)
         thread.start()
-        return [self.retriever.embedder.preload(), thread]
+        threads = [self.retriever.embedder.preload(), thread]
+        load_llm = getattr(self.answerer, "warm_up", None)
+        if callable(load_llm):  # a local model loads once and stays loaded for every later question
+            threads.append(threading.Thread(target=_quietly, args=(load_llm,), name="newsrag-llm-warm", daemon=True))
+            threads[-1].start()
+        return threads
 
     def stats(self) -> dict:
         """Articles, duplicates, passages, newest date and outlets in the store."""
@@ -113,10 +119,7 @@ class Assistant:
         answer = Answer(text="", question=question, answerer=self.answerer.name, notices=list(self.notices))
         standalone = self._rewrite(question, history or [], answer)
         answer.standalone_question = standalone
-        try:
-            query = self.retriever.plan(standalone, sources=sources, since=since, until=until, as_of=as_of)
-        except ValueError as exc:
-            raise InputError(f"{exc} (for since/until/as_of).") from None
+        query = self._plan(standalone, sources=sources, since=since, until=until, as_of=as_of)
         if query.as_of:
             answer.notices.append(load_prompt("as_of_notice").format(as_of=query.as_of.isoformat()))
         answer.notices.extend(query.notes)
@@ -138,13 +141,14 @@ class Assistant:
             yield answer
             return
         # Only checked sentences leave this method: the draft is released sentence by sentence as each passes.
-        guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
+        guard = self._guard(standalone, hits)
         answerer = self.answerer
         try:
             if isinstance(answerer, ExtractiveAnswerer):
                 guard.feed(with_rival_statements(answerer.answer(standalone, hits), standalone, hits))
             else:
-                for piece in answerer.stream(standalone, hits):
+                dated = {"as_of": query.as_of} if getattr(answerer, "takes_as_of", False) else {}
+                for piece in answerer.stream(standalone, hits, **dated):
                     released = guard.feed(piece)
                     if released:
                         yield released
@@ -157,11 +161,11 @@ class Assistant:
             answer.notices.append(f"{exc} Answered extractively instead.")
             answerer = self._fallback
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
-            guard = CheckedStream(standalone, hits, threshold=self.settings.support_threshold)
+            guard = self._guard(standalone, hits)
             guard.feed(with_rival_statements(answerer.answer(standalone, hits), standalone, hits))
-        checked = guard.finish()
+        checked = self._verified(guard, answerer, answer)
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
-        answer.dropped = checked.dropped
+        answer.dropped, answer.verdicts = checked.dropped, checked.verdicts
         answer.citations = checked.citations
         if not checked.citations:
             answer.refused, answer.text = True, REFUSAL
@@ -176,7 +180,20 @@ class Assistant:
                           "total": time.perf_counter() - t0, **timings}
         yield answer
 
+    def search(self, query: str, *, k: int | None = None, sources: Sequence[str] | None = None, since: Any = None,
+               until: Any = None, as_of: Any = None) -> list[Hit]:
+        """The k passages retrieval ranks best for `query` (the passages an answer would be written from), with
+        the same checks and filters as a question."""
+        query = self._validate(query)
+        return self.retriever.retrieve(self._plan(query, sources=sources, since=since, until=until, as_of=as_of), k=k)
+
     # -- steps -----------------------------------------------------------------------------------------------
+    def _plan(self, question: str, **filters: Any):
+        try:
+            return self.retriever.plan(question, **filters)
+        except ValueError as exc:
+            raise InputError(f"{exc} (for since/until/as_of).") from None
+
     def _from_quotes(self, answer: Answer, draft: str, hits: list[Hit], *, t0: float,
                      timings: dict[str, float]) -> Answer | None:
         """The checked quote-index answer, or None when the check keeps none of it (then passages answer)."""
@@ -186,15 +203,14 @@ class Assistant:
             lead, _, draft = draft[len(LEAD_MARK):].partition(". ")
             lead += "."
         draft, _, trail = draft.partition(TRAIL_MARK)  # a count of further quotes: the product's words, not a claim
-        guard = CheckedStream(answer.standalone_question or answer.question, hits,
-                              threshold=self.settings.support_threshold)
+        guard = self._guard(answer.standalone_question or answer.question, hits)
         guard.feed(draft)
         checked = guard.finish()
         if not checked.citations:
             return None
         answer.passages = hits
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
-        answer.dropped = checked.dropped
+        answer.dropped, answer.verdicts = checked.dropped, checked.verdicts
         answer.citations = checked.citations
         answer.notices.extend(newest_source_notice(checked.citations))
         # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
@@ -204,6 +220,23 @@ class Assistant:
                           "total": time.perf_counter() - t0, **timings}
         return answer
 
+
+    def _guard(self, question: str, hits: Sequence[Hit]) -> CheckedStream:
+        return CheckedStream(question, hits, threshold=self.settings.support_threshold,
+                             strict=self.settings.check == "strict")
+
+    def _verified(self, guard: CheckedStream, answerer: Any, answer: Answer):
+        """The draft checked; with an LLM (and NEWSRAG_LLM_VERIFY on), the sentences the rules leave unconfirmed
+        read by it in one call, its verdicts joined to the rules' (rag/verify_llm.py)."""
+        checked = guard.finish()
+        model = getattr(answerer, "chat_model", None)
+        if not (self.settings.llm_verify and model is not None and checked.unconfirmed):
+            return checked
+        overrides, notice = verify_unconfirmed(model, checked.unconfirmed, guard.hits,
+                                               timeout=self.settings.llm_verify_timeout, name=answerer.name)
+        if notice:
+            answer.notices.append(notice)
+        return guard.finish(overrides) if overrides else checked
 
     def _validate(self, question: str) -> str:
         question = (question or "").strip()
@@ -239,6 +272,13 @@ class Assistant:
             dated = any(low <= h.passage.published_at[:10] <= high for h in hits[:5] if h.passage.published_at)
         return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated,
                              sources=self.index.sources)
+
+
+def _quietly(step) -> None:
+    try:
+        step()
+    except Exception:  # noqa: BLE001 - the first question meets the error again and reports it
+        pass
 
 
 def newest_source_notice(citations: Sequence[Citation]) -> list[str]:

@@ -10,15 +10,15 @@ of the question in it ("ZAPPED [1]", "HACKEADO").
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Mapping, Sequence
 
-from .citations import Checked, check
+from .citations import Checked, Override, check, drop_record
 from .injection import looks_like_instruction
 from .lexical import content_words
 from .schema import Hit
 from .sentences import statement_spans
 
-__all__ = ["CheckedStream", "screen"]
+__all__ = ["CheckedStream", "screen", "screened_check"]
 
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S|\]\(|\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|ru|top)/\S")
@@ -31,12 +31,13 @@ def _quotes_balanced(text: str) -> bool:
     return (text.count('"') + text.count("“") + text.count("”")) % 2 == 0
 
 
-def screen(draft: str, question: str) -> tuple[str, list[str]]:
-    """The draft without the sentences that no news answer needs (links, instructions, bare tokens), and those
-    sentences. Markers stay with the sentence before them."""
+def screen(draft: str, question: str) -> tuple[str, list[dict]]:
+    """The draft without the sentences that no news answer needs (links, instructions, bare tokens), and a
+    removal record for each (the shape of every Answer.dropped entry: rule "screen", detail "link",
+    "instruction" or "fragment"). Markers stay with the sentence before them."""
     asked = set(content_words(question))
     kept: list[str] = []
-    removed: list[str] = []
+    removed: list[dict] = []
     for s, e in statement_spans(draft):
         sentence = draft[s:e]
         claim = _MARKS.sub("", sentence).strip()
@@ -45,18 +46,34 @@ def screen(draft: str, question: str) -> tuple[str, list[str]]:
             continue
         words = set(content_words(claim))
         bare = len(words) < MIN_WORDS and not asked & words and not _LOWER_WORD.search(claim)
-        if _LINK.search(claim) or looks_like_instruction(claim) or bare:
-            removed.append(claim)
+        why = "link" if _LINK.search(claim) else "instruction" if looks_like_instruction(claim) else \
+            "fragment" if bare else ""
+        if why:
+            removed.append(drop_record(claim, "screened", "screen", why))
             continue
         kept.append(sentence)
     return " ".join(kept), removed
 
 
+def screened_check(text: str, question: str, hits: Sequence[Hit], *, threshold: float, strict: bool = False,
+                   overrides: Mapping[str, Override] | None = None, renumber: bool = True) -> Checked:
+    """The screen, then the claim check: what every answerer's text goes through before anyone sees it."""
+    screened, removed = screen(text, question)
+    checked = check(screened, hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber)
+    checked.claims_checked += len(removed)
+    checked.claims_dropped += len(removed)
+    checked.dropped = [*removed, *checked.dropped]
+    checked.verdicts = [*({**r, "kept": False, "by": "rules", "citations": []} for r in removed), *checked.verdicts]
+    return checked
+
+
 class CheckedStream:
     """Feed it the model's pieces; it returns the text the user may see, checked sentence by sentence."""
 
-    def __init__(self, question: str, hits: Sequence[Hit], *, threshold: float) -> None:
-        self.question, self.hits, self.threshold = question, list(hits), threshold
+    def __init__(self, question: str, hits: Sequence[Hit], *, threshold: float, strict: bool = False,
+                 renumber: bool = True) -> None:
+        self.question, self.hits, self.threshold, self.strict = question, list(hits), threshold, strict
+        self.renumber = renumber  # False: [n] stays hits[n-1] (for callers holding the hits)
         self.draft = ""
         self.released = ""  # the checked text given out so far
         self._checked_upto = 0
@@ -70,22 +87,19 @@ class CheckedStream:
         self._checked_upto = end
         return self._release(self._check(self.draft[:end]).text)
 
-    def finish(self) -> Checked:
-        """The whole draft checked (what the final Answer holds)."""
-        return self._check(self.draft)
+    def finish(self, overrides: Mapping[str, Override] | None = None) -> Checked:
+        """The whole draft checked (what the final Answer holds); `overrides`: verdicts on unconfirmed sentences
+        from outside the rules (rag.verify_llm)."""
+        return self._check(self.draft, overrides)
 
     def rest(self, final_text: str) -> str:
         """What is left to give out once the final text is known (nothing if it does not extend what was given)."""
         return self._release(final_text)
 
     # -- internals ---------------------------------------------------------------------------------------
-    def _check(self, text: str) -> Checked:
-        screened, removed = screen(text, self.question)
-        checked = check(screened, self.hits, threshold=self.threshold)
-        checked.claims_checked += len(removed)
-        checked.claims_dropped += len(removed)
-        checked.dropped = [*removed, *checked.dropped]
-        return checked
+    def _check(self, text: str, overrides: Mapping[str, Override] | None = None) -> Checked:
+        return screened_check(text, self.question, self.hits, threshold=self.threshold, strict=self.strict,
+                              overrides=overrides, renumber=self.renumber)
 
     def _release(self, text: str) -> str:
         if not text.startswith(self.released):

@@ -1,4 +1,4 @@
-"""`newsrag ingest | list | remove | watch | ask | serve | slack | eval`: the terminal front end.
+"""`newsrag ingest | list | remove | watch | ask | serve | mcp | slack | eval`: the terminal front end.
 
 Settings are read once here (environment, then flags); errors become a message and a non-zero exit.
 """
@@ -102,12 +102,21 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print("No articles yet. Add some: newsrag ingest examples/news")
         return 0
-    for r in rows:
+    outlets = [_printable(r.article.source or (f"{r.article.credited_source} (credited)"
+                                               if r.article.credited_source else "-")) for r in rows]
+    width = min(max(len(o) for o in outlets), _OUTLET_COLUMN)  # a longer outlet widens its own line only
+    id_width = max(len(r.article.id) for r in rows)
+    for r, outlet in zip(rows, outlets):
         a = r.article
-        extra = f"duplicate of {r.duplicate_of}" if r.duplicate_of else f"{r.passage_count} passages"
-        outlet = a.source or (f"{a.credited_source} (credited)" if a.credited_source else "-")
-        print(f"{a.id}  {a.published_at or '----------'}  {outlet[:20]:20}  {a.title[:70]}  ({extra})")
+        n = r.passage_count
+        extra = f"duplicate of {r.duplicate_of}" if r.duplicate_of else f"{n} passage{'' if n == 1 else 's'}"
+        title = _printable(a.title)
+        title = title if len(title) <= 70 else title[:69].rstrip() + "…"
+        print(f"{_printable(a.id):{id_width}}  {a.published_at or '----------'}  {outlet:{width}}  {title}  ({extra})")
     return 0
+
+
+_OUTLET_COLUMN = 32  # the outlet column's widest alignment; names are never cut
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
@@ -148,6 +157,12 @@ def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> in
         else:
             print(f"{stamp} {report.summary_line() if len(failed) == c['failed'] else _summary(report, failed)}",
                   flush=True)
+            for kind in ("added", "updated"):  # which files and feed entries, so the log says what arrived
+                for item in getattr(report, kind):
+                    print(_printable(f"  {kind}: {item.get('title')} ({item.get('origin')})"), flush=True)
+            for d in report.duplicates:
+                print(_printable(f"  duplicate: {d.get('title')} ({d.get('origin')}) copies {d.get('of_title')}"),
+                      flush=True)
         for f in failed:
             log.warning("failed: %s: %s", f["origin"], f["reason"])
         for w in report.warnings:
@@ -159,11 +174,17 @@ def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> in
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Whole terminal escape sequences: OSC (window title, links) up to BEL or ST, CSI ("ESC[2J", "ESC[31m", the
+# one-byte CSI 0x9b) with its parameters, and two-byte escapes. Taking only the ESC byte would leave "[31m".
+_ESCAPES = re.compile(r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+                      r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+                      r"|\x1b[ -/]*[0-~]?")
 
 
 def _printable(text: str) -> str:
-    """Article text for a terminal: control characters (ANSI escapes that could rewrite the screen) removed."""
-    return _CONTROL.sub("", text)
+    """Stored text for a terminal: escape sequences and control characters (which could rewrite the screen or
+    the window title) removed."""
+    return _CONTROL.sub("", _ESCAPES.sub("", str(text)))
 
 
 def _empty_folder(failure: dict) -> bool:
@@ -174,7 +195,8 @@ def _empty_folder(failure: dict) -> bool:
 def _summary(report, failed: list) -> str:
     c = report.counts()
     return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, duplicates {c['duplicates']}, "
-            f"failed {len(failed)} ({report.passages} passages, {report.seconds:.1f}s)")
+            f"failed {len(failed)} ({report.passages} passage{'' if report.passages == 1 else 's'}, "
+            f"{report.seconds:.1f}s)")
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -221,7 +243,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer, indent=2, ensure_ascii=False))
     else:
         _print_answer(answer)
-    return 0
+    return REFUSED if answer.get("refused") else 0
+
+
+# Exit codes (README "Exit codes"): 0 done; 1 some inputs failed (ingest, watch) or not found (remove);
+# 2 a bad setting, flag or input; 3 `ask` refused: the coverage does not answer; 130 Ctrl+C; 143 SIGTERM.
+REFUSED = 3
 
 
 def _ask_running_server(settings: Settings, args: argparse.Namespace) -> dict | None:
@@ -251,6 +278,8 @@ def _quoted(text: str, limit: int = 300) -> str:
 
 def _print_answer(answer: dict) -> None:
     """An Answer dict (from this process or from a server) for the terminal."""
+    from .check_reasons import removed_lines
+
     for notice in dict.fromkeys(answer.get("notices") or []):
         print(f"note: {notice}", file=sys.stderr)
     print(answer["text"])
@@ -264,10 +293,18 @@ def _print_answer(answer: dict) -> None:
             print(_printable(f"    {_quoted(c['quote'])}"))
     elif answer.get("refused") and answer.get("passages"):
         print("\nClosest passages:")
-        for i, h in enumerate(answer["passages"][:3], 1):
+        firsts: dict[str, dict] = {}
+        for h in answer["passages"]:
+            firsts.setdefault(h["passage"]["article_id"], h)
+        for i, h in enumerate(list(firsts.values())[:3], 1):  # each article once, at its best-ranked passage
             p = h["passage"]
             print(_printable(f"({i}) {p['title']} — {p.get('source') or 'unknown outlet'}, "
                              f"{p.get('published_at') or 'undated'}: {p['text'][:160]}…"))
+    removed = answer.get("dropped") or []
+    if removed:
+        print("\nRemoved by the check:")
+        for line in removed_lines(removed):
+            print(_printable(f"  - {line}"))
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -276,6 +313,31 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     argv = [x for flag, value in (("--home", args.home), ("--host", args.host), ("--port", args.port)) if value
             for x in (flag, str(value))]
     return app_main(argv)
+
+
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+    from .mcp_server import build_server, check_http, run_http, run_stdio
+    from .service import Service
+
+    settings = _settings(args, mcp_host=args.host, mcp_port=args.port)
+    if args.http:
+        check_http(settings, settings.mcp_host)  # before seconds of loading: a refusal comes at once
+    assistant = Assistant.from_settings(settings)
+    loading = assistant.warm_up()  # the model and indexes load while the client connects
+    server = build_server(Service(assistant))
+    try:
+        if not args.http:
+            run_stdio(server)
+            return 0
+        run_http(server, settings, host=settings.mcp_host, port=settings.mcp_port,
+                 ready=lambda url: print(f"newsrag MCP server ready: {url}" + (" (bearer token required)"
+                                         if settings.api_token else ""), flush=True))
+        print("Stopped.", flush=True)
+        return 0
+    finally:
+        for thread in loading:  # leaving while torch loads in another thread can crash the interpreter
+            thread.join(timeout=120)
 
 
 def _cmd_slack(args: argparse.Namespace) -> int:
@@ -292,7 +354,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.claims:
         from .eval_claims import main_claims
 
-        return main_claims(args.claims, args.json_out, _settings(args).support_threshold)
+        settings = _settings(args)
+        llm = None
+        if args.llm not in (None, "", "extractive"):  # the LLM pass: the configured model reads what rules leave
+            from .answerers.llm import LLMAnswerer
+            from .llm import make_chat_model
+
+            model, name, _ = make_chat_model(settings.replace(llm=args.llm))
+            if model is None:
+                raise InputError(f"--llm {args.llm}: no LLM answered; set NEWSRAG_LLM or pass openai:MODEL, "
+                                 "ollama:MODEL or local.")
+            llm = LLMAnswerer(model, name)
+        return main_claims(args.claims, args.json_out, settings.support_threshold, llm=llm,
+                           llm_timeout=settings.llm_verify_timeout)
     if not (args.articles and args.questions):
         raise InputError("`newsrag eval` needs --articles A.jsonl and --questions Q.jsonl (or --claims FILE).")
     from .evaluation import main as eval_main
@@ -352,6 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int)
     s.set_defaults(func=_cmd_serve)
 
+    s = sub.add_parser("mcp", help="serve the store to MCP clients (stdio, or --http)")
+    s.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio")
+    s.add_argument("--host", help="with --http: interface (NEWSRAG_MCP_HOST, default 127.0.0.1; elsewhere needs "
+                   "NEWSRAG_API_TOKEN)")
+    s.add_argument("--port", type=int, help="with --http: port (NEWSRAG_MCP_PORT, default 8765)")
+    s.set_defaults(func=_cmd_mcp)
+
     s = sub.add_parser("slack", help="run the Slack bot")
     s.add_argument("--port", type=int, help="HTTP mode port (default 3000)")
     s.set_defaults(func=_cmd_slack)
@@ -361,7 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--questions")
     s.add_argument("--claims", help="score the citation check alone on a claims file (docs/EVALUATION.md)")
     s.add_argument("--store", help="an existing NEWSRAG_HOME to use instead of a temporary one")
-    s.add_argument("--llm", default="extractive")
+    s.add_argument("--llm", default="extractive",
+                   help="the answerer; with --claims, a model that reads the claims the rules leave unconfirmed")
     s.add_argument("--limit", type=int, default=0, help="only the first N questions")
     s.add_argument("--baseline", choices=["plain"], help="also run the plain recipe, side by side")
     s.add_argument("--history", type=int, choices=[0, 1, 2], default=0,
@@ -382,7 +464,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except NewsragError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False) is True:  # --json asked for JSON: the error comes as JSON on stdout too
+            print(json.dumps({"error": str(exc), "kind": type(exc).__name__, "exit_code": 2}, ensure_ascii=False))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         # The ingest has already removed what it had begun; leave now, without unwinding the native threads

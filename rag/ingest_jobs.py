@@ -25,6 +25,7 @@ from .errors import NewsragError
 __all__ = ["IngestJobs", "Job", "QueueFull", "MAX_WAITING"]
 
 MAX_WAITING = 8  # ingests queued behind the running one; more are refused (the message says to retry)
+KEEP_FINISHED = 100  # finished jobs kept for `get` (the JSON API's GET /api/jobs/{id}); older ones are forgotten
 log = logging.getLogger("newsrag.web")
 
 
@@ -46,6 +47,7 @@ class Job:
     report: dict[str, Any] | None = None
     error: str | None = None
     queued_at: float = field(default_factory=time.monotonic)
+    after: Callable[["Job"], None] | None = field(default=None, repr=False)  # called once it has finished
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -87,6 +89,7 @@ class IngestJobs:
         self._lock = threading.Lock()
         self._waiting: list[Job] = []
         self._running: Job | None = None
+        self._known: dict[int, Job] = {}  # every job not yet forgotten, by id (oldest first)
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._run if shared is None else self._run_shared,
                                         name="newsrag-ingest", daemon=True)
@@ -97,7 +100,8 @@ class IngestJobs:
 
         JobWorker(self._shared, self._ingest, lease_s=self._lease_s).run(self._stopping)
 
-    def submit(self, targets: Sequence[str]) -> Job:
+    def submit(self, targets: Sequence[str], *, after: Callable[[Job], None] | None = None) -> Job:
+        """Queue an ingest of `targets`; `after(job)` runs once it has finished (done, failed or stopped)."""
         if self._stopping.is_set():
             raise QueueFull("The server is shutting down: ingest again once it is back.")
         if self._shared is not None:
@@ -105,14 +109,51 @@ class IngestJobs:
 
             targets = _portable(targets)
             job_id = self._shared.submit(targets, max_waiting=self._max_waiting, host=pinned_host(targets))
-            return SharedJob(job_id, list(targets), queue=self._shared)
+            job = SharedJob(job_id, list(targets), after=after, queue=self._shared)
+            if after is not None:  # whichever worker runs it, `after` runs here once the catalog says it finished
+                threading.Thread(target=self._after_shared, args=(job,), name=f"newsrag-after-{job_id}",
+                                 daemon=True).start()
+            return job
         with self._lock:
             if len(self._waiting) >= self._max_waiting:
                 raise QueueFull(f"{len(self._waiting)} ingests are already waiting: try again in a few minutes.")
-            job = Job(next(self._ids), list(targets))
+            job = Job(next(self._ids), list(targets), after=after)
             self._waiting.append(job)
+            self._known[job.id] = job
+            while len(self._known) > KEEP_FINISHED + self._max_waiting + 1:
+                oldest = next(iter(self._known.values()))
+                if not oldest.wait(0):
+                    break
+                del self._known[oldest.id]
         self._queue.put(job)
         return job
+
+    def get(self, job_id: int) -> Job | None:
+        """The job with this id, while it waits, runs, or is among the last finished ones."""
+        if self._shared is not None:
+            if self._shared.get(job_id) is None:
+                return None
+            job = SharedJob(job_id, [], queue=self._shared)
+            job.wait(0)  # its state, read from the catalog
+            job.targets = list(self._shared.get(job_id).targets)
+            return job
+        with self._lock:
+            return self._known.get(job_id)
+
+    def _after_shared(self, job: "SharedJob") -> None:
+        while not self._stopping.is_set():
+            try:
+                if job.wait(2.0):
+                    break
+            except NewsragError as exc:  # the catalog is away: ask again
+                log.warning("web: ingest job %d: %s", job.id, exc)
+                self._stopping.wait(2.0)
+        else:
+            return
+        try:
+            job.after(job)
+        except Exception:  # noqa: BLE001 - a cleanup must not stop anything else
+            log.exception("web: cleanup after ingest job %d failed", job.id)
 
     def ahead_of(self, job: Job) -> int:
         """How many jobs run before this one (0 when it is running or finished)."""
@@ -143,7 +184,8 @@ class IngestJobs:
             return "Ingest: status unavailable (the catalog is not answering; it is retried)."
         if not s["running"]:
             return "Ingest: idle." if not s["waiting"] else f"Ingest: {s['waiting']} waiting."
-        line = f"Ingest: running ({s['running']['inputs_read']} inputs read)"
+        read = s["running"]["inputs_read"]
+        line = f"Ingest: running ({read} input{'' if read == 1 else 's'} read)"
         return line + (f", {s['waiting']} waiting." if s["waiting"] else ".")
 
     def shutdown(self, timeout: float = 30.0) -> bool:
@@ -187,7 +229,8 @@ class IngestJobs:
                                                   "the server log has the details.")
             finally:
                 with self._lock:
-                    self._running = None
+                    if self._running is job:
+                        self._running = None
 
     def _progress(self, job: Job, n: int, label: str) -> None:
         job.done_inputs, job.label = n, label
@@ -195,5 +238,13 @@ class IngestJobs:
             raise _Stopped
 
     def _finish(self, job: Job, state: str, *, error: str | None = None) -> None:
-        job.state, job.error = state, error
+        with self._lock:  # no longer "running" by the time anyone waiting on the job sees it finish
+            job.state, job.error = state, error
+            if self._running is job:
+                self._running = None
         job._finished.set()
+        if job.after is not None:
+            try:
+                job.after(job)
+            except Exception:  # noqa: BLE001 - a cleanup must not stop the worker
+                log.exception("web: cleanup after ingest job %d failed", job.id)

@@ -1,16 +1,19 @@
 """Pick the chat model newsrag answers with, from `Settings.llm` (NEWSRAG_LLM).
 
 Forms: ``auto`` (default), ``extractive``, ``openai`` / ``openai:MODEL`` (any OpenAI-compatible server),
-``ollama`` / ``ollama:MODEL``, ``local`` (the bundled SmolLM2-135M, CPU). ``auto`` picks an OpenAI-compatible
+``ollama`` / ``ollama:MODEL``, ``local`` (the bundled Qwen2.5-Coder-1.5B through llama.cpp, CPU; the `.[local]`
+extra), ``gguf:PATH`` (any GGUF model file, through llama.cpp). ``auto`` picks an OpenAI-compatible
 server if NEWSRAG_OPENAI_BASE_URL or NEWSRAG_OPENAI_API_KEY is set, else a running Ollama that has a model,
 else extractive answers; it always says which one it picked and why.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - LangChain is imported only when a chat m
 
 __all__ = ["make_chat_model", "probe_ollama", "ALLOWED_FORMS", "NO_LLM_NOTICE", "public_url"]
 
-ALLOWED_FORMS = "auto, extractive, openai, openai:MODEL, ollama, ollama:MODEL, local"
+ALLOWED_FORMS = "auto, extractive, openai, openai:MODEL, ollama, ollama:MODEL, local, gguf:PATH"
 NO_LLM_NOTICE = "No LLM configured (set NEWSRAG_LLM or NEWSRAG_OPENAI_BASE_URL); answering extractively."
 _PROBE_TIMEOUT = 0.5
 
@@ -82,11 +85,36 @@ def _ollama(settings: Settings, model: str) -> BaseChatModel:
     )
 
 
-def _local(settings: Settings) -> BaseChatModel:
-    from .local_model import LocalChatModel, bundled_model_path
+def _need_llama_cpp(name: str) -> None:
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise SettingsError(f"NEWSRAG_LLM={name} needs llama.cpp for Python: pip install -e '.[local]' (or "
+                            "`make local`). Or pick another LLM with NEWSRAG_LLM (extractive, openai:MODEL, ollama:MODEL).")
 
-    bundled_model_path()  # fail now, with the install hint, rather than at the first question
-    return LocalChatModel(max_new_tokens=settings.llm_max_tokens)
+
+def _gguf(settings: Settings, path: str, name: str) -> BaseChatModel:
+    """A GGUF file through llama.cpp; it loads at the first question (or `warm_up`) and stays loaded."""
+    try:
+        from .gguf_model import GGUFChatModel
+    except ImportError as exc:  # pragma: no cover - langchain-core is a core dependency
+        raise SettingsError(f"NEWSRAG_LLM={name} needs langchain-core ({exc}).") from None
+    _need_llama_cpp(name)
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise SettingsError(f"NEWSRAG_LLM={name}: no model file at {file}. Give the path of a .gguf file.")
+    if settings.llm_max_tokens >= settings.llm_context:
+        raise SettingsError(f"NEWSRAG_LLM_MAX_TOKENS={settings.llm_max_tokens} leaves no room for passages in "
+                            f"NEWSRAG_LLM_CONTEXT={settings.llm_context} tokens: lower the first or raise the second.")
+    return GGUFChatModel(model_path=str(file), display_name=name, context_window=settings.llm_context,
+                         max_tokens=settings.llm_max_tokens, threads=settings.llm_threads,
+                         deadline=settings.llm_timeout)
+
+
+def _local(settings: Settings) -> BaseChatModel:
+    from .bundled_model import LOCAL_NAME, bundled_model, part_files
+
+    _need_llama_cpp("local")  # fail now, with the install hint, rather than at the first question
+    part_files()
+    return _gguf(settings, str(bundled_model()), LOCAL_NAME)
 
 
 def probe_ollama(base_url: str, timeout: float = _PROBE_TIMEOUT) -> list[str] | None:
@@ -154,13 +182,16 @@ def make_chat_model(settings: Settings) -> tuple[BaseChatModel | None, str, list
         if kind == "extractive":
             return None, "extractive", []
         if kind == "local":
-            from .local_model import LOCAL_NAME
+            from .bundled_model import LOCAL_NAME
 
             return _local(settings), LOCAL_NAME, []
         return _auto(settings)
     if kind == "openai" and (model or not sep):
         model = model or settings.openai_model
         return _openai(settings, model), f"openai:{model}", []
+    if kind == "gguf" and model:
+        name = f"gguf:{Path(model).name}"
+        return _gguf(settings, model, name), name, []
     if kind == "ollama" and (model or not sep):
         model = model or settings.ollama_model
         return _ollama(settings, model), f"ollama:{model}", []

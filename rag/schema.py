@@ -134,11 +134,22 @@ class Answer:
     answerer: str = ""  # which answerer wrote it ("extractive", "openai:gpt-4o-mini", ...)
     claims_checked: int = 0
     claims_dropped: int = 0
-    # Why each dropped sentence went: {"sentence", "rule" (rag.claims.RULES, "marker" or "uncited"),
-    # "detail" (the word, number, name or quote), "passage" (the [n] it cited, or None)}
+    # Why each removed sentence went, one shape for all: {"sentence", "verdict" ("contradicted", "unconfirmed"
+    # in strict mode, or "screened"), "rule" (rag.claims.RULES, "marker", "uncited", "screen" or "llm"),
+    # "detail" (the word, number, name or quote; for "screen": link, instruction or fragment), "passage" (the
+    # passage number, hits index + 1, or None)}
     dropped: list[dict] = field(default_factory=list)
+    # Every sentence the answerer wrote, in order, with its verdict: {"sentence", "verdict" ("supported",
+    # "contradicted", "unconfirmed", "screened"), "rule", "detail", "passage", "kept", "by" ("rules" or "llm"),
+    # "citations" ([n] it carries)}. An unconfirmed sentence that was kept is marked in `text` and carries no [n].
+    verdicts: list[dict] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # e.g. "no LLM configured; using extractive answers"
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @property
+    def unconfirmed(self) -> list[str]:
+        """The sentences kept in the text, marked, that no passage states (see `verdicts`)."""
+        return [v["sentence"] for v in self.verdicts if v["verdict"] == "unconfirmed" and v.get("kept")]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +161,7 @@ class Answer:
             "claims_checked": self.claims_checked,
             "claims_dropped": self.claims_dropped,
             "dropped": [dict(d) for d in self.dropped],
+            "verdicts": [dict(v) for v in self.verdicts],
             "notices": list(self.notices),
             "citations": [c.to_dict() for c in self.citations],
             "passages": [h.to_dict() for h in self.passages],

@@ -23,16 +23,19 @@ _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_arti
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
              "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0,
-             "job_lease_seconds": 0.5}
+             "api_rate_limit": 0, "llm_threads": 1, "llm_context": 256, "job_lease_seconds": 0.5}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
-            "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True)}
+            "llm_verify_timeout": (0.0, 3600.0, False),
+            "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True),
+            "mcp_port": (0, 65535, True)}
 # Fields whose values never appear in repr (and so in logs and tracebacks): by name, so new ones are covered.
 _SECRET = re.compile(r"(password|api_key|(^|_)token|secret|catalog_url)$")  # a catalog URL may hold a password
 # Fetching and input limits (docs/INGEST.md): (lowest, highest) each may be set to.
 _RANGES = {"fetch_timeout": (0.1, 3600.0), "fetch_run_timeout": (1.0, 86400.0), "fetch_max_redirects": (0, 20),
-           "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000)}
+           "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000),
+           "api_max_body_bytes": (1024, 2_000_000_000)}
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,17 @@ class Settings:
     as_of_prior: float = 0.2  # realtimeqa, in-sample (docs/EVALUATION.md "Dates, outlets and as-of")
     as_of_half_life_days: float = 30.0
     refuse_below: float = 0.40  # calibrated on multihop_rag + realtimeqa (docs/EVALUATION.md): best dense cosine under this -> refuse
-    support_threshold: float = 0.5  # calibrated: a cited sentence needs this much support from its passage
+    # a cited sentence needs this share of its content words in its passage to be confirmed: chosen on the dev half
+    # of RAGTruth's human-labelled model sentences (docs/EVALUATION.md, "Three verdicts on real model text")
+    support_threshold: float = 0.55
+    # NEWSRAG_CHECK: "mark" keeps a sentence no passage states or contradicts, uncited and marked unconfirmed;
+    # "strict" removes it (a contradicted sentence is removed either way; docs/EVALUATION.md)
+    check: str = "mark"
+    # NEWSRAG_LLM_VERIFY: with an LLM configured, the sentences the rules leave unconfirmed go to it in one call
+    llm_verify: bool = True
+    llm_verify_timeout: float = 60.0  # seconds for that call; past it the sentences stay unconfirmed
     max_question_chars: int = 2000
-    llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local
+    llm: str = "auto"  # auto | extractive | openai:MODEL | ollama:MODEL | local | gguf:PATH
     openai_base_url: str | None = None  # NEWSRAG_OPENAI_BASE_URL (or an OpenAI key) makes "auto" pick it
     openai_api_key: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -77,6 +88,8 @@ class Settings:
     ollama_model: str = "llama3.2"
     llm_timeout: float = 60.0
     llm_max_tokens: int = 400
+    llm_threads: int = 1  # llama.cpp threads for local and gguf:PATH (one was 3-7x faster than two on shared cores)
+    llm_context: int = 2048  # local and gguf:PATH: tokens of prompt + answer; the passages that fit are given
     host: str = "127.0.0.1"
     port: int = 7860
     share: bool = False
@@ -92,6 +105,13 @@ class Settings:
     fetch_max_redirects: int = 5
     fetch_concurrency: int = 8  # feed entry pages fetched at once
     max_input_bytes: int = 10_000_000  # a file, page or upload over this is refused (JSONL: per line)
+    # The JSON API beside the web chat and the MCP server (docs/API.md, docs/MCP.md)
+    api_token: str | None = None  # NEWSRAG_API_TOKEN: a bearer token for /api/* and MCP over HTTP
+    api_rate_limit: int = 60  # API requests per client per minute (0: no limit)
+    api_max_body_bytes: int = 1_000_000  # a larger request body is refused with 413
+    mcp_allow_add: bool = False  # NEWSRAG_MCP_ALLOW_ADD: offer the MCP `add` tool (ingest a URL or text)
+    mcp_host: str = "127.0.0.1"  # `newsrag mcp --http` listens here; elsewhere needs NEWSRAG_API_TOKEN
+    mcp_port: int = 8765
     test_pause_at: str | None = None  # NEWSRAG_TEST_PAUSE_AT: tests only; a writer sleeps at this named stage
 
     def __post_init__(self) -> None:
@@ -124,6 +144,9 @@ class Settings:
         if self.catalog_url and not re.match(r"postgres(ql)?://", self.catalog_url):
             raise SettingsError(f"{_PREFIX}CATALOG_URL must be a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/"
                                 "DATABASE); unset it to keep the catalog in SQLite under NEWSRAG_HOME.")
+        if self.check not in ("mark", "strict"):
+            raise SettingsError(f"{_PREFIX}CHECK={self.check!r} is not a check mode: use 'mark' (unconfirmed "
+                                "sentences stay, marked and uncited) or 'strict' (they are removed).")
 
     def __repr__(self) -> str:
         shown = []

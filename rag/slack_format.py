@@ -12,6 +12,7 @@ import re
 from typing import Any, Sequence
 
 from .links import safe_url
+from .check_reasons import removed_lines
 from .schema import Answer, Citation, Hit
 from .text import clip as _clip
 
@@ -173,9 +174,10 @@ def _cap(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _notices(answer: Answer) -> list[dict[str, Any]]:
-    if not answer.notices:
+    notices = [*answer.notices, *(f"removed: {x}" for x in removed_lines(answer.dropped))]
+    if not notices:
         return []
-    text = escape(_clip(" · ".join(answer.notices), 1900))
+    text = escape(_clip(" · ".join(notices), 1900))
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
 
 

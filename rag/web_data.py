@@ -27,10 +27,14 @@ __all__ = [
     "table_frame",
     "chart_frame",
     "chart_bucket",
+    "day_counts",
     "chart_top",
     "undated_note",
     "table_note",
     "parse_urls",
+    "pasted_record",
+    "describe_row",
+    "PASTED_PREFIX",
 ]
 
 SEED_QUESTION = "What did Kardashian say about Balenciaga?"
@@ -128,13 +132,63 @@ def _file_name(origin: str | None) -> str:
     origin = (origin or "").strip()
     if not origin or re.match(r"https?://", origin, re.IGNORECASE):
         return origin
-    return re.split(r"[\\/]", origin.rstrip("/\\"))[-1]
+    name = re.split(r"[\\/]", origin.rstrip("/\\"))[-1]
+    return "pasted text" if name.startswith(PASTED_PREFIX) and name.endswith(".json") else name
 
 
 def coverage_rows(catalog: Index) -> list[dict[str, Any]]:
-    """One dict per distinct ingested article: title, outlet, date, url, file (newest first)."""
-    return [{"title": r["title"], "outlet": r["source"], "date": r["published_at"], "url": r["url"],
-             "file": "" if r["url"] else _file_name(r.get("origin"))} for r in catalog.listing()]
+    """One dict per distinct ingested article: id, title, outlet, date, url, file (newest first)."""
+    return [{"id": r.get("id") or "", "title": r["title"], "outlet": r["source"], "date": r["published_at"],
+             "url": r["url"], "file": "" if r["url"] else _file_name(r.get("origin"))} for r in catalog.listing()]
+
+
+def describe_row(row: dict[str, Any] | None) -> str:
+    """The line under the coverage table naming the selected article, and what can be done with it."""
+    if not row:
+        return "Select an article in the table to remove it or fetch it again."
+    where = ", ".join(str(x) for x in (row.get("outlet"), row.get("date")) if x) or "no outlet or date"
+    line = f"Selected: **{md_text(row.get('title') or '(untitled)')}** ({md_text(where)})"
+    if not row.get("url"):
+        line += " — no URL, so it cannot be fetched again (upload its file again instead)"
+    return line
+
+
+PASTED_PREFIX = "pasted-"  # pasted articles are ingested from a file of this name, removed once read
+
+
+def pasted_record(title: str | None, outlet: str | None, day: str | None, url: str | None, text: str | None, *,
+                  max_chars: int) -> dict[str, str]:
+    """A pasted article as a JSON record for the ingest, or InputError saying which field to fix. Its id comes
+    from its text, so pasting the same text again with a corrected title or date updates the article."""
+    import hashlib
+
+    from .errors import InputError
+
+    body = (text or "").strip()
+    if len(body.split()) < 5:
+        raise InputError("Paste the article's text (at least a sentence) in the Text box.")
+    if len(body) > max_chars:
+        raise InputError(f"The pasted text is {len(body):,} characters; the limit is {max_chars:,} "
+                         "(NEWSRAG_MAX_INPUT_BYTES). Upload it as a file, or paste a shorter article.")
+    record = {"id": PASTED_PREFIX + hashlib.sha256(body.encode("utf-8")).hexdigest()[:16], "body": body}
+    title, outlet, day, url = ((v or "").strip() for v in (title, outlet, day, url))
+    if title:
+        record["title"] = title[:300]
+    if outlet:
+        record["source"] = outlet[:200]
+    if day:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise InputError(f"Date {day[:40]!r} is not a day: use YYYY-MM-DD (e.g. 2026-05-12), or leave it "
+                             "empty.") from None
+        record["published_at"] = day
+    if url:
+        if safe_url(url) is None or not re.match(r"https?://[^\s/]+", url, re.IGNORECASE):
+            raise InputError("URL must be an http(s) address (or leave it empty): it is only shown as the "
+                             "article's link, nothing is fetched.")
+        record["url"] = url
+    return record
 
 
 def filter_rows(rows: Sequence[dict[str, Any]], query: str | None) -> list[dict[str, Any]]:
@@ -192,16 +246,21 @@ def chart_frame(rows: Sequence[dict[str, Any]], bucket: str | None = None) -> "p
     datetime, so the chart's axis is a time axis), outlet, articles (an integer count)."""
     import pandas as pd
 
-    bucket = bucket or chart_bucket(rows)
+    data = [[d, o, n] for d, o, n in day_counts(rows, bucket or chart_bucket(rows))]
+    frame = pd.DataFrame(data, columns=["day", "outlet", "articles"]).astype({"articles": "int64"})
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def day_counts(rows: Sequence[dict[str, Any]], bucket: str = "day") -> list[tuple[date, str, int]]:
+    """(first day of the bucket, outlet, articles) for the dated rows, by day then outlet; undated rows are left
+    out. `bucket`: "day", "week" (from Monday) or "month"."""
     counts: Counter[tuple[date, str]] = Counter()
     for r in rows:
         d = _day(r.get("date"))
         if d is not None:
             counts[(_bucket_start(d, bucket), r.get("outlet") or "unknown")] += 1
-    data = sorted(([d, o, n] for (d, o), n in counts.items()), key=lambda x: (x[0], x[1]))
-    frame = pd.DataFrame(data, columns=["day", "outlet", "articles"]).astype({"articles": "int64"})
-    frame["day"] = pd.to_datetime(frame["day"])
-    return frame
+    return sorted(((d, o, n) for (d, o), n in counts.items()), key=lambda x: (x[0], x[1]))
 
 
 def chart_top(frame: "pd.DataFrame") -> int:

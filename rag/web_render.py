@@ -13,7 +13,9 @@ from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
 from .links import safe_url
-from .schema import Answer, Citation, Hit
+from .check_reasons import removed_lines
+from .citations import unconfirmed_mark
+from .schema import Answer, Citation, Hit, Passage
 from .text import clip as _clip
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "status_line",
     "report_html",
     "locate_quote",
+    "closest_articles",
+    "merged_text",
     "plain_history",
     "CONTEXT_CHARS",
     "CSS",
@@ -37,7 +41,9 @@ __all__ = [
 ]
 
 CONTEXT_CHARS = 200  # characters of passage shown on each side of a highlighted quote
-CLOSEST = 3  # passages listed with a refusal
+CLOSEST = 3  # articles listed with a refusal (one card each)
+CLOSEST_STRETCHES = 2  # separate stretches of one article's text shown on its card
+CLOSEST_CHARS = 420  # characters of text on a closest-article card
 
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
@@ -59,18 +65,37 @@ def answer_markdown(answer: Answer, turn: int | None = None) -> str:
     """The answer for the chatbot: escaped text whose [n] markers link to their span in the sources panel
     (`#cite-T-n` for answer T of a chat, see `cite_id`)."""
     known = {c.n for c in answer.citations}
+    text = _punctuation_first(answer.text, known)
     parts: list[str] = []
     last = 0
-    for m in _MARKERS.finditer(answer.text):
-        parts.append(md_escape(answer.text[last:m.start()]))
+    for m in _MARKERS.finditer(text):
         numbers = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
-        if all(n in known for n in numbers):
+        linked = all(n in known for n in numbers)
+        before = text[last:m.start()]
+        parts.append(md_escape(before.rstrip() if linked else before))  # a linked marker is a superscript
+        if linked:
             parts.append("".join(f"[\\[{n}\\]](#{cite_id(n, turn)})" for n in numbers))
         else:
             parts.append(md_escape(m.group(0)))
         last = m.end()
-    parts.append(md_escape(answer.text[last:]))
-    return "".join(parts).strip()
+    parts.append(md_escape(text[last:]))
+    mark = md_escape(unconfirmed_mark())  # a sentence no passage states: set apart, never linked
+    return "".join(parts).strip().replace(mark, f"_{mark}_")
+
+
+_MARKER_RUN = re.compile(r"[ \t]*((?:\[\d+(?:\s*,\s*\d+)*\][ \t]*)+?)[ \t]*([.,;:!?]+)")
+
+
+def _punctuation_first(text: str, known: set[int]) -> str:
+    """"the market [1]." -> "the market.[1]": the full stop goes before linked markers, which show as raised
+    badges; left after one it reads as a stray " ." on its own."""
+    def move(m: re.Match) -> str:
+        numbers = [int(x) for x in re.findall(r"\d+", m.group(1))]
+        if not all(n in known for n in numbers):
+            return m.group(0)
+        return m.group(2) + m.group(1).rstrip()
+
+    return _MARKER_RUN.sub(move, text)
 
 
 def locate_quote(citation: Citation, hits: Sequence[Hit] = ()) -> tuple[int, int] | None:
@@ -115,15 +140,22 @@ def _title(title: str, url: str | None) -> str:
     return esc(title)
 
 
-def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
-    """The passage around the quote, the quote in <mark>; the whole passage stays one click away."""
-    if span is None:
-        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS, keep_lines=True)))}</p>'
+def _window(passage: str, span: tuple[int, int]) -> tuple[int, int]:
+    """The part of the passage shown around a quote: CONTEXT_CHARS each side, cut at spaces."""
     s, e = span
     lo, hi = max(0, s - CONTEXT_CHARS), min(len(passage), e + CONTEXT_CHARS)
     lo = passage.rfind(" ", 0, lo) + 1 if lo > 0 else 0
     hi_space = passage.find(" ", hi)
     hi = len(passage) if hi >= len(passage) or hi_space < 0 else hi_space
+    return lo, hi
+
+
+def _excerpt(passage: str, span: tuple[int, int] | None) -> str:
+    """The passage around the quote, the quote in <mark>; the whole passage stays one click away."""
+    if span is None:
+        return f'<p class="nr-passage">{_para(esc(_clip(passage, 2 * CONTEXT_CHARS, keep_lines=True)))}</p>'
+    s, e = span
+    lo, hi = _window(passage, span)
     before = ("… " if lo > 0 else "") + passage[lo:s]
     after = passage[e:hi] + (" …" if hi < len(passage) else "")
     body = f"{esc(before)}<mark>{esc(passage[s:e])}</mark>{esc(after)}"
@@ -151,12 +183,107 @@ def _by_article(citations: Sequence[Citation]) -> list[list[Citation]]:
     return list(groups.values())
 
 
+class _Shown:
+    """Quotes of one article shown together: their passages' text over [lo, hi) of the article (article
+    offsets), each quote's article range, and the whole stretch the passages cover."""
+
+    def __init__(self, c: Citation, span: tuple[int, int]) -> None:
+        start = c.start - span[0]  # where the passage starts in the article
+        lo, hi = _window(c.passage, span)
+        self.cites = [(c, start + span[0], start + span[1])]
+        self.lo, self.hi = start + lo, start + hi
+        self.pieces = [(start, c.passage)]
+
+    def take(self, other: "_Shown") -> bool:
+        """Join another quote's excerpt when the two overlap and the passages cover the joined stretch."""
+        lo, hi = min(self.lo, other.lo), max(self.hi, other.hi)
+        if other.lo > self.hi or other.hi < self.lo:
+            return False
+        pieces = self.pieces + other.pieces
+        if _covered(pieces, lo, hi) is None:
+            return False
+        self.cites += other.cites
+        self.lo, self.hi, self.pieces = lo, hi, pieces
+        return True
+
+
+def _stretches(pieces: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """(start, text) pieces of one article joined where they overlap or touch (each character once)."""
+    out: list[tuple[int, str]] = []
+    for start, text in sorted(pieces):
+        if out and start <= out[-1][0] + len(out[-1][1]):
+            s0, t0 = out[-1]
+            end0 = s0 + len(t0)
+            if start + len(text) > end0:
+                out[-1] = (s0, t0 + text[end0 - start:])
+        else:
+            out.append((start, text))
+    return out
+
+
+def _covered(pieces: Sequence[tuple[int, str]], lo: int, hi: int) -> str | None:
+    """The article's text over [lo, hi) when one joined stretch of the pieces covers it, else None."""
+    for start, text in _stretches(pieces):
+        if start <= lo and hi <= start + len(text):
+            return text[lo - start:hi - start]
+    return None
+
+
+def _joined_span(shown: _Shown, turn: int | None) -> str:
+    """One excerpt for quotes whose passages overlap: every quote marked in the one text (no line shown twice);
+    the first quote's [n] target is the block, each other's an anchor at its quote."""
+    text = _covered(shown.pieces, shown.lo, shown.hi) or ""
+    cites = sorted(shown.cites, key=lambda x: x[1])
+    marks: list[list[int]] = []
+    for _, qs, qe in cites:
+        if marks and qs <= marks[-1][1]:
+            marks[-1][1] = max(marks[-1][1], qe)
+        else:
+            marks.append([qs, qe])
+    first_n = shown.cites[0][0].n
+    anchors = {qs: [c.n for c, s, _ in cites if s == qs and c.n != first_n] for _, qs, _ in cites}
+    out, pos = [], shown.lo
+    for ms, me in marks:
+        out.append(esc(text[pos - shown.lo:ms - shown.lo]))
+        inner, at = [], ms
+        for cut in sorted(q for q in anchors if ms <= q < me):
+            inner.append(esc(text[at - shown.lo:cut - shown.lo]))
+            inner.extend(f'<span class="nr-anchor" id="{cite_id(n, turn)}"></span>' for n in anchors[cut])
+            at = cut
+        inner.append(esc(text[at - shown.lo:me - shown.lo]))
+        out.append(f"<mark>{''.join(inner)}</mark>")
+        pos = me
+    out.append(esc(text[pos - shown.lo:]))
+    whole = _stretches(shown.pieces)
+    full = next((t for s, t in whole if s <= shown.lo and shown.hi <= s + len(t)), text)
+    before = "… " if len(full) > len(text) and not full.startswith(text) else ""
+    after = " …" if len(full) > len(text) and not full.endswith(text) else ""
+    body = f'<p class="nr-passage">{_para(before + "".join(out) + after)}</p>'
+    if before or after:
+        body += f'<details><summary>Whole passages</summary><p class="nr-passage">{_para(esc(full))}</p></details>'
+    numbers = "".join(f'<span class="nr-n nr-n-small">{c.n}</span>' for c, _, _ in shown.cites)
+    return (f'<div class="nr-span nr-joined" id="{cite_id(first_n, turn)}"><span class="nr-ns">{numbers}</span>'
+            f'<div class="nr-span-body">{body}</div></div>')
+
+
 def _article_card(group: Sequence[Citation], hits: Sequence[Hit], turn: int | None, index: int) -> str:
-    """One card per article: title, outlet, date and link once, then every span of it this answer quotes."""
+    """One card per article: title, outlet, date and link once, then every span of it this answer quotes;
+    quotes whose excerpts overlap (passages of one article overlap) share one excerpt."""
     first = group[0]
     badges = "".join(f'<span class="nr-n">{c.n}</span>' for c in group)
-    spans = []
+    shown: list[_Shown | Citation] = []
     for c in group:
+        span = locate_quote(c, hits)
+        item = _Shown(c, span) if span else None
+        if item is not None and any(isinstance(g, _Shown) and g.take(item) for g in shown):
+            continue
+        shown.append(item if item is not None else c)
+    spans = []
+    for item in shown:
+        if isinstance(item, _Shown) and len(item.cites) > 1:
+            spans.append(_joined_span(item, turn))
+            continue
+        c = item.cites[0][0] if isinstance(item, _Shown) else item
         span = locate_quote(c, hits)
         spans.append(
             f'<div class="nr-span" id="{cite_id(c.n, turn)}"><span class="nr-n nr-n-small">{c.n}</span>'
@@ -178,19 +305,48 @@ def answer_sources(answer: Answer, turn: int | None = None) -> str:
         cards = [_article_card(g, answer.passages, turn, i) for i, g in enumerate(_by_article(answer.citations), 1)]
         return head + "".join(cards)
     if answer.passages:
-        cards = []
         prefix = "closest" if turn is None else f"closest-{turn}"
-        for i, h in enumerate(answer.passages[:CLOSEST], 1):
-            p = h.passage
-            cards.append(
-                f'<div class="nr-card nr-closest" id="{prefix}-{i}"><div class="nr-card-head">'
-                f'<span class="nr-n nr-n-muted">~</span><div><div class="nr-title">{_title(p.title, p.url)}</div>'
-                f'<div class="nr-meta">{_meta(p.source, p.published_at, p.url)}</div></div></div>'
-                f'<p class="nr-passage">{_para(esc(_clip(p.text, 420, keep_lines=True)))}</p></div>'
-            )
+        cards = [_closest_card(group, f"{prefix}-{i}")
+                 for i, group in enumerate(closest_articles(answer.passages), 1)]
         note = '<div class="nr-note">Not covered. The closest passages found:</div>'
         return head + note + "".join(cards)
     return head + '<div class="nr-note">No passages matched.</div>'
+
+
+def closest_articles(hits: Sequence[Hit], limit: int = CLOSEST) -> list[list[Passage]]:
+    """The passages of a refusal's closest `limit` articles, grouped by article in rank order: one article is
+    one card however many of its passages were found."""
+    groups: dict[str, list[Passage]] = {}
+    for h in hits:
+        p = h.passage
+        if p.article_id not in groups and len(groups) >= limit:
+            continue
+        groups.setdefault(p.article_id, []).append(p)
+    return list(groups.values())
+
+
+def merged_text(passages: Sequence[Passage]) -> list[str]:
+    """The article's text that these passages cover, in article order: overlapping or touching passages joined
+    into one stretch (each word once), separate stretches kept apart."""
+    stretches: list[list[int | str]] = []  # [start, end, text]
+    for p in sorted(passages, key=lambda p: (p.start, p.end)):
+        if stretches and p.start <= stretches[-1][1]:
+            start, end, text = stretches[-1]
+            if p.end > end:
+                stretches[-1] = [start, p.end, str(text) + p.text[int(end) - p.start:]]
+        else:
+            stretches.append([p.start, p.end, p.text])
+    return [str(t) for _, _, t in stretches]
+
+
+def _closest_card(passages: Sequence[Passage], element_id: str) -> str:
+    first = passages[0]
+    stretches = merged_text(passages)[:CLOSEST_STRETCHES]
+    budget = max(160, CLOSEST_CHARS // len(stretches))
+    body = "".join(f'<p class="nr-passage">{_para(esc(_clip(t, budget, keep_lines=True)))}</p>' for t in stretches)
+    return (f'<div class="nr-card nr-closest" id="{element_id}"><div class="nr-card-head">'
+            f'<span class="nr-n nr-n-muted">~</span><div><div class="nr-title">{_title(first.title, first.url)}</div>'
+            f'<div class="nr-meta">{_meta(first.source, first.published_at, first.url)}</div></div></div>{body}</div>')
 
 
 def sources_html(answer: Answer, turn: int | None = None) -> str:
@@ -225,9 +381,13 @@ def notice_markdown(answer: Answer) -> str:
     if total is not None:
         bits.append(f"{total:.2f}s")
     if answer.claims_dropped:
-        bits.append(f"{answer.claims_dropped} unsupported sentence{'s' if answer.claims_dropped > 1 else ''} removed")
+        bits.append(f"{answer.claims_dropped} sentence{'s' if answer.claims_dropped > 1 else ''} removed by the check")
+    unconfirmed = len(answer.unconfirmed)
+    if unconfirmed:
+        bits.append(f"{unconfirmed} marked not confirmed by the sources")
     line = " · ".join(bits)
     notes = [md_escape(n) for n in dict.fromkeys(answer.notices)]
+    notes += [f"removed: {md_escape(x)}" for x in removed_lines(answer.dropped)]
     return md_escape(line) + ("" if not notes else "  \n" + "  \n".join(f"ⓘ {n}" for n in notes))
 
 
@@ -248,6 +408,11 @@ def status_line(stats: Mapping[str, Any]) -> str:
     return line
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 passage', '3 passages'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _origin(item: Mapping[str, Any], names: Mapping[str, str]) -> str:
     origin = str(item.get("origin") or "")
     for path, name in names.items():  # "records.jsonl:3", "feed.rss#2": a record inside an upload
@@ -265,7 +430,7 @@ def report_html(report: Mapping[str, Any], names: Mapping[str, str] | None = Non
     kind = "nr-bad" if counts["failed"] and not (counts["added"] or counts["updated"]) else "nr-good"
     head = (f'<div class="nr-report-head {kind}">Added {counts["added"]}, updated {counts["updated"]}, '
             f'unchanged {counts["unchanged"]}, duplicates {counts["duplicates"]}, failed {counts["failed"]} '
-            f'({int(report.get("passages", 0))} passages, {float(report.get("seconds", 0.0)):.1f}s)</div>')
+            f'({_count(int(report.get("passages", 0)), "passage")}, {float(report.get("seconds", 0.0)):.1f}s)</div>')
     rows: list[str] = []
     for key, label in (("added", "added"), ("updated", "updated")):
         for it in items.get(key, []):
@@ -319,6 +484,7 @@ CSS = """
 .nr-span .nr-passage { margin-top: 0; }
 .nr-span-body { min-width: 0; }
 .nr-n-small { min-width: 20px; height: 20px; font-size: .7rem; margin-top: 1px; }
+.nr-joined > .nr-ns { flex-direction: column; max-width: 22px; }
 .nr-older { border-top: 1px solid var(--border-color-primary); padding-top: 6px; }
 .nr-older > summary { cursor: pointer; font-size: .82rem; color: var(--body-text-color-subdued); }
 .nr-older[open] > summary { margin-bottom: 6px; }
@@ -355,6 +521,7 @@ document.addEventListener('click', function (ev) {
   if (!a) { return; }
   var id = (a.getAttribute('href') || '').split('#').pop();
   var card = document.getElementById(id);
+  if (card && card.classList.contains('nr-anchor')) { card = card.closest('.nr-span') || card; }  // a joined excerpt
   ev.preventDefault();
   ev.stopPropagation();
   if (!card) { return; }

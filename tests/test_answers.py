@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage
 
 from rag.answerers.llm import LLMAnswerer
 from rag.assistant import Assistant
-from rag.citations import check
+from rag.citations import check, unconfirmed_mark
 from rag.errors import EmptyStoreError, InputError
 from rag.schema import Answer
 from rag.settings import Settings
@@ -65,10 +65,14 @@ def test_check_drops_a_made_up_quote_and_bad_markers(sample_assistant):
     text = (f'Kardashian wrote "I will never wear Balenciaga again, I promise my fans." [{n}] '
             f'She said she had been "disgusted and outraged by the recent Balenciaga campaigns" [{n}]. '
             f"Kardashian moved to the moon last year [99].")
-    checked = check(text, hits)
+    checked = check(text, hits, strict=True)
     assert checked.claims_checked == 3 and checked.claims_dropped == 2
     assert "never wear" not in checked.text and "moon" not in checked.text and "[99]" not in checked.text
     assert "disgusted and outraged" in checked.text
+    # by default the made-up quote still goes (quotation marks would misquote her); the moon stays, marked
+    marked = check(text, hits)
+    assert marked.claims_dropped == 1 and marked.dropped[0]["rule"] == "quote" and "never wear" not in marked.text
+    assert f"Kardashian moved to the moon last year {unconfirmed_mark()}." in marked.text
     assert checked.citations[0].quote in hits[n - 1].passage.text
 
 
@@ -85,8 +89,11 @@ def test_llm_answer_is_checked_like_any_other(sample_settings, sample_assistant)
     assistant = Assistant.from_settings(sample_settings, answerer=_scripted(reply))
     answer = assistant.ask(question)
     assert answer.answerer == "scripted" and not answer.refused
-    assert answer.claims_checked == 2 and answer.claims_dropped == 1
-    assert "1917" not in answer.text
+    assert answer.claims_checked == 2 and answer.claims_dropped == 0
+    assert f"1917 {unconfirmed_mark()}." in answer.text and answer.unconfirmed == [
+        "She also said she founded Balenciaga in 1917."]  # never shown as cited fact
+    strict = Assistant.from_settings(sample_settings.replace(check="strict"), answerer=_scripted(reply)).ask(question)
+    assert strict.claims_dropped == 1 and "1917" not in strict.text
 
 
 INJECTED = """Harbour festival draws record crowds
@@ -166,7 +173,7 @@ def test_cli_ask_json_contract(sample_settings):
         assert {"n", "article_id", "title", "source", "url", "published_at", "quote"} <= set(c)
     refused = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "Who won the 2022 World Cup?"], cwd=ROOT,
                              env=env, capture_output=True, text=True, timeout=300)
-    assert refused.returncode == 0 and "does not answer" in refused.stdout
+    assert refused.returncode == 3 and "does not answer" in refused.stdout  # README "Exit codes"
     empty = subprocess.run([sys.executable, "-m", "rag.cli", "ask", ""], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=300)
     assert empty.returncode == 2 and "empty" in empty.stderr

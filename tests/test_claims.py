@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from rag.answerers.extractive import ExtractiveAnswerer
-from rag.citations import Checker, check, checked_stream
+from rag.citations import Checker, check, checked_stream, unconfirmed_mark
 from rag.claims import judge, quantities
 from rag.schema import Answer, Hit, Passage
 
@@ -83,11 +83,16 @@ def test_no_sentence_is_exempt_and_reasons_are_kept():
     hits = [_hit(PASSAGE)]
     text = ("Note: the airport will close next spring. Sources differ on the crowd. However, the passages say "
             "the mayor resigned. The festival drew 40,000 visitors on Saturday [1].")
-    checked = check(text, hits)
+    checked = check(text, hits, strict=True)
     assert checked.text == "The festival drew 40,000 visitors on Saturday [1]."
     assert checked.claims_checked == 4 and checked.claims_dropped == 3
     assert {d["sentence"][:7] for d in checked.dropped} == {"Note: t", "Sources", "However"}
-    assert all(d["rule"] for d in checked.dropped)
+    assert all(d["rule"] and d["verdict"] == "unconfirmed" for d in checked.dropped)
+    # by default the unconfirmed sentences stay, uncited and marked, and the verdict list says why
+    marked = check(text, hits)
+    assert marked.claims_dropped == 0 and len(marked.citations) == 1
+    assert marked.text.count(unconfirmed_mark()) == 3 and marked.text.count("[1]") == 1
+    assert [v["verdict"] for v in marked.verdicts] == ["unconfirmed"] * 3 + ["supported"]
 
 
 def test_drop_reasons_reach_the_answer_json():
@@ -96,7 +101,7 @@ def test_drop_reasons_reach_the_answer_json():
 
 
 def test_a_bad_marker_is_removed_and_the_sentence_judged_as_uncited():
-    checked = check("The festival drew 40,000 visitors [7]. The mayor resigned [7].", [_hit(PASSAGE)])
+    checked = check("The festival drew 40,000 visitors [7]. The mayor resigned [7].", [_hit(PASSAGE)], strict=True)
     assert checked.text == "The festival drew 40,000 visitors [1]."  # passage 1 states it, so it cites [1]
     assert checked.dropped[0]["rule"] == "marker" and checked.dropped[0]["detail"] == "[7]"
 
@@ -139,9 +144,13 @@ def test_extractive_answer_never_names_a_speaker_the_passage_does_not_credit():
 
 def test_the_check_drops_a_misattributed_quote():
     hits = [_hit(MISATTRIBUTED)]
-    checked = check('Mayor Ann Smith said: "We will fight this ruling in every court, and we will win." [1]', hits)
+    claim = 'Mayor Ann Smith said: "We will fight this ruling in every court, and we will win." [1]'
+    checked = check(claim, hits, strict=True)
     assert checked.text == "" and checked.dropped[0]["rule"] == "attribution"
-    assert checked.dropped[0]["detail"] == "Ann Smith"
+    # the passage credits the words to nobody it names: not stated, but not shown to be false either
+    assert checked.dropped[0]["detail"] == "Ann Smith" and checked.dropped[0]["verdict"] == "unconfirmed"
+    marked = check(claim, hits)
+    assert not marked.citations and marked.text.endswith(unconfirmed_mark())
 
 
 def test_pronoun_attribution_is_resolved_to_the_person_named():

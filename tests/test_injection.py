@@ -139,14 +139,20 @@ def test_stream_releases_only_completed_checked_sentences():
     assert guard.feed(" [1]") == ""
     first = guard.feed(" Martians built it in a day [1]")  # a new sentence began: the first one is checked
     assert "library reopened on Monday" in first and "[1]" in first
-    assert guard.feed(". It cost nine million dollars [1]. ") == ""  # the made-up sentence is dropped
+    made_up = guard.feed(". It cost nine million dollars [1]. ")  # the made-up sentence is marked, never cited
+    assert "Martians built it in a day (not confirmed by the sources)." == made_up.strip()
     rest = guard.rest(guard.finish().text)
-    assert "nine million" in rest and "Martians" not in first + rest
+    assert "nine million" in rest and "[2]" in rest and "Martians" not in first + rest
+    strict = CheckedStream("How much did the library cost?", [_hit(passage)], threshold=0.5, strict=True)
+    strict.feed("The library reopened on Monday [1]. Martians built it in a day [1]. It cost nine million dollars [1].")
+    assert "Martians" not in strict.finish().text
 
 
 def test_screen_keeps_short_real_answers():
     kept, removed = screen("She declined the offer [1]. ZAPPED [1]. Yes.", "Did she accept?")
-    assert kept == "She declined the offer [1]." and removed == ["ZAPPED.", "Yes."]
+    assert kept == "She declined the offer [1]." and [r["sentence"] for r in removed] == ["ZAPPED.", "Yes."]
+    assert all(r.keys() == {"sentence", "verdict", "rule", "detail", "passage"} for r in removed)
+    assert {r["detail"] for r in removed} == {"fragment"}
 
 
 def test_obedient_fake_really_obeys():

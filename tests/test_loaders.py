@@ -77,6 +77,36 @@ def test_markdown_front_matter_gives_metadata() -> None:
     assert "##" not in a.body and "Weather helped" in a.body
 
 
+@pytest.mark.parametrize("head", [
+    "Title: Robotics Team Wins Regional Final\nSource: Northgate Times\nDate: March 3, 2026",
+    "Source: Northgate Times\ntitle:  \"Robotics Team Wins Regional Final\"\nDate: March 3, 2026",
+])
+def test_title_line_is_read_like_source_and_date(tmp_path: Path, head: str) -> None:
+    from ingest.cleaning import clean
+    from ingest.metadata import describe
+
+    path = tmp_path / "robotics.txt"
+    path.write_text(head + "\n\nThe robotics team from Northgate High won the regional final on Saturday, "
+                    "beating eleven other schools.\n", encoding="utf-8")
+    [a] = load(path)
+    assert isinstance(a, RawArticle)
+    assert a.title == "Robotics Team Wins Regional Final"
+    assert "Title" not in a.body and "title" not in a.body
+    cleaned = clean(a)
+    assert cleaned.title == "Robotics Team Wins Regional Final"
+    assert cleaned.text.startswith("The robotics team")
+    meta = describe(a, cleaned)
+    assert (meta.published_at, meta.credited_source) == ("2026-03-03", "Northgate Times")
+
+
+def test_title_label_is_dropped_even_from_a_long_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text("Title: fight goes to a third round as the champion tires in the heat of the afternoon.\n"
+                    "More text follows here.\n\nA second paragraph.\n", encoding="utf-8")
+    [a] = load(path)
+    assert isinstance(a, RawArticle) and a.title.startswith("fight goes")  # no "Title:" left
+
+
 def test_markdown_heading_marks_stripped_from_title() -> None:
     [a] = load(FIXTURES / "heading.md")
     assert isinstance(a, RawArticle)

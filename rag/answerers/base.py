@@ -17,7 +17,7 @@ Turn = dict  # {"role": "user" | "assistant", "content": str}
 
 @runtime_checkable
 class Answerer(Protocol):
-    name: str  # shown to users: "extractive", "openai:gpt-4o-mini", "ollama:llama3.2", "local:SmolLM2-135M"
+    name: str  # shown to users: "extractive", "openai:gpt-4o-mini", "ollama:llama3.2", "local:Qwen2.5-Coder-1.5B"
 
     def answer(self, question: str, hits: Sequence[Hit]) -> str:
         """Answer from hits only; passage n is hits[n-1]; cite [n] after each claim."""

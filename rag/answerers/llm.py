@@ -1,24 +1,34 @@
 """The LLM answerer: fenced, numbered passages and the question go to a LangChain chat model.
 
-Any chat model works (ChatOpenAI, ChatOllama, the bundled LocalChatModel, fakes in tests). Failures
+Any chat model works (ChatOpenAI, ChatOllama, the llama.cpp GGUFChatModel, fakes in tests). Failures
 become `LLMError` with a message that names the NEWSRAG_* setting to check and never the API key.
+
+The prompt carries the day the question is asked beside each passage's date. A chat model with a bounded context
+(``context_window`` and ``count_prompt_tokens``, as GGUFChatModel has) reads each passage cut to its statements
+that best bear on the question (rag/answerers/excerpts.py), and only as many passages as fit with room for its
+answer (``max_tokens``); passage n is still hits[n-1]. Markers written before a sentence are moved after it
+(rag/answerers/lead_marks.py).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any, Iterator, Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from ..citations import Checker, checked_stream
+from ..checked_stream import CheckedStream
+from ..claims import SUPPORT_THRESHOLD
 from ..errors import LLMError, NewsragError
 from ..llm import public_url
 from ..prompts import format_history, format_passages, load_prompt, neutralise
 from ..schema import Hit
 from .base import Turn
+from .excerpts import excerpt_hits
+from .lead_marks import lead_marks_moved
 
 __all__ = ["LLMAnswerer", "answer_messages", "rewrite_messages", "explain_llm_error"]
 
@@ -29,9 +39,12 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|Bearer\s+\S+)")
 
 
-def answer_messages(question: str, hits: Sequence[Hit]) -> list[BaseMessage]:
-    """The chat messages for an answer: the rules (prompts/answer.md) as system, fenced passages + question as user."""
-    user = load_prompt("answer_user").format(passages=format_passages(hits), question=neutralise(question.strip()))
+def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> list[BaseMessage]:
+    """The chat messages for an answer: the rules (prompts/answer.md) as system, fenced passages + question as user.
+    `as_of`: the day the question is asked (default today), written beside the passages' dates."""
+    asked_on = (as_of.isoformat() if isinstance(as_of, date) else str(as_of)[:10]) if as_of else date.today().isoformat()
+    user = load_prompt("answer_user").format(passages=format_passages(hits), question=neutralise(question.strip()),
+                                             asked_on=asked_on)
     return [SystemMessage(content=load_prompt("answer")), HumanMessage(content=user)]
 
 
@@ -120,9 +133,43 @@ def explain_llm_error(exc: BaseException, name: str, chat_model: Any = None) -> 
 class LLMAnswerer:
     """An Answerer backed by a LangChain chat model; `name` is shown to users ("openai:gpt-4o-mini")."""
 
-    def __init__(self, chat_model: BaseChatModel, name: str) -> None:
+    takes_as_of = True  # stream() and answer() accept as_of= (the Assistant passes the day asked)
+
+    def __init__(self, chat_model: BaseChatModel, name: str, *, excerpts: int | None = 12) -> None:
         self.chat_model = chat_model
         self.name = name
+        # a chat model with a bounded context reads the passages cut to their best `excerpts` statements
+        # (rag/answerers/excerpts.py); None: whole passages
+        self.excerpts = excerpts
+
+    def warm_up(self) -> None:
+        """Load a local model now (a server calls this at start), so the first question does not wait for it."""
+        load = getattr(self.chat_model, "load", None)
+        if callable(load):
+            load()
+
+    def prompt(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None
+               ) -> tuple[list[BaseMessage], list[Hit]]:
+        """The messages for an answer and the hits they give: all of them, or for a chat model with a bounded
+        context the first n that fit with room for the answer."""
+        hits = list(hits)
+        window = getattr(self.chat_model, "context_window", None)
+        count = getattr(self.chat_model, "count_prompt_tokens", None)
+        if not isinstance(window, int) or not callable(count):
+            return answer_messages(question, hits, as_of), hits
+        room = window - int(getattr(self.chat_model, "max_tokens", 0) or 0)
+        shown = hits
+        for statements in (self.excerpts, 8, 5) if self.excerpts else ():
+            shown = excerpt_hits(question, hits, min(statements, self.excerpts)) or hits
+            messages = answer_messages(question, shown, as_of)
+            if count(messages) <= room:
+                return messages, shown
+        for n in range(len(shown), 0, -1):
+            messages = answer_messages(question, shown[:n], as_of)
+            if count(messages) <= room:
+                return messages, shown[:n]
+        raise LLMError(load_prompt("llm_context_full").format(
+            name=self.name, context=window, max_tokens=getattr(self.chat_model, "max_tokens", "?")))
 
     def _fail(self, exc: Exception) -> LLMError:
         return explain_llm_error(exc, self.name, self.chat_model)
@@ -148,13 +195,14 @@ class LLMAnswerer:
             err = self._fail(exc)
             raise err from (None if "API key" in str(err) else exc)
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> str:
+    def answer(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> str:
         """Answer from hits only; passage n is hits[n-1]; the model is told to cite [n] after each claim."""
-        return self._invoke(answer_messages(question, hits)).strip()
+        return "".join(lead_marks_moved([self._invoke(self.prompt(question, hits, as_of)[0])])).strip()
 
-    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str]:
+    def stream(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> Iterator[str]:
         """The same answer in pieces, as the chat model writes them."""
-        return self._stream(answer_messages(question, hits))
+        messages = self.prompt(question, hits, as_of)[0]
+        return lead_marks_moved(self._stream(messages))
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """`question` as a standalone question given `history`; unchanged when there is no history."""
@@ -162,21 +210,26 @@ class LLMAnswerer:
             return question
         return _clean_rewrite(self._invoke(rewrite_messages(question, history)), question)
 
-    def as_runnable(self, *, threshold: float = 0.5) -> Runnable[dict[str, Any], str]:
+    def as_runnable(self, *, threshold: float = SUPPORT_THRESHOLD, strict: bool = False) -> Runnable[dict[str, Any], str]:
         """A LangChain Runnable: ``{"question": str, "hits": list[Hit]}`` -> checked answer text (invoke or
-        stream). Each sentence is yielded once the citation check keeps it (rag/citations.py); dropped
-        sentences never appear; [n] still means hits[n-1]."""
+        stream). The draft goes through the same screen (links, instructions, fragments) and claim check as in
+        `Assistant`; each sentence is yielded once checked: supported ones with [n] (still hits[n-1]),
+        unconfirmed ones marked (removed when `strict`), contradicted ones never."""
 
         def run(inputs: dict[str, Any], config: RunnableConfig) -> Iterator[str]:
             hits = inputs.get("hits") or []
-            pieces = self._stream(answer_messages(inputs["question"], hits), config)
+            question = inputs["question"]
+            guard = CheckedStream(question, hits, threshold=threshold, strict=strict, renumber=False)
+            pieces = lead_marks_moved(self._stream(self.prompt(question, hits, inputs.get("as_of"))[0], config))
             wrote = False
-            for result in checked_stream(pieces, Checker(hits, threshold=threshold, renumber=False)):
-                if result.kept:
-                    yield ("" if not wrote else " ") + result.kept
+            for piece in pieces:
+                released = guard.feed(piece)
+                if released:
+                    yield released
                     wrote = True
-            if not wrote:
-                yield ""
+            rest = guard.rest(guard.finish().text)
+            if rest or not wrote:
+                yield rest
 
         return RunnableLambda(run, name=f"newsrag_answer[{self.name}]")
 

@@ -122,6 +122,23 @@ class QuoteAnswerer:
             return None
         return self._what_said(ask, quotes)
 
+    def find(self, *, speaker: str | None = None, topic: str | None = None, sources: Sequence[str] | None = None,
+             since: date | None = None, until: date | None = None, as_of: date | None = None) -> list[IndexedQuote]:
+        """Credited quotes, newest first: the speaker's (any form of their name), on the topic (its words in the
+        quote, its cue or the headline) when one is given; without a speaker, quotes whose words hold the topic's."""
+        def keep(quotes: list[IndexedQuote]) -> list[IndexedQuote]:
+            return [q for q in quotes if q.quote.speaker and _in_filters(q, sources, since, until, as_of)]
+
+        if speaker:
+            found = keep(self.catalog.quotes_by_speaker(speaker))
+        else:
+            tokens = [t for t in re.findall(r"[\w']+", normalize(topic or "")) if t not in STOP]
+            found = keep(self.catalog.find_quote_text(sorted(set(tokens), key=len, reverse=True)[:2])) if tokens else []
+        words = set(content_words(topic or ""))
+        if words:
+            found = [q for q in found if coverage(words, set(content_words(self._context(q)))) >= 0.5]
+        return found
+
     # -- lookups -------------------------------------------------------------------------------------------
     def _by_text(self, fragment: str) -> list[IndexedQuote]:
         """Quotes holding the fragment, exactly or loosely (most of its words, in any order), best first."""

@@ -1,7 +1,7 @@
 """The claim check: does a passage state a sentence? (rules in verdict.py; numbers with units in numbers.py)."""
 
 from .numbers import Quantity, quantities
-from .verdict import RULES, Verdict, judge
+from .verdict import RULES, SUPPORT_THRESHOLD, VERDICTS, Verdict, judge
 
 
 def clear_caches() -> None:
@@ -14,4 +14,4 @@ def clear_caches() -> None:
     quotes._find.cache_clear()
 
 
-__all__ = ["judge", "Verdict", "RULES", "quantities", "Quantity", "clear_caches"]
+__all__ = ["judge", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD", "quantities", "Quantity", "clear_caches"]

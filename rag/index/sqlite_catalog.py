@@ -163,12 +163,12 @@ class SqliteCatalog:
             " AND a.state='ready' ORDER BY p.idx", (article_id,))]
 
     def listing(self) -> list[dict[str, str]]:
-        """title, source, published_at, url and origin (the file or feed it came from) of every distinct live
+        """title, source, published_at, url, origin (the file or feed it came from) and id of every distinct live
         article, newest first, without texts."""
-        rows = self._all("SELECT title, COALESCE(source, credited_source), published_at, url, origin FROM articles"
+        rows = self._all("SELECT title, COALESCE(source, credited_source), published_at, url, origin, id FROM articles"
                          " WHERE state='ready' AND duplicate_of IS NULL" + _NEWEST_FIRST)
         return [{"title": r[0], "source": r[1] or "", "published_at": r[2] or "", "url": r[3] or "",
-                 "origin": r[4] or ""} for r in rows]
+                 "origin": r[4] or "", "id": r[5]} for r in rows]
 
     def mentions_all(self, *words: str) -> bool:
         """Whether some distinct live article's text contains every word (ASCII case-insensitive)."""

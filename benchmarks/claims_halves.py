@@ -1,0 +1,64 @@
+"""The claim check's figures on each half of a claims file, split by source (the row's `article_id`), so a
+setting chosen on one half can be checked on the other.
+
+    python benchmarks/claims_halves.py ../shared/eval/ragtruth/claims.jsonl [--json OUT] [--llm local --limit N]
+
+Half "dev" holds the sources whose CRC-32 of `article_id` is even (the half the rules' settings were chosen on),
+"held-out" the others. Prints numbers only; `--json` writes both reports (ids and numbers, no text). With
+`--llm`, the LLM pass reads the unconfirmed claims of the first N responses of the dev half (one call each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import zlib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag.eval_claims import format_claims_report, load_claims, score_claims  # noqa: E402
+
+
+def half(row: dict) -> str:
+    return "dev" if zlib.crc32(str(row.get("article_id") or row["id"]).encode()) % 2 == 0 else "held-out"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("claims")
+    ap.add_argument("--json", dest="json_out")
+    ap.add_argument("--threshold", type=float, default=0.55, help="the support threshold (NEWSRAG_SUPPORT_THRESHOLD)")
+    ap.add_argument("--llm", help="a model for the LLM pass (local, gguf:PATH, openai:MODEL, ollama:MODEL)")
+    ap.add_argument("--limit", type=int, default=0, help="with --llm: only the first N responses of the dev half")
+    args = ap.parse_args(argv)
+    rows = load_claims(args.claims)
+    reports = {}
+    for name in ("dev", "held-out"):
+        part = [r for r in rows if half(r) == name]
+        llm = None
+        if args.llm and name == "dev":
+            from rag.answerers.llm import LLMAnswerer
+            from rag.llm import make_chat_model
+            from rag.settings import Settings
+
+            model, label, _ = make_chat_model(Settings.from_env(llm=args.llm))
+            llm = LLMAnswerer(model, label)
+            if args.limit:
+                keep = list(dict.fromkeys(r.get("response_id") or r["id"] for r in part))[:args.limit]
+                part = [r for r in part if (r.get("response_id") or r["id"]) in set(keep)]
+        elif args.llm:
+            continue
+        reports[name] = score_claims(part, llm=llm, threshold=args.threshold)
+        print(f"== {name} ({len(part)} rows)")
+        print("\n".join(format_claims_report(reports[name]).splitlines()[:6]))
+    if args.json_out:
+        for r in reports.values():
+            r.pop("wrong", None)
+        Path(args.json_out).write_text(json.dumps(reports, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""The local LLM end to end beside extractive answers, on the same store and questions, with the model's raw text.
+
+Asks a spread sample of a set's grounded questions (the answer string is in the articles), each as of its
+question date, twice through the real Assistant: once with the extractive answerer, once with the LLM
+(`--llm local` or `gguf:PATH`). For each it records whether the checked answer and its first sentence hold the
+gold, refusals (on grounded questions: wrong ones), the sentences the check removed and why, seconds, and, for
+the LLM, the raw draft the model wrote (before any check) and the passages it was given, by passage id with a
+SHA-1 of their text (publishers' text is not stored, nor the extractive answer, which is made of it; `--show FILE`
+prints the passages again from the store), so a verifier can be measured on real model output later.
+
+    nice -n 10 python benchmarks/local_llm_answers.py --articles ../shared/eval/realtimeqa/articles.jsonl \\
+        --questions ../shared/eval/realtimeqa/questions.jsonl --store /tmp/rt --llm local --sample 12 \\
+        --json benchmarks/results/local_llm_realtimeqa.json
+
+The store is ingested on first use (a few minutes), then reused. Set NEWSRAG_LLM_TIMEOUT high to time the model
+rather than the deadline (answers past it fall back to extractive and are counted as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rag.answerers.extractive import ExtractiveAnswerer  # noqa: E402
+from rag.answerers.lead_marks import lead_marks_moved  # noqa: E402
+from rag.answerers.llm import LLMAnswerer  # noqa: E402
+from rag.assistant import Assistant  # noqa: E402
+from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
+from rag.evaluation import _first_sentence, _question_date  # noqa: E402
+from rag.llm import make_chat_model  # noqa: E402
+from rag.schema import Answer, Hit  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+_MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+class Recording:
+    """The LLM answerer, recording the passages each prompt gives, the raw draft and llama.cpp's timings."""
+
+    takes_as_of = True
+
+    def __init__(self, inner: LLMAnswerer) -> None:
+        self.inner, self.name = inner, inner.name
+        self.last: dict[str, Any] = {}
+
+    def answer(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> str:
+        return "".join(self.stream(question, hits, as_of))
+
+    def rewrite(self, question: str, history: Sequence[dict]) -> str:
+        return self.inner.rewrite(question, history)
+
+    def stream(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> Iterator[str]:
+        """As LLMAnswerer.stream (markers before a sentence moved after it); the draft is kept as written."""
+        return lead_marks_moved(self._raw(question, hits, as_of))
+
+    def _raw(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> Iterator[str]:
+        started = time.perf_counter()
+        messages, given = self.inner.prompt(question, hits, as_of)
+        self.last = {"given": [_ref(n, h) for n, h in enumerate(given, 1)], "offered": len(hits), "draft": "",
+                     "excerpted": sum(g.passage.text != h.passage.text for g, h in zip(given, hits)),
+                     "prompt_words": sum(len(m.text.split()) for m in messages),
+                     "first_token_s": None, "meta": {}, "error": None}
+        try:
+            for chunk in self.inner.chat_model.stream(messages):
+                if chunk.text and self.last["first_token_s"] is None:
+                    self.last["first_token_s"] = round(time.perf_counter() - started, 2)
+                self.last["meta"].update(chunk.response_metadata or {})
+                self.last["draft"] += chunk.text
+                if chunk.text:
+                    yield chunk.text
+        except Exception as exc:
+            self.last["error"] = str(exc)[:300]
+            raise
+
+
+def _ref(n: int, hit: Hit) -> dict[str, Any]:
+    p = hit.passage
+    return {"n": n, "passage_id": p.id, "date": (p.published_at or "")[:10] or None, "source": p.source,
+            "sha1": hashlib.sha1(p.text.encode("utf-8")).hexdigest()[:12], "words": len(p.text.split())}
+
+
+def _scores(text: str, refused: bool, answers: Sequence[str]) -> dict[str, bool]:
+    plain = _MARKS.sub("", text)
+    return {"contains": (not refused) and contains_answer(plain, answers),
+            "first_sentence": (not refused) and contains_answer(_first_sentence(plain), answers)}
+
+
+def _timed(assistant: Assistant, question: str, as_of: str | None) -> tuple[Answer, float]:
+    t = time.perf_counter()
+    answer = assistant.ask(question, as_of=as_of)
+    return answer, time.perf_counter() - t
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(q * (len(values) - 1))))], 1)
+
+
+def _summary(rows: list[dict], key: str) -> dict[str, Any]:
+    own = [r[key] for r in rows]
+    secs = [r["seconds"] for r in own]
+    return {"n": len(own), "contains": sum(r["contains"] for r in own),
+            "first_sentence": sum(r["first_sentence"] for r in own),
+            "refused": sum(r["refused"] for r in own), "fallback": sum(bool(r.get("fallback")) for r in own),
+            "claims_dropped": sum(r["claims_dropped"] for r in own), "claims_checked": sum(r["claims_checked"] for r in own),
+            "seconds_p50": _pct(secs, 0.5), "seconds_p95": _pct(secs, 0.95), "seconds_median": round(statistics.median(secs), 1) if secs else None}
+
+
+def _sample(items: list, n: int, shift: int = 0) -> list:
+    if n <= 0 or n >= len(items):
+        return items
+    step = (len(items) - 1) / (n - 1) if n > 1 else 0
+    return [items[(round(i * step) + shift) % len(items)] for i in range(n)]
+
+
+def show(path: str, store: str) -> int:
+    """Print each recorded answer with the passages it was given (from the store: publishers' text, on screen)."""
+    report = json.loads(Path(path).read_text(encoding="utf-8"))
+    assistant = Assistant.from_settings(Settings.from_env(home=Path(store), llm="extractive"))
+    by_id = {p.id: p for p in assistant.retriever.catalog.passages()}
+    for row in report["questions"]:
+        print(f"== {row['id']} (asked {row['as_of']}) gold={row['gold']}\nQ: {row['question']}")
+        for ref in row["llm"]["given"]:
+            p = by_id.get(ref["passage_id"])
+            print(f"  [{ref['n']}] {ref['date']} {ref['source']}: {(p.text if p else '(not in this store)')[:400]}")
+        print(f"  DRAFT: {row['llm']['draft']}\n  CHECKED: {row['llm']['text']}\n  DROPPED: {row['llm']['dropped']}")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", required=True)
+    ap.add_argument("--questions", required=True)
+    ap.add_argument("--store", required=True, help="a NEWSRAG_HOME (ingested on first use, then reused)")
+    ap.add_argument("--llm", default="local", help="local or gguf:PATH (as NEWSRAG_LLM)")
+    ap.add_argument("--sample", type=int, default=12, help="this many grounded questions, spread over the set")
+    ap.add_argument("--shift", type=int, default=0, help="the spread sample moved K questions on (another sample "
+                    "of the same size; 2 gives one disjoint from 0's at 12 of 61)")
+    ap.add_argument("--whole-passages", action="store_true", help="give whole passages, not excerpts")
+    ap.add_argument("--json", help="write the report here")
+    ap.add_argument("--show", help="print a report's answers with their passages (needs --store), then stop")
+    args = ap.parse_args()
+    if args.show:
+        return show(args.show, args.store)
+
+    settings = Settings.from_env(home=Path(args.store), llm="extractive")
+    extractive = Assistant.from_settings(settings)
+    if not extractive.index.has_articles():
+        report = extractive.ingestor().ingest([args.articles])
+        print(f"ingested: {report.counts()}", file=sys.stderr)
+    chat, name, _ = make_chat_model(settings.replace(llm=args.llm))
+    recorder = Recording(LLMAnswerer(chat, name, excerpts=None if args.whole_passages else 12))
+    llm = Assistant(extractive.retriever, recorder, settings=settings.replace(llm=args.llm))
+    t = time.perf_counter()
+    recorder.inner.warm_up()
+    load_s = time.perf_counter() - t
+
+    corpus = Corpus.from_articles(load_jsonl(args.articles))
+    questions = [q for q in load_jsonl(args.questions)]
+    grounded = [(q, g) for q in questions if (g := gold_of(q, corpus)).grounded]
+    picked = _sample(grounded, args.sample, args.shift)
+    extractive.ask(str(picked[0][0]["question"]))  # warm-up: the keyword index and the embedder (not timed)
+    load_before = os.getloadavg()[0]
+    rows = []
+    for i, (q, gold) in enumerate(picked, 1):
+        text, as_of = str(q["question"]), _question_date(q)
+        x, xs = _timed(extractive, text, as_of)
+        recorder.last = {}
+        a, s = _timed(llm, text, as_of)
+        rec = recorder.last
+        given_ids = {g["passage_id"] for g in rec.get("given", [])}
+        in_given = any(contains_answer(h.passage.text, gold.answers) for h in a.passages if h.passage.id in given_ids)
+        row = {"id": q.get("id"), "question": text, "as_of": as_of, "gold": list(gold.answers),
+               "gold_in_given": in_given, "load": round(os.getloadavg()[0], 1),
+               "extractive": {"sha1": hashlib.sha1(x.text.encode("utf-8")).hexdigest()[:12], "refused": x.refused, "seconds": round(xs, 2),
+                              "claims_checked": x.claims_checked, "claims_dropped": x.claims_dropped,
+                              **_scores(x.text, x.refused, gold.answers)},
+               "llm": {"text": a.text, "refused": a.refused, "seconds": round(s, 2), "answerer": a.answerer,
+                       "fallback": a.answerer != name, "claims_checked": a.claims_checked,
+                       "claims_dropped": a.claims_dropped,
+                       "dropped": [{k: d.get(k) for k in ("sentence", "rule", "detail")} for d in a.dropped
+                                   if isinstance(d, dict)] or [str(d) for d in a.dropped],
+                       **_scores(a.text, a.refused, gold.answers),
+                       "draft": rec.get("draft", ""), "draft_scores": _scores(rec.get("draft", ""), False, gold.answers),
+                       "given": rec.get("given", []), "offered": rec.get("offered"),
+                       "excerpted": rec.get("excerpted"), "prompt_words": rec.get("prompt_words"),
+                       "first_token_s": rec.get("first_token_s"), "error": rec.get("error"),
+                       "prompt_tokens": (rec.get("meta", {}).get("timings") or {}).get("prompt_n"),
+                       "cached_tokens": (rec.get("meta", {}).get("timings") or {}).get("cache_n"),
+                       "answer_tokens": (rec.get("meta", {}).get("timings") or {}).get("predicted_n")}}
+        rows.append(row)
+        print(f"{i}/{len(picked)} {row['id']}: llm {s:.0f}s first={row['llm']['first_sentence']} "
+              f"contains={row['llm']['contains']} refused={a.refused} | extractive first={row['extractive']['first_sentence']} "
+              f"| load {row['load']}", file=sys.stderr, flush=True)
+    report = {
+        "command": " ".join(sys.argv), "llm": name, "model_load_s": round(load_s, 1),
+        "excerpts": None if args.whole_passages else 12,
+        "settings": {"llm_context": settings.llm_context, "llm_max_tokens": settings.llm_max_tokens,
+                     "llm_threads": settings.llm_threads, "llm_timeout": settings.llm_timeout, "top_k": settings.top_k},
+        "questions_n": len(rows), "grounded_in_set": len(grounded),
+        "gold_in_given": sum(r["gold_in_given"] for r in rows),
+        "extractive": _summary(rows, "extractive"), "llm_summary": _summary(rows, "llm"),
+        "draft_contains": sum(r["llm"]["draft_scores"]["contains"] for r in rows),
+        "draft_first_sentence": sum(r["llm"]["draft_scores"]["first_sentence"] for r in rows),
+        "load_before": round(load_before, 1), "load_after": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
+        "questions": rows,
+    }
+    summary = {k: v for k, v in report.items() if k != "questions"}
+    print(json.dumps(summary, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""Feeds watched from the web page (issue 27): a feed served on 127.0.0.1 is read at once, then again when its
+interval has passed (a test clock), through the real ingest queue; the list survives a restart; bad input and
+a full list get messages; a round that cannot be queued is tried again on the next look."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from rag.errors import InputError, NewsragError
+from rag.feed_watch import EVERY, FeedWatcher
+
+WEB = Path(__file__).resolve().parent / "fixtures" / "web"
+
+
+class _Site(http.server.BaseHTTPRequestHandler):
+    routes = {"/feed.xml": ("feed.xml", "application/rss+xml"), "/story-one.html": ("story-one.html", "text/html"),
+              "/story-two.html": ("story-two.html", "text/html")}
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path not in self.routes:
+            body, kind, status = b"not found", "text/plain", 404
+        else:
+            name, kind = self.routes[self.path]
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            body, status = (WEB / name).read_bytes().replace(b"{{BASE}}", base.encode()), 200
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def feed_url():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def handlers(sample_home, tmp_path):
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+    from rag.web import _Handlers
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    h = _Handlers(Assistant.from_settings(Settings(home=home, llm="extractive", fetch_allow="127.0.0.1")), None)
+    try:
+        yield h
+    finally:
+        h.jobs.shutdown(30)
+
+
+def _finish(watcher: FeedWatcher) -> None:
+    for job in list(watcher._running.values()):
+        assert job.wait(120)
+    watcher.tick()
+
+
+def test_a_watched_feed_is_read_now_and_again_on_its_schedule(handlers, feed_url):
+    clock = Clock()
+    watcher = FeedWatcher(handlers.assistant.settings.home, handlers.jobs.submit, clock=clock)
+    watcher.add(feed_url, "1 hour")
+    assert watcher.tick() == [feed_url]
+    assert watcher.feeds()[0]["running"]
+    _finish(watcher)
+    [feed] = watcher.feeds()
+    assert feed["last_result"].startswith("added 3, updated 0, unchanged 0"), feed
+    assert "Harbour Crane Removed" in [r["title"] for r in handlers.rows()]
+    clock.now += EVERY["1 hour"] - 1
+    assert watcher.tick() == []  # not due yet
+    clock.now += 1
+    assert watcher.tick() == [feed_url]
+    _finish(watcher)
+    assert watcher.feeds()[0]["last_result"].startswith("added 0, updated 0, unchanged 3")
+    again = FeedWatcher(handlers.assistant.settings.home, handlers.jobs.submit, clock=clock)  # a restart
+    assert [f["url"] for f in again.feeds()] == [feed_url] and again.tick() == []
+    assert again.remove(feed_url) and again.feeds() == [] and not again.remove(feed_url)
+
+
+def test_the_page_handlers_show_the_table_and_stop_watching(handlers, feed_url):
+    table, pick, box = handlers.watch_feed(feed_url, "15 minutes")
+    assert feed_url in table and "15 minutes" in table and box == "" and pick["choices"] == [feed_url]
+    table, pick = handlers.unwatch_feed(feed_url)
+    assert "No feeds are watched" in table and pick["choices"] == []
+
+
+@pytest.mark.parametrize("url, every, words", [
+    ("/etc/passwd", "1 hour", "not a feed URL"),
+    ("", "1 hour", "Paste one feed URL"),
+    ("https://a.example/feed", "every second", "Choose how often"),
+])
+def test_bad_feed_input_gets_a_message(tmp_path, url, every, words):
+    watcher = FeedWatcher(tmp_path, lambda targets: None)
+    with pytest.raises(InputError, match=words):
+        watcher.add(url, every)
+    assert watcher.feeds() == []
+
+
+def test_the_list_is_bounded(tmp_path):
+    watcher = FeedWatcher(tmp_path, lambda targets: None, max_feeds=2)
+    watcher.add("https://a.example/feed", "1 hour")
+    watcher.add("https://b.example/feed", "1 hour")
+    watcher.add("https://a.example/feed", "1 day")  # the same feed again: its interval changes
+    assert [f["every"] for f in watcher.feeds()] == [EVERY["1 day"], EVERY["1 hour"]]
+    with pytest.raises(InputError, match="stop watching one first"):
+        watcher.add("https://c.example/feed", "1 hour")
+
+
+def test_a_round_that_cannot_be_queued_is_tried_on_the_next_look(tmp_path):
+    calls = []
+
+    class Done:
+        state, report, error = "done", {"added": 1, "items": {}}, None
+
+        def wait(self, timeout=None):
+            return True
+
+    def submit(targets):
+        calls.append(targets)
+        if len(calls) == 1:
+            raise NewsragError("8 ingests are already waiting: try again in a few minutes.")
+        return Done()
+
+    watcher = FeedWatcher(tmp_path, submit, clock=Clock())
+    watcher.add("https://a.example/feed", "1 hour")
+    assert watcher.tick() == [] and "not read this time" in watcher.feeds()[0]["last_result"]
+    assert watcher.tick() == ["https://a.example/feed"]
+    watcher.tick()
+    assert watcher.feeds()[0]["last_result"].startswith("added 1")
+
+
+def test_the_thread_starts_the_first_round_at_once_and_stops(tmp_path):
+    started = threading.Event()
+
+    def submit(targets):
+        started.set()
+        raise NewsragError("closing")
+
+    watcher = FeedWatcher(tmp_path, submit)
+    watcher.start(poll=60)
+    try:
+        watcher.add("https://a.example/feed", "1 hour")  # wakes the thread: no minute-long wait
+        assert started.wait(10)
+    finally:
+        watcher.stop(5)
+    assert not watcher._thread.is_alive()

@@ -1,0 +1,127 @@
+"""Three verdicts on the kinds of sentence real model text holds: paraphrases that are true must not be removed,
+and the false kinds must never be confirmed (issue: checked answers that keep what is true).
+
+Every passage and claim here was written for these tests; none comes from an eval set.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.claims import judge
+
+# (passage, claim): true paraphrases; the check may confirm them or leave them unconfirmed, never contradict them
+TRUE_KINDS = {
+    "synonyms": ("Halvorsen Tools laid off 300 workers at its Ohio plant on Tuesday.",
+                 "Halvorsen Tools cut 300 jobs at its Ohio factory on Tuesday."),
+    "rounding": ("Turnout reached 48.7 percent in the district, the election office said.",
+                 "Turnout reached nearly 49 percent in the district."),
+    "lower bound": ("Rescuers evacuated 1,214 residents from the valley overnight.",
+                    "Rescuers evacuated more than 1,200 residents from the valley overnight."),
+    "AP month": ("The new ferry schedule takes effect on January 1 and runs until September 14.",
+                 "The new ferry schedule takes effect on Jan. 1 and runs until Sept. 14."),
+    "acronym": ("The World Health Organization said the outbreak in the port city was contained.",
+                "The WHO said the outbreak in the port city was contained."),
+    "half": ("Half of the surveyed nurses said they planned to leave the profession.",
+             "50% of the surveyed nurses said they planned to leave the profession."),
+    "negated paraphrase": ("The harbour expansion failed to win approval from the regional council.",
+                           "The harbour expansion was not approved by the regional council."),
+    "spread over the passage": ("Mira Patel runs the Eastside food bank. The food bank served 4,000 families in "
+                                "March. Demand has doubled since the winter.",
+                                "Mira Patel's Eastside food bank served 4,000 families in March."),
+    "quote through she said": ('Economist Sarah Whitfield studies coffee prices. "Drought in Brazil is the main '
+                               'cause," she said. Prices rose again in May.',
+                               'Sarah Whitfield said "drought in Brazil is the main cause".'),
+    "paraphrased attribution": ("Sarah Whitfield, an economist at Lakeland University, said drought in Brazil and "
+                                "higher shipping costs were the main causes of the rise.",
+                                "Sarah Whitfield said drought in Brazil and higher shipping costs were the main "
+                                "causes."),
+    "according to": ("Sarah Whitfield, an economist at Lakeland University, said drought in Brazil and higher "
+                     "shipping costs were the main causes of the rise.",
+                     "Drought in Brazil and higher shipping costs were the main causes, according to economist "
+                     "Sarah Whitfield."),
+}
+
+# (passage, claim, the verdict it must get): false kinds, never supported
+FALSE_KINDS = {
+    "roles swapped": ("Vardania accused Ostrovia of shelling the border town on Sunday.",
+                      "Ostrovia accused Vardania of shelling the border town on Sunday.", "contradicted"),
+    "antonym": ("Grain prices rose sharply in the third quarter, traders said.",
+                "Grain prices fell sharply in the third quarter.", "contradicted"),
+    "hedge dropped": ("The fire may have been caused by faulty wiring in the kitchen, investigators said.",
+                      "The fire was caused by faulty wiring in the kitchen.", "unconfirmed"),
+    "quantifier": ("Some residents of the tower were evacuated after the alarm.",
+                   "All residents of the tower were evacuated after the alarm.", None),
+    "tense": ("The Millbrook plant will close next year, the company said.",
+              "The Millbrook plant closed last year.", "contradicted"),
+    "denial dropped": ("The mayor denied that she had accepted gifts from the developer.",
+                       "The mayor had accepted gifts from the developer.", None),
+    "conditional dropped": ("If the levy fails, the district will cut its bus service in half.",
+                            "The district will cut its bus service in half.", "unconfirmed"),
+    "figure moved": ("The city hired 40 teachers and spent $2 million on new buses.",
+                     "The city hired 2 teachers and spent $40 million on new buses.", "contradicted"),
+    "debunked": ("A rumour that the bridge would be demolished is false, officials said.",
+                 "The bridge will be demolished.", None),
+    "superlative": ("The festival drew a large crowd to the riverfront on Saturday.",
+                    "The festival drew the largest crowd ever to the riverfront on Saturday.", "unconfirmed"),
+    "name from elsewhere": ("Dana Cole chairs the committee. The committee's report was written by Ed Fox and "
+                            "criticised the budget.",
+                            "The committee's report was written by Dana Cole.", "contradicted"),
+    "first word": ("Biden signed the bill on Thursday, the White House said.",
+                   "Trump signed the bill on Thursday.", "contradicted"),
+    "misattribution": ("Cafe owner Luis Ortega plans to raise the price of a small drip coffee from $3.25 to "
+                       "$3.75. The Chamber of Commerce said its members are worried about costs.",
+                       "The Chamber of Commerce plans to raise the price of a small drip coffee from $3.25 to "
+                       "$3.75.", None),
+    "number": ("The council approved a budget of $4 million for the bridge.",
+               "The council approved a budget of $9 million for the bridge.", "contradicted"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TRUE_KINDS))
+def test_a_true_paraphrase_is_never_contradicted(kind):
+    passage, claim = TRUE_KINDS[kind]
+    v = judge(claim, passage)
+    assert not v.contradicted, (kind, v)
+
+
+@pytest.mark.parametrize("kind", ["synonyms", "rounding", "lower bound", "AP month", "acronym", "half",
+                                  "negated paraphrase", "quote through she said", "paraphrased attribution",
+                                  "according to"])
+def test_a_true_paraphrase_is_confirmed(kind):
+    passage, claim = TRUE_KINDS[kind]
+    v = judge(claim, passage)
+    assert v.ok, (kind, v)
+
+
+@pytest.mark.parametrize("kind", sorted(FALSE_KINDS))
+def test_a_false_sentence_is_never_confirmed(kind):
+    passage, claim, expected = FALSE_KINDS[kind]
+    v = judge(claim, passage)
+    assert not v.ok, (kind, v)
+    if expected:
+        assert v.verdict == expected, (kind, v)
+
+
+def test_verdict_names_its_rule_and_word():
+    v = judge("Grain prices fell sharply in the third quarter.", FALSE_KINDS["antonym"][0])
+    assert (v.verdict, v.rule, v.detail) == ("contradicted", "antonym", "fell")
+    v = judge("The city hired 2 teachers.", FALSE_KINDS["figure moved"][0])
+    assert v.verdict == "contradicted" and v.rule == "number"
+    v = judge("Turnout was driven by young voters.", TRUE_KINDS["rounding"][0])
+    assert v.verdict == "unconfirmed" and v.rule == "words"
+
+
+def test_a_wrong_marker_is_corrected_to_the_passage_that_states_the_sentence():
+    from rag.citations import check
+    from rag.schema import Hit, Passage
+
+    def hit(text: str, n: int) -> Hit:
+        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
+                           title=f"T{n}", source="Ledger", published_at="2026-11-01"), score=1.0, rank=n)
+
+    hits = [hit("The ferry to Halden will resume on Monday after repairs to its engine.", 1),
+            hit("Council members met on Tuesday to discuss the library budget.", 2)]
+    checked = check("The ferry to Halden will resume on Monday [2].", hits)
+    assert checked.text == "The ferry to Halden will resume on Monday [1]."
+    assert checked.citations[0].article_id == "a1" and not checked.dropped
