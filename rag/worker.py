@@ -126,7 +126,7 @@ class JobWorker:
         finally:
             done.set()
         result = report.to_dict() if hasattr(report, "to_dict") else report
-        if not self._quietly(self.queue.finish, job_id, self.name, "done", report=result):
+        if not self._quietly(self.queue.finish, job_id, self.name, "done", report=result, done_inputs=seen["n"]):
             log.warning("worker %s: job %d finished after another worker took it over", self.name, job_id)
         return "done", report
 

@@ -137,3 +137,29 @@ def test_newsrag_worker_takes_jobs_and_stops_on_sigterm(pg_url, tmp_path):
     no_catalog = subprocess.run([sys.executable, "-m", "rag.cli", "worker"], cwd=ROOT, capture_output=True, text=True,
                                 env={**env, "NEWSRAG_CATALOG_URL": ""}, timeout=120)
     assert no_catalog.returncode != 0 and "NEWSRAG_CATALOG_URL" in no_catalog.stderr
+
+
+def test_the_web_chats_job_queue_on_a_shared_catalog(catalogs):
+    """IngestJobs with shared=: jobs go to the catalog, this server's thread works them (as one worker), `get`
+    and `after` (the JSON API's job status and its temp-file cleanup) follow the catalog's record."""
+    from rag.ingest_jobs import IngestJobs
+
+    ran, cleaned = [], threading.Event()
+
+    def ingest(targets, progress):
+        ran.append(targets)
+        progress(1, targets[0])
+        return {"added": 1, "items": {}}
+
+    jobs = IngestJobs(ingest, shared=catalogs[0].job_queue(), lease_s=5.0)
+    try:
+        job = jobs.submit(["https://example.org/feed"], after=lambda j: cleaned.set())
+        assert job.wait(30) and job.state == "done" and job.report == {"added": 1, "items": {}}
+        assert cleaned.wait(10)
+        again = jobs.get(job.id)
+        assert again.state == "done" and again.targets == ["https://example.org/feed"] and again.done_inputs == 1
+        assert jobs.get(job.id + 100) is None
+        assert ran == [["https://example.org/feed"]]
+        assert jobs.status()["running"] is None and "idle" in jobs.status_line()
+    finally:
+        assert jobs.shutdown(10)

@@ -97,13 +97,14 @@ class JobQueue:
             return row is not None
 
     def finish(self, job_id: int, worker: str, state: str, *, report: dict | None = None,
-               error: str | None = None) -> bool:
+               error: str | None = None, done_inputs: int | None = None) -> bool:
         """Record the end of a job this worker holds (done, failed); False when another worker had taken it."""
         with self._catalog._conn() as conn:
             row = conn.execute(
-                "UPDATE jobs SET state=%s, report=%s, error=%s, finished_at=now(), lease_until=NULL WHERE id=%s AND"
-                " worker=%s AND state='running' RETURNING id",
-                (state, json.dumps(report) if report is not None else None, error, job_id, worker)).fetchone()
+                "UPDATE jobs SET state=%s, report=%s, error=%s, finished_at=now(), lease_until=NULL,"
+                " done_inputs=COALESCE(%s, done_inputs) WHERE id=%s AND worker=%s AND state='running' RETURNING id",
+                (state, json.dumps(report) if report is not None else None, error, done_inputs, job_id,
+                 worker)).fetchone()
             return row is not None
 
     def release(self, job_id: int, worker: str) -> None:
