@@ -165,3 +165,19 @@ def test_an_unreachable_or_wrong_catalog_says_what_to_check(tmp_path):
     with pytest.raises(SettingsError, match="NEWSRAG_CATALOG_URL"):
         Settings.from_env({"NEWSRAG_CATALOG_URL": "mysql://x"})
     assert "secret" not in repr(Settings(catalog_url="postgresql://u:secret@h/db"))
+
+
+def test_an_eval_never_writes_into_the_shared_catalog(pg_url, tmp_path, monkeypatch):
+    from rag.evaluation import evaluate
+
+    articles, questions = tmp_path / "a.jsonl", tmp_path / "q.jsonl"
+    articles.write_text(json.dumps({"id": "t1", "title": "Harbor library", "source": "Coast Herald",
+                                    "body": "The harbor town of Wrenmouth opened a floating library on Saturday, built "
+                                            "on a former ferry named the Gull, the mayor said on Sunday."}) + "\n")
+    questions.write_text(json.dumps({"id": "q1", "question": "What was the library built on?", "answer": "a ferry",
+                                     "type": "fact", "evidence": [{"article_id": "t1"}]}) + "\n")
+    monkeypatch.setenv("NEWSRAG_CATALOG_URL", pg_url)
+    evaluate(articles, questions, progress=False)  # a temporary store: local, whatever the environment says
+    shared = PgCatalog(pg_url)
+    assert shared.stats()["articles"] == 0
+    shared.close()
