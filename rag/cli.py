@@ -1,4 +1,5 @@
-"""`newsrag ingest | list | remove | watch | worker | migrate | ask | serve | mcp | slack | eval`: the terminal front end.
+"""`newsrag ingest | list | remove | watch | worker | migrate | ask | serve | mcp | slack | eval`: the terminal
+front end.
 
 Settings are read once here (environment, then flags); errors become a message and a non-zero exit.
 """

@@ -21,7 +21,6 @@ from rag.schema import Article
 from rag.settings import Settings
 
 from .conftest import SAMPLE, SEED_QUESTION, SHARED
-from .fake_embedder import FakeEmbedder
 from .pg_server import _free_port
 
 pytestmark = pytest.mark.slow
@@ -37,7 +36,8 @@ def _articles(n: int = 60) -> list[Article]:
     for i, r in enumerate(rows):
         day = f"2023-{1 + i % 12:02d}-{1 + i % 27:02d}"
         out.append(Article(id=r["id"], title=r["title"], text=r["body"], source=r.get("source") or None,
-                           url=r.get("url"), published_at=day, author=None, credited_source=None, ingested_at="2024-01-01T00:00:00+00:00",
+                           url=r.get("url"), published_at=day, author=None, credited_source=None,
+                           ingested_at="2024-01-01T00:00:00+00:00",
                            content_hash=r["id"], origin="rtqa"))
     return out
 

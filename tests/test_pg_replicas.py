@@ -42,7 +42,8 @@ def _settings(home: Path, url: str, chroma: int, collection: str) -> Settings:
 
 
 def _env(s: Settings, stage: str | None = None) -> dict[str, str]:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "NEWSRAG_CATALOG_URL": s.catalog_url,
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
+           "NEWSRAG_CATALOG_URL": s.catalog_url,
            "NEWSRAG_CHROMA_HOST": s.chroma_host, "NEWSRAG_CHROMA_PORT": str(s.chroma_port),
            "NEWSRAG_COLLECTION": s.collection, "NEWSRAG_JOB_LEASE_SECONDS": "1.0"}
     if stage:

@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..errors import NewsragError
 
 __all__ = ["JobQueue", "JobRow", "MAX_ATTEMPTS"]
 
@@ -68,7 +67,8 @@ class JobQueue:
                 row = conn.execute("INSERT INTO jobs (targets, host, state, worker, lease_until, attempts) VALUES"
                                    " (%s, %s, 'running', %s, now() + make_interval(secs => %s), 1) RETURNING id",
                                    (json.dumps(list(targets)), host, worker, lease_s)).fetchone()
-            conn.execute("DELETE FROM jobs WHERE finished_at < now() - interval '7 days'")  # kept a week, then forgotten
+            # finished jobs are kept a week, then forgotten
+            conn.execute("DELETE FROM jobs WHERE finished_at < now() - interval '7 days'")
             return row[0]
 
     def take(self, worker: str, *, lease_s: float = 30.0, host: str | None = None) -> JobRow | None:
@@ -130,10 +130,3 @@ class JobQueue:
         first = running[0] if running else None
         return {"running": None if first is None else {"id": first[0], "inputs_read": first[2], "label": first[3]},
                 "running_jobs": len(running), "waiting": sum(r[1] == "waiting" for r in rows), "stopping": False}
-
-
-class LeaseLost(NewsragError):
-    """Another worker took this job over (this one's lease ran out)."""
-
-
-__all__ += ["LeaseLost"]

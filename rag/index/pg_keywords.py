@@ -5,8 +5,9 @@ stems), and each passage's words are stored as a `tsvector` written lexeme by le
 parser and dictionaries change nothing), matched through a GIN index with a `tsquery` of the question's words.
 Ranking is FTS5's BM25 (k1 1.2, b 0.75, IDF log((N - n + 0.5)/(n + 0.5)) floored at 1e-6, a word said twice
 counting twice), computed in SQL: a word's count in a passage is the number of its positions in the tsvector
-(the question's words picked out with `setweight` + `ts_filter`, then `unnest`). The passage counts per word (`keyword_df`) and the
-totals (`keyword_totals`) are kept in the transactions that add and remove rows, as the FTS5 side tables are.
+(the question's words picked out with `setweight` + `ts_filter`, then `unnest`). The passage counts per word
+(`keyword_df`) and the totals (`keyword_totals`) are kept in the transactions that add and remove rows, as the
+FTS5 side tables are.
 Past the postings budget only the rarest words are matched and the best `POOL` passages scored over every word,
 as keywords.search does. Limits of tsvector: a word over 2,000 bytes is not indexed, and a word is counted at
 most 256 times in a passage (passages are a few hundred words).
