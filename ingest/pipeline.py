@@ -75,7 +75,8 @@ class IngestReport:
 
 
 class Ingestor:
-    """Owns the write path. One writer at a time per NEWSRAG_HOME (the Index's lock keeps a second one waiting)."""
+    """Owns the write path. Batches are written one at a time per store (the Index's writer lock); reading,
+    cleaning and embedding run beside other writers."""
 
     def __init__(self, settings: Settings, *, index: Index | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings
@@ -106,23 +107,25 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         self._embed_progress = embed_progress
-        with self.index.writing():
-            self.repair()
-            threshold = self.settings.near_duplicate_threshold
-            if threshold >= BANDS_FROM:  # a stored story is read only when it shares a MinHash band
-                near = NearDuplicates([], np.zeros((0, 0), dtype=np.uint32), threshold,
-                                      lookup=self.index.near_candidates)
-            else:
-                near = NearDuplicates(*self.index.signatures(), threshold)
-            batch: list[Staged] = []
-            try:
-                self._run(iter_inputs(targets, policy=FetchPolicy.from_settings(self.settings), fetch=fetch),
-                          near, batch, report, progress)
-            except BaseException:
-                self.repair()  # nothing half-written stays: what was staged and not made live goes
-                raise
-            # an older extractor's store: a few seconds of its quote refresh, after this run's own articles
-            report.quotes_refreshed = self.index_quotes(seconds=self.settings.quote_refresh_seconds)
+        # The writer lock is held per batch write only (Index.write, _flush), not for the whole run: reading,
+        # cleaning and embedding run beside other writers (another worker, `watch`, the web chat), and each batch
+        # is checked again under the lock against what they stored meanwhile.
+        self.repair()
+        threshold = self.settings.near_duplicate_threshold
+        if threshold >= BANDS_FROM:  # a stored story is read only when it shares a MinHash band
+            near = NearDuplicates([], np.zeros((0, 0), dtype=np.uint32), threshold,
+                                  lookup=self.index.near_candidates)
+        else:
+            near = NearDuplicates(*self.index.signatures(), threshold)
+        batch: list[Staged] = []
+        try:
+            self._run(iter_inputs(targets, policy=FetchPolicy.from_settings(self.settings), fetch=fetch),
+                      near, batch, report, progress)
+        except BaseException:
+            self.repair()  # nothing half-written stays: what was staged and not made live goes
+            raise
+        # an older extractor's store: a few seconds of its quote refresh, after this run's own articles
+        report.quotes_refreshed = self.index_quotes(seconds=self.settings.quote_refresh_seconds)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -252,14 +255,46 @@ class Ingestor:
             vectors[order] = stacked  # row i of `stacked` is passage order[i]'s
             return vectors
 
-        self.index.write(batch, embed=embed)  # staged, vectors in, made live in one step
-        for s in batch:
+        vectors = embed([p for s in batch for p in s.passages])  # outside the writer lock: writers embed side by side
+        with self.index.writing():
+            kept, kept_vectors = self._still_to_write(batch, vectors, report)
+            if kept:
+                self.index.write(kept, vectors=kept_vectors)  # staged, vectors in, made live in one step
+        for s in kept:
             if s.duplicate_of is None:
                 getattr(report, self._kinds.pop(s.article.id, "added")).append(
                     {"id": s.article.id, "title": s.article.title, "origin": s.article.origin,
                      "passages": len(s.passages)})
                 report.passages += len(s.passages)
         batch.clear()
+
+    def _still_to_write(self, batch: list[Staged], vectors: np.ndarray, report: IngestReport):
+        """Under the writer lock: the batch less what another writer stored meanwhile (the same version, or the
+        same text or url under another id: reported unchanged), with their vectors' rows."""
+        kept, rows, start, ids = [], [], 0, set()
+        for s in batch:
+            a, n = s.article, len(s.passages)
+            span, start = range(start, start + n), start + n
+            if s.duplicate_of is None:
+                live = self.index.get(a.id)
+                same = live is not None and _same(live.article, a)
+                if live is None and self._kinds.get(a.id) == "added":
+                    other = self.index.find(url=a.url, content_hash=a.content_hash)
+                    same = other is not None and other.article.content_hash == a.content_hash
+                if same:
+                    self._kinds.pop(a.id, None)
+                    report.unchanged.append({"id": a.id, "title": a.title, "origin": a.origin})
+                    continue
+                if live is not None and self._kinds.get(a.id) == "added":
+                    self._kinds[a.id] = "updated"  # another writer added another version meanwhile
+            elif s.duplicate_of not in ids and self.index.get(s.duplicate_of) is None:
+                continue  # its original was removed meanwhile: nothing to point at
+            kept.append(s)
+            ids.add(a.id)
+            rows.extend(span)
+        if not kept or vectors is None or not len(vectors):
+            return kept, None
+        return kept, vectors[rows] if rows else None
 
 
 def _article_id(raw: RawArticle) -> str:

@@ -1,4 +1,5 @@
-"""`newsrag ingest | list | remove | watch | ask | serve | mcp | slack | eval`: the terminal front end.
+"""`newsrag ingest | list | remove | watch | worker | migrate | ask | serve | mcp | slack | eval`: the terminal
+front end.
 
 Settings are read once here (environment, then flags); errors become a message and a non-zero exit.
 """
@@ -45,9 +46,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         bar = tqdm(unit=" articles", desc="Ingesting", file=sys.stderr, dynamic_ncols=True)
-    with _stop_on_sigterm():
-        report = ingestor.ingest(
-            args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None,
+    from .worker import ingest_as_job
+
+    with _stop_on_sigterm():  # a job in a shared catalog (rag/worker.py); else an ingest right here
+        report = ingest_as_job(
+            ingestor, args.targets, progress=(lambda n, origin: bar.update(1)) if bar is not None else None,
             embed_progress=(lambda done, total: bar.set_postfix_str(f"embedding {done}/{total} passages"))
             if bar is not None else None)
     if bar is not None:
@@ -86,9 +89,9 @@ def _stop_on_sigterm():
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .index.sqlite_catalog import SqliteCatalog
+    from .index import open_catalog
 
-    catalog = SqliteCatalog(_settings(args).home)  # listing needs the catalog only, not Chroma
+    catalog = open_catalog(_settings(args))  # listing needs the catalog only, not Chroma
     rows = catalog.articles()
     if args.json:
         print(json.dumps([{"id": r.article.id, "title": r.article.title, "source": r.article.source,
@@ -142,9 +145,11 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> int:
+    from .worker import ingest_as_job
+
     rounds = 0
     while True:
-        report = ingestor.ingest(args.targets)
+        report = ingest_as_job(ingestor, args.targets)
         failed = [f for f in report.failed if not _empty_folder(f)]  # an empty inbox is a quiet round
         stamp = time.strftime('%Y-%m-%d %H:%M:%S')
         c = report.counts()
@@ -193,6 +198,37 @@ def _summary(report, failed: list) -> str:
     return (f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, duplicates {c['duplicates']}, "
             f"failed {len(failed)} ({report.passages} passage{'' if report.passages == 1 else 's'}, "
             f"{report.seconds:.1f}s)")
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import threading
+
+    from .worker import main as worker_main
+
+    stop = threading.Event()  # SIGTERM or Ctrl-C: the running job stops at its next input and goes back
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        return worker_main(_settings(args), stop=stop)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from .index.copy_store import copy_store
+
+    host, _, port = args.chroma.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--chroma {args.chroma!r}: give the Chroma server as HOST:PORT (e.g. 10.0.0.5:8000).")
+    source = _settings(args)
+    target = source.replace(catalog_url=args.to, chroma_host=host, chroma_port=int(port),
+                            collection=args.collection or source.collection)
+    done = copy_store(source, target, progress=lambda n, total: print(f"\r{n}/{total} articles", end="",
+                                                                      file=sys.stderr, flush=True))
+    print(f"\ncopied {done['copied']} articles ({done['passages']} passages), {done['skipped']} already there",
+          file=sys.stderr)
+    return 0
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -363,6 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--every", type=_interval, default=_interval("15m"), help="interval: 30s, 15m, 2h (default 15m)")
     s.add_argument("--rounds", type=int, default=0, help="stop after N rounds (default: run until stopped)")
     s.set_defaults(func=_cmd_watch)
+
+    s = sub.add_parser("worker", help="take ingest jobs from a shared catalog (NEWSRAG_CATALOG_URL), until stopped")
+    s.set_defaults(func=_cmd_worker)
+
+    s = sub.add_parser("migrate", help="copy this store into a PostgreSQL catalog and a Chroma server")
+    s.add_argument("--to", required=True, metavar="postgresql://USER:PASSWORD@HOST:PORT/DB")
+    s.add_argument("--chroma", required=True, metavar="HOST:PORT", help="the Chroma server (`chroma run`)")
+    s.add_argument("--collection", help="the collection there (default: NEWSRAG_COLLECTION)")
+    s.set_defaults(func=_cmd_migrate)
 
     s = sub.add_parser("ask", help="ask a question")
     s.add_argument("question")

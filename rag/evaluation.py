@@ -184,8 +184,10 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
     try:
         def open_store(where: Path, source: Path | str, n: int, desc: str):
             settings = Settings.from_env(home=where, llm=llm)
-            if not store:  # a temporary store is local even when NEWSRAG_CHROMA_HOST points at a shared server
-                settings = settings.replace(chroma_host=None)
+            # a temporary store, or one of the per-question stores, is local even when NEWSRAG_CHROMA_HOST or
+            # NEWSRAG_CATALOG_URL points at a shared one (which all of them would otherwise write into)
+            if not store or where != home:
+                settings = settings.replace(chroma_host=None, catalog_url=None)
             assistant = Assistant.from_settings(settings)
             bar = _bar(n, desc, progress)
             report = assistant.ingestor().ingest([str(source)], progress=lambda _n, origin: bar.update(1))

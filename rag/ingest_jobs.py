@@ -1,5 +1,9 @@
 """Ingest work for the web chat, off the request path: a bounded queue and one worker thread.
 
+With a shared catalog (NEWSRAG_CATALOG_URL) the queue is the catalog's job table (`shared`): a job submitted on
+one replica may be run by any worker (rag/worker.py), this server's thread being one of them, and its state is
+read back from the catalog.
+
 Questions never wait for an ingest: the worker runs beside them (the store takes one writer at a time anyway),
 a full queue is refused with a message instead of piling up, every job reports its progress, and `shutdown`
 stops between inputs, so whatever was written stays whole (articles already flushed are kept; the batch in
@@ -51,11 +55,34 @@ class Job:
         return self._finished.wait(timeout)
 
 
+@dataclass
+class SharedJob(Job):
+    """A job in the shared catalog: its state is read from there while `wait` polls."""
+
+    queue: Any = None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = time.monotonic() + (timeout or 0.0)
+        while True:
+            row = self.queue.get(self.id)
+            if row is not None:
+                self.state, self.done_inputs, self.label = row.state, row.done_inputs, row.label
+                self.report, self.error = row.report, row.error
+                if row.state not in ("waiting", "running"):
+                    return True
+            if timeout is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+
+
 class IngestJobs:
     """`submit(targets)` -> a Job that one background worker runs with `ingest(targets, progress)`."""
 
-    def __init__(self, ingest: Callable[..., Any], *, max_waiting: int = MAX_WAITING) -> None:
+    def __init__(self, ingest: Callable[..., Any], *, max_waiting: int = MAX_WAITING, shared: Any = None,
+                 lease_s: float = 30.0) -> None:
         self._ingest = ingest
+        self._lease_s = lease_s
+        self._shared = shared  # the catalog's JobQueue, or None: this process's queue
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._max_waiting = max_waiting
         self._ids = itertools.count(1)
@@ -64,13 +91,29 @@ class IngestJobs:
         self._running: Job | None = None
         self._known: dict[int, Job] = {}  # every job not yet forgotten, by id (oldest first)
         self._stopping = threading.Event()
-        self._worker = threading.Thread(target=self._run, name="newsrag-ingest", daemon=True)
+        self._worker = threading.Thread(target=self._run if shared is None else self._run_shared,
+                                        name="newsrag-ingest", daemon=True)
         self._worker.start()
+
+    def _run_shared(self) -> None:
+        from .worker import JobWorker
+
+        JobWorker(self._shared, self._ingest, lease_s=self._lease_s).run(self._stopping)
 
     def submit(self, targets: Sequence[str], *, after: Callable[[Job], None] | None = None) -> Job:
         """Queue an ingest of `targets`; `after(job)` runs once it has finished (done, failed or stopped)."""
         if self._stopping.is_set():
             raise QueueFull("The server is shutting down: ingest again once it is back.")
+        if self._shared is not None:
+            from .worker import _portable, pinned_host
+
+            targets = _portable(targets)
+            job_id = self._shared.submit(targets, max_waiting=self._max_waiting, host=pinned_host(targets))
+            job = SharedJob(job_id, list(targets), after=after, queue=self._shared)
+            if after is not None:  # whichever worker runs it, `after` runs here once the catalog says it finished
+                threading.Thread(target=self._after_shared, args=(job,), name=f"newsrag-after-{job_id}",
+                                 daemon=True).start()
+            return job
         with self._lock:
             if len(self._waiting) >= self._max_waiting:
                 raise QueueFull(f"{len(self._waiting)} ingests are already waiting: try again in a few minutes.")
@@ -87,17 +130,46 @@ class IngestJobs:
 
     def get(self, job_id: int) -> Job | None:
         """The job with this id, while it waits, runs, or is among the last finished ones."""
+        if self._shared is not None:
+            if self._shared.get(job_id) is None:
+                return None
+            job = SharedJob(job_id, [], queue=self._shared)
+            job.wait(0)  # its state, read from the catalog
+            job.targets = list(self._shared.get(job_id).targets)
+            return job
         with self._lock:
             return self._known.get(job_id)
 
+    def _after_shared(self, job: "SharedJob") -> None:
+        while not self._stopping.is_set():
+            try:
+                if job.wait(2.0):
+                    break
+            except NewsragError as exc:  # the catalog is away: ask again
+                log.warning("web: ingest job %d: %s", job.id, exc)
+                self._stopping.wait(2.0)
+        else:
+            return
+        try:
+            job.after(job)
+        except Exception:  # noqa: BLE001 - a cleanup must not stop anything else
+            log.exception("web: cleanup after ingest job %d failed", job.id)
+
     def ahead_of(self, job: Job) -> int:
         """How many jobs run before this one (0 when it is running or finished)."""
+        if self._shared is not None:
+            return self._shared.ahead_of(job.id)
         with self._lock:
             if job not in self._waiting:
                 return 0
             return self._waiting.index(job) + (self._running is not None)
 
     def status(self) -> dict[str, Any]:
+        if self._shared is not None:
+            try:
+                return {**self._shared.status(), "stopping": self._stopping.is_set()}
+            except NewsragError as exc:  # the catalog is away: say so instead of failing the page's timer
+                return {"running": None, "waiting": 0, "stopping": self._stopping.is_set(), "unavailable": str(exc)}
         with self._lock:
             running = self._running
             return {"running": None if running is None else {"id": running.id, "inputs_read": running.done_inputs,
@@ -108,6 +180,8 @@ class IngestJobs:
         s = self.status()
         if s["stopping"]:
             return "Ingest: stopping (the server is shutting down)."
+        if s.get("unavailable"):
+            return "Ingest: status unavailable (the catalog is not answering; it is retried)."
         if not s["running"]:
             return "Ingest: idle." if not s["waiting"] else f"Ingest: {s['waiting']} waiting."
         read = s["running"]["inputs_read"]

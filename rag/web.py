@@ -74,7 +74,9 @@ class _Handlers:
         self.extra_examples = list(examples or [])
         self._lock = threading.Lock()
         self._cache: tuple[int, list[dict[str, Any]], list[list[str]]] | None = None
-        self.jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets, progress=progress))
+        self.jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets, progress=progress),
+                               shared=assistant.index.job_queue(),  # the catalog's jobs, when replicas share one
+                               lease_s=assistant.settings.job_lease_seconds)
         self.conversations = ConversationStore(assistant.settings.home)
         self.feeds = FeedWatcher(assistant.settings.home, self.jobs.submit)  # started by launch()
         self.service = Service(assistant, self.jobs)  # what /api/* (rag/http_api.py) and gr.api's /ask serve
@@ -649,7 +651,8 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
     settings carry a user and password). Extra keywords go to `Blocks.launch` (e.g. prevent_thread_lock=True,
     quiet=True). Returns the running Blocks: `.local_url`, `.close()`."""
     pair = auth_pair(settings)
-    auth = LoginGuard(*pair) if pair else None  # throttled: wrong passwords lock the name for a while
+    # throttled: wrong passwords lock the name for a while (counted in the catalog when replicas share one)
+    auth = LoginGuard(*pair, store=assistant.index.login_store()) if pair else None
     demo = build_ui(assistant, examples=examples)
     demo.queue(default_concurrency_limit=CONCURRENCY)
     options: dict[str, Any] = dict(server_name=settings.host, server_port=settings.port, share=settings.share,

@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from .pg_server import pg_server, pg_url  # noqa: F401 - a real PostgreSQL for the catalog tests (tests/pg_server.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "news"
 SHARED = ROOT.parent / "shared"

@@ -18,7 +18,7 @@ from rag.settings import Settings
 from .conftest import ROOT
 from .fake_embedder import FakeEmbedder
 
-_STORAGE_IMPORT = re.compile(r"^\s*(import|from)\s+(sqlite3|chromadb|bm25s)\b", re.M)
+_STORAGE_IMPORT = re.compile(r"^\s*(import|from)\s+(sqlite3|chromadb|bm25s|psycopg|psycopg_pool)\b", re.M)
 
 
 def _story(topic: str, marker: str) -> str:

@@ -10,6 +10,7 @@ readers call `refresh()` (one cheap SQLite read per question) and reload the vec
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -21,7 +22,8 @@ import numpy as np
 from ..schema import Passage
 from ..settings import Settings
 from .base import CatalogBackend, VectorBackend
-from .sqlite_catalog import ArticleRow, SqliteCatalog, Staged, vector_id
+from .catalogs import open_catalog
+from .sqlite_catalog import ArticleRow, Staged, vector_id
 
 __all__ = ["Index"]
 
@@ -34,7 +36,7 @@ class Index:
     def __init__(self, settings: Settings, *, catalog: CatalogBackend | None = None,
                  vectors: VectorBackend | None = None) -> None:
         self.settings = settings
-        self.catalog = catalog or SqliteCatalog(settings.home)
+        self.catalog = catalog or open_catalog(settings)
         self._seen = self.catalog.version()  # the catalog version this process's vectors reflect (read first)
         self._data_version = self.catalog.data_version()
         if vectors is None:
@@ -42,9 +44,15 @@ class Index:
 
             vectors = ChromaVectors(settings)
         self.vectors = vectors
+        if hasattr(self.catalog, "job_queue") and not getattr(vectors, "shared", True):
+            logging.getLogger("newsrag.index").warning(
+                "The catalog is shared (NEWSRAG_CATALOG_URL) but the vectors are embedded in NEWSRAG_HOME: processes "
+                "on other machines will not find this machine's vectors. Set NEWSRAG_CHROMA_HOST (docs/DEPLOY.md).")
         self._refresh_lock = threading.Lock()
         self._sources: tuple[int, list[str]] | None = None
-        self._writer = _WriterLock(settings.home / "write.lock")
+        # one writer at a time: a lock file in NEWSRAG_HOME, or the catalog's own lock when it is shared by machines
+        self._writer = self.catalog.writer_lock() if hasattr(self.catalog, "writer_lock") else \
+            _WriterLock(settings.home / "write.lock")
 
     def __getattr__(self, name: str) -> Any:  # the catalog's reads, under their old names
         if name in _READS:
@@ -104,6 +112,18 @@ class Index:
 
     def warm(self) -> None:
         self.vectors.warm()
+
+    # -- what processes on several machines share (a shared catalog only) -----------------------------------
+    def job_queue(self):
+        """The ingest jobs every process of a shared catalog takes from (rag/worker.py); None for a catalog of
+        one machine, whose ingests run in the process that asked."""
+        make = getattr(self.catalog, "job_queue", None)
+        return make() if make else None
+
+    def login_store(self):
+        """The web login throttle's counts shared by every replica; None: each process counts its own."""
+        make = getattr(self.catalog, "login_store", None)
+        return make() if make else None
 
     # -- writing ---------------------------------------------------------------------------------------------
     @contextmanager
@@ -185,6 +205,7 @@ class Index:
     def _pause(self, stage: str) -> None:
         """Tests only (NEWSRAG_TEST_PAUSE_AT=stage): stop here, leaving a marker file, so a test can kill us."""
         if self.settings.test_pause_at == stage:
+            self.settings.home.mkdir(parents=True, exist_ok=True)  # a shared catalog writes nothing there
             (self.settings.home / f"paused-at-{stage}").write_text(str(os.getpid()))
             time.sleep(600)
 

@@ -202,6 +202,16 @@ class SqliteCatalog:
             return [], np.zeros((0, 0), dtype=np.uint32)
         return [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.uint32) for r in rows])
 
+    def signatures_of(self, ids: Sequence[str]) -> dict[str, bytes]:
+        """The MinHash signatures of these live articles (those that have one)."""
+        out: dict[str, bytes] = {}
+        for lo in range(0, len(ids), 500):
+            chunk = list(ids[lo:lo + 500])
+            out.update((r[0], bytes(r[1])) for r in self._all(
+                f"SELECT id, signature FROM articles WHERE id IN ({','.join('?' * len(chunk))}) AND state='ready'"
+                " AND signature IS NOT NULL", chunk))
+        return out
+
     def passages(self) -> list[Passage]:
         """Every passage of every live, distinct article, text cut from the article at its offsets."""
         return [p for batch in self.iter_passages() for p in batch]
