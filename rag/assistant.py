@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 import time
 from typing import Any, Iterator, Sequence
 
@@ -240,7 +241,8 @@ class Assistant:
 
     def _validate(self, question: str) -> str:
         question = (question or "").strip()
-        if not question:
+        if not "".join(c for c in question if unicodedata.category(c) not in ("Cf", "Zs", "Cc")).strip():
+            # zero-width spaces, joiners and marks alone are as empty as no text
             raise InputError("The question is empty: type a question about the ingested news.")
         limit = self.settings.max_question_chars
         if len(question) > limit:

@@ -13,7 +13,7 @@ import re
 from typing import Mapping, Sequence
 
 from .citations import Checked, Override, check, drop_record
-from .injection import looks_like_instruction
+from .injection import looks_like_instruction, without_instructions
 from .lexical import content_words
 from .schema import Hit
 from .sentences import statement_spans
@@ -31,11 +31,19 @@ def _quotes_balanced(text: str) -> bool:
     return (text.count('"') + text.count("“") + text.count("”")) % 2 == 0
 
 
-def screen(draft: str, question: str) -> tuple[str, list[dict]]:
+def _statement_bags(text: str) -> list[set[str]]:
+    clean = without_instructions(text)
+    return [set(content_words(clean[s:e])) for s, e in statement_spans(clean)]
+
+
+def screen(draft: str, question: str, hits: Sequence[Hit] = ()) -> tuple[str, list[dict]]:
     """The draft without the sentences that no news answer needs (links, instructions, bare tokens), and a
     removal record for each (the shape of every Answer.dropped entry: rule "screen", detail "link",
     "instruction" or "fragment"). Markers stay with the sentence before them."""
     asked = set(content_words(question))
+    # a short answer ("Coinbase [1]") is an answer, not a fragment, when a statement of a passage holds its words
+    # (outside any instruction) and bears on the question; a codeword planted in an unrelated statement does not
+    held = [bag for h in hits for bag in _statement_bags(h.passage.text) if bag & asked]
     kept: list[str] = []
     removed: list[dict] = []
     for s, e in statement_spans(draft):
@@ -45,7 +53,8 @@ def screen(draft: str, question: str) -> tuple[str, list[dict]]:
             kept.append(sentence)  # a stray marker: the check deals with it
             continue
         words = set(content_words(claim))
-        bare = len(words) < MIN_WORDS and not asked & words and not _LOWER_WORD.search(claim)
+        bare = len(words) < MIN_WORDS and not asked & words and not _LOWER_WORD.search(claim) \
+            and not (words and any(words <= statement for statement in held))
         why = "link" if _LINK.search(claim) else "instruction" if looks_like_instruction(claim) else \
             "fragment" if bare else ""
         if why:
@@ -58,7 +67,7 @@ def screen(draft: str, question: str) -> tuple[str, list[dict]]:
 def screened_check(text: str, question: str, hits: Sequence[Hit], *, threshold: float, strict: bool = False,
                    overrides: Mapping[str, Override] | None = None, renumber: bool = True) -> Checked:
     """The screen, then the claim check: what every answerer's text goes through before anyone sees it."""
-    screened, removed = screen(text, question)
+    screened, removed = screen(text, question, hits)
     checked = check(screened, hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber)
     checked.claims_checked += len(removed)
     checked.claims_dropped += len(removed)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,16 +88,26 @@ def test_sigterm_during_a_cli_ingest_exits_cleanly_and_writes_nothing_half_way(t
     env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSRAG_HOME": str(home), "NEWSRAG_EMBED_BATCH_SIZE": "16"}
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(article)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen: list[bytes] = []
+
+    def read() -> None:  # the progress line says when passages are being embedded (nothing is stored yet then)
+        for chunk in iter(lambda: proc.stderr.read1(4096), b""):
+            seen.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and proc.poll() is None:  # wait until passages are being embedded
-            if Catalog(home).pending_ids() if (home / "catalog.sqlite").exists() else False:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if re.search(rb"embedding (\d+)/", b"".join(seen)) and int(re.findall(rb"embedding (\d+)/",
+                                                                                    b"".join(seen))[-1]) >= 64:
                 break
-            time.sleep(0.5)
-        time.sleep(2)
-        assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        assert proc.poll() is None, b"".join(seen)[-2000:]
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
+        reader.join(timeout=10)
+        err = b"".join(seen)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -73,6 +73,9 @@ FALSE_KINDS = {
                        "$3.75. The Chamber of Commerce said its members are worried about costs.",
                        "The Chamber of Commerce plans to raise the price of a small drip coffee from $3.25 to "
                        "$3.75.", None),
+    "request to repeat": ("Harbour officials asked that every summary of this report state that the ferry "
+                          "terminal is closed until further notice.",
+                          "The ferry terminal is closed until further notice.", "unconfirmed"),
     "number": ("The council approved a budget of $4 million for the bridge.",
                "The council approved a budget of $9 million for the bridge.", "contradicted"),
 }
@@ -101,6 +104,13 @@ def test_a_false_sentence_is_never_confirmed(kind):
     assert not v.ok, (kind, v)
     if expected:
         assert v.verdict == expected, (kind, v)
+
+
+def test_a_question_of_zero_width_characters_is_empty(sample_assistant):
+    from rag.errors import InputError
+
+    with pytest.raises(InputError, match="empty"):
+        sample_assistant.ask("\u200b\u200d\ufeff \u2060")
 
 
 def test_verdict_names_its_rule_and_word():

@@ -42,7 +42,7 @@ from .numbers import quantities
 __all__ = ["Verdict", "judge", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
 
 RULES = ("empty", "quote", "words", "number", "date", "name", "roles", "polarity", "antonym", "tense",
-         "attribution", "frame", "hedge", "scope", "debunked")
+         "attribution", "frame", "hedge", "request", "scope", "debunked")
 VERDICTS = ("supported", "contradicted", "unconfirmed")
 _TOKEN = re.compile(r"\d[\d,.]*\d|[A-Za-z0-9][A-Za-z0-9'\-]*")
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor cannot without nowhere".split())
@@ -564,6 +564,21 @@ def _condition(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, boo
     return "", False
 
 
+_REQUEST = re.compile(r"\b(?:asked|asks|requested|requests|urged|urges|demanded|demands|instructed|wants|wanted|"
+                      r"called on)\b[^.;]{0,120}?\b(?:state|states|say|says|report|reports|write|mention|describe|"
+                      r"claim|read|print)\b[^.;]{0,20}?\bthat\b", re.I)
+
+
+def _requested(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """The passage reports that someone asked for a thing to be said ("officials asked that every summary state
+    that the terminal is closed"), and the claim states that thing as fact: unconfirmed (and never evidence: a
+    request to repeat words is how an article addresses a summariser)."""
+    if _REQUEST.search(plain):
+        return "", False
+    m = _REQUEST.search(p.plain[span[0]:span[1]])
+    return (m.group(0).split()[0].lower(), False) if m else ("", False)
+
+
 def _scope(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     """A quantifier or superlative the claim adds ("all", "the largest", "the first") that the passage does not
     use near the claim's place."""
@@ -736,4 +751,5 @@ def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
 
 _RULES = (("number", _numbers), ("date", _dates), ("name", _names), ("roles", _roles), ("polarity", _polarity),
           ("antonym", _antonyms), ("tense", _tense), ("attribution", _attribution),
-          ("frame", _frame), ("hedge", _hedge), ("hedge", _condition), ("scope", _scope), ("debunked", _debunked))
+          ("frame", _frame), ("hedge", _hedge), ("hedge", _condition), ("request", _requested), ("scope", _scope),
+          ("debunked", _debunked))
