@@ -391,3 +391,40 @@ def test_a_small_model_reads_each_passage_cut_to_its_best_statements(scripted) -
     assert "parking fees downtown. The council met on day 3" not in messages[1].content
     whole, _ = LLMAnswerer(model(), "gguf:model.gguf", excerpts=None).prompt("How often?", hits)
     assert filler in whole[1].content
+
+
+# --- benchmarks/local_llm_answers.py -------------------------------------------------------------------------
+
+
+def test_the_benchmark_records_the_draft_the_passages_read_and_both_answerers(scripted, tmp_path, monkeypatch) -> None:
+
+    spec = importlib.util.spec_from_file_location("local_llm_answers",
+                                                  Path(__file__).parents[1] / "benchmarks" / "local_llm_answers.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    if importlib.util.find_spec("xllamacpp") is None:
+        pytest.skip("xllamacpp is not installed")
+    model_file = tmp_path / "m.gguf"
+    model_file.write_bytes(b"GGUF")
+    server = scripted("[1] " + SUPPORTED.replace(" [1].", ".") + "\n" + UNSUPPORTED)
+    monkeypatch.setitem(gguf_model._engines, (str(model_file), 2048, 1), gguf_model._engines[(FAKE_PATH, 2048, 1)])
+    articles, questions = tmp_path / "a.jsonl", tmp_path / "q.jsonl"
+    articles.write_text(json.dumps({"id": "tram-1", "title": "Marlow night trams", "source": "Marlow Post",
+                                    "published_at": "2023-10-05T08:00:00Z", "body": STORY}) + "\n")
+    questions.write_text(json.dumps({"id": "q1", "question": "How often will the Marlow night trams run?",
+                                     "answer": "every twenty minutes", "type": "news_quiz",
+                                     "question_date": "2023-10-06", "answer_in_retrieved_articles": True}) + "\n")
+    out = tmp_path / "report.json"
+    monkeypatch.setattr("sys.argv", ["local_llm_answers.py", "--articles", str(articles), "--questions", str(questions),
+                                     "--store", str(tmp_path / "home"), "--llm", f"gguf:{model_file}",
+                                     "--json", str(out)])
+    assert bench.main() == 0
+    report = json.loads(out.read_text())
+    row = report["questions"][0]
+    assert row["llm"]["draft"].startswith("[1] Night trams will run every twenty minutes")  # as written
+    assert row["llm"]["first_sentence"] and row["llm"]["draft_scores"]["contains"]
+    assert [d["rule"] for d in row["llm"]["dropped"]] and "pensioners" in row["llm"]["dropped"][0]["sentence"]
+    assert row["llm"]["given"][0]["passage_id"] == "tram-1:0" and len(row["llm"]["given"][0]["sha1"]) == 12
+    assert row["gold_in_given"] and row["extractive"]["first_sentence"] and "text" not in row["extractive"]
+    assert report["llm_summary"]["first_sentence"] == 1 and report["extractive"]["n"] == 1
+    assert server.bodies and "asked on 2023-10-06" in server.bodies[-1]["messages"][1]["content"]

@@ -6,10 +6,9 @@ become `LLMError` with a message that names the NEWSRAG_* setting to check and n
 The prompt carries the day the question is asked beside each passage's date. A chat model with a bounded context
 (``context_window`` and ``count_prompt_tokens``, as GGUFChatModel has) gets shorter rules (prompts/answer_local.md:
 no refusal sentence to copy; the claim check turns what the passages do not state into a refusal), reads each
-passage cut to its statements
-that best bear on the question (rag/answerers/excerpts.py), and only as many passages as fit with room for its
-answer (``max_tokens``); passage n is still hits[n-1]. Markers written before a sentence are moved after it
-(rag/answerers/lead_marks.py).
+passage cut to its statements that best bear on the question (rag/answerers/excerpts.py), and only as many
+passages as fit with room for its answer (``max_tokens``); passage n is still hits[n-1]. Markers written before
+a sentence are moved after it (rag/answerers/lead_marks.py).
 """
 
 from __future__ import annotations
@@ -154,8 +153,9 @@ class LLMAnswerer:
 
     def prompt(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None
                ) -> tuple[list[BaseMessage], list[Hit]]:
-        """The messages for an answer and the hits they give: all of them, or for a chat model with a bounded
-        context the first n that fit with room for the answer."""
+        """The messages for an answer and the hits they show: all of them whole, or for a chat model with a
+        bounded context each cut to its best statements (fewer if need be), then the first n that fit with room
+        for the answer."""
         hits = list(hits)
         window = getattr(self.chat_model, "context_window", None)
         count = getattr(self.chat_model, "count_prompt_tokens", None)
