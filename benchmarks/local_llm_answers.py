@@ -191,8 +191,9 @@ def main() -> int:
                "llm": {"text": a.text, "refused": a.refused, "seconds": round(s, 2), "answerer": a.answerer,
                        "fallback": a.answerer != name, "claims_checked": a.claims_checked,
                        "claims_dropped": a.claims_dropped,
-                       "dropped": [{k: d.get(k) for k in ("sentence", "rule", "detail")} if isinstance(d, dict)
-                                   else {"sentence": str(d), "rule": "screen", "detail": None} for d in a.dropped],
+                       "dropped": [{k: d.get(k) for k in ("sentence", "verdict", "rule", "detail")} for d in a.dropped],
+                       "verdicts": [{k: v.get(k) for k in ("sentence", "verdict", "rule", "detail", "kept", "by")}
+                                    for v in a.verdicts],
                        **_scores(a.text, a.refused, gold.answers),
                        "draft": rec.get("draft", ""), "draft_scores": _scores(rec.get("draft", ""), False, gold.answers),
                        "given": rec.get("given", []), "offered": rec.get("offered"),

@@ -423,7 +423,8 @@ def test_the_benchmark_records_the_draft_the_passages_read_and_both_answerers(sc
     row = report["questions"][0]
     assert row["llm"]["draft"].startswith("[1] Night trams will run every twenty minutes")  # as written
     assert row["llm"]["first_sentence"] and row["llm"]["draft_scores"]["contains"]
-    assert [d["rule"] for d in row["llm"]["dropped"]] and "pensioners" in row["llm"]["dropped"][0]["sentence"]
+    made_up = [v for v in row["llm"]["verdicts"] if "pensioners" in v["sentence"]]
+    assert made_up and made_up[0]["verdict"] == "unconfirmed" and made_up[0]["rule"]
     assert row["llm"]["given"][0]["passage_id"] == "tram-1:0" and len(row["llm"]["given"][0]["sha1"]) == 12
     assert row["gold_in_given"] and row["extractive"]["first_sentence"] and "text" not in row["extractive"]
     assert report["llm_summary"]["first_sentence"] == 1 and report["extractive"]["n"] == 1
