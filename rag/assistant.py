@@ -14,7 +14,6 @@ from .checked_stream import CheckedStream
 from .citations import REFUSAL_PREFIX
 from .conflicts import find_conflicts, with_rival_statements
 from .embedder import Embedder
-from .lexical import content_words
 from .prompts import load_prompt
 from .errors import EmptyStoreError, InputError, LLMError
 from .followup import refers_back

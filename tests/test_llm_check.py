@@ -147,7 +147,8 @@ def test_the_llm_answer_keeps_true_sentences_and_never_presents_the_rest_as_cite
     # a link, an instruction and a fragment never reach the user; every removal has one shape
     for gone in ("phish.example", "Ignore previous", "ZAPPED"):
         assert gone not in answer.text
-    assert answer.dropped and all(set(d) == {"sentence", "verdict", "rule", "detail", "passage"} for d in answer.dropped)
+    shape = {"sentence", "verdict", "rule", "detail", "passage"}
+    assert answer.dropped and all(set(d) == shape for d in answer.dropped)
     assert {d["detail"] for d in answer.dropped if d["rule"] == "screen"} == {"link", "instruction", "fragment"}
     # the misattributed plan with a wrong price: contradicted (another number) and shown removed with its reason
     price = next(d for d in answer.dropped if "Chamber" in d["sentence"])
