@@ -406,9 +406,10 @@ def _month(token: str) -> str:
 def _dates(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
         a, b = _month(mine), _month(theirs)
-        if mine == "May" and (b in _DAYS or b in _MONTHS):
-            a = "may"  # capitalised where the passage has a month: the month
-        if a != b and (a in _DAYS or a in _MONTHS or a == "may") and (b in _DAYS or b in _MONTHS or theirs == "May"):
+        # "May" is a month only capitalised and where the other side has a month or weekday ("may" is a verb)
+        mine_date = a in _DAYS or a in _MONTHS or (mine == "May" and (b in _DAYS or b in _MONTHS))
+        their_date = b in _DAYS or b in _MONTHS or (theirs == "May" and (a in _DAYS or a in _MONTHS))
+        if a != b and mine_date and their_date:
             return mine, True
     days = Counter(t for t in (_month(x) for x in _TOKEN.findall(plain)) if t in _DAYS or t in _MONTHS)
     for day, count in days.items():
