@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from .answerers.llm import _THINK, explain_llm_error  # a reasoning model's <think> block; errors without the key
 from .citations import Override
 from .prompts import format_passages, load_prompt, neutralise
 from .schema import Hit
@@ -25,7 +26,6 @@ from .schema import Hit
 __all__ = ["verify_messages", "parse_verdicts", "verify_unconfirmed"]
 
 _JSON = re.compile(r"\{.*\}|\[.*\]", re.DOTALL)
-_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsrag-verify")
 
 
@@ -88,7 +88,5 @@ def verify_unconfirmed(chat_model: Any, sentences: Sequence[str], hits: Sequence
         future.cancel()
         return {}, load_prompt("verify_timeout").format(seconds=timeout)
     except Exception as exc:  # the answer stands without the LLM's reading: say why, never fail the answer
-        from .answerers.llm import explain_llm_error  # its message names the setting and never the API key
-
         return {}, load_prompt("verify_failed").format(reason=str(explain_llm_error(exc, name, chat_model)).rstrip("."))
     return parse_verdicts(reply, list(sentences), len(hits)), None

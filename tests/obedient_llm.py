@@ -98,6 +98,30 @@ def obey(prompt: str) -> str:
     return " ".join(out) or "The coverage I have does not answer this."
 
 
+def write_completion(handler: BaseHTTPRequestHandler, body: dict, reply: str, *, piece: int) -> None:
+    """Answer an OpenAI chat-completions request with `reply`: one JSON body, or streamed (SSE) `piece`
+    characters a chunk when the request asked for a stream."""
+    base = {"id": "chatcmpl-x", "created": int(time.time()), "model": body.get("model", "m")}
+    if not body.get("stream"):
+        data = json.dumps({**base, "object": "chat.completion", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+        return
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.end_headers()
+    for k in range(0, len(reply), piece):
+        chunk = {**base, "object": "chat.completion.chunk",
+                 "choices": [{"index": 0, "delta": {"content": reply[k:k + piece]}, "finish_reason": None}]}
+        handler.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+    handler.wfile.write(b"data: [DONE]\n\n")
+
+
 class Obedient:
     """The server: POST /v1/chat/completions, plain or streamed (SSE, a few characters per chunk)."""
 
@@ -116,25 +140,7 @@ class Obedient:
                 prompt = "\n".join(str(m.get("content")) for m in body.get("messages", []))
                 fake.prompts.append(prompt)
                 reply = obey(prompt)
-                base = {"id": "chatcmpl-x", "created": int(time.time()), "model": body.get("model", "m")}
-                if not body.get("stream"):
-                    data = json.dumps({**base, "object": "chat.completion", "choices": [
-                        {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                for k in range(0, len(reply), 6):
-                    chunk = {**base, "object": "chat.completion.chunk",
-                             "choices": [{"index": 0, "delta": {"content": reply[k:k + 6]}, "finish_reason": None}]}
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.write(b"data: [DONE]\n\n")
+                write_completion(self, body, reply, piece=6)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

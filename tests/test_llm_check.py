@@ -22,6 +22,7 @@ from typing import Any, Callable
 import pytest
 
 from .conftest import ingested_home
+from .obedient_llm import write_completion
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,25 +76,7 @@ class Scripted:
                 if verifying:
                     time.sleep(verify_delay)
                 reply = verify_reply(prompt) if verifying else DRAFT
-                base = {"id": "chatcmpl-x", "created": int(time.time()), "model": body.get("model", "m")}
-                if not body.get("stream"):
-                    data = json.dumps({**base, "object": "chat.completion", "choices": [
-                        {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                for k in range(0, len(reply), 7):
-                    chunk = {**base, "object": "chat.completion.chunk",
-                             "choices": [{"index": 0, "delta": {"content": reply[k:k + 7]}, "finish_reason": None}]}
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.write(b"data: [DONE]\n\n")
+                write_completion(self, body, reply, piece=7)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

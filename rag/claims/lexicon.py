@@ -136,7 +136,7 @@ NEGATING_VERBS = frozenset("fail failed fails refuse refused refuses decline dec
 FUTURE = frozenset("will would shall plans plan planned planning going expected set scheduled".split())
 # "nearly 49 percent" for 48.7, "more than 1,200" for 1,214
 APPROXIMATE = ("about", "around", "roughly", "approximately", "nearly", "almost", "some", "close to", "an estimated",
-               "estimated", "just under", "just over", "about")
+               "estimated", "just under", "just over")
 AT_LEAST = ("more than", "over", "at least", "upwards of", "in excess of", "exceeding", "above", "greater than")
 AT_MOST = ("less than", "under", "fewer than", "up to", "at most", "below", "no more than")
 FRACTIONS = {"half": 50.0, "a third": 100 / 3, "one third": 100 / 3, "a quarter": 25.0, "one quarter": 25.0,

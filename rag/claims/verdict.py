@@ -603,10 +603,6 @@ def _debunked(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool
     return "", False
 
 
-def _negations(tokens: list[str]) -> list[str]:
-    return [t for t in tokens if t in _NEGATIONS or t.endswith("n't")]
-
-
 def _negated(tokens: list[str]) -> tuple[dict[str, str], set[str]]:
     """{word a negation applies to (stemmed): the negation} and the stems said without one. A verb that
     negates the one it governs counts as a negation ("failed to win approval" ~ "was not approved")."""
@@ -684,24 +680,22 @@ def _attribution(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, b
     return "", False
 
 
+def _surname_in(speaker: str, text: str) -> bool:
+    surname = (name_key(speaker).split() or [""])[-1]
+    return bool(surname) and re.search(rf"\b{re.escape(surname)}\b", text, re.I) is not None
+
+
 def _named_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
     """Is the speaker named in the statement that holds the credited words (a second speaker there)?"""
     i = next((k for k, (a, b) in enumerate(p.spans) if b > s), 0)
-    lo, hi = p.spans[i][0], p.spans[i][1]
-    surname = (name_key(speaker).split() or [""])[-1]
-    return bool(surname) and re.search(rf"\b{re.escape(surname)}\b", p.plain[lo:hi], re.I) is not None
+    return _surname_in(speaker, p.plain[p.spans[i][0]:p.spans[i][1]])
 
 
 def _credited_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
     """Reported speech the quote finder credits to nobody, in a statement that names the speaker beside a
     speech verb ("Whitfield, an economist, said the causes were …" reported as "Whitfield said …")."""
-    for a, b in p.spans:
-        if a <= s < b or (s <= a < e):
-            text = p.plain[a:b]
-            surname = (name_key(speaker).split() or [""])[-1]
-            if surname and SPEECH.search(text) and re.search(rf"\b{re.escape(surname)}\b", text, re.I):
-                return True
-    return False
+    return any(SPEECH.search(p.plain[a:b]) and _surname_in(speaker, p.plain[a:b])
+               for a, b in p.spans if a <= s < b or s <= a < e)
 
 
 def _misquoted(quote: str, norm_passage: str) -> bool:
