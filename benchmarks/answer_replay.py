@@ -38,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the checkout whose rag/ answers (default: this one)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(args.code))
-    from rag import retriever as retriever_module
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.answer import retriever as retriever_module
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
 
     memo: dict = {} if args.record else pickle.loads(args.hits.read_bytes())
     real = retriever_module.Retriever.retrieve

@@ -59,7 +59,7 @@ def _serve(home: Path, port: int) -> subprocess.Popen:
     """`newsrag serve` on 127.0.0.1:port over `home`, once it says it is ready."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSRAG_HOME": str(home), "NEWSRAG_LLM": "extractive",
            "NEWSRAG_API_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in proc.stdout:
         if "ready:" in line:
@@ -112,11 +112,11 @@ def bench_mcp(home: Path, sequential: int, concurrent: int, http: bool = False) 
     server, how = None, "stdio"
     if http:  # `newsrag mcp --http` on a free port, once it says it is ready
         how = "streamable HTTP"
-        server = subprocess.Popen([sys.executable, "-m", "rag.cli", "mcp", "--http", "--port", str(_free_port())],
+        server = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "mcp", "--http", "--port", str(_free_port())],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         target = next(line for line in server.stdout if "ready: " in line).split("ready: ", 1)[1].split()[0]
     else:
-        target = StdioServerParameters(command=sys.executable, args=["-m", "rag.cli", "mcp"], env=env)
+        target = StdioServerParameters(command=sys.executable, args=["-m", "rag.frontends.cli", "mcp"], env=env)
     rows: list[dict] = []
 
     async def main() -> None:
@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from ingest import Ingestor
-    from rag.logs import setup_logging
-    from rag.settings import Settings
+    from rag.core.logs import setup_logging
+    from rag.core.settings import Settings
 
     setup_logging()
     folder = Path(tempfile.mkdtemp(prefix="newsrag-api-bench-"))

@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from query_bench import _pct, emit  # noqa: E402
-from rag.eval_metrics import load_jsonl  # noqa: E402
-from rag.evaluation import _question_date  # noqa: E402
+
+from rag.eval.metrics import load_jsonl  # noqa: E402
+from rag.eval.run import _question_date  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "realtimeqa" / "questions.jsonl"
 
@@ -28,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--file", type=Path, default=QUESTIONS)
     ap.add_argument("--json")
     args = ap.parse_args(argv)
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
 
     a = Assistant.from_settings(Settings.from_env(home=args.home, llm="extractive"))
     a.index.warm()

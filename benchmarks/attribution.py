@@ -1,4 +1,4 @@
-"""Attribution of the quote index (rag.quote_index.index_quotes, which uses rag.quotes.find_quotes) against a
+"""Attribution of the quote index (rag.attribution.quote_index.index_quotes, which uses rag.attribution.quotes.find_quotes) against a
 hand-labelled sample of direct quotations from the realtimeqa pages.
 
     python benchmarks/attribution.py ../shared/eval/realtimeqa/articles.jsonl benchmarks/attribution_sample.jsonl
@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.cleaning import clean  # noqa: E402
-from rag.quote_index import index_quotes  # noqa: E402
-from rag.schema import RawArticle  # noqa: E402
-from rag.text import same_person  # noqa: E402
+from rag.attribution.quote_index import index_quotes  # noqa: E402
+from rag.core.schema import RawArticle  # noqa: E402
+from rag.nlp.text import same_person  # noqa: E402
 
 
 def main(articles_path: str, sample_path: str) -> int:

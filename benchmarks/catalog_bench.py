@@ -43,7 +43,7 @@ ARTICLES = ROOT.parent / "shared" / "eval" / "realtimeqa" / "articles.jsonl"
 
 
 def _originals():
-    from rag.schema import Article
+    from rag.core.schema import Article
 
     out = []
     for line in ARTICLES.open(encoding="utf-8"):
@@ -103,7 +103,7 @@ def search(catalog, n: int, budget: int) -> dict:
 
 
 def keywords(args) -> dict:
-    from rag.index.pg_catalog import PgCatalog
+    from rag.index.pg.catalog import PgCatalog
     from rag.index.sqlite_catalog import SqliteCatalog
 
     work = Path(args.work or tempfile.mkdtemp(prefix="newsrag-catalog-bench-"))
@@ -126,7 +126,7 @@ import json, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 from rag.index import Index
-from rag.settings import Settings
+from rag.core.settings import Settings
 s = Settings(home=sys.argv[2], catalog_url=sys.argv[3], chroma_host=sys.argv[4], chroma_port=int(sys.argv[5]),
              collection="propagation")
 index = Index(s)
@@ -141,9 +141,9 @@ for line in sys.stdin:
 
 
 def propagation(args) -> dict:
+    from rag.core.schema import Article, Passage
+    from rag.core.settings import Settings
     from rag.index import Index, Staged
-    from rag.schema import Article, Passage
-    from rag.settings import Settings
 
     host, _, port = args.chroma.rpartition(":")
     work = Path(tempfile.mkdtemp(prefix="newsrag-propagation-"))

@@ -2,7 +2,7 @@
 
 Asks the questions of a question set on an existing store, takes each answerer's draft (before the check),
 and runs the check on it: sentences checked and dropped, by rule. With --old FILE (a citations.py from an
-earlier commit, e.g. `git show 5f432b8:rag/citations.py > /tmp/old_citations.py`) the same drafts also go
+earlier commit, e.g. `git show 5f432b8:rag/check/citations.py > /tmp/old_citations.py`) the same drafts also go
 through that check, side by side. Prints a sample of drop reasons (rule and the word that failed it); the
 JSON holds numbers only.
 
@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.assistant import Assistant  # noqa: E402
-from rag.citations import check  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from rag.answer.assistant import Assistant  # noqa: E402
+from rag.check.citations import check  # noqa: E402
+from rag.core.settings import Settings  # noqa: E402
 
 
 def _old_check(path: str):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.eval_claims import format_claims_report, load_claims, score_claims  # noqa: E402
+from rag.eval.claims import format_claims_report, load_claims, score_claims  # noqa: E402
 
 
 def half(row: dict) -> str:
@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         part = [r for r in rows if half(r) == name]
         llm = None
         if args.llm and name == "dev":
-            from rag.answerers.llm import LLMAnswerer
-            from rag.llm import make_chat_model
-            from rag.settings import Settings
+            from rag.answer.answerers.llm import LLMAnswerer
+            from rag.core.settings import Settings
+            from rag.llms.choose import make_chat_model
 
             model, label, _ = make_chat_model(Settings.from_env(llm=args.llm))
             llm = LLMAnswerer(model, label)

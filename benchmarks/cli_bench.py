@@ -61,12 +61,12 @@ def _measure(cmd: list[str], env: dict[str, str], runs: int) -> dict[str, float]
 
 
 def _ask_cmd(question: str, *more: str) -> list[str]:
-    return [sys.executable, "-m", "rag.cli", "ask", question, *more]
+    return [sys.executable, "-m", "rag.frontends.cli", "ask", question, *more]
 
 
 def top_imports(env: dict[str, str], question: str, n: int = 8) -> list[tuple[str, float]]:
     """The top-level packages whose import costs `newsrag ask` most (python -X importtime), in seconds."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "rag.cli", "ask", question, "--no-server"],
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "rag.frontends.cli", "ask", question, "--no-server"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     costs: dict[str, float] = {}
     for line in out.stderr.splitlines():
@@ -78,7 +78,7 @@ def top_imports(env: dict[str, str], question: str, n: int = 8) -> list[tuple[st
 
 
 def _serve(env: dict[str, str], home: Path, timeout: float = 240) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(_free_port())], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "serve", "--port", str(_free_port())], cwd=ROOT,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.store:
             shutil.copytree(args.store, home, ignore=shutil.ignore_patterns("serve.json", "ingest.lock"))
         else:
-            subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--quiet", str(SAMPLE)], cwd=ROOT, env=env,
+            subprocess.run([sys.executable, "-m", "rag.frontends.cli", "ingest", "--quiet", str(SAMPLE)], cwd=ROOT, env=env,
                            check=True, capture_output=True)
         _timed(_ask_cmd(args.question, "--no-server"), env)  # builds the keyword index once, warms the disk cache
         results: dict = {"store": args.store or "bundled sample", "question": args.question,

@@ -33,7 +33,7 @@ from ingest.cleaning import clean  # noqa: E402
 from ingest.dates import date_from_url  # noqa: E402
 from ingest.loaders import iter_inputs  # noqa: E402
 from ingest.metadata import describe  # noqa: E402
-from rag.schema import RawArticle  # noqa: E402
+from rag.core.schema import RawArticle  # noqa: E402
 
 __all__ = ["run", "main"]
 

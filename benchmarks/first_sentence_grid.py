@@ -28,16 +28,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import rag.answerers.extractive as extractive  # noqa: E402
 from answer_first import grounded_hits  # noqa: E402
-from rag.eval_metrics import Corpus, contains_answer, gold_of  # noqa: E402
+
+import rag.answer.answerers.extractive as extractive  # noqa: E402
+from rag.eval.metrics import Corpus, contains_answer, gold_of  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hits", required=True, help="the pickle answer_first.py --hits wrote")
     ap.add_argument("--questions", required=True)
-    ap.add_argument("weights", nargs="*", help="NAME=v1,v2,... (a module weight of rag/answerers/extractive.py)")
+    ap.add_argument("weights", nargs="*", help="NAME=v1,v2,... (a module weight of rag/answer/answerers/extractive.py)")
     ap.add_argument("--store", help="the store the hits came from (for --read-articles)")
     ap.add_argument("--read-articles", type=int, default=0)
     ap.add_argument("--share", type=float, default=0.9)
@@ -47,8 +48,8 @@ def main() -> int:
     if args.read_articles:
         if not args.store:
             raise SystemExit("--read-articles needs --store")
+        from rag.core.settings import Settings
         from rag.index import Index
-        from rag.settings import Settings
 
         index = Index(Settings.from_env(home=Path(args.store)))
 
@@ -74,7 +75,7 @@ def main() -> int:
     for item in args.weights:
         name, _, values = item.partition("=")
         if not hasattr(extractive, name):
-            raise SystemExit(f"rag/answerers/extractive.py has no {name}")
+            raise SystemExit(f"rag/answer/answerers/extractive.py has no {name}")
         grid[name] = [float(v) for v in values.split(",")]
     print("weights | even first / rr | odd first / rr")
     for values in itertools.product(*grid.values()) if grid else [()]:
@@ -97,7 +98,7 @@ def main() -> int:
 
 def _more_of_articles(index, hits, n: int, share: float, ledes_only: bool) -> list:
     """The hits, then the other passages of the first n articles among them, in article then text order."""
-    from rag.schema import Hit
+    from rag.core.schema import Hit
 
     out, have, articles = list(hits), {h.passage.id for h in hits}, []
     for h in hits:

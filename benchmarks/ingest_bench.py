@@ -48,8 +48,8 @@ def machine() -> dict:
 def run(articles: Path, *, limit: int = 0, keep: Path | None = None) -> dict:
     """Ingest `articles` (first `limit` records) into a fresh store and measure; returns the result record."""
     from ingest import Ingestor
-    from rag.embedder import Embedder
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.index.embedder import Embedder
 
     tmp = Path(tempfile.mkdtemp(prefix="newsrag-ingest-bench-"))
     try:

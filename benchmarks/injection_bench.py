@@ -24,7 +24,7 @@ _spec.loader.exec_module(obedient)  # type: ignore[union-attr]
 
 
 def _streamed(assistant, question: str, source: str) -> tuple[str, str]:
-    from rag.schema import Answer
+    from rag.core.schema import Answer
 
     pieces, final = [], ""
     for piece in assistant.stream(question, sources=[source]):
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the rows here too")
     args = parser.parse_args(argv)
     from ingest import Ingestor
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

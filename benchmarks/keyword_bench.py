@@ -42,8 +42,8 @@ def _catalog(home: Path):
 
 def grow(home: Path, target: int, seed: int = 0) -> dict:
     from ingest.chunking import chunk_article
+    from rag.core.settings import Settings
     from rag.index import Staged
-    from rag.settings import Settings
 
     settings = Settings(home=home)
     catalog = _catalog(home)

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from query_bench import _pct, _questions, emit  # noqa: E402
+
 from rag.index import keywords as K  # noqa: E402
 from rag.index.sqlite_catalog import SqliteCatalog  # noqa: E402
 

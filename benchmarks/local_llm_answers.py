@@ -31,15 +31,16 @@ from typing import Any, Iterator, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.answerers.extractive import ExtractiveAnswerer  # noqa: E402
-from rag.answerers.lead_marks import lead_marks_moved  # noqa: E402
-from rag.answerers.llm import LLMAnswerer  # noqa: E402
-from rag.assistant import Assistant  # noqa: E402
-from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
-from rag.evaluation import _first_sentence, _question_date  # noqa: E402
-from rag.llm import make_chat_model  # noqa: E402
-from rag.schema import Answer, Hit  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from rag.answer.answerers.extractive import ExtractiveAnswerer  # noqa: E402
+from rag.answer.answerers.lead_marks import lead_marks_moved  # noqa: E402
+from rag.answer.answerers.llm import LLMAnswerer  # noqa: E402
+from rag.answer.assistant import Assistant  # noqa: E402
+from rag.core.schema import Answer, Hit  # noqa: E402
+from rag.core.settings import Settings  # noqa: E402
+from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
+from rag.eval.run import _first_sentence, _question_date  # noqa: E402
+from rag.llms.choose import make_chat_model  # noqa: E402
+
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 

@@ -23,9 +23,6 @@ import argparse
 import json
 import os
 import random
-from dataclasses import replace
-from datetime import date, timedelta
-from functools import lru_cache
 import resource
 import shutil
 import socket
@@ -34,6 +31,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import replace
+from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +63,7 @@ def _questions(n: int) -> list[str]:
 @lru_cache(maxsize=20_000)
 def _sentences(text: str) -> tuple[str, ...]:
     """The sentences of an original (each is copied a hundred times on the way to 1M passages)."""
-    from rag.sentences import split_sentences
+    from rag.nlp.sentences import split_sentences
 
     return tuple(split_sentences(text) or [text])
 
@@ -95,8 +95,8 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
     """Add synthetic articles to the store in `home` until it holds at least `target` passages."""
 
     from ingest.chunking import chunk_article
+    from rag.core.settings import Settings
     from rag.index import Index
-    from rag.settings import Settings
 
     settings = Settings(home=home)
     index = Index(settings)
@@ -112,7 +112,7 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
         # A store from before the quote index has its quotes derived by the next ingest, for every article: at
         # 1M passages that one-off upgrade would take hours and be timed as "adding one article". The real
         # articles get theirs here; synthetic ones carry none (like the MinHash signature, left out).
-        from rag.quote_index import index_quotes
+        from rag.attribution.quote_index import index_quotes
 
         index.put_quotes({a.id: index_quotes(a.id, a.text) for a in originals})
     vectors: dict[str, np.ndarray] = {}
@@ -173,9 +173,9 @@ def serve(home: Path, n_queries: int) -> dict:
 
     With n_queries 0 it only builds what the first question would (the BM25 index of a grown store)."""
     t0 = time.perf_counter()
-    from rag.assistant import Assistant
-    from rag.errors import NewsragError
-    from rag.settings import Settings
+    from rag.answer.assistant import Assistant
+    from rag.core.errors import NewsragError
+    from rag.core.settings import Settings
 
     assistant = Assistant.from_settings(Settings.from_env(home=home, llm="extractive"))
     opened = time.perf_counter() - t0
@@ -244,7 +244,9 @@ def cold_start(home: Path, timeout: float = 300.0, question: str = "What happene
     app = ROOT / "app.py"
     if not app.exists():
         return {"measured": "app.py missing"}
-    from gradio_client import Client  # imported before the clock starts: its import is not the app's
+    from gradio_client import (
+        Client,  # imported before the clock starts: its import is not the app's
+    )
 
     port = _free_port()
     env = {**os.environ, "NEWSRAG_HOME": str(home), "NEWSRAG_LLM": "extractive", "HF_HUB_OFFLINE": "1"}

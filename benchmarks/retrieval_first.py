@@ -2,7 +2,7 @@
 
 Each variant is a set of retrieval settings (`max_per_article=3`, `lead_prior=0.2`, any Settings field) and/or a
 rule that re-chooses the top k after the retriever's own choice (the rules below; none of them is in
-rag/retriever.py: they are tried here, on the real hits, before any is made a setting). For every grounded
+rag/answer/retriever.py: they are tried here, on the real hits, before any is made a setting). For every grounded
 question (as of its question_date, as `newsrag eval` asks it) the script retrieves afresh with the variant,
 scores the top 10 as `newsrag eval` does (hit@1, hit@5, MRR@10: a passage holding the answer string), and asks the
 whole Assistant (quote routing, refusal, claim check) on the variant's top_k passages, scoring what
@@ -46,11 +46,11 @@ from typing import Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import rag.retriever as retriever_module  # noqa: E402
-from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
-from rag.evaluation import _first_sentence, _question_date  # noqa: E402
-from rag.lexical import content_words, coverage, idf_weights  # noqa: E402
-from rag.schema import Hit, Passage  # noqa: E402
+import rag.answer.retriever as retriever_module  # noqa: E402
+from rag.core.schema import Hit, Passage  # noqa: E402
+from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
+from rag.eval.run import _first_sentence, _question_date  # noqa: E402
+from rag.nlp.lexical import content_words, coverage, idf_weights  # noqa: E402
 
 __all__ = ["RULES", "Context", "parse_variant", "main"]
 
@@ -231,8 +231,8 @@ def _pct(values: list[int], q: float) -> float:
 
 
 def run_variant(store: Path, questions: list[dict], text: str) -> list[dict]:
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
 
     settings, rule = parse_variant(text)
     assistant = Assistant.from_settings(Settings.from_env(home=store, llm="extractive", **settings))

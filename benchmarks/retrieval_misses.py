@@ -33,9 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.assistant import Assistant  # noqa: E402
-from rag.eval_metrics import Corpus, contains_answer, gold_of, load_jsonl, norm  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from rag.answer.assistant import Assistant  # noqa: E402
+from rag.core.settings import Settings  # noqa: E402
+from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl, norm  # noqa: E402
 
 __all__ = ["classify", "main"]
 

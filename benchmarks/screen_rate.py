@@ -1,5 +1,5 @@
-"""How much real news text the answer screen (rag/checked_stream.screen) and the instruction patterns
-(rag/injection.py) would remove: the false-positive side of the injection defences.
+"""How much real news text the answer screen (rag/check/stream.screen) and the instruction patterns
+(rag/check/injection.py) would remove: the false-positive side of the injection defences.
 
     PYTHONPATH=$PWD python benchmarks/screen_rate.py ../shared/eval/realtimeqa/articles.jsonl [more.jsonl ...]
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import sys
 
-from rag.checked_stream import screen
-from rag.injection import instruction_spans
-from rag.sentences import statement_spans
+from rag.check.injection import instruction_spans
+from rag.check.stream import screen
+from rag.nlp.sentences import statement_spans
 
 
 def main(paths: list[str]) -> int:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.assistant import Assistant  # noqa: E402
-from rag.eval_metrics import contains_answer  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.text import norm  # noqa: E402
+from rag.answer.assistant import Assistant  # noqa: E402
+from rag.core.settings import Settings  # noqa: E402
+from rag.eval.metrics import contains_answer  # noqa: E402
+from rag.nlp.text import norm  # noqa: E402
 
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")  # the citation markers, as `newsrag eval` strips them
 

@@ -36,8 +36,8 @@ QUESTION = "How much honey did the Windle Marsh beekeepers harvest?"
 
 def watch(home: Path) -> None:
     """The serving side: warm, then print a line each time the new article appears in or leaves the hits."""
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
 
     a = Assistant.from_settings(Settings.from_env(home=home, llm="extractive"))
     for t in a.warm_up():
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         watch(args.home)
         return 0
     from ingest import Ingestor
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     server = subprocess.Popen([sys.executable, __file__, "--home", str(args.home), "--watch"], stdout=subprocess.PIPE,
                               text=True)

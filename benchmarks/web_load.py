@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import platform
+import random
 import socket
 import statistics
 import sys
@@ -44,9 +44,9 @@ def _free_port() -> int:
 
 def _launch(llm: str):
     """The app over a temporary store holding the bundled sample; returns (url, demo)."""
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-    from rag.web import launch
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import launch
 
     home = Path(tempfile.mkdtemp(prefix="newsrag-load-")) / "home"
     settings = Settings.from_env(home=home, llm=llm, host="127.0.0.1", port=_free_port())
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(url, args.n, auth, args.timeout, args.ingest)  # type: ignore[arg-type]
     finally:
         if demo is not None:
-            from rag.web import shutdown
+            from rag.frontends.web.page import shutdown
 
             shutdown(demo)
 

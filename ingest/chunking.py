@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag.schema import Article, Passage
-from rag.sentences import sentence_spans, words
+from rag.core.schema import Article, Passage
+from rag.nlp.sentences import sentence_spans, words
 
 __all__ = ["chunk_article", "chunk_spans"]
 

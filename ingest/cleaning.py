@@ -33,8 +33,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from rag.schema import RawArticle
-from rag.text import same_text as _same_text
+from rag.core.schema import RawArticle
+from rag.nlp.text import same_text as _same_text
 
 from .bylines import Head, read_head
 

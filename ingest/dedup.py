@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 
-from rag.sentences import words
+from rag.nlp.sentences import words
 
 __all__ = ["signature", "NearDuplicates", "content_hash"]
 

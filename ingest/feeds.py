@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from rag.schema import LoadFailure, RawArticle
+from rag.core.schema import LoadFailure, RawArticle
 
 from .dates import iso_date, now_iso
 from .decoding import LoadWarning, charset_of, decode

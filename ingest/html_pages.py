@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import Any
 
-from rag.text import same_text as _same_text
+from rag.nlp.text import same_text as _same_text
 
 __all__ = ["extract_page", "visible_tree", "flat_text", "declared_site"]
 

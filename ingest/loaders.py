@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.schema import LoadFailure, RawArticle
+from rag.core.schema import LoadFailure, RawArticle
 
 from .dates import iso_date, now_iso
 from .decoding import LoadWarning, Unreadable, charset_of, decode_text

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from rag.schema import RawArticle
+from rag.core.schema import RawArticle
 
 from .cleaning import Cleaned
 from .datelines import stated_original_date

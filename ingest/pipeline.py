@@ -16,14 +16,14 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from rag.embedder import Embedder
-from rag.errors import NewsragError
+from rag.attribution.quote_index import index_quotes
+from rag.core.errors import NewsragError
+from rag.core.links import safe_url
+from rag.core.schema import Article, LoadFailure, Passage, RawArticle
+from rag.core.settings import Settings
 from rag.index import Index, Staged
 from rag.index.bands import BANDS_FROM
-from rag.links import safe_url
-from rag.quote_index import index_quotes
-from rag.schema import Article, LoadFailure, Passage, RawArticle
-from rag.settings import Settings
+from rag.index.embedder import Embedder
 
 from .chunking import chunk_article
 from .cleaning import clean

@@ -1,6 +1,6 @@
 """newsrag: cited answers from ingested news coverage.
 
-The names below load on first use (PEP 562), so importing one submodule (`rag.settings`, `rag.embedder`)
+The names below load on first use (PEP 562), so importing one submodule (`rag.core.settings`, `rag.index.embedder`)
 does not pull in Chroma and LangChain as well."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = ["ask", "Assistant", "Answer", "Citation", "Hit", "Settings", "NewsragError"]
 
-_WHERE = {"ask": "assistant", "Assistant": "assistant", "NewsragError": "errors", "Answer": "schema",
-          "Citation": "schema", "Hit": "schema", "Settings": "settings"}
+_WHERE = {"ask": "answer.assistant", "Assistant": "answer.assistant", "NewsragError": "core.errors",
+          "Answer": "core.schema", "Citation": "core.schema", "Hit": "core.schema", "Settings": "core.settings"}
 
 if TYPE_CHECKING:
-    from .assistant import Assistant, ask
-    from .errors import NewsragError
-    from .schema import Answer, Citation, Hit
-    from .settings import Settings
+    from rag.answer.assistant import Assistant, ask
+    from rag.core.errors import NewsragError
+    from rag.core.schema import Answer, Citation, Hit
+    from rag.core.settings import Settings
 
 
 def __getattr__(name: str) -> Any:

@@ -36,7 +36,7 @@ def _isolated_env(tmp_path, monkeypatch):
 def sample_home(tmp_path_factory) -> Path:
     """A store with the bundled sample ingested once per session; copy it before writing to it."""
     from ingest import Ingestor
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     home = tmp_path_factory.mktemp("sample") / "home"
     report = Ingestor(Settings(home=home)).ingest([str(SAMPLE)])
@@ -47,7 +47,7 @@ def sample_home(tmp_path_factory) -> Path:
 @pytest.fixture
 def sample_settings(sample_home, tmp_path):
     """Settings over a private copy of the sample store (extractive answers)."""
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     home = tmp_path / "sample-copy"
     shutil.copytree(sample_home, home)
@@ -56,7 +56,7 @@ def sample_settings(sample_home, tmp_path):
 
 @pytest.fixture
 def sample_assistant(sample_settings):
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
 
     return Assistant.from_settings(sample_settings)
 
@@ -93,7 +93,7 @@ def ingested_home(root: Path, records, **settings) -> Path:
     import json
 
     from ingest import Ingestor
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     records = list(records)
     path = root / "articles.jsonl"
@@ -107,8 +107,8 @@ def ingested_home(root: Path, records, **settings) -> Path:
 @contextlib.contextmanager
 def served(settings):
     """The web chat for `settings`, served on its port until the block ends: demo, url, assistant, settings."""
-    from rag.assistant import Assistant
-    from rag.web import launch
+    from rag.answer.assistant import Assistant
+    from rag.frontends.web.page import launch
 
     assistant = Assistant.from_settings(settings)
     demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from ingest import Ingestor
-from rag.settings import Settings
+from rag.core.settings import Settings
 from tests.fake_embedder import FakeEmbedder
 
 
@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     if op == "ingest":
         print(ingestor.ingest(args).summary_line(), flush=True)
     elif op == "ingest-job":  # as `newsrag ingest` does: a job this process holds in a shared catalog
-        from rag.worker import ingest_as_job
+        from rag.jobs.worker import ingest_as_job
 
         print(ingest_as_job(ingestor, args).summary_line(), flush=True)
     elif op == "remove":
@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
         import threading
         import time
 
-        from rag.worker import JobWorker
+        from rag.jobs.worker import JobWorker
 
         queue = ingestor.index.job_queue()
         worker = JobWorker(queue, ingestor.ingest, lease_s=settings.job_lease_seconds)

@@ -5,10 +5,10 @@ tests."""
 
 from __future__ import annotations
 
-from rag.answer_type import answer_spans, figure_key, span_kind
-from rag.answerers.extractive import ExtractiveAnswerer, opens_article
-from rag.evaluation import _first_sentence
-from rag.schema import Hit, Passage
+from rag.answer.answerers.extractive import ExtractiveAnswerer, opens_article
+from rag.core.schema import Hit, Passage
+from rag.eval.run import _first_sentence
+from rag.nlp.answer_type import answer_spans, figure_key, span_kind
 
 
 def _hits(*texts: str, title: str = "Ferry news") -> list[Hit]:
@@ -106,7 +106,7 @@ def test_the_statement_that_opens_its_article_goes_first(monkeypatch):
     hits = [Hit(passage=p, score=s, rank=n) for n, (p, s) in enumerate(zip(RACE, (0.052, 0.05)), 1)]
     text = ExtractiveAnswerer().answer(WARD, hits)
     assert _first_sentence(text).startswith("Marisol Ortega won the river ward seat"), text
-    monkeypatch.setattr("rag.answerers.extractive._OPENING", 0.0)  # without the lede's weight the older page wins
+    monkeypatch.setattr("rag.answer.answerers.extractive._OPENING", 0.0)  # without the lede's weight the older page wins
     assert _first_sentence(ExtractiveAnswerer().answer(WARD, hits)).startswith("Councillor Tom Reyes"), text
 
 
@@ -130,7 +130,7 @@ BOATS_Q = "How many boats does the island ferry run in winter?"
 def test_a_figure_written_in_words_and_digits_is_one_candidate(monkeypatch):
     text = ExtractiveAnswerer().answer(BOATS_Q, _hits(*BOATS))
     assert _first_sentence(text).startswith("The island ferry now runs four boats"), text
-    monkeypatch.setattr("rag.answerers.extractive.figure_key", lambda token: None)  # spellings counted apart
+    monkeypatch.setattr("rag.answer.answerers.extractive.figure_key", lambda token: None)  # spellings counted apart
     assert _first_sentence(ExtractiveAnswerer().answer(BOATS_Q, _hits(*BOATS))).startswith("The island ferry runs five")
 
 

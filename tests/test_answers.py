@@ -11,12 +11,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from rag.answerers.llm import LLMAnswerer
-from rag.assistant import Assistant
-from rag.citations import check, unconfirmed_mark
-from rag.errors import EmptyStoreError, InputError
-from rag.schema import Answer
-from rag.settings import Settings
+from rag.answer.answerers.llm import LLMAnswerer
+from rag.answer.assistant import Assistant
+from rag.check.citations import check, unconfirmed_mark
+from rag.core.errors import EmptyStoreError, InputError
+from rag.core.schema import Answer
+from rag.core.settings import Settings
 
 from .conftest import ROOT, SEED_QUESTION
 
@@ -164,16 +164,16 @@ def test_unreachable_llm_falls_back_with_a_notice(sample_settings):
 def test_cli_ask_json_contract(sample_settings):
     env = {"NEWSRAG_HOME": str(sample_settings.home), "NEWSRAG_LLM": "extractive", "HF_HUB_OFFLINE": "1",
            "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", SEED_QUESTION, "--json"], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "ask", SEED_QUESTION, "--json"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["refused"] is False and data["text"]
     for c in data["citations"]:
         assert {"n", "article_id", "title", "source", "url", "published_at", "quote"} <= set(c)
-    refused = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "Who won the 2022 World Cup?"], cwd=ROOT,
+    refused = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "ask", "Who won the 2022 World Cup?"], cwd=ROOT,
                              env=env, capture_output=True, text=True, timeout=300)
     assert refused.returncode == 3 and "does not answer" in refused.stdout  # README "Exit codes"
-    empty = subprocess.run([sys.executable, "-m", "rag.cli", "ask", ""], cwd=ROOT, env=env, capture_output=True,
+    empty = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "ask", ""], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=300)
     assert empty.returncode == 2 and "empty" in empty.stderr

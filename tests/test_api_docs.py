@@ -39,7 +39,7 @@ def _signs_in(command: str) -> bool:
 
 @pytest.fixture(scope="module")
 def servers(sample_home, tmp_path_factory):
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     def settings(name, **kw):
         home = tmp_path_factory.mktemp(name) / "home"

@@ -8,12 +8,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from rag.assistant import Assistant, newest_source_notice
-from rag.cli import main as cli_main
-from rag.dates import parse_dates
-from rag.errors import InputError, SettingsError
-from rag.schema import Citation
-from rag.settings import Settings
+from rag.answer.assistant import Assistant, newest_source_notice
+from rag.core.errors import InputError, SettingsError
+from rag.core.schema import Citation
+from rag.core.settings import Settings
+from rag.frontends.cli import main as cli_main
+from rag.nlp.dates import parse_dates
 
 from .conftest import ingested_home
 
@@ -120,7 +120,7 @@ def test_cli_ask_as_of_shows_each_sources_date(home, capsys):
 
 
 def test_eval_asks_each_question_as_of_its_question_date(home, tmp_path):
-    from rag.evaluation import evaluate
+    from rag.eval.run import evaluate
 
     articles = tmp_path / "articles.jsonl"
     articles.write_text("\n".join(json.dumps({"id": i, "source": "Ledger", "title": t, "body": b,
@@ -159,7 +159,7 @@ def test_as_of_prior_lifts_the_coverage_just_before_as_of(home):
 
 
 def test_web_as_of_box_and_sources_panel_dates(assistant):
-    from rag.web import _Handlers
+    from rag.frontends.web.page import _Handlers
 
     h = _Handlers(assistant, None)
     *_, (chat, turns, panel, notice, box, _panels) = list(h.respond(

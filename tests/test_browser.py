@@ -52,11 +52,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def url(sample_home, tmp_path_factory):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-    from rag.web import launch
-
     from ingest import Ingestor
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import launch
 
     root = tmp_path_factory.mktemp("browser")
     home = root / "home"

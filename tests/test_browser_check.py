@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import ingested_home
 from .test_browser import ARGS, CHROMIUM, WAIT_MS
 from .test_llm_check import ARTICLE, QUESTION, Scripted
-from .conftest import ingested_home
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +27,10 @@ def test_the_unconfirmed_mark_and_the_removal_reasons_show_in_the_web_chat(tmp_p
         pytest.skip(f"no browser at {CHROMIUM}: install Debian's chromium (make browser)")
     from playwright.sync_api import sync_playwright
 
-    from rag.assistant import Assistant
-    from rag.citations import unconfirmed_mark
-    from rag.settings import Settings
-    from rag.web import launch
+    from rag.answer.assistant import Assistant
+    from rag.check.citations import unconfirmed_mark
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import launch
 
     home = ingested_home(tmp_path, [ARTICLE])
     fake = Scripted(lambda prompt: '{"verdicts": []}')

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from ingest import Ingestor
-from rag.assistant import Assistant
-from rag.errors import StoreError
-from rag.settings import Settings
+from rag.answer.assistant import Assistant
+from rag.core.errors import StoreError
+from rag.core.settings import Settings
 
 from .conftest import SAMPLE, SEED_QUESTION
 

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from rag.answerers.extractive import ExtractiveAnswerer
-from rag.citations import Checker, check, checked_stream, unconfirmed_mark
-from rag.claims import judge, quantities
-from rag.schema import Answer, Hit, Passage
+from rag.answer.answerers.extractive import ExtractiveAnswerer
+from rag.check.citations import Checker, check, checked_stream, unconfirmed_mark
+from rag.check.claims import judge, quantities
+from rag.core.schema import Answer, Hit, Passage
 
 from .conftest import ROOT
 
@@ -167,7 +167,7 @@ def test_eval_claims_cli_reports_the_documented_keys(tmp_path):
     path = tmp_path / "claims.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--claims", str(path), "--json", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "eval", "--claims", str(path), "--json", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
@@ -179,7 +179,7 @@ def test_eval_claims_cli_reports_the_documented_keys(tmp_path):
 def test_eval_claims_bad_file_says_what_to_do(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"claim": "x"}\n')
-    proc = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--claims", str(bad)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "eval", "--claims", str(bad)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "bad.jsonl:1" in proc.stderr and "supported" in proc.stderr
 

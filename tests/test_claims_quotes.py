@@ -1,8 +1,8 @@
-"""rag/text.py and rag/quotes.py: one normalisation, one speech pattern, and who is credited with which words."""
+"""rag/nlp/text.py and rag/attribution/quotes.py: one normalisation, one speech pattern, and who is credited with which words."""
 
-from rag.quotes import credited, find_quotes
-from rag.speakers import speaker_terms
-from rag.text import SPEECH, clip, name_key, normalize, same_person, same_text
+from rag.attribution.quotes import credited, find_quotes
+from rag.attribution.speakers import speaker_terms
+from rag.nlp.text import SPEECH, clip, name_key, normalize, same_person, same_text
 
 
 def _by_text(text):
@@ -86,7 +86,7 @@ def test_a_quote_closed_by_a_full_stop_takes_no_cue_from_the_next_sentence():
 
 
 def test_a_quote_only_paragraph_after_a_credited_quote_continues_it():
-    from rag.quotes import find_quotes
+    from rag.attribution.quotes import find_quotes
 
     text = ('"We will reopen the bridge in May," Mayor Lena Ruiz said on Friday.\n\n'
             '"Safety comes first, and the joint will be fixed before anyone crosses."\n\n'

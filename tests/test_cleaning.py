@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.cleaning import Cleaned, clean, normalize_text
-from rag.schema import RawArticle
+from rag.core.schema import RawArticle
 
 SEED = Path(__file__).resolve().parents[1] / "examples" / "news" / "kim-kardashian-balenciaga.txt"
 

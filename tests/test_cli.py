@@ -14,7 +14,7 @@ STORY = ("Ferry service adds night crossings\nThe harbour ferry will add three n
 
 
 def _run(args, env, timeout=300):
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rag.frontends.cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 

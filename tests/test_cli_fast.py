@@ -23,7 +23,7 @@ HEAVY = ("torch", "transformers", "sentence_transformers", "gradio", "langchain_
 
 # Runs `newsrag ARGS...` in this interpreter and reports, on the last line, which heavy modules it imported.
 PROBE = ("import json, sys\n"
-         "from rag.cli import main\n"
+         "from rag.frontends.cli import main\n"
          "code = main(sys.argv[1:])\n"
          f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
          "print('\\nPROBE ' + json.dumps({'code': code, 'heavy': heavy, 'chromadb': 'chromadb' in sys.modules}))\n")
@@ -69,8 +69,8 @@ def test_ask_without_a_server_imports_no_model_stack_and_prints_clean_output(hom
 def test_question_vectors_without_torch_match_sentence_transformers():
     from sentence_transformers import SentenceTransformer
 
-    from rag.embedder import bundled_model_path
-    from rag.minilm import NumpyBert, supports
+    from rag.index.embedder import bundled_model_path
+    from rag.index.minilm import NumpyBert, supports
 
     folder = bundled_model_path()
     assert supports(folder)
@@ -82,7 +82,7 @@ def test_question_vectors_without_torch_match_sentence_transformers():
 
 
 def test_other_model_folders_go_to_sentence_transformers(tmp_path):
-    from rag.minilm import supports
+    from rag.index.minilm import supports
 
     assert not supports(tmp_path)
     (tmp_path / "modules.json").write_text('[{"type": "sentence_transformers.models.Transformer"}]')
@@ -92,10 +92,10 @@ def test_other_model_folders_go_to_sentence_transformers(tmp_path):
 @pytest.fixture
 def server(home):
     """The real web app on a free port over `home`, with a login, announced in HOME/serve.json."""
-    from rag.assistant import Assistant
-    from rag.discovery import remove_server_file, write_server_file
-    from rag.settings import Settings
-    from rag.web import launch
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.discovery import remove_server_file, write_server_file
+    from rag.frontends.web.page import launch
 
     settings = Settings(home=home, llm="extractive", host="127.0.0.1", port=_free_port(), auth_user="ed",
                         auth_password="s3cret-pass")
@@ -127,7 +127,7 @@ def test_ask_uses_the_running_server_with_the_same_login(server, home):
 
 
 def test_a_stale_or_broken_server_file_is_ignored(home):
-    from rag.discovery import read_server_file
+    from rag.frontends.discovery import read_server_file
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (home / "serve.json").write_text(json.dumps({"port": _free_port(), "pid": int(dead.stdout)}))
@@ -144,7 +144,7 @@ def test_a_stale_or_broken_server_file_is_ignored(home):
 
 
 def test_quotes_are_printed_in_one_pair_of_marks():
-    from rag.cli import _quoted
+    from rag.frontends.cli import _quoted
 
     assert _quoted('"I have been quiet," she tweeted.') == '"I have been quiet," she tweeted.'
     assert _quoted('"I appreciate the apology."') == '"I appreciate the apology."'

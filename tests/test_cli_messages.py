@@ -27,7 +27,7 @@ def _env(home, **more) -> dict[str, str]:
 
 
 def _run(args, env, timeout=300):
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rag.frontends.cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -135,6 +135,6 @@ def test_stopping_the_web_chat_while_it_starts_is_one_line(tmp_path, sig, code, 
     ("bell\x07 and\x00 nul", "bell and nul"),  # tabs and newlines stay; other controls go
 ])
 def test_stored_text_is_printed_without_terminal_sequences(raw, shown):
-    from rag.cli import _printable
+    from rag.frontends.cli import _printable
 
     assert _printable(raw) == shown

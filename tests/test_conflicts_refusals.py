@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from rag.answerers.extractive import ExtractiveAnswerer
-from rag.assistant import Assistant
-from rag.conflicts import conflict, find_conflicts, rival_values
-from rag.refusal import named_outlets, should_answer, unknown_outlets
-from rag.schema import Hit, Passage
-from rag.settings import Settings
+from rag.answer.answerers.extractive import ExtractiveAnswerer
+from rag.answer.assistant import Assistant
+from rag.answer.conflicts import conflict, find_conflicts, rival_values
+from rag.answer.refusal import named_outlets, should_answer, unknown_outlets
+from rag.core.schema import Hit, Passage
+from rag.core.settings import Settings
 
 from .conftest import ingested_home
 
@@ -96,7 +96,7 @@ def test_unlike_things_in_the_store_give_no_line(news):
 
 
 def test_find_conflicts_needs_the_value_inside_each_cited_quote():
-    from rag.schema import Citation
+    from rag.core.schema import Citation
 
     pa = ARTICLES[0]["body"]
     pb = ARTICLES[1]["body"]

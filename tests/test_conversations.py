@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from rag.conversations import DROPPED_PANEL, ConversationStore
+from rag.frontends.web.conversations import DROPPED_PANEL, ConversationStore
 
 from .conftest import SEED_QUESTION
 
@@ -80,9 +80,9 @@ def test_a_damaged_file_starts_a_new_list(tmp_path, caplog):
 
 @pytest.fixture
 def handlers(sample_home, tmp_path):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-    from rag.web import _Handlers
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import _Handlers
 
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)

@@ -15,10 +15,10 @@ from ingest.cleaning import clean
 from ingest.datelines import parse_dateline
 from ingest.dates import date_from_url
 from ingest.metadata import describe
+from rag.core.schema import RawArticle
+from rag.core.settings import Settings
+from rag.frontends.cli import main as cli_main
 from rag.index.sqlite_catalog import SqliteCatalog as Catalog
-from rag.cli import main as cli_main
-from rag.schema import RawArticle
-from rag.settings import Settings
 
 LEDGER = """Harbor tunnel reopens after repairs
 

@@ -15,7 +15,7 @@ import pytest
 from ingest.decoding import Unreadable, decode_text
 from ingest.fetching import FetchPolicy
 from ingest.loaders import LoadWarning, iter_inputs
-from rag.schema import LoadFailure, RawArticle
+from rag.core.schema import LoadFailure, RawArticle
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -164,8 +164,8 @@ def test_a_20mb_text_file_is_refused_at_once_naming_the_setting(tmp_path: Path) 
 
 
 def test_the_limit_is_a_bounded_setting() -> None:
-    from rag.errors import SettingsError
-    from rag.settings import Settings
+    from rag.core.errors import SettingsError
+    from rag.core.settings import Settings
 
     assert Settings.from_env({"NEWSRAG_MAX_INPUT_BYTES": "50000000"}).max_input_bytes == 50_000_000
     with pytest.raises(SettingsError, match="NEWSRAG_MAX_INPUT_BYTES=10 is out of range"):

@@ -9,14 +9,13 @@ import sys
 import numpy as np
 import pytest
 
-from rag.embedder import Embedder
-
+from rag.index.embedder import Embedder
 from tests.conftest import ROOT, SEED_QUESTION
 
 _OPEN_THEN_ASK = """
 import json, sys
-from rag.assistant import Assistant
-from rag.settings import Settings
+from rag.answer.assistant import Assistant
+from rag.core.settings import Settings
 a = Assistant.from_settings(Settings(home=sys.argv[1], llm="extractive"))
 before = "torch" in sys.modules
 threads = a.warm_up()
@@ -40,8 +39,8 @@ def test_opening_a_store_does_not_load_the_model_and_the_first_question_waits_fo
 
 
 def test_a_folder_that_is_not_a_model_fails_on_first_use_naming_the_setting(tmp_path):
-    from rag.embedder import Embedder
-    from rag.errors import SettingsError
+    from rag.core.errors import SettingsError
+    from rag.index.embedder import Embedder
 
     folder = tmp_path / "not-a-model"
     folder.mkdir()
@@ -56,8 +55,8 @@ def test_a_folder_that_is_not_a_model_fails_on_first_use_naming_the_setting(tmp_
 
 
 def test_a_missing_model_folder_is_refused_at_once(tmp_path):
-    from rag.embedder import Embedder
-    from rag.errors import SettingsError
+    from rag.core.errors import SettingsError
+    from rag.index.embedder import Embedder
 
     with pytest.raises(SettingsError, match="cannot be downloaded offline"):
         Embedder(str(tmp_path / "nowhere"))

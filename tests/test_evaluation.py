@@ -96,7 +96,15 @@ def _check_summary(s: dict, systems: list[str]) -> None:
 
 
 def test_gold_and_matching() -> None:
-    from rag.eval_metrics import Corpus, Doc, contains_answer, evidence_rank, gold_of, norm, rank_of
+    from rag.eval.metrics import (
+        Corpus,
+        Doc,
+        contains_answer,
+        evidence_rank,
+        gold_of,
+        norm,
+        rank_of,
+    )
 
     corpus = Corpus.from_articles(ARTICLES)
     golds = {q["id"]: gold_of(q, corpus) for q in QUESTIONS}
@@ -111,7 +119,7 @@ def test_gold_and_matching() -> None:
 
 
 def test_evaluate_with_and_without_baseline(data) -> None:
-    from rag.evaluation import NEWSRAG, PLAIN, evaluate, format_report
+    from rag.eval.run import NEWSRAG, PLAIN, evaluate, format_report
 
     articles, questions = data
     report = evaluate(articles, questions, progress=False)
@@ -140,7 +148,7 @@ def test_evaluate_with_and_without_baseline(data) -> None:
 
 
 def test_cli_eval(data, tmp_path, capsys) -> None:
-    from rag.cli import main
+    from rag.frontends.cli import main
 
     articles, questions = data
     out = tmp_path / "out" / "report.json"
@@ -175,7 +183,7 @@ def test_retrieval_miss_classes() -> None:
 def test_articles_with_a_question_id_are_indexed_one_question_at_a_time(tmp_path) -> None:
     """rgb_en_fact's protocol: each question is asked of a store of its own passages only, so another
     question's passages on the same subject cannot crowd out its own; --one-store keeps the old way."""
-    from rag.evaluation import evaluate
+    from rag.eval.run import evaluate
 
     body = "The {yard} shipyard built the Kestrel ferry, which entered service on Monday, the port said."
     arts = [{"id": "q1-a", "question_id": "q1", "title": None, "source": "Port Wire", "published_at": None,

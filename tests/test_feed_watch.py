@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import InputError, NewsragError
-from rag.feed_watch import EVERY, FeedWatcher
+from rag.core.errors import InputError, NewsragError
+from rag.frontends.web.feeds import EVERY, FeedWatcher
 
 WEB = Path(__file__).resolve().parent / "fixtures" / "web"
 
@@ -59,9 +59,9 @@ class Clock:
 
 @pytest.fixture
 def handlers(sample_home, tmp_path):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-    from rag.web import _Handlers
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import _Handlers
 
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)

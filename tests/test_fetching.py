@@ -20,9 +20,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ingest.fetching import Fetcher, FetchError, FetchPolicy, address_kind, literal_address, parse_allow
+from ingest.fetching import (
+    Fetcher,
+    FetchError,
+    FetchPolicy,
+    address_kind,
+    literal_address,
+    parse_allow,
+)
 from ingest.loaders import LoadWarning, iter_inputs
-from rag.schema import LoadFailure, RawArticle
+from rag.core.schema import LoadFailure, RawArticle
 
 SECRET = "The internal admin password is swordfish-42 and the billing key is kept in vault seven."
 ARTICLE = ("<html><head><title>Ferry Adds Night Service</title></head><body><article><h1>Ferry Adds Night "
@@ -212,7 +219,7 @@ def test_feed_entries_linking_to_the_secret_fail_and_store_nothing_of_it(server:
 
 def test_ingest_with_default_settings_refuses_and_stores_nothing(server: str, tmp_path: Path) -> None:
     from ingest import Ingestor
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     settings = Settings(home=tmp_path / "home")
     report = Ingestor(settings).ingest([f"{server}/secret", f"{server}/redirect?to=/secret"])
@@ -221,7 +228,7 @@ def test_ingest_with_default_settings_refuses_and_stores_nothing(server: str, tm
 
 
 def test_cli_ingest_of_the_secret_url_fails_with_the_setting_named(server: str, tmp_path: Path, capsys) -> None:
-    from rag.cli import main
+    from rag.frontends.cli import main
 
     code = main(["--home", str(tmp_path / "home"), "ingest", "--quiet", f"{server}/secret"])
     out = capsys.readouterr().out

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.eval_metrics import Corpus, Gold, contains_answer, gold_of, load_jsonl, norm_url
+from rag.eval.metrics import (
+    Corpus,
+    Gold,
+    contains_answer,
+    gold_of,
+    load_jsonl,
+    norm_url,
+)
 
 from .conftest import ROOT, SHARED
 

@@ -8,7 +8,7 @@ import pytest
 
 from ingest.html_pages import flat_text
 from ingest.loaders import LoadWarning, iter_inputs
-from rag.schema import RawArticle
+from rag.core.schema import RawArticle
 
 STORY = ("<p>The harbour ferry will run at night from May, the council said on Monday after a long vote in the "
          "town hall.</p><p>Officials expect two thousand riders a week once the late boats start running from "

@@ -1,4 +1,4 @@
-"""The JSON API beside the web chat (rag/http_api.py), through real HTTP on 127.0.0.1: the app served as
+"""The JSON API beside the web chat (rag/frontends/api/http.py), through real HTTP on 127.0.0.1: the app served as
 `newsrag serve` serves it (sample coverage, extractive answers), driven with httpx. Each endpoint, the SSE
 stream, bad input (a clear 4xx JSON error), the body size limit, the rate limit, the login and the token, and 50
 concurrent asks."""
@@ -24,7 +24,7 @@ TIMEOUT = 120
 
 
 def _settings(home, **kw):
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     return Settings(home=home, llm="extractive", host="127.0.0.1", port=free_port(), **kw)
 
@@ -296,7 +296,7 @@ def test_newsrag_serve_serves_the_api_beside_the_chat(sample_home, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path),
            "NEWSRAG_HOME": str(home), "NEWSRAG_LLM": "extractive", "NEWSRAG_OLLAMA_BASE_URL": "http://127.0.0.1:9",
            "NEWSRAG_API_TOKEN": "serve-token-" + "z" * 20}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], env=env, cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "serve", "--port", str(port)], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         lines = []

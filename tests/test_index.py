@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest import Ingestor
+from rag.core.settings import Settings
 from rag.index import Index
-from rag.settings import Settings
 
 from .conftest import ROOT
 from .fake_embedder import FakeEmbedder
@@ -87,7 +87,7 @@ import sys
 import numpy as np
 
 from ingest import Ingestor
-from rag.settings import Settings
+from rag.core.settings import Settings
 from tests.fake_embedder import FakeEmbedder
 ing = Ingestor(Settings(home=sys.argv[1], chunk_min_words=20, chunk_max_words=40), embedder=FakeEmbedder())
 if sys.argv[2] == "remove":
@@ -137,7 +137,7 @@ def test_a_store_from_before_generations_is_migrated_in_place(tmp_path):
     stays answerable from both searches, what a killed old ingest left pending is cleaned, an update replaces it."""
     import sqlite3
 
-    from rag.schema import Passage
+    from rag.core.schema import Passage
 
     home = tmp_path / "h"
     settings = _settings(home)

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest import Ingestor
+from rag.core.settings import Settings
 from rag.index.sqlite_catalog import SqliteCatalog as Catalog
-from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SENTENCE = "The harbour ferry will run at night from May, the council said on Monday after a long vote. "
@@ -60,7 +60,7 @@ def test_long_article_is_embedded_in_batches_with_progress(tmp_path: Path) -> No
 
 
 def test_report_names_every_degraded_and_skipped_input_in_text_and_json(tmp_path: Path, capsys) -> None:
-    from rag.cli import main
+    from rag.frontends.cli import main
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -86,7 +86,7 @@ def test_sigterm_during_a_cli_ingest_exits_cleanly_and_writes_nothing_half_way(t
     home = tmp_path / "home"
     article = long_article(tmp_path / "long.txt", 3000)
     env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSRAG_HOME": str(home), "NEWSRAG_EMBED_BATCH_SIZE": "16"}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(article)], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "ingest", str(article)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen: list[bytes] = []
 

@@ -10,20 +10,28 @@ from collections import Counter
 
 import pytest
 
-from rag.checked_stream import CheckedStream, screen
-from rag import injection as inj
-from rag.injection import instruction_spans
-from rag.schema import Answer, Hit, Passage
+from rag.check import injection as inj
+from rag.check.injection import instruction_spans
+from rag.check.stream import CheckedStream, screen
+from rag.core.schema import Answer, Hit, Passage
 
 from .conftest import SHARED
-from .obedient_llm import CASES, STORIES, article_text, leaks, obedient_server, obey, write_inputs
+from .obedient_llm import (
+    CASES,
+    STORIES,
+    article_text,
+    leaks,
+    obedient_server,
+    obey,
+    write_inputs,
+)
 
 
 @pytest.fixture(scope="module")
 def injected(tmp_path_factory):
     """A store holding every case article (JSONL) and the hidden-HTML pages; the runs to ask."""
     from ingest import Ingestor
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     root = tmp_path_factory.mktemp("inj")
     runs = write_inputs(root)
@@ -63,8 +71,8 @@ def test_detection_finds_every_planted_instruction_and_nothing_in_plain_stories(
 
 
 def test_an_obedient_llm_puts_no_injection_in_the_answer_or_the_stream(injected):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
 
     home, runs = injected
     with obedient_server() as fake:
@@ -81,8 +89,8 @@ def test_an_obedient_llm_puts_no_injection_in_the_answer_or_the_stream(injected)
 
 
 def test_the_extractive_answerer_never_quotes_an_instruction(injected):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
 
     home, runs = injected
     assistant = Assistant.from_settings(Settings(home=home, llm="extractive"))
@@ -92,9 +100,9 @@ def test_the_extractive_answerer_never_quotes_an_instruction(injected):
 
 
 def test_web_chat_updates_never_show_an_injection(injected):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-    from rag.web import _Handlers
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import _Handlers
 
     home, runs = injected
     with obedient_server() as fake:
@@ -201,7 +209,7 @@ def _every_phrasing_the_families_name():
 
 
 def test_the_shortcut_before_the_patterns_never_skips_a_text_they_match():
-    """rag/injection.py skips the patterns for a text without the words every family needs: on every spelling
+    """rag/check/injection.py skips the patterns for a text without the words every family needs: on every spelling
     the families list, on the planted phrasings, on letters IGNORECASE folds (İ, ı, ſ), and on real news."""
     texts = _every_phrasing_the_families_name()
     texts += [c["text"] for c in CASES] + [article_text(i, c) for i, c in enumerate(CASES)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval_metrics import load_jsonl
+from rag.eval.metrics import load_jsonl
 
 from .conftest import ROOT
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.core.settings import Settings
 from rag.index import Index
-from rag.settings import Settings
 
 from .conftest import ROOT
 from .fake_embedder import FakeEmbedder

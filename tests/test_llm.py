@@ -12,16 +12,24 @@ from typing import Any, Iterator
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
+from langchain_core.language_models.fake_chat_models import (
+    FakeListChatModel,
+    GenericFakeChatModel,
+)
 from langchain_core.runnables import RunnableLambda
 
-from rag.answerers.base import Answerer
-from rag.answerers.llm import LLMAnswerer, answer_messages, explain_llm_error, rewrite_messages
-from rag.errors import LLMError, SettingsError
-from rag.llm import NO_LLM_NOTICE, make_chat_model
-from rag.prompts import REMOVED, format_passages, load_prompt, neutralise
-from rag.schema import Hit, Passage
-from rag.settings import Settings
+from rag.answer.answerers.base import Answerer
+from rag.answer.answerers.llm import (
+    LLMAnswerer,
+    answer_messages,
+    explain_llm_error,
+    rewrite_messages,
+)
+from rag.core.errors import LLMError, SettingsError
+from rag.core.prompts import REMOVED, format_passages, load_prompt, neutralise
+from rag.core.schema import Hit, Passage
+from rag.core.settings import Settings
+from rag.llms.choose import NO_LLM_NOTICE, make_chat_model
 
 from .conftest import ROOT
 

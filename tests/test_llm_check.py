@@ -104,8 +104,8 @@ def home(tmp_path_factory) -> Path:
 
 
 def _assistant(home: Path, url: str, **settings: Any):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
 
     return Assistant.from_settings(Settings(home=home, llm="openai:scripted", openai_base_url=url,
                                             openai_api_key="sk-test-1", llm_timeout=10, **settings))
@@ -121,7 +121,7 @@ def test_the_llm_answer_keeps_true_sentences_and_never_presents_the_rest_as_cite
     finally:
         fake.close()
     assert fake.calls[0] == "answer"
-    from rag.citations import unconfirmed_mark
+    from rag.check.citations import unconfirmed_mark
 
     # the faithful paraphrase: kept and cited
     assert "Sarah Whitfield said drought in Brazil and higher shipping costs were the main causes [1]." in answer.text
@@ -195,9 +195,9 @@ def test_newsrag_ask_with_an_llm_prints_the_answer_and_what_was_removed(home, tm
            "NEWSRAG_LLM": "openai:scripted", "NEWSRAG_OPENAI_BASE_URL": fake.url,
            "NEWSRAG_OPENAI_API_KEY": "sk-test-1", "NEWSRAG_OLLAMA_BASE_URL": "http://127.0.0.1:9"}
     try:
-        proc = subprocess.run([sys.executable, "-m", "rag.cli", "ask", QUESTION, "--no-server"], cwd=ROOT, env=env,
+        proc = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "ask", QUESTION, "--no-server"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=300)
-        as_json = subprocess.run([sys.executable, "-m", "rag.cli", "ask", QUESTION, "--no-server", "--json"],
+        as_json = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "ask", QUESTION, "--no-server", "--json"],
                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     finally:
         fake.close()

@@ -9,7 +9,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from rag.schema import Hit, Passage
+from rag.core.schema import Hit, Passage
 
 from .conftest import ROOT
 
@@ -66,7 +66,7 @@ def test_the_lexical_order_alone_is_w_zero(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(sys, "argv", ["llm_judge.py", "--hits", str(cache), "--questions", str(questions),
                                       "--weights", "0", "--json", str(out)])
     assert lj.main() == 0
-    from rag.answerers.extractive import ExtractiveAnswerer
+    from rag.answer.answerers.extractive import ExtractiveAnswerer
 
     hits = pickle.loads(cache.read_bytes())[(QUESTION, "2024-03-02", None)]
     lexical_first = ExtractiveAnswerer()._ranked(QUESTION, hits)[0].text

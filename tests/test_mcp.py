@@ -40,7 +40,7 @@ def home(sample_home, tmp_path):
 def stdio(home, **extra):
     from mcp import Client, StdioServerParameters
 
-    params = StdioServerParameters(command=sys.executable, args=["-m", "rag.cli", "mcp"], env=_env(home, **extra),
+    params = StdioServerParameters(command=sys.executable, args=["-m", "rag.frontends.cli", "mcp"], env=_env(home, **extra),
                                    cwd=str(home.parent))
     return Client(params, read_timeout_seconds=TIMEOUT)
 
@@ -151,7 +151,7 @@ class _Server:
     """`newsrag mcp --http` as a subprocess, stopped with SIGINT; the line that says it is ready, read from stdout."""
 
     def __init__(self, home, port: int, **extra) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "mcp", "--http", "--port", str(port)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "mcp", "--http", "--port", str(port)],
                                      env=_env(home, **extra), cwd=str(home.parent), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.lines: list[str] = []
@@ -230,9 +230,9 @@ def test_sigterm_stops_the_http_server_cleanly(home):
 
 
 def test_http_off_loopback_needs_a_token(tmp_path):
-    from rag.errors import SettingsError
-    from rag.mcp_server import _loopback, http_app
-    from rag.settings import Settings
+    from rag.core.errors import SettingsError
+    from rag.core.settings import Settings
+    from rag.frontends.api.mcp import _loopback, http_app
 
     with pytest.raises(SettingsError) as info:
         http_app(None, Settings(home=tmp_path / "home"), "0.0.0.0")
@@ -242,7 +242,7 @@ def test_http_off_loopback_needs_a_token(tmp_path):
 
 
 def test_the_cli_refuses_to_listen_off_loopback_without_a_token(home):
-    out = subprocess.run([sys.executable, "-m", "rag.cli", "mcp", "--http", "--host", "0.0.0.0", "--port", "0"],
+    out = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "mcp", "--http", "--host", "0.0.0.0", "--port", "0"],
                          env=_env(home), cwd=str(home.parent), capture_output=True, text=True, timeout=TIMEOUT)
     assert out.returncode == 2 and "error:" in out.stderr and "NEWSRAG_API_TOKEN" in out.stderr
 
@@ -254,7 +254,7 @@ def test_a_taken_port_is_a_clear_error(home):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        out = subprocess.run([sys.executable, "-m", "rag.cli", "mcp", "--http", "--port", str(port)], env=_env(home),
+        out = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "mcp", "--http", "--port", str(port)], env=_env(home),
                              cwd=str(home.parent), capture_output=True, text=True, timeout=TIMEOUT)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert f"error: Cannot listen on 127.0.0.1:{port}" in out.stderr and "--port" in out.stderr
@@ -267,13 +267,13 @@ def test_the_same_answer_from_every_front_door(home, monkeypatch):
     from gradio_client import Client as GradioClient
 
     import rag
-    import rag.assistant
-    from rag.settings import Settings
-    from rag.slack_format import SOURCES_MARKER, format_answer, unescape
+    import rag.answer.assistant
+    from rag.core.settings import Settings
+    from rag.frontends.slack.format import SOURCES_MARKER, format_answer, unescape
 
     monkeypatch.setenv("NEWSRAG_HOME", str(home))
     monkeypatch.setenv("NEWSRAG_LLM", "extractive")
-    monkeypatch.setattr(rag.assistant, "_default", None)
+    monkeypatch.setattr(rag.answer.assistant, "_default", None)
     texts = {"rag.ask": rag.ask(SEED_QUESTION).text}
     settings = Settings(home=home, llm="extractive", host="127.0.0.1", port=free_port())
     with served(settings) as web:

@@ -11,14 +11,14 @@ import pytest
 
 from ingest import Ingestor
 from ingest.chunking import chunk_article
-from rag.assistant import Assistant
-from rag.errors import SettingsError, StoreError
+from rag.answer.assistant import Assistant
+from rag.core.errors import SettingsError, StoreError
+from rag.core.schema import Article
+from rag.core.settings import Settings
 from rag.index import Index, Staged
-from rag.index.pg_catalog import PgCatalog
-from rag.index.pg_schema import LATEST, STEPS, migrate
+from rag.index.pg.catalog import PgCatalog
+from rag.index.pg.schema import LATEST, STEPS, migrate
 from rag.index.sqlite_catalog import SqliteCatalog
-from rag.schema import Article
-from rag.settings import Settings
 
 from .conftest import SAMPLE, SEED_QUESTION, SHARED
 from .pg_server import _free_port
@@ -187,7 +187,7 @@ def test_an_unreachable_or_wrong_catalog_says_what_to_check(tmp_path):
 
 
 def test_an_eval_never_writes_into_the_shared_catalog(pg_url, tmp_path, monkeypatch):
-    from rag.evaluation import evaluate
+    from rag.eval.run import evaluate
 
     articles, questions = tmp_path / "a.jsonl", tmp_path / "q.jsonl"
     articles.write_text(json.dumps({"id": "t1", "title": "Harbor library", "source": "Coast Herald",

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from rag.index.pg_catalog import PgCatalog
-from rag.index.pg_jobs import MAX_ATTEMPTS
-from rag.ingest_jobs import QueueFull
-from rag.login import BASE_LOCK_SECONDS, MAX_FAILURES, LoginGuard
+from rag.frontends.web.login import BASE_LOCK_SECONDS, MAX_FAILURES, LoginGuard
+from rag.index.pg.catalog import PgCatalog
+from rag.index.pg.jobs import MAX_ATTEMPTS
+from rag.jobs.queue import QueueFull
 
 pytestmark = pytest.mark.slow
 
@@ -118,7 +118,7 @@ def test_newsrag_worker_takes_jobs_and_stops_on_sigterm(pg_url, tmp_path):
     catalog = PgCatalog(pg_url)
     queue = catalog.job_queue()
     job_id = queue.submit(["https://127.0.0.1:9/not-public"])  # refused by the fetch policy: fails fast, no model
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "worker"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "worker"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -134,7 +134,7 @@ def test_newsrag_worker_takes_jobs_and_stops_on_sigterm(pg_url, tmp_path):
         if proc.poll() is None:
             proc.kill()
         catalog.close()
-    no_catalog = subprocess.run([sys.executable, "-m", "rag.cli", "worker"], cwd=ROOT, capture_output=True, text=True,
+    no_catalog = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "worker"], cwd=ROOT, capture_output=True, text=True,
                                 env={**env, "NEWSRAG_CATALOG_URL": ""}, timeout=120)
     assert no_catalog.returncode != 0 and "NEWSRAG_CATALOG_URL" in no_catalog.stderr
 
@@ -142,7 +142,7 @@ def test_newsrag_worker_takes_jobs_and_stops_on_sigterm(pg_url, tmp_path):
 def test_the_web_chats_job_queue_on_a_shared_catalog(catalogs):
     """IngestJobs with shared=: jobs go to the catalog, this server's thread works them (as one worker), `get`
     and `after` (the JSON API's job status and its temp-file cleanup) follow the catalog's record."""
-    from rag.ingest_jobs import IngestJobs
+    from rag.jobs.queue import IngestJobs
 
     ran, cleaned = [], threading.Event()
 

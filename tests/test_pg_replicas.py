@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from ingest import Ingestor
-from rag.errors import StoreError
+from rag.core.errors import StoreError
+from rag.core.settings import Settings
 from rag.index import Index
-from rag.settings import Settings
-from rag.worker import JobWorker, ingest_as_job
+from rag.jobs.worker import JobWorker, ingest_as_job
 
 from .conftest import ROOT
 from .fake_embedder import FakeEmbedder
@@ -223,8 +223,8 @@ def test_postgresql_stopped_for_five_seconds_then_everything_recovers(pg_server,
 
 def test_migrate_copies_an_embedded_store_without_embedding_again(sample_settings, pg_url, chroma_server,
                                                                    tmp_path, capsys):  # noqa: F811
-    from rag.assistant import Assistant
-    from rag.cli import main
+    from rag.answer.assistant import Assistant
+    from rag.frontends.cli import main
 
     from .conftest import SEED_QUESTION
 
@@ -261,9 +261,9 @@ def test_two_served_replicas_share_ingest_jobs_and_coverage(sample_settings, pg_
     and the second answers from the article it added."""
     from gradio_client import Client, handle_file
 
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
+    from rag.frontends.web.page import launch, shutdown
     from rag.index.copy_store import copy_store
-    from rag.web import launch, shutdown
 
     from .pg_server import _free_port
 

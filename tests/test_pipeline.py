@@ -12,9 +12,9 @@ import pytest
 
 from ingest import Ingestor
 from ingest.chunking import chunk_spans
+from rag.core.settings import Settings
 from rag.index import Index
 from rag.index.sqlite_catalog import SqliteCatalog as Catalog
-from rag.settings import Settings
 
 from .conftest import ROOT, SAMPLE
 
@@ -64,7 +64,12 @@ def test_passages_are_exact_offsets_of_the_cleaned_text(sample_settings):
 def test_per_question_catalog_reads_use_indexes_not_scans(sample_settings):
     """newest() and has_articles() run for every question, passages_by_id() for every retrieval: none may scan
     the articles table (with its texts), which cost 42 ms a question at 12k articles."""
-    from rag.index.sqlite_catalog import HAS_ARTICLES_SQL, LIVE_VIDS_SQL, NEWEST_SQL, PASSAGES_BY_ID_SQL
+    from rag.index.sqlite_catalog import (
+        HAS_ARTICLES_SQL,
+        LIVE_VIDS_SQL,
+        NEWEST_SQL,
+        PASSAGES_BY_ID_SQL,
+    )
 
     catalog = Catalog(sample_settings.home)
     plans = {"newest": NEWEST_SQL, "has_articles": HAS_ARTICLES_SQL,
@@ -148,7 +153,7 @@ def test_bad_inputs_fail_one_by_one_and_harm_nothing(tmp_path, sample_settings):
 
 def test_cli_ingest_exit_code_json_and_list(tmp_path):
     env = {"NEWSRAG_HOME": str(tmp_path / "h"), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "rag.cli"]
+    cmd = [sys.executable, "-m", "rag.frontends.cli"]
     ok = subprocess.run(cmd + ["ingest", "--json", str(SAMPLE)], cwd=ROOT, env=env, capture_output=True, text=True,
                         timeout=300)
     assert ok.returncode == 0, ok.stderr
@@ -165,7 +170,7 @@ KILL_SCRIPT = """
 import os, sys
 from ingest import Ingestor
 from rag.index import index
-from rag.settings import Settings
+from rag.core.settings import Settings
 def dying(self, stage):
     if stage == "vectors":  # the first batch's vectors are in Chroma; die before they are made live
         os._exit(9)
@@ -213,7 +218,7 @@ def test_remove_by_id_and_url(tmp_path):
 @pytest.mark.skipif(not (ROOT.parent / "shared" / "eval" / "multihop_rag").exists(), reason="no shared eval data")
 def test_eval_articles_load_as_they_are(tmp_path):
     from ingest.loaders import iter_inputs
-    from rag.schema import LoadFailure
+    from rag.core.schema import LoadFailure
 
     path = ROOT.parent / "shared" / "eval" / "multihop_rag" / "articles.jsonl"
     items = list(iter_inputs([str(path)]))

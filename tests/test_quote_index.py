@@ -7,8 +7,8 @@ import json
 import time
 
 from ingest import Ingestor
-from rag.quote_index import index_quotes, surname_key
-from rag.settings import Settings
+from rag.attribution.quote_index import index_quotes, surname_key
+from rag.core.settings import Settings
 
 BODY = ("Mayor Ines Okoro opened the new bridge on Sunday.\n\n"
         "\"This bridge joins two halves of one city,\" Okoro said.\n\n"
@@ -66,7 +66,7 @@ def test_a_store_indexed_by_another_extractor_version_is_derived_again_in_batche
     stopped, and stamps the index; an ingest does a few seconds of it after its own articles."""
     import time
 
-    from rag.quote_index import EXTRACTOR_VERSION
+    from rag.attribution.quote_index import EXTRACTOR_VERSION
 
     settings = Settings(home=tmp_path / "home")
     ing = Ingestor(settings)
@@ -109,7 +109,7 @@ def test_a_store_indexed_by_another_extractor_version_is_derived_again_in_batche
 
 
 def test_the_web_server_refreshes_an_older_stores_quotes_in_the_background(tmp_path):
-    from rag.quote_refresh import QuoteRefresher
+    from rag.attribution.refresh import QuoteRefresher
 
     settings = Settings(home=tmp_path / "home")
     ing = Ingestor(settings)
@@ -127,7 +127,7 @@ def test_the_web_server_refreshes_an_older_stores_quotes_in_the_background(tmp_p
 def test_the_fast_role_search_finds_exactly_what_the_pattern_finds():
     """`_role_before` tries the role pattern only near role words; it must return finditer's matches, also where a
     role word sits inside another word ("attac-king President ..."), two words before it, or after capitals."""
-    from rag import quote_index as qi
+    from rag.attribution import quote_index as qi
 
     texts = [
         "Union members were seen attacking President Ada Lune, and later Forest Service Chief Vic Orr spoke.",

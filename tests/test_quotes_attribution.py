@@ -1,15 +1,15 @@
-"""rag/quotes.py and rag/quote_index.py: who is credited with a quotation in the forms the first extractor
+"""rag/attribution/quotes.py and rag/attribution/quote_index.py: who is credited with a quotation in the forms the first extractor
 missed (a description before the name, "saying:" cues, introducing paragraphs, pronouns, partial quotes), and
 what must stay uncredited (titles, terms, possessives). Every article here is written for the test."""
 
 import re
 
-from rag.answerers.quotes import QuoteAnswerer
-from rag.quote_index import IndexedQuote, index_quotes
-from rag.quotes import find_quotes
-from rag.schema import Passage
-from rag.speakers import asked_speaker
-from rag.text import same_person
+from rag.attribution.answerer import QuoteAnswerer
+from rag.attribution.quote_index import IndexedQuote, index_quotes
+from rag.attribution.quotes import find_quotes
+from rag.attribution.speakers import asked_speaker
+from rag.core.schema import Passage
+from rag.nlp.text import same_person
 
 
 def _speaker(text, opening, quotes=None):

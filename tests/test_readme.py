@@ -87,7 +87,7 @@ def checkout(tmp_path_factory):
     bin_dir = root / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "newsrag"
-    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m rag.cli \"$@\"\n", encoding="utf-8")
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m rag.frontends.cli \"$@\"\n", encoding="utf-8")
     shim.chmod(0o755)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "HOME": str(root), "NEWSRAG_HOME": str(root / "home"),
@@ -205,8 +205,8 @@ def test_the_python_example_runs(sample_home, tmp_path, monkeypatch):
 
 def test_the_langchain_names_in_the_readme_import():
     text = README.read_text(encoding="utf-8")
-    assert "from rag.answerers.llm import LLMAnswerer" in text
-    from rag.answerers.llm import LLMAnswerer
-    from rag.retriever import as_langchain_retriever
+    assert "from rag.answer.answerers.llm import LLMAnswerer" in text
+    from rag.answer.answerers.llm import LLMAnswerer
+    from rag.answer.retriever import as_langchain_retriever
 
     assert callable(LLMAnswerer.as_runnable) and callable(as_langchain_retriever)

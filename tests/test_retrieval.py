@@ -7,13 +7,13 @@ from datetime import date
 
 import pytest
 
-from rag.assistant import Assistant
-from rag.dates import parse_dates
-from rag.errors import SettingsError
-from rag.settings import Settings
+from rag.answer.assistant import Assistant
+from rag.attribution.speakers import asked_speaker
+from rag.core.errors import SettingsError
+from rag.core.settings import Settings
+from rag.nlp.dates import parse_dates
 
 from .conftest import ingested_home
-from rag.speakers import asked_speaker
 
 ARTICLES = [
     ("bridge-1", "Ledger", "2024-03-01", "Mayor opens the new bridge",
@@ -143,8 +143,8 @@ def test_langchain_retriever_and_runnable(assistant):
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
     from langchain_core.runnables import RunnableLambda
 
-    from rag.answerers.llm import LLMAnswerer
-    from rag.retriever import as_langchain_retriever
+    from rag.answer.answerers.llm import LLMAnswerer
+    from rag.answer.retriever import as_langchain_retriever
 
     lc = as_langchain_retriever(assistant.retriever, sources=["Ledger"])
     docs = lc.invoke("bridge ceremony")

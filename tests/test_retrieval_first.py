@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.schema import Hit, Passage
+from rag.core.schema import Hit, Passage
 
 from .conftest import ingested_home
 
@@ -106,7 +106,7 @@ def test_parse_variant() -> None:
 
 
 def test_a_variant_runs_through_the_assistant_and_leaves_the_retriever_as_it_was(tmp_path) -> None:
-    import rag.retriever as retriever_module
+    import rag.answer.retriever as retriever_module
 
     records = [{"id": a, "title": f"{a.title()} news", "source": "Test Wire", "published_at": "2024-03-01",
                 "body": " ".join(texts)} for a, texts in TEXTS.items()]

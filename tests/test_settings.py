@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from rag.errors import SettingsError
-from rag.settings import Settings
+from rag.core.errors import SettingsError
+from rag.core.settings import Settings
 
 SECRETS = {"auth_password": "hunter2-pass", "openai_api_key": "sk-live-abcdef123456"}
 
@@ -64,8 +64,8 @@ def test_in_range_settings_are_accepted():
 # -- login throttling, on the served app ------------------------------------------------------------------
 @pytest.fixture
 def guarded(sample_home, tmp_path):
-    from rag.assistant import Assistant
-    from rag.web import launch, shutdown
+    from rag.answer.assistant import Assistant
+    from rag.frontends.web.page import launch, shutdown
 
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
@@ -83,7 +83,7 @@ def _login(url: str, user: str, password: str) -> int:
 
 
 def test_login_is_throttled_after_wrong_passwords(guarded):
-    from rag.login import BASE_LOCK_SECONDS, MAX_FAILURES
+    from rag.frontends.web.login import BASE_LOCK_SECONDS, MAX_FAILURES
 
     assert _login(guarded, "editor", "s3cret-pass") == 200
     codes = [_login(guarded, "editor", f"guess-{i}") for i in range(40)]
@@ -100,7 +100,7 @@ def test_login_is_throttled_after_wrong_passwords(guarded):
 
 
 def test_lock_expires_and_the_right_password_works_again():
-    from rag.login import BASE_LOCK_SECONDS, MAX_FAILURES, LoginGuard
+    from rag.frontends.web.login import BASE_LOCK_SECONDS, MAX_FAILURES, LoginGuard
 
     now = [1000.0]
     guard = LoginGuard("editor", "pw", clock=lambda: now[0])
@@ -121,7 +121,7 @@ def test_lock_expires_and_the_right_password_works_again():
 
 # -- newsrag eval: an error is an error ---------------------------------------------------------------------
 def test_eval_counts_a_failed_question_as_an_error_not_a_refusal(tmp_path):
-    from rag.evaluation import evaluate
+    from rag.eval.run import evaluate
 
     articles = tmp_path / "articles.jsonl"
     articles.write_text(json.dumps({
@@ -145,8 +145,8 @@ def test_eval_counts_a_failed_question_as_an_error_not_a_refusal(tmp_path):
 
 
 def test_eval_survives_a_crashing_question():
-    from rag.eval_metrics import Gold
-    from rag.evaluation import _ask
+    from rag.eval.metrics import Gold
+    from rag.eval.run import _ask
 
     class Crashing:
         def ask(self, question, **kw):

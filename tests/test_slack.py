@@ -17,12 +17,21 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from rag.errors import LLMError, SettingsError
-from rag.schema import Answer, Citation, Hit, Passage
-from rag.settings import Settings
-from rag import slack as slackmod
-from rag.slack import FAILED, HELP, RATE_LIMITED, WORKING, SlackTokens, create_app, make_http_server, tokens_from_env
-from rag.slack_format import (
+from rag.core.errors import LLMError, SettingsError
+from rag.core.schema import Answer, Citation, Hit, Passage
+from rag.core.settings import Settings
+from rag.frontends.slack import bot as slackmod
+from rag.frontends.slack.bot import (
+    FAILED,
+    HELP,
+    RATE_LIMITED,
+    WORKING,
+    SlackTokens,
+    create_app,
+    make_http_server,
+    tokens_from_env,
+)
+from rag.frontends.slack.format import (
     MAX_BLOCKS,
     REFUSAL,
     SECTION_LIMIT,
@@ -33,7 +42,12 @@ from rag.slack_format import (
     format_notice,
     split_mrkdwn,
 )
-from rag.slack_guard import RateLimiter, RedactingFilter, TTLSet, install_redaction
+from rag.frontends.slack.guard import (
+    RateLimiter,
+    RedactingFilter,
+    TTLSet,
+    install_redaction,
+)
 
 BOT_TOKEN = "xoxb-1111-2222-SECRETBOTTOKEN"
 APP_TOKEN = "xapp-1-A111-2222-SECRETAPPTOKEN"
@@ -180,7 +194,7 @@ def sign(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
 
 
 class Bot:
-    """The real Bolt app behind rag.slack.make_http_server on a free 127.0.0.1 port."""
+    """The real Bolt app behind rag.frontends.slack.bot.make_http_server on a free 127.0.0.1 port."""
 
     def __init__(self, fake: FakeSlack, assistant: Any, **options: Any) -> None:
         self.fake, self.assistant = fake, assistant
@@ -443,7 +457,7 @@ def test_no_token_in_debug_logs(fake, make_bot, caplog):
     bot.command("and the apology?")
     bot.event(mention("forged"), secret="wrong")
     wait_for(lambda: fake.of("chat.postMessage") and fake.responded() and fake.of("reactions.remove"))
-    assert any(r.name.startswith(("slack_bolt", "slack_sdk", "rag.slack")) for r in caplog.records)
+    assert any(r.name.startswith(("slack_bolt", "slack_sdk", "rag.frontends.slack.bot")) for r in caplog.records)
     assert any(BOT_TOKEN in c["auth"] for c in fake.calls)  # the token was really used ...
     _assert_no_secrets(caplog)  # ... and never logged
 
@@ -459,7 +473,7 @@ def _assert_no_secrets(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_redacting_filter_on_messages_args_and_tracebacks(caplog):
     caplog.set_level(logging.DEBUG)
-    logger = logging.getLogger("rag.slack.test_redaction")
+    logger = logging.getLogger("rag.frontends.slack.bot.test_redaction")
     install_redaction("my-signing-secret-value", loggers=[logger])
     logger.debug("token %s and secret %s and app %s", "xoxb-9-9-abc", "my-signing-secret-value", "xapp-1-A-2-def")
     try:
@@ -643,7 +657,7 @@ def test_run_from_env_http_mode_serves_on_localhost(fake, monkeypatch, capsys):
 
 
 def test_real_assistant_answers_from_the_sample_article(fake, make_bot, tmp_path):
-    assistant_mod = pytest.importorskip("rag.assistant", reason="rag/assistant.py is not written yet")
+    assistant_mod = pytest.importorskip("rag.answer.assistant", reason="rag/answer/assistant.py is not written yet")
     ingest_mod = pytest.importorskip("ingest", reason="the ingest package is not written yet")
     settings = Settings(home=tmp_path / "home", llm="extractive")
     ingest_mod.ingest(str(Path(__file__).resolve().parents[1] / "examples" / "news"), settings=settings)

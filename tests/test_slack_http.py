@@ -1,4 +1,4 @@
-"""Slack HTTP mode against slow, hostile and impatient clients: the real Bolt app behind rag.slack_http on
+"""Slack HTTP mode against slow, hostile and impatient clients: the real Bolt app behind rag.frontends.slack.http on
 127.0.0.1, correctly signed requests, and the fake Slack Web API of tests/test_slack.py."""
 
 from __future__ import annotations
@@ -12,9 +12,18 @@ from urllib.parse import urlsplit
 
 import requests
 
-from rag.slack import WORKING, create_app, make_http_server
+from rag.frontends.slack.bot import WORKING, create_app, make_http_server
 
-from .test_slack import BOT_TOKEN, SIGNING_SECRET, Bot, StandIn, fake, make_bot, sign, wait_for  # noqa: F401
+from .test_slack import (  # noqa: F401
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    Bot,
+    StandIn,
+    fake,
+    make_bot,
+    sign,
+    wait_for,
+)
 
 
 class Loading(StandIn):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest import Ingestor
+from rag.core.settings import Settings
 from rag.index import Index, vectors
-from rag.settings import Settings
 
 from .fake_embedder import FakeEmbedder
 

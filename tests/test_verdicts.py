@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.claims import judge
+from rag.check.claims import judge
 
 # (passage, claim): true paraphrases; the check may confirm them or leave them unconfirmed, never contradict them
 TRUE_KINDS = {
@@ -107,7 +107,7 @@ def test_a_false_sentence_is_never_confirmed(kind):
 
 
 def test_a_question_of_zero_width_characters_is_empty(sample_assistant):
-    from rag.errors import InputError
+    from rag.core.errors import InputError
 
     with pytest.raises(InputError, match="empty"):
         sample_assistant.ask("\u200b\u200d\ufeff \u2060")
@@ -123,8 +123,8 @@ def test_verdict_names_its_rule_and_word():
 
 
 def test_a_wrong_marker_is_corrected_to_the_passage_that_states_the_sentence():
-    from rag.citations import check
-    from rag.schema import Hit, Passage
+    from rag.check.citations import check
+    from rag.core.schema import Hit, Passage
 
     def hit(text: str, n: int) -> Hit:
         return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,

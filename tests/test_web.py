@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag.schema import Answer, Citation, Hit, Passage
+from rag.core.schema import Answer, Citation, Hit, Passage
 
 from .conftest import SEED_QUESTION, served
 
@@ -27,7 +27,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def web(sample_home, tmp_path_factory):
     """The app on a free port over a copy of the sample store; closed after the module."""
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     home = tmp_path_factory.mktemp("web") / "home"
     shutil.copytree(sample_home, home)
@@ -171,7 +171,7 @@ def test_twenty_concurrent_chats_all_complete(web):
 def test_login_is_required_when_user_and_password_are_set(web):
     from gradio_client import Client
 
-    from rag.web import launch
+    from rag.frontends.web.page import launch
 
     settings = web.settings.replace(port=free_port(), auth_user="editor", auth_password="s3cret-pass")
     demo = launch(web.assistant, settings, prevent_thread_lock=True, quiet=True)
@@ -185,9 +185,9 @@ def test_login_is_required_when_user_and_password_are_set(web):
 
 
 def test_half_a_login_is_a_settings_error():
-    from rag.errors import SettingsError
-    from rag.settings import Settings
-    from rag.web import auth_pair
+    from rag.core.errors import SettingsError
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import auth_pair
 
     assert auth_pair(Settings()) is None
     assert auth_pair(Settings(auth_user="a", auth_password="b")) == ("a", "b")
@@ -197,7 +197,7 @@ def test_half_a_login_is_a_settings_error():
 
 # -- the chat handler (what the browser drives) ----------------------------------------------------------
 def test_chat_handler_streams_a_linked_answer_and_the_sources_panel(web):
-    from rag.web import _Handlers
+    from rag.frontends.web.page import _Handlers
 
     h = _Handlers(web.assistant, None)
     updates = list(h.respond(SEED_QUESTION, [], [], [], "", ""))
@@ -243,8 +243,8 @@ PASSAGE_QUESTION = "Did Kim Kardashian turn down the Balenciaga 2023 deal?"  # n
 
 
 def test_chat_handler_streams_llm_pieces_then_the_checked_answer(web):
-    from rag.assistant import Assistant
-    from rag.web import _Handlers
+    from rag.answer.assistant import Assistant
+    from rag.frontends.web.page import _Handlers
 
     fake = _StreamingAnswerer()
     assistant = Assistant(web.assistant.retriever, fake, settings=web.assistant.settings)
@@ -259,7 +259,7 @@ def test_chat_handler_streams_llm_pieces_then_the_checked_answer(web):
 
 
 def test_chat_handler_takes_the_turn_back_and_shows_the_error_beside_the_chat(web):
-    from rag.web import _Handlers
+    from rag.frontends.web.page import _Handlers
 
     h = _Handlers(web.assistant, None)
     earlier = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "an answer"}]
@@ -270,9 +270,14 @@ def test_chat_handler_takes_the_turn_back_and_shows_the_error_beside_the_chat(we
 
 
 def test_coverage_helpers(web):
-    from rag.web_data import SEED_QUESTION as SEED, chart_frame, example_questions, filter_rows, parse_urls
-
-    from rag.web import _Handlers
+    from rag.frontends.web.data import SEED_QUESTION as SEED
+    from rag.frontends.web.data import (
+        chart_frame,
+        example_questions,
+        filter_rows,
+        parse_urls,
+    )
+    from rag.frontends.web.page import _Handlers
 
     h = _Handlers(web.assistant, ["My own question?"])
     rows = h.rows()
@@ -303,7 +308,7 @@ def _answer(title: str, passage: str, quote: str, text: str) -> Answer:
 
 
 def test_sources_panel_escapes_article_text_and_marks_the_quote():
-    from rag.web_render import sources_html
+    from rag.frontends.web.render import sources_html
 
     passage = "Intro <script>alert(1)</script> text. The mayor said ${value} {{x}} & \"more\". Tail."
     html = sources_html(_answer("<img src=x onerror=alert(1)>", passage, 'The mayor said ${value} {{x}} & "more".',
@@ -316,7 +321,7 @@ def test_sources_panel_escapes_article_text_and_marks_the_quote():
 
 
 def test_answer_markdown_links_markers_and_escapes_text():
-    from rag.web_render import answer_markdown
+    from rag.frontends.web.render import answer_markdown
 
     md = answer_markdown(_answer("T", "A *bold* <b>claim</b> here.", "A *bold* <b>claim</b> here.",
                                  "A *bold* <b>claim</b> here [1]. Not a marker [7]."))
@@ -327,7 +332,7 @@ def test_answer_markdown_links_markers_and_escapes_text():
 
 def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port(tmp_path, monkeypatch, capsys):
     import app
-    import rag.web
+    import rag.frontends.web.page
 
     seen = {}
 
@@ -345,7 +350,7 @@ def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port
         seen.update(settings=settings, articles=assistant.stats()["articles"], kw=kw)
         return FakeDemo()
 
-    monkeypatch.setattr(rag.web, "launch", fake_launch)
+    monkeypatch.setattr(rag.frontends.web.page, "launch", fake_launch)
     monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "empty-home"))
     monkeypatch.setenv("NEWSRAG_LLM", "extractive")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
@@ -367,8 +372,8 @@ def test_a_model_that_fails_to_load_in_the_background_is_a_clear_error_not_a_han
     server keeps running."""
     from gradio_client import Client
 
-    from rag.assistant import Assistant
-    from rag.web import launch
+    from rag.answer.assistant import Assistant
+    from rag.frontends.web.page import launch
 
     broken = tmp_path / "not-a-model"
     broken.mkdir()
@@ -404,7 +409,7 @@ def _two_spans_one_article() -> Answer:
 
 
 def test_sources_panel_has_one_card_per_article_with_every_span():
-    from rag.web_render import sources_html
+    from rag.frontends.web.render import sources_html
 
     html = sources_html(_two_spans_one_article(), turn=3)
     assert html.count('class="nr-card"') == 2  # two articles, three citations
@@ -415,7 +420,7 @@ def test_sources_panel_has_one_card_per_article_with_every_span():
 
 
 def test_sources_panel_keeps_earlier_answers_folded_and_linked():
-    from rag.web_render import answer_markdown, answer_sources, sources_panel
+    from rag.frontends.web.render import answer_markdown, answer_sources, sources_panel
 
     a = _two_spans_one_article()
     panel = sources_panel([answer_sources(a, 1), answer_sources(a, 2)])
@@ -427,7 +432,13 @@ def test_sources_panel_keeps_earlier_answers_folded_and_linked():
 def test_chart_frame_has_dates_and_whole_counts_and_table_names_files():
     import pandas as pd
 
-    from rag.web_data import _file_name, chart_bucket, chart_frame, chart_top, table_frame
+    from rag.frontends.web.data import (
+        _file_name,
+        chart_bucket,
+        chart_frame,
+        chart_top,
+        table_frame,
+    )
 
     rows = [{"title": "t", "outlet": "A", "date": "2024-04-02", "url": "", "file": "notes_[1].txt"},
             {"title": "u", "outlet": "B", "date": "2026-11-16", "url": "https://b.example/u", "file": ""}]

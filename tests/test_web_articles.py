@@ -48,9 +48,9 @@ def site():
 
 @pytest.fixture
 def handlers(sample_home, tmp_path):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-    from rag.web import _Handlers
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import _Handlers
 
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest_jobs import IngestJobs, QueueFull
+from rag.jobs.queue import IngestJobs, QueueFull
 
 from .conftest import ROOT, SEED_QUESTION
 
@@ -89,9 +89,9 @@ def test_queue_runs_one_job_at_a_time_refuses_when_full_and_stops_between_inputs
 # -- the served app -----------------------------------------------------------------------------------------
 @pytest.fixture
 def served(sample_home, tmp_path):
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-    from rag.web import launch, shutdown
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import launch, shutdown
 
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
@@ -133,8 +133,8 @@ def test_sigterm_mid_ingest_stops_cleanly_and_leaves_the_store_whole(sample_home
     from gradio_client import Client, handle_file
 
     from ingest import Ingestor
+    from rag.core.settings import Settings
     from rag.index.sqlite_catalog import SqliteCatalog as Catalog
-    from rag.settings import Settings
 
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.web_render import report_html
+from rag.frontends.web.render import report_html
 
 
 def test_report_lists_warnings_with_the_name_the_user_chose():

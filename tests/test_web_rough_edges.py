@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from rag.schema import Answer, Hit, Passage
+from rag.core.schema import Answer, Hit, Passage
 
 ARTICLE = ("The harbour will not reopen until spring, the port authority said on Tuesday. Engineers found cracks "
            "in the northern wall during a routine survey. Repairs will cost about four million euros, and the "
@@ -25,7 +25,7 @@ def _refusal(passages: list[Passage]) -> Answer:
 
 
 def test_refusal_panel_shows_one_card_per_article_with_overlapping_passages_joined():
-    from rag.web_render import answer_sources
+    from rag.frontends.web.render import answer_sources
 
     other_text = "The council voted to fund a second berth."
     passages = [_passage("a", 0, 140), _passage("a", 100, 230), _passage("a", 60, 120),
@@ -40,14 +40,14 @@ def test_refusal_panel_shows_one_card_per_article_with_overlapping_passages_join
 
 
 def test_refusal_panel_keeps_apart_stretches_that_do_not_touch():
-    from rag.web_render import merged_text
+    from rag.frontends.web.render import merged_text
 
     stretches = merged_text([_passage("a", 150, 230), _passage("a", 0, 60), _passage("a", 40, 90)])
     assert stretches == [ARTICLE[0:90], ARTICLE[150:230]]
 
 
 def test_refusal_panel_lists_at_most_three_articles():
-    from rag.web_render import answer_sources
+    from rag.frontends.web.render import answer_sources
 
     passages = [_passage(k, 0, 80, title=f"Story {k}") for k in "abcde"]
     html = answer_sources(_refusal(passages))
@@ -55,7 +55,7 @@ def test_refusal_panel_lists_at_most_three_articles():
 
 
 def test_cli_refusal_lists_each_article_once(capsys):
-    from rag.cli import _print_answer
+    from rag.frontends.cli import _print_answer
 
     passages = [_passage("a", 0, 140), _passage("b", 0, 60, title="Other story"), _passage("a", 100, 230)]
     _print_answer(_refusal(passages).to_dict())
@@ -67,7 +67,7 @@ def test_cli_refusal_lists_each_article_once(capsys):
 def test_ingest_status_is_idle_as_soon_as_the_job_is_seen_finished(monkeypatch):
     """The status line must not say "running (N inputs read)" beside a finished report: the job leaves the
     running slot before anyone waiting on it wakes up."""
-    from rag.ingest_jobs import IngestJobs
+    from rag.jobs.queue import IngestJobs
 
     class Report:
         def to_dict(self):
@@ -99,8 +99,8 @@ def test_ingest_status_is_idle_as_soon_as_the_job_is_seen_finished(monkeypatch):
 
 
 def test_a_full_stop_after_a_marker_goes_before_it():
-    from rag.schema import Citation
-    from rag.web_render import answer_markdown
+    from rag.core.schema import Citation
+    from rag.frontends.web.render import answer_markdown
 
     cites = [Citation(n=n, article_id="a", passage_id="a:0", title="T", source=None, url=None, published_at=None,
                       passage="p", quote="p", start=0, end=1) for n in (1, 2)]
@@ -113,8 +113,8 @@ def test_a_full_stop_after_a_marker_goes_before_it():
 
 
 def test_quotes_from_overlapping_passages_share_one_excerpt():
-    from rag.schema import Citation
-    from rag.web_render import sources_html
+    from rag.core.schema import Citation
+    from rag.frontends.web.render import sources_html
 
     first, second = _passage("a", 0, 140), _passage("a", 80, 230)  # chunks of one article overlap by 60
     quotes = [(first, "Engineers found cracks"), (second, "Repairs will cost about four million euros")]

@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from rag.links import safe_url
-from rag.schema import Answer, Citation, Hit, Passage
+from rag.core.links import safe_url
+from rag.core.schema import Answer, Citation, Hit, Passage
 
 from .conftest import served
 
@@ -65,7 +65,7 @@ def _hostile_inputs(folder) -> list[str]:
 def hostile_web(tmp_path_factory):
     """The web app on a free port over a store holding only the hostile articles."""
     from ingest import Ingestor
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     root = tmp_path_factory.mktemp("xss")
     settings = Settings(home=root / "home", llm="extractive", host="127.0.0.1", port=free_port())
@@ -104,7 +104,7 @@ def test_ingest_stores_no_javascript_url_from_jsonl_front_matter_or_feed(hostile
 def test_served_app_answers_without_script_urls_and_panels_escape_everything(hostile_web):
     from gradio_client import Client
 
-    from rag.web import _Handlers
+    from rag.frontends.web.page import _Handlers
 
     client = Client(hostile_web.url, verbose=False, download_files=False)
     answer = client.submit("How many passengers do the electric ferry boats carry?", api_name="/ask").result(
@@ -124,9 +124,9 @@ def test_served_app_answers_without_script_urls_and_panels_escape_everything(hos
 
 def test_renderers_neutralise_a_javascript_url_that_reaches_them():
     """Render-time defence too: a store written by an older version may still hold such a URL."""
-    from rag.slack_format import format_answer
-    from rag.web_data import table_frame
-    from rag.web_render import sources_html
+    from rag.frontends.slack.format import format_answer
+    from rag.frontends.web.data import table_frame
+    from rag.frontends.web.render import sources_html
 
     text = "The boats carry 150 passengers each."
     c = Citation(n=1, article_id="a", passage_id="a:0", title=EVIL_TITLE, source=EVIL_OUTLET, url=JS,
@@ -150,9 +150,9 @@ def test_renderers_neutralise_a_javascript_url_that_reaches_them():
 def sample_web(sample_home, tmp_path_factory):
     import shutil
 
-    from rag.assistant import Assistant
-    from rag.settings import Settings
-    from rag.web import launch
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import launch
 
     home = tmp_path_factory.mktemp("errs") / "home"
     shutil.copytree(sample_home, home)

@@ -3,16 +3,15 @@ and conflicts only between like things. Every article here is written for these 
 
 from __future__ import annotations
 
-
 import pytest
 
-from rag.assistant import Assistant
-from rag.conflicts import disagree
-from rag.followup import refers_back
-from rag.settings import Settings
+from rag.answer.assistant import Assistant
+from rag.answer.conflicts import disagree
+from rag.answer.followup import refers_back
+from rag.attribution.speakers import mentions, speaker_terms
+from rag.core.settings import Settings
 
 from .conftest import ingested_home
-from rag.speakers import mentions, speaker_terms
 
 ARTICLES = [
     {"id": "rail", "title": "Minister defends the northern rail plan", "source": "Nordic Daily",
@@ -201,7 +200,7 @@ def test_about_y_keeps_only_the_quotes_on_y(news):
 
 
 def test_who_said_reaches_every_front_end_through_ask(news_home, monkeypatch):
-    import rag.assistant as assistant_module
+    import rag.answer.assistant as assistant_module
 
     monkeypatch.setenv("NEWSRAG_HOME", str(news_home))
     monkeypatch.setattr(assistant_module, "_default", None)
@@ -210,7 +209,7 @@ def test_who_said_reaches_every_front_end_through_ask(news_home, monkeypatch):
 
 
 def test_conflicting_answers_to_a_who_question_are_stated_but_different_events_are_not():
-    from rag.conflicts import conflict
+    from rag.answer.conflicts import conflict
 
     q = "Who won the women's singles title at the Hillcrest Open in 2019?"
     a = "Mara Voss won the 2019 Hillcrest Open women's singles title in straight sets."

@@ -11,7 +11,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from ..schema import Passage
+from rag.core.schema import Passage
 
 __all__ = ["CatalogBackend", "VectorBackend"]
 

@@ -3,16 +3,16 @@ Only this package knows which one is in use; both fill base.CatalogBackend and t
 
 from __future__ import annotations
 
-from ..settings import Settings
+from rag.core.settings import Settings
 
 __all__ = ["open_catalog"]
 
 
 def open_catalog(settings: Settings):
     if settings.catalog_url:
-        from .pg_catalog import PgCatalog
+        from rag.index.pg.catalog import PgCatalog
 
         return PgCatalog(settings.catalog_url)
-    from .sqlite_catalog import SqliteCatalog
+    from rag.index.sqlite_catalog import SqliteCatalog
 
     return SqliteCatalog(settings.home)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import StoreError
-from ..settings import Settings
-from .index import Index
-from .sqlite_catalog import Staged
+from rag.core.errors import StoreError
+from rag.core.settings import Settings
+from rag.index.index import Index
+from rag.index.sqlite_catalog import Staged
 
 __all__ = ["copy_store"]
 

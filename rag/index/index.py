@@ -19,11 +19,11 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..schema import Passage
-from ..settings import Settings
-from .base import CatalogBackend, VectorBackend
-from .catalogs import open_catalog
-from .sqlite_catalog import ArticleRow, Staged, vector_id
+from rag.core.schema import Passage
+from rag.core.settings import Settings
+from rag.index.base import CatalogBackend, VectorBackend
+from rag.index.catalogs import open_catalog
+from rag.index.sqlite_catalog import ArticleRow, Staged, vector_id
 
 __all__ = ["Index"]
 
@@ -40,7 +40,7 @@ class Index:
         self._seen = self.catalog.version()  # the catalog version this process's vectors reflect (read first)
         self._data_version = self.catalog.data_version()
         if vectors is None:
-            from .vectors import ChromaVectors
+            from rag.index.vectors import ChromaVectors
 
             vectors = ChromaVectors(settings)
         self.vectors = vectors
@@ -115,7 +115,7 @@ class Index:
 
     # -- what processes on several machines share (a shared catalog only) -----------------------------------
     def job_queue(self):
-        """The ingest jobs every process of a shared catalog takes from (rag/worker.py); None for a catalog of
+        """The ingest jobs every process of a shared catalog takes from (rag/jobs/worker.py); None for a catalog of
         one machine, whose ingests run in the process that asked."""
         make = getattr(self.catalog, "job_queue", None)
         return make() if make else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from . import bands, keywords, quote_store
+from rag.index import bands, keywords, quote_store
 
 __all__ = ["migrate"]
 

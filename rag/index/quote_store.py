@@ -1,13 +1,13 @@
-"""The quote index inside the catalog: who each live article credits with which span (rag.quote_index).
+"""The quote index inside the catalog: who each live article credits with which span (rag.attribution.quote_index).
 
 Quotes are rows of the article version they were found in (`gen`): staged with it, made live by the same commit,
 deleted when it is retired or replaced, so a reader never sees quotes of a removed or half-written article.
 `norm` is the span folded for matching a question's loose quoting, `surname` the speaker's lookup key.
 A store written before this layout (quotes without `gen`, `surname` or `norm`) has its quotes table dropped when
-opened. The index is stamped with the extractor's version (rag.quote_index.EXTRACTOR_VERSION): in a store indexed
+opened. The index is stamped with the extractor's version (rag.attribution.quote_index.EXTRACTOR_VERSION): in a store indexed
 by another version (or never), `refresh` derives the live articles' quotes again from their stored texts, a batch
 per transaction, resuming where it stopped; the old quotes answer meanwhile. Ingest runs it for a few seconds
-each time and the web server in the background until done (ingest/pipeline.py, rag/quote_refresh.py).
+each time and the web server in the background until done (ingest/pipeline.py, rag/attribution/refresh.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Mapping, Sequence
 
-from ..quote_index import EXTRACTOR_VERSION, IndexedQuote, index_quotes, surname_key
-from ..schema import Passage, Quote
-from ..text import normalize, same_person
+from rag.attribution.quote_index import (
+    EXTRACTOR_VERSION,
+    IndexedQuote,
+    index_quotes,
+    surname_key,
+)
+from rag.core.schema import Passage, Quote
+from rag.nlp.text import normalize, same_person
 
 __all__ = ["SCHEMA", "COLUMNS", "rows_of", "upgrade", "refresh", "remaining", "indexed", "mark_if_complete", "put", "by_speaker",
            "by_description", "by_text", "passage_at"]

@@ -19,10 +19,10 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..quote_index import IndexedQuote
-from ..schema import Article, Passage, Quote
-from . import bands, keywords, quote_store
-from .migrate import migrate
+from rag.attribution.quote_index import IndexedQuote
+from rag.core.schema import Article, Passage, Quote
+from rag.index import bands, keywords, quote_store
+from rag.index.migrate import migrate
 
 __all__ = ["SqliteCatalog", "ArticleRow", "Staged", "day_number", "vector_id"]
 
@@ -40,7 +40,7 @@ CREATE INDEX IF NOT EXISTS articles_duplicate ON articles(duplicate_of) WHERE du
 CREATE INDEX IF NOT EXISTS articles_pending ON articles(gen) WHERE state='pending';
 -- newest() and has_articles() run for every question: without it they scan every article's text
 CREATE INDEX IF NOT EXISTS articles_ready_newest ON articles(published_at) WHERE state='ready';
--- the outlets a question may name (rag/refusal.py): without it every such question read every article (1.4 s at 1M)
+-- the outlets a question may name (rag/answer/refusal.py): without it every such question read every article (1.4 s at 1M)
 CREATE INDEX IF NOT EXISTS articles_ready_source ON articles(source) WHERE state='ready';
 CREATE TABLE IF NOT EXISTS passages (
   rid INTEGER PRIMARY KEY, vid TEXT NOT NULL UNIQUE, id TEXT NOT NULL, article_id TEXT NOT NULL,

@@ -13,10 +13,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import StoreError
-from ..schema import Passage
-from ..settings import Settings
-from .sqlite_catalog import day_number
+from rag.core.errors import StoreError
+from rag.core.schema import Passage
+from rag.core.settings import Settings
+from rag.index.sqlite_catalog import day_number
 
 __all__ = ["ChromaVectors", "DenseHit"]
 

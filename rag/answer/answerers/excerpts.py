@@ -1,0 +1,48 @@
+"""Less and better text for a small model: each passage cut to its statements that best bear on the question.
+
+The extractive answerer's own ranking (`ExtractiveAnswerer._ranked`) scores every statement of the passages;
+the best `count` of them, kept in passage order with "…" where text was left out, stand in for the passages in
+the prompt. Passage n is still hits[n-1]: the excerpt changes only what the model reads, and the claim check
+still judges each sentence against the whole passage it cites.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+from rag.answer.answerers.extractive import ExtractiveAnswerer
+from rag.attribution.speakers import asked_speaker
+from rag.core.schema import Hit
+
+__all__ = ["excerpt_hits"]
+
+GAP = " … "
+
+
+def excerpt_hits(question: str, hits: Sequence[Hit], count: int) -> list[Hit] | None:
+    """The hits with each passage's text cut to its share of the best `count` statements (a passage with none
+    keeps its first statement, so every number the model may cite shows something); None when the ranking does
+    not apply (a question about no subject: the whole passages are better)."""
+    units = ExtractiveAnswerer()._ranked(question, hits, asked_speaker(question))
+    if not units:
+        return None
+    chosen: dict[int, list] = {}
+    for u in units[:count]:
+        chosen.setdefault(u.n, []).append(u)
+    out = []
+    for n, hit in enumerate(hits, 1):
+        mine = sorted(chosen.get(n, []), key=lambda u: u.start)
+        if not mine:
+            first = next((u for u in units if u.n == n), None)
+            mine = [first] if first is not None else []
+        if not mine:
+            out.append(hit)
+            continue
+        text = GAP.join(u.text.strip() for u in mine)
+        if mine[0].start > 0:
+            text = "… " + text
+        if mine[-1].end < len(hit.passage.text.rstrip()):
+            text += " …"
+        out.append(dataclasses.replace(hit, passage=dataclasses.replace(hit.passage, text=text)))
+    return out

@@ -1,0 +1,241 @@
+"""The LLM answerer: fenced, numbered passages and the question go to a LangChain chat model.
+
+Any chat model works (ChatOpenAI, ChatOllama, the llama.cpp GGUFChatModel, fakes in tests). Failures
+become `LLMError` with a message that names the NEWSRAG_* setting to check and never the API key.
+
+The prompt carries the day the question is asked beside each passage's date. A chat model with a bounded context
+(``context_window`` and ``count_prompt_tokens``, as GGUFChatModel has) gets shorter rules (prompts/answer_local.md:
+no refusal sentence to copy; the claim check turns what the passages do not state into a refusal), reads each
+passage cut to its statements that best bear on the question (rag/answer/answerers/excerpts.py), and only as many
+passages as fit with room for its answer (``max_tokens``); passage n is still hits[n-1]. Markers written before
+a sentence are moved after it (rag/answer/answerers/lead_marks.py).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Iterator, Sequence
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+
+from rag.answer.answerers.base import Turn
+from rag.answer.answerers.excerpts import excerpt_hits
+from rag.answer.answerers.lead_marks import lead_marks_moved
+from rag.check.claims import SUPPORT_THRESHOLD
+from rag.check.stream import CheckedStream
+from rag.core.errors import LLMError, NewsragError
+from rag.core.prompts import format_history, format_passages, load_prompt, neutralise
+from rag.core.schema import Hit
+from rag.llms.choose import public_url
+
+__all__ = ["LLMAnswerer", "answer_messages", "rewrite_messages", "explain_llm_error"]
+
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+_LABEL = re.compile(r"^\s*(standalone\s+question|rewritten\s+question|question)\s*:\s*", re.IGNORECASE)
+_CITED = re.compile(r"\[\d+\]")
+_MARKERS = re.compile(r"\s*\[\d+\]")
+_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|Bearer\s+\S+)")
+
+
+def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None = None, *,
+                    rules: str = "answer") -> list[BaseMessage]:
+    """The chat messages for an answer: the rules (prompts/answer.md; `rules="answer_local"` for a small local
+    model) as system, fenced passages + question as user. `as_of`: the day the question is asked (default
+    today), written beside the passages' dates."""
+    asked_on = (as_of.isoformat() if isinstance(as_of, date) else str(as_of)[:10]) if as_of else date.today().isoformat()
+    user = load_prompt("answer_user").format(passages=format_passages(hits), question=neutralise(question.strip()),
+                                             asked_on=asked_on)
+    return [SystemMessage(content=load_prompt(rules)), HumanMessage(content=user)]
+
+
+def rewrite_messages(question: str, history: Sequence[Turn]) -> list[BaseMessage]:
+    """The chat messages asking for `question` rewritten as a standalone question (prompts/rewrite.md)."""
+    turns = [{**turn, "content": _MARKERS.sub("", str(turn.get("content") or ""))} for turn in history]
+    convo = format_history(turns).replace("</conversation>", "&lt;/conversation>")
+    user = load_prompt("rewrite_user").format(history=convo, question=" ".join(question.split()))
+    return [SystemMessage(content=load_prompt("rewrite")), HumanMessage(content=user)]
+
+
+def _clean_rewrite(text: str, question: str) -> str:
+    """The first line of a rewrite, without think blocks, labels or quotes; `question` if nothing usable."""
+    text = _THINK.sub("", text)
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = _LABEL.sub("", line).strip().strip('"“”\'').strip()
+    if not line or len(line) > max(500, 4 * len(question)) or _CITED.search(line):  # an answer, not a question
+        return question
+    return line
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain, seen = [], set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return _KEYLIKE.sub("[redacted]", text)
+
+
+def explain_llm_error(exc: BaseException, name: str, chat_model: Any = None) -> LLMError:
+    """Turn a chat model failure into an LLMError naming the setting to check (never the API key)."""
+    family, _, model = name.partition(":")
+    secrets = []
+    key = getattr(chat_model, "openai_api_key", None)
+    if key is not None:
+        secrets.append(key.get_secret_value() if hasattr(key, "get_secret_value") else str(key))
+    url = public_url(getattr(chat_model, "openai_api_base", None) or getattr(chat_model, "base_url", None))
+    timeout = getattr(chat_model, "request_timeout", None)
+    if timeout is None:
+        timeout = (getattr(chat_model, "client_kwargs", None) or {}).get("timeout")
+    chain = _exception_chain(exc)
+    kinds = {cls.__name__ for e in chain for cls in type(e).__mro__}
+    status = next((s for e in chain if isinstance(s := getattr(e, "status_code", None), int)), None)
+    detail = _redact(f"{type(exc).__name__}: {exc}", secrets)[:300]
+    where = f" at {url}" if url else ""
+    waited = f"{timeout:g} s" if isinstance(timeout, (int, float)) else "the time allowed"
+
+    if family == "openai":
+        server, url_var = f"the OpenAI-compatible server{where}", "NEWSRAG_OPENAI_BASE_URL"
+    elif family == "ollama":
+        server, url_var = f"Ollama{where}", "NEWSRAG_OLLAMA_BASE_URL"
+    else:
+        return LLMError(f"The LLM ({name}) failed: {detail}. Check NEWSRAG_LLM (or use NEWSRAG_LLM=extractive).")
+
+    if kinds & {"APITimeoutError", "TimeoutException", "TimeoutError", "ReadTimeout"} or status == 408:
+        msg = f"{server} did not answer within {waited}. Check {url_var}, or raise NEWSRAG_LLM_TIMEOUT."
+    elif kinds & {"AuthenticationError", "PermissionDeniedError"} or status in (401, 403):
+        msg = f"{server} rejected the API key (HTTP {status or 401}). Check NEWSRAG_OPENAI_API_KEY."
+    elif kinds & {"NotFoundError"} or status == 404:
+        if family == "ollama":
+            msg = f"{server} has no model {model!r}. Run `ollama pull {model}`, or check NEWSRAG_LLM."
+        else:
+            msg = (
+                f"{server} has no model {model!r} (HTTP 404). Check NEWSRAG_LLM (openai:MODEL) or "
+                f"NEWSRAG_OPENAI_MODEL, and that {url_var} points at the API root (often ending in /v1)."
+            )
+    elif kinds & {"RateLimitError"} or status == 429:
+        msg = f"{server} is rate-limiting requests or the quota is used up (HTTP 429). Try again later."
+    elif kinds & {"APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError"}:
+        hint = " (is `ollama serve` running?)" if family == "ollama" else ""
+        msg = f"Could not reach {server}{hint}. Check {url_var}, or set NEWSRAG_LLM=extractive."
+    else:
+        msg = f"{server} failed: {detail}. Check {url_var} and NEWSRAG_LLM."
+    return LLMError(msg[:1].upper() + msg[1:])
+
+
+class LLMAnswerer:
+    """An Answerer backed by a LangChain chat model; `name` is shown to users ("openai:gpt-4o-mini")."""
+
+    takes_as_of = True  # stream() and answer() accept as_of= (the Assistant passes the day asked)
+
+    def __init__(self, chat_model: BaseChatModel, name: str, *, excerpts: int | None = 12) -> None:
+        self.chat_model = chat_model
+        self.name = name
+        # a chat model with a bounded context reads the passages cut to their best `excerpts` statements
+        # (rag/answer/answerers/excerpts.py); None: whole passages
+        self.excerpts = excerpts
+
+    def warm_up(self) -> None:
+        """Load a local model now (a server calls this at start), so the first question does not wait for it."""
+        load = getattr(self.chat_model, "load", None)
+        if callable(load):
+            load()
+
+    def prompt(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None
+               ) -> tuple[list[BaseMessage], list[Hit]]:
+        """The messages for an answer and the hits they show: all of them whole, or for a chat model with a
+        bounded context each cut to its best statements (fewer if need be), then the first n that fit with room
+        for the answer."""
+        hits = list(hits)
+        window = getattr(self.chat_model, "context_window", None)
+        count = getattr(self.chat_model, "count_prompt_tokens", None)
+        if not isinstance(window, int) or not callable(count):
+            return answer_messages(question, hits, as_of), hits
+        room = window - int(getattr(self.chat_model, "max_tokens", 0) or 0)
+        shown = hits
+        for statements in (self.excerpts, 8, 5) if self.excerpts else ():
+            shown = excerpt_hits(question, hits, min(statements, self.excerpts)) or hits
+            messages = answer_messages(question, shown, as_of, rules="answer_local")
+            if count(messages) <= room:
+                return messages, shown
+        for n in range(len(shown), 0, -1):
+            messages = answer_messages(question, shown[:n], as_of, rules="answer_local")
+            if count(messages) <= room:
+                return messages, shown[:n]
+        raise LLMError(load_prompt("llm_context_full").format(
+            name=self.name, context=window, max_tokens=getattr(self.chat_model, "max_tokens", "?")))
+
+    def _fail(self, exc: Exception) -> LLMError:
+        return explain_llm_error(exc, self.name, self.chat_model)
+
+    def _invoke(self, messages: list[BaseMessage], config: RunnableConfig | None = None) -> str:
+        try:
+            return self.chat_model.invoke(messages, config=config).text
+        except NewsragError:  # already says what to do (e.g. a SettingsError from the local model)
+            raise
+        except Exception as exc:
+            err = self._fail(exc)
+            raise err from (None if "API key" in str(err) else exc)
+
+    def _stream(self, messages: list[BaseMessage], config: RunnableConfig | None = None) -> Iterator[str]:
+        try:
+            for chunk in self.chat_model.stream(messages, config=config):
+                piece = chunk.text
+                if piece:
+                    yield piece
+        except NewsragError:  # already says what to do (e.g. a SettingsError from the local model)
+            raise
+        except Exception as exc:
+            err = self._fail(exc)
+            raise err from (None if "API key" in str(err) else exc)
+
+    def answer(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> str:
+        """Answer from hits only; passage n is hits[n-1]; the model is told to cite [n] after each claim."""
+        return "".join(lead_marks_moved([self._invoke(self.prompt(question, hits, as_of)[0])])).strip()
+
+    def stream(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> Iterator[str]:
+        """The same answer in pieces, as the chat model writes them."""
+        messages = self.prompt(question, hits, as_of)[0]
+        return lead_marks_moved(self._stream(messages))
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """`question` as a standalone question given `history`; unchanged when there is no history."""
+        if not history or not format_history(history):
+            return question
+        return _clean_rewrite(self._invoke(rewrite_messages(question, history)), question)
+
+    def as_runnable(self, *, threshold: float = SUPPORT_THRESHOLD, strict: bool = False) -> Runnable[dict[str, Any], str]:
+        """A LangChain Runnable: ``{"question": str, "hits": list[Hit]}`` -> checked answer text (invoke or
+        stream). The draft goes through the same screen (links, instructions, fragments) and claim check as in
+        `Assistant`; each sentence is yielded once checked: supported ones with [n] (still hits[n-1]),
+        unconfirmed ones marked (removed when `strict`), contradicted ones never."""
+
+        def run(inputs: dict[str, Any], config: RunnableConfig) -> Iterator[str]:
+            hits = inputs.get("hits") or []
+            question = inputs["question"]
+            guard = CheckedStream(question, hits, threshold=threshold, strict=strict, renumber=False)
+            pieces = lead_marks_moved(self._stream(self.prompt(question, hits, inputs.get("as_of"))[0], config))
+            wrote = False
+            for piece in pieces:
+                released = guard.feed(piece)
+                if released:
+                    yield released
+                    wrote = True
+            rest = guard.rest(guard.finish().text)
+            if rest or not wrote:
+                yield rest
+
+        return RunnableLambda(run, name=f"newsrag_answer[{self.name}]")
+
+    def __repr__(self) -> str:
+        return f"LLMAnswerer(name={self.name!r})"

@@ -1,0 +1,1 @@
+"""The claim check: every sentence judged against its passages before the user sees it."""

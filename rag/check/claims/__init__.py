@@ -1,0 +1,17 @@
+"""The claim check: does a passage state a sentence? (rules in verdict.py; numbers with units in numbers.py)."""
+
+from rag.check.claims.verdict import RULES, SUPPORT_THRESHOLD, VERDICTS, Verdict, judge
+from rag.nlp.numbers import Quantity, quantities
+
+
+def clear_caches() -> None:
+    """Forget parsed passages and quotes (for timing a claim cold)."""
+    from rag.attribution import quotes
+    from rag.check.claims import verdict
+
+    verdict._passage.cache_clear()
+    verdict._swapped.cache_clear()
+    quotes._find.cache_clear()
+
+
+__all__ = ["judge", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD", "quantities", "Quantity", "clear_caches"]

@@ -1,0 +1,764 @@
+"""Does a passage state a claim? Three verdicts, each naming the rule and the word that decided it:
+
+- *supported*: the passage states it (every rule below passes);
+- *contradicted*: the passage states something incompatible in the place the claim lines up with it: another
+  number, date or name in the same slot, the roles of two names swapped, the opposite polarity or an antonym,
+  a past tense for what the passage says will happen, a quotation altered, words credited to someone else;
+- *unconfirmed*: the passage neither states nor contradicts it (words, names or numbers it does not hold, a
+  hedge, condition, quantifier or superlative the claim drops or adds, a claim the passage calls false).
+
+Only a contradiction is evidence that a sentence is false; an unconfirmed sentence may be true (a paraphrase
+the rules cannot follow), so callers must not present it as cited fact, but need not delete it either.
+
+The rules, in the order they are tried (the first that fails is the reason):
+- quote: every quotation in the claim is in the passage, word for word;
+- words: the passage (one statement, or two or three neighbouring ones) carries the claim's content words;
+- number: every number, with its unit and scale, is one the passage states (as often as the claim does);
+- date: weekdays and months occur in the passage as often as in the claim;
+- name: every capitalised name in the claim occurs in the passage;
+- polarity: the claim negates what the passage does not, or drops a negation the passage has;
+- attribution: words or a position the claim credits to X are credited to X by the passage (rag/attribution/quotes.py);
+- frame: the words around a quotation are the passage's too, not only the quote.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from rag.attribution.quotes import credited, credited_quotes, find_quotes, quote_spans
+from rag.check.claims.lexicon import (
+    APPROXIMATE,
+    AT_LEAST,
+    AT_MOST,
+    CONDITIONS,
+    DENIALS,
+    FUTURE,
+    HEDGES,
+    MONTH_ABBREVIATIONS,
+    NEGATING_VERBS,
+    QUANTIFIERS,
+    SUPERLATIVES,
+    alternatives,
+    antonyms,
+    fractions,
+)
+from rag.check.injection import without_instructions
+from rag.nlp.lexical import content_words
+from rag.nlp.numbers import quantities
+from rag.nlp.sentences import statement_spans
+from rag.nlp.text import NOT_NAMES, SPEECH, fold, name_key, normalize, same_person
+
+__all__ = ["Verdict", "judge", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
+
+RULES = ("empty", "quote", "words", "number", "date", "name", "roles", "polarity", "antonym", "tense",
+         "attribution", "frame", "hedge", "request", "scope", "debunked")
+VERDICTS = ("supported", "contradicted", "unconfirmed")
+_TOKEN = re.compile(r"\d[\d,.]*\d|[A-Za-z0-9][A-Za-z0-9'\-]*")
+_NEGATIONS = frozenset("not no never none nobody nothing neither nor cannot without nowhere".split())
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september", "october", "november",
+           "december")  # "May" is left to the name rule: it is also a verb
+_EXTRA_SENTENCE = 0.2  # the coverage a neighbouring statement must add to join the window
+_FRAME_COVERAGE = 0.8  # of the words around a quotation (names and speech verbs aside)
+_AUXILIARY = frozenset("be been being is are was were am have has had do does did to a an the only also even yet ever "
+                       "so as".split())
+_QUOTE_BONUS = 0.1  # breaks a near tie between windows in favour of the one holding the claim's quote
+_FUNCTION_HEADS = frozenset("their own its his her my our your any all every enough much many one there".split())
+_INITIAL = '.!?:;"(—-'
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool  # supported
+    rule: str = ""  # which rule failed (one of RULES), "" when ok
+    detail: str = ""  # the word, number, name or quote that failed it
+    span: tuple[int, int] = (0, 0)  # the passage span that best supports the claim (offsets in the passage)
+    contradicted: bool = False  # the passage states something incompatible (else, when not ok: unconfirmed)
+    coverage: float = 0.0  # the share of the claim's content words the best window holds
+
+    @property
+    def verdict(self) -> str:
+        return "supported" if self.ok else "contradicted" if self.contradicted else "unconfirmed"
+
+
+@dataclass(frozen=True)
+class _Passage:
+    text: str  # instructions to the assistant blanked out
+    plain: str  # folded
+    spans: tuple[tuple[int, int], ...]
+    bags: tuple[frozenset, ...]
+    norm: str
+    keys: frozenset  # lower-case word tokens, possessive off
+    days: Counter
+    numbers: tuple
+    words: frozenset  # every content word of the passage
+
+
+@lru_cache(maxsize=2048)
+def _passage(text: str) -> _Passage:
+    clean = without_instructions(text)
+    plain = fold(clean)
+    spans = tuple((s, e) for s, e in statement_spans(clean) if clean[s:e].strip()) or ((0, len(clean)),)
+    bags = tuple(frozenset(content_words(plain[s:e])) for s, e in spans)  # folded, as the claim is
+    toks = [_key(t) for t in _TOKEN.findall(plain)]
+    keys = frozenset(toks) | frozenset(p for t in toks for p in t.split("-"))
+    days = Counter(t for t in toks if t in _DAYS or t in _MONTHS)
+    return _Passage(clean, plain, spans, bags, normalize(clean), keys, days, tuple(quantities(clean)),
+                    frozenset().union(*bags))
+
+
+def _key(token: str) -> str:
+    t = token.lower()
+    return t[:-2] if t.endswith("'s") else t.rstrip("'")
+
+
+# the share of a claim's content words its passage must carry (Settings.support_threshold: chosen on the dev half
+# of RAGTruth's human-labelled model sentences, docs/EVALUATION.md)
+SUPPORT_THRESHOLD = 0.55
+
+
+def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD) -> Verdict:
+    """Does `passage` state `claim`? Supported, contradicted or unconfirmed, with the rule and word that decided."""
+    p = _passage(passage)
+    plain = fold(claim).strip()
+    words = set(content_words(plain))
+    if not words:
+        return Verdict(False, "empty", plain[:40])
+    quoted = [q for q in _quoted(plain) if len(q.split()) >= 2]
+    for q in quoted:
+        if not _quote_in(q, p.norm):
+            return Verdict(False, "quote", q.strip(), contradicted=_misquoted(q, p.norm))
+    anchors = [at for q in quoted for at in _occurrences(q, p.plain)]
+    span, cov, window = _best_window(words, p, anchors)
+    if cov < threshold and _covered(words, p.words) >= _SPREAD_COVERAGE:
+        cov = max(cov, threshold)  # facts spread over the passage ("X's food bank … It served 4,000 families …")
+    if cov < threshold:
+        # too little of the claim is there to call it stated; what lines up may still contradict it
+        clash = _clash(plain, p, span) if cov >= _CLASH_COVERAGE else ("", "")
+        if clash[0]:
+            return Verdict(False, clash[0], clash[1], span, True, cov)
+        missing = sorted(words - _support(p, window))
+        return Verdict(False, "words", ", ".join(missing[:4]), span, False, cov)
+    for rule, test in _RULES:
+        failed, contradicted = test(plain, p, span)
+        if failed:
+            return Verdict(False, rule, failed, span, contradicted, cov)
+    return Verdict(True, span=span, coverage=cov)
+
+
+# a claim whose words the whole passage carries this fully counts as stated even when no run of three statements
+# does (chosen on the dev half of RAGTruth by source, docs/EVALUATION.md)
+_SPREAD_COVERAGE = 0.75
+_CLASH_COVERAGE = 0.34  # below this, what lines up with the passage is too little to contradict it
+
+
+def _clash(plain: str, p: "_Passage", span: tuple[int, int]) -> tuple[str, str]:
+    """(rule, word) of a contradiction in the words that line up with the passage, or ("", "")."""
+    for rule, test in (("number", _numbers), ("date", _dates), ("name", _names), ("roles", _roles),
+                       ("antonym", _antonyms), ("polarity", _polarity), ("tense", _tense)):
+        failed, contradicted = test(plain, p, span)
+        if failed and contradicted:
+            return rule, failed
+    return "", ""
+
+
+def _support(p: "_Passage", window: tuple[int, ...]) -> set[str]:
+    return set().union(*(p.bags[i] for i in window))
+
+
+def _quoted(plain: str) -> list[str]:
+    return [plain[s:e] for s, e in quote_spans(plain)]
+
+
+def _unquoted(plain: str) -> str:
+    """The claim with the words inside quote marks blanked (same length)."""
+    for s, e in quote_spans(plain):
+        plain = plain[:s] + " " * (e - s) + plain[e:]
+    return plain
+
+
+def _quote_in(quote: str, norm_passage: str) -> bool:
+    """Word for word, except for an ellipsis or [bracket] (the words on each side must follow in order), and
+    two quoted sentences joined by ", and" where the passage has a full stop between them."""
+    pieces = [x.strip(" ,.;:!?'") for x in re.split(r"\.\.\.|…|\[[^\]]*\]", normalize(quote))]
+    pos = 0
+    for piece in pieces:
+        if not piece:
+            continue
+        at = norm_passage.find(piece, pos)
+        if at < 0:
+            at = _joined_at(piece, norm_passage, pos)
+        if at < 0:
+            return False
+        pos = at + len(piece)
+    return True
+
+
+def _joined_at(piece: str, norm_passage: str, pos: int) -> int:
+    parts = [x.strip(" ,") for x in re.split(r",? and (?:but |so )?", piece)]
+    if len(parts) < 2 or any(len(x.split()) < 3 for x in (parts[0], parts[-1])):
+        return -1
+    first = start = norm_passage.find(parts[0], pos)
+    while start >= 0 and len(parts) > 1:
+        end = start + len(parts[0])
+        nxt = norm_passage.find(parts[1], end)
+        gap = norm_passage[end:nxt] if nxt >= 0 else "x" * 9
+        if not re.fullmatch(r"[.!?]\s*|,? and |,? and (?:but|so) ", gap) and not re.fullmatch(r"[.!?]\s+", gap):
+            return -1
+        parts = [parts[0] + gap + parts[1]] + parts[2:]
+    return first
+
+
+def _covered(words: set[str], bag: set[str] | frozenset[str]) -> float:
+    """The share of the claim's content words the bag holds, itself or as a paraphrase ("cut" for "laid off")."""
+    if not words:
+        return 0.0
+    return sum(1 for w in words if w in bag or not alternatives(w).isdisjoint(bag)) / len(words)
+
+
+def _best_window(words: set[str], p: _Passage, anchors: list[int] | None = None
+                 ) -> tuple[tuple[int, int], float, tuple[int, ...]]:
+    """The statement, or run of two or three neighbouring statements, that carries most of the claim (of two
+    that carry it about as well, the one holding the claim's quotation)."""
+    best = (-9.0, 0.0, (0,))
+    n = len(p.spans)
+    for i in range(n):
+        bag: set[str] = set()
+        for j in range(i, min(n, i + 3)):
+            bag |= p.bags[j]
+            c = _covered(words, bag)
+            holds = any(p.spans[i][0] <= at < p.spans[j][1] for at in anchors or ())
+            score = c - _EXTRA_SENTENCE * (j - i) + (_QUOTE_BONUS if holds else 0.0)  # longer must add support
+            if score > best[0]:
+                best = (score, c, tuple(range(i, j + 1)))
+    _, cov, window = best
+    return (p.spans[window[0]][0], p.spans[window[-1]][1]), cov, window
+
+
+@lru_cache(maxsize=4096)
+def _swapped(plain: str, window: str) -> tuple[tuple[str, str], ...]:
+    """(claim word, passage word) for each one-word substitution where the claim lines up with the passage:
+    "up to 15%" against "up to 20%" gives ("15", "20"). Only substitutions with the same word on each side (or
+    the claim's edge) count: elsewhere the two texts do not line up."""
+    claim = _TOKEN.findall(plain)
+    theirs = _TOKEN.findall(window)
+    sm = SequenceMatcher(None, [t.lower() for t in theirs], [t.lower() for t in claim], autojunk=False)
+    ops = sm.get_opcodes()
+    out = []
+    for k, (op, a0, a1, b0, b1) in enumerate(ops):
+        if op != "replace" or min(a1 - a0, b1 - b0) > 2:
+            continue
+        before = k > 0 and ops[k - 1][0] == "equal"
+        after = k < len(ops) - 1 and ops[k + 1][0] == "equal"
+        if a1 - a0 == b1 - b0 and (before or after):
+            out.extend(zip(claim[b0:b1], theirs[a0:a1]))
+        elif before and b1 - b0 <= 2:  # "opens in May" against "opens in June, the council said"
+            out.extend(zip(claim[b0:b1], theirs[a0:a0 + b1 - b0]))
+        elif after and b1 - b0 <= 2:  # "May opening" against "... and a June opening"
+            out.extend(zip(claim[b0:b1], theirs[a1 - (b1 - b0):a1]))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _subject_swap(plain: str, statement: str) -> tuple[str, str] | None:
+    """The subject swapped before a run of six or more words the two share word for word ("The Chamber of
+    Commerce plans to raise the price of …" against "Cafe owner Luis Ortega plans to raise the price of …")."""
+    claim = _TOKEN.findall(plain)
+    theirs = _TOKEN.findall(statement)
+    ops = SequenceMatcher(None, [t.lower() for t in theirs], [t.lower() for t in claim], autojunk=False).get_opcodes()
+    if len(ops) < 2 or ops[0][0] != "replace" or ops[1][0] != "equal" or ops[1][2] - ops[1][1] < 6:
+        return None
+    _, a0, a1, b0, b1 = ops[0]
+    if b1 - b0 > 5 or a1 - a0 > 5:
+        return None
+    mine = [t for t in claim[b0:b1] if _is_name(t)]
+    names = [t for t in theirs[a0:a1] if _is_name(t)]
+    if mine and names and not {_key(t) for t in mine} & {_key(t) for t in names}:
+        return mine[0], names[0]
+    return None
+
+
+def _statement_swaps(plain: str, p: _Passage, span: tuple[int, int]) -> frozenset[tuple[str, str]]:
+    """Tight substitutions against each statement of the window on its own (against the whole window the
+    claim's name may line up with the same name in a neighbouring statement)."""
+    out: set[tuple[str, str]] = set()
+    for s, e in p.spans:
+        if s < span[1] and span[0] < e:
+            out |= _tight_swaps(plain, p.plain[s:e])
+            subject = _subject_swap(plain, p.plain[s:e])
+            if subject:
+                out.add(subject)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=4096)
+def _tight_swaps(plain: str, window: str) -> frozenset[tuple[str, str]]:
+    """Substitutions of one or two words with at least three equal words before them and the same words (or the
+    claim's end) after: "The report was written by Dana Cole" against "The report was written by Ed Fox and …"."""
+    claim = _TOKEN.findall(plain)
+    theirs = _TOKEN.findall(window)
+    ops = SequenceMatcher(None, [t.lower() for t in theirs], [t.lower() for t in claim], autojunk=False).get_opcodes()
+    out = set()
+    for k, (op, a0, a1, b0, b1) in enumerate(ops):
+        if op != "replace" or b1 - b0 > 2 or k == 0 or a1 - a0 < b1 - b0:
+            continue
+        prev = ops[k - 1]
+        if prev[0] != "equal" or prev[2] - prev[1] < 3:
+            continue
+        if b1 == len(claim) or (a1 - a0 == b1 - b0 and k + 1 < len(ops) and ops[k + 1][0] == "equal"):
+            out.update(zip(claim[b0:b1], theirs[a0:a0 + b1 - b0]))
+    return frozenset(out)
+
+
+def _negation_moved(plain: str, window: str) -> str:
+    """A negation the claim adds or drops where it otherwise reads as the passage, word for word on each side
+    ("was not approved" against "was approved")."""
+    claim = [t.lower() for t in _TOKEN.findall(plain)]
+    theirs = [t.lower() for t in _TOKEN.findall(window)]
+    ops = SequenceMatcher(None, theirs, claim, autojunk=False).get_opcodes()
+    for k, (op, a0, a1, b0, b1) in enumerate(ops):
+        if op not in ("insert", "delete") or not (0 < k < len(ops) - 1):
+            continue
+        if ops[k - 1][0] != "equal" or ops[k + 1][0] != "equal":
+            continue
+        if ops[k - 1][2] - ops[k - 1][1] < 2 or ops[k + 1][2] - ops[k + 1][1] < 1:
+            continue
+        moved = claim[b0:b1] if op == "insert" else theirs[a0:a1]
+        neg = next((t for t in moved if t in _NEGATIONS or t.endswith("n't")), "")
+        if neg and len(moved) <= 2:
+            return neg
+    return ""
+
+
+def _value(token: str) -> float | None:
+    found = quantities(token)
+    return found[0].value if len(found) == 1 and found[0].text == token else None
+
+
+def _is_year(q) -> bool:
+    return q.unit is None and q.value == int(q.value) and 1800 <= q.value <= 2100 and "," not in q.text
+
+
+def _qualifier(plain: str, at: int) -> str:
+    """"approximate", "at_least", "at_most" or "" for the words just before a number in the claim."""
+    before = plain[max(0, at - 24):at].lower().rstrip(" $£€¥")
+    for kind, words in (("at_least", AT_LEAST), ("at_most", AT_MOST), ("approximate", APPROXIMATE)):
+        if any(before.endswith(" " + w) or before == w for w in words):
+            return kind
+    return ""
+
+
+def _rounds_to(q, x) -> bool:
+    """Is the claim's number the passage's, rounded (49 for 48.7; 1,200 for 1,214; $1.2 billion for $1.23 billion)?"""
+    if x.value == 0 or q.value == 0:
+        return False
+    digits = re.sub(r"[^\d]", "", q.text.split(".")[0]).lstrip("0") + "".join(re.findall(r"\.(\d+)", q.text))
+    significant = len(digits.rstrip("0")) or 1
+    mine_x = re.sub(r"[^\d]", "", x.text).lstrip("0").rstrip("0")
+    if significant >= len(mine_x):
+        return False  # the claim is not the rounder of the two
+    magnitude = 10 ** (math.floor(math.log10(abs(x.value))) - significant + 1)
+    return abs(round(x.value / magnitude) * magnitude - q.value) <= 1e-9 * max(1.0, abs(q.value))
+
+
+def _near(q, x, kind: str) -> bool:
+    """Does the qualified claim number agree with the passage's ("nearly 49%" for 48.7%, "more than 1,200" for
+    1,214)? Units must agree as for equal numbers."""
+    if not (q.unit == x.unit or (q.unit is None or x.unit is None) and "%" not in (q.unit, x.unit)):
+        return False
+    if kind == "at_least":
+        return q.value <= x.value <= q.value * 1.5
+    if kind == "at_most":
+        return q.value / 1.5 <= x.value <= q.value
+    return abs(q.value - x.value) <= 0.1 * abs(x.value)
+
+
+def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """A number the passage gives otherwise in the same place contradicts; one it does not give is unconfirmed.
+    Rounded and qualified numbers agree with the exact figure ("nearly 49 percent" for 48.7 percent)."""
+    mine_all = quantities(plain)
+    shares = fractions(p.plain)
+    for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
+        a, b = _value(mine), _value(theirs)
+        digits = any(c.isdigit() for c in mine) and any(c.isdigit() for c in theirs)
+        if (a is not None and b is not None) or (digits and a is None and b is None):
+            if (a != b) if a is not None else mine.lower() != theirs.lower():
+                q = next((q for q in mine_all if mine in q.text), None)
+                if q is None or not _agrees(q, plain, list(p.numbers), shares):
+                    return (q.text if q else mine), True
+    left = list(p.numbers)
+    for q in mine_all:
+        match = next((i for i, x in enumerate(left) if q.same(x)), None)
+        if match is not None:
+            left.pop(match)
+            continue
+        if not _agrees(q, plain, left, shares):
+            return q.text, False
+    return "", False
+
+
+def _agrees(q, plain: str, theirs: list, shares: list[float]) -> bool:
+    if q.unit == "%" and any(abs(q.value - s) <= 1.0 for s in shares):
+        return True  # "50%" for "half"
+    if _is_year(q):
+        return any(q.same(x) for x in theirs)
+    kind = _qualifier(plain, q.start)
+    return any(q.same(x) or (kind and _near(q, x, kind)) or (q.unit == x.unit and _rounds_to(q, x))
+               for x in theirs)
+
+
+def _month(token: str) -> str:
+    k = _key(token)
+    return MONTH_ABBREVIATIONS.get(k, k)
+
+
+def _dates(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
+        a, b = _month(mine), _month(theirs)
+        # "May" is a month only capitalised and where the other side has a month or weekday ("may" is a verb)
+        mine_date = a in _DAYS or a in _MONTHS or (mine == "May" and (b in _DAYS or b in _MONTHS))
+        their_date = b in _DAYS or b in _MONTHS or (theirs == "May" and (a in _DAYS or a in _MONTHS))
+        if a != b and mine_date and their_date:
+            return mine, True
+    days = Counter(t for t in (_month(x) for x in _TOKEN.findall(plain)) if t in _DAYS or t in _MONTHS)
+    for day, count in days.items():
+        if p.days[day] < count:
+            return day.capitalize(), False
+    return "", False
+
+
+def _is_name(tok: str) -> bool:
+    return bool(tok) and tok[0].isupper() and tok not in NOT_NAMES and bool(name_key(tok)) \
+        and tok not in ("I", "I'm", "I've", "I'd", "I'll")
+
+
+def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """Each capitalised word outside quotation marks must occur near the claim's place in the passage (a name
+    from another part of the passage does not confirm it); a name where the passage has another name in the
+    same place contradicts it ("Trump signed the bill" against "Biden signed the bill"). A sentence's first
+    word counts only when the next one is capitalised too, or when it stands where the passage has a name."""
+    window = p.plain[span[0]:span[1]]
+    tight = _statement_swaps(plain, p, span)
+    subjects = [pair for s, e in p.spans if s < span[1] and span[0] < e
+                for pair in [_subject_swap(plain, p.plain[s:e])] if pair]
+    for mine, theirs in (*_swapped(plain, window), *subjects):
+        if _is_name(mine) and _is_name(theirs) and _key(mine) != _key(theirs) and _month(mine) not in _MONTHS \
+                and (_key(mine) not in p.keys or (mine, theirs) in tight) \
+                and not _acronym_of(mine, window) and not _acronym_of(theirs, plain):
+            return mine, True
+    outside = _unquoted(plain)
+    toks = list(_TOKEN.finditer(outside))
+    for i, m in enumerate(toks):
+        tok = m.group(0)
+        if not tok[0].isupper() or tok in ("I", "I'm", "I've", "I'd", "I'll"):
+            continue
+        before = outside[:m.start()].rstrip()
+        initial = not before or before[-1] in _INITIAL
+        if initial:
+            nxt = toks[i + 1].group(0) if i + 1 < len(toks) else ""
+            joined = nxt and outside[m.end():toks[i + 1].start()].strip() == ""
+            if tok in NOT_NAMES or not (joined and nxt[0].isupper()):
+                continue
+        key = _month(tok)
+        if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part):
+            continue
+        if _acronym_of(tok, p.plain):
+            continue
+        return tok, False
+    return "", False
+
+
+def _near_keys(p: _Passage, span: tuple[int, int]) -> frozenset[str]:
+    """The word keys of the window and the two statements on each side of it (a name given a little earlier
+    counts: "Ms. Lee" two sentences after "Ana Lee")."""
+    i = next((k for k, (s, e) in enumerate(p.spans) if e > span[0]), 0)
+    j = next((k for k, (s, e) in enumerate(p.spans) if e >= span[1]), len(p.spans) - 1)
+    lo, hi = p.spans[max(0, i - 2)][0], p.spans[min(len(p.spans) - 1, j + 2)][1]
+    toks = [_month(t) for t in _TOKEN.findall(p.plain[lo:hi])]
+    return frozenset(toks) | frozenset(x for t in toks for x in t.split("-"))
+
+
+def _acronym_of(token: str, text: str) -> bool:
+    """"WHO" for "World Health Organization", "U.S." for "United States": the initials of capitalised words."""
+    letters = token.replace(".", "")
+    if not (2 <= len(letters) <= 6 and letters.isupper() and letters.isalpha()):
+        return False
+    if re.search(r"\b" + r"\.\s?".join(letters) + r"\.", text):
+        return True  # "US" for "U.S.", "DC" for "D.C."
+    small = r"(?:\s+(?:of|the|and|for|on|in|&)\s+|\s+|-)"
+    pattern = small.join(rf"{c}[a-z]+" for c in letters)
+    return re.search(rf"\b{pattern}\b", text) is not None
+
+
+def _roles(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """Two names that trade places where the claim lines up with the passage ("Hamas accused Israel" against
+    "Israel accused Hamas")."""
+    pairs = {(_key(a), _key(b)) for a, b in _swapped(plain, p.plain[span[0]:span[1]]) if _is_name(a) and _is_name(b)}
+    for a, b in pairs:
+        if a != b and (b, a) in pairs:
+            return a, True
+    return _roles_around_verb(plain, p.plain[span[0]:span[1]])
+
+
+def _roles_around_verb(plain: str, window: str) -> tuple[str, bool]:
+    """"X <verb> Y" in the claim where the window says "Y <verb> X" (names one to three words apart)."""
+    pattern = re.compile(r"\b([A-Z][\w'-]+)\s+((?:[a-z]+\s+){0,2}?[a-z]+)\s+([A-Z][\w'-]+)\b")
+    for m in pattern.finditer(_unquoted(plain)):
+        x, verb, y = m.group(1), m.group(2), m.group(3)
+        if not (_is_name(x) and _is_name(y)) or x == y:
+            continue
+        if re.search(rf"\b{re.escape(y)}\s+{re.escape(verb)}\s+{re.escape(x)}\b", window) and \
+                not re.search(rf"\b{re.escape(x)}\s+{re.escape(verb)}\s+{re.escape(y)}\b", window):
+            return x, True
+    return "", False
+
+
+def _antonyms(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """An opposite in the place the claim lines up with the passage ("fell" where the passage says "rose")."""
+    for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
+        if antonyms(mine, theirs):
+            return mine, True
+    return "", False
+
+
+def _tense(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """A past tense for what the passage says will happen ("closed" against "will close")."""
+    window = p.plain[span[0]:span[1]].lower()
+    mine = [t.lower() for t in _TOKEN.findall(plain)]
+    if FUTURE & set(mine):
+        return "", False
+    for m in re.finditer(r"\b(?:will|plans? to|is set to|are set to|is expected to|are expected to|would)\s+"
+                         r"(?:be\s+)?([a-z]+)", window):
+        verb = m.group(1)
+        stem = content_words(verb)
+        if not stem:
+            continue
+        for t in mine:
+            if t.endswith("ed") and t != verb and content_words(t) == stem:
+                return t, True
+    return "", False
+
+
+def _hedge(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """The passage says a thing may have happened and the claim says it did ("may have been caused by" ->
+    "was caused by"): unconfirmed. Only a modal before "have"/"be" and a word of the claim counts (on
+    human-labelled model text, dropped adverbs such as "allegedly" were not judged hallucinations)."""
+    mine = [t.lower() for t in _TOKEN.findall(plain)]
+    if set(mine) & (HEDGES | CONDITIONS | FUTURE):
+        return "", False
+    stems = set(content_words(plain))
+    theirs = [t.lower() for t in _TOKEN.findall(p.plain[span[0]:span[1]])]
+    for k, t in enumerate(theirs):
+        if t not in _STRONG_HEDGES or theirs[k + 1:k + 2] not in (["have"], ["be"], ["been"]):
+            continue  # "may have been caused", "could be closed": a possibility, not an event
+        nxt = [w for w in theirs[k + 1:k + 4] if w not in _AUXILIARY]
+        if nxt and content_words(nxt[0]) and content_words(nxt[0])[0] in stems:
+            return t, False
+    return "", False
+
+
+_STRONG_HEDGES = frozenset("may might could".split())
+
+
+def _condition(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """The passage states it only under a condition ("If the levy fails, the district will cut …") and the
+    claim states it unconditionally: unconfirmed."""
+    mine = {t.lower() for t in _TOKEN.findall(plain)}
+    if mine & (CONDITIONS | HEDGES):
+        return "", False
+    for s, e in p.spans:
+        if s < span[1] and span[0] < e:
+            m = re.match(r"\s*[\"'(]*(if|unless)\b", p.plain[s:e], re.I)
+            if m:
+                return m.group(1).lower(), False
+    return "", False
+
+
+_REQUEST = re.compile(r"\b(?:asked|asks|requested|requests|urged|urges|demanded|demands|instructed|wants|wanted|"
+                      r"called on)\b[^.;]{0,120}?\b(?:state|states|say|says|report|reports|write|mention|describe|"
+                      r"claim|read|print)\b[^.;]{0,20}?\bthat\b", re.I)
+
+
+def _requested(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """The passage reports that someone asked for a thing to be said ("officials asked that every summary state
+    that the terminal is closed"), and the claim states that thing as fact: unconfirmed (and never evidence: a
+    request to repeat words is how an article addresses a summariser)."""
+    if _REQUEST.search(plain):
+        return "", False
+    m = _REQUEST.search(p.plain[span[0]:span[1]])
+    return (m.group(0).split()[0].lower(), False) if m else ("", False)
+
+
+def _scope(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """A quantifier or superlative the claim adds ("all", "the largest", "the first") that the passage does not
+    use near the claim's place."""
+    mine = [t.lower() for t in _TOKEN.findall(_unquoted(plain))]
+    near = _near_keys(p, span)
+    for t in mine:
+        if (t in QUANTIFIERS or t in SUPERLATIVES) and t not in near:
+            return t, False
+    return "", False
+
+
+def _debunked(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """The passage calls the statement false or denies it ("the rumour that … is untrue"), and the claim states
+    it as fact."""
+    mine = {t.lower() for t in _TOKEN.findall(plain)}
+    if mine & (DENIALS | _NEGATIONS):
+        return "", False
+    for t in (t.lower() for t in _TOKEN.findall(p.plain[span[0]:span[1]])):
+        if t in DENIALS:
+            return t, False
+    return "", False
+
+
+def _negated(tokens: list[str]) -> tuple[dict[str, str], set[str]]:
+    """{word a negation applies to (stemmed): the negation} and the stems said without one. A verb that
+    negates the one it governs counts as a negation ("failed to win approval" ~ "was not approved")."""
+    negated: dict[str, str] = {}
+    plain: set[str] = set()
+    pending, left, heads = "", 0, 0
+    for k, t in enumerate(tokens):
+        verb = t in NEGATING_VERBS and tokens[k + 1:k + 2] == ["to"]
+        if t in _NEGATIONS or t.endswith("n't") or verb:
+            # two negations close together cancel ("not because I haven't been disgusted")
+            pending, left = ("", 0) if pending and left > 0 else (t, 3)
+            heads = 2 if verb else 1  # "failed to win approval": both words are what did not happen
+            continue
+        if t in _AUXILIARY:
+            continue
+        stems = content_words(t)
+        if not stems and t not in _FUNCTION_HEADS:
+            continue  # "not because", "not I": look on for the word the negation is about
+        head = stems[0] if stems else t
+        if pending and left > 0:
+            negated.setdefault(head, pending)
+            for alt in alternatives(head):
+                negated.setdefault(alt, pending)
+            heads -= 1
+            if heads <= 0:
+                pending = ""
+        else:
+            plain.add(head)
+        left -= 1
+    return negated, plain
+
+
+def _polarity(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """A word the claim negates that the passage states plainly, or one the passage negates that the claim
+    states plainly (order-free, so "X said the plan was not approved" ~ "The plan was not approved, X said")."""
+    tokens = [t.lower() for t in _TOKEN.findall(plain)]
+    if tokens[:1] in (["no"], ["yes"]):
+        tokens = tokens[1:]  # "No, the fund does not …": the answer word to a question, not a negation
+    mine_neg, mine_plain = _negated(tokens)
+    their_neg, their_plain = _negated([t.lower() for t in _TOKEN.findall(p.plain[span[0]:span[1]])])
+    # contradicted only where the two read alike word for word around the negation; elsewhere unconfirmed
+    moved = bool(_negation_moved(plain, p.plain[span[0]:span[1]]))
+    for word, neg in mine_neg.items():
+        if word in their_plain and word not in their_neg:
+            return neg, moved  # "has not sparked" where the passage says "has sparked"
+    if not their_neg:
+        return "", False
+    _, anywhere = _negated([t.lower() for t in _TOKEN.findall(p.plain)])
+    for word, neg in their_neg.items():
+        if word in mine_plain and word not in mine_neg and word not in anywhere:
+            return neg, moved  # "has sparked" where the passage says "has not sparked" (and nowhere says it plainly)
+    return "", False
+
+
+def _attribution(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """Whoever the claim credits must be credited by the passage for the same words: contradicted when the
+    passage credits someone else, unconfirmed when it credits nobody there."""
+    claimed = [q for q in find_quotes(plain) if q.speaker and not q.via_pronoun]
+    if not claimed:
+        return "", False
+    theirs = find_quotes(p.text)
+    for q in claimed:
+        where = _locate(q.text, p.plain) if q.kind == "direct" else None
+        s, e = where or span
+        names = credited(theirs, s, e)
+        if any(same_person(q.speaker, n) or _acronym_of(q.speaker, n) for n in names):
+            continue
+        # credited to someone the passage describes without naming ("a statement from the developer")
+        other = bool(names) or any(x.description or x.cue_start >= 0 for x in credited_quotes(theirs, s, e))
+        if len(name_key(q.speaker)) < 3 or (not names and q.kind != "direct" and _credited_near(q.speaker, p, s, e)):
+            continue  # "U" of "U.S. Attorney …": not a name to compare
+        # contradicted only when the passage credits these words to another person and never names the
+        # claimed speaker beside them; otherwise the passage just does not say who (unconfirmed)
+        return q.speaker, other and not _named_near(q.speaker, p, s, e)
+    return "", False
+
+
+def _surname_in(speaker: str, text: str) -> bool:
+    surname = (name_key(speaker).split() or [""])[-1]
+    return bool(surname) and re.search(rf"\b{re.escape(surname)}\b", text, re.I) is not None
+
+
+def _named_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
+    """Is the speaker named in the statement that holds the credited words (a second speaker there)?"""
+    i = next((k for k, (a, b) in enumerate(p.spans) if b > s), 0)
+    return _surname_in(speaker, p.plain[p.spans[i][0]:p.spans[i][1]])
+
+
+def _credited_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
+    """Reported speech the quote finder credits to nobody, in a statement that names the speaker beside a
+    speech verb ("Whitfield, an economist, said the causes were …" reported as "Whitfield said …")."""
+    return any(SPEECH.search(p.plain[a:b]) and _surname_in(speaker, p.plain[a:b])
+               for a, b in p.spans if a <= s < b or s <= a < e)
+
+
+def _misquoted(quote: str, norm_passage: str) -> bool:
+    """A quotation the passage holds with other words: most of its words, in order, in one place."""
+    words = normalize(quote).split()
+    if len(words) < 4:
+        return False
+    first = re.escape(words[0])
+    for m in re.finditer(rf"\b{first}\b", norm_passage):
+        near = norm_passage[m.start(): m.start() + len(" ".join(words)) + 40].split()
+        ratio = SequenceMatcher(None, words, near[:len(words) + 4], autojunk=False).ratio()
+        if ratio >= 0.7:
+            return True
+    return False
+
+
+def _occurrences(quote: str, plain: str) -> list[int]:
+    words = _TOKEN.findall(quote)
+    if not words:
+        return []
+    return [m.start() for m in re.finditer(r"\W+".join(re.escape(w) for w in words[:12]), plain, re.I)]
+
+
+def _locate(quote: str, plain: str) -> tuple[int, int] | None:
+    words = _TOKEN.findall(quote)
+    if not words:
+        return None
+    m = re.search(r"\W+".join(re.escape(w) for w in words[:12]), plain, re.I)
+    return (m.start(), m.end()) if m else None
+
+
+def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """A true quotation inside a statement the passage does not make: the words outside the quote need the
+    passage's support (unconfirmed when they lack it)."""
+    if not quote_spans(plain):
+        return "", False
+    outside = _unquoted(plain)
+    named = set(content_words(" ".join(t for t in _TOKEN.findall(outside) if t[0].isupper())))
+    verbs = set(content_words(" ".join(SPEECH.findall(outside))))
+    frame = set(content_words(outside)) - named - verbs  # names have their own rule; "stated" may say "said"
+    if not frame:
+        return "", False
+    around = set(content_words(p.plain[max(0, span[0] - 300): span[1] + 300]))
+    if _covered(frame, around) >= _FRAME_COVERAGE:
+        return "", False
+    return ", ".join(sorted(frame - around)[:4]), False
+
+
+_RULES = (("number", _numbers), ("date", _dates), ("name", _names), ("roles", _roles), ("polarity", _polarity),
+          ("antonym", _antonyms), ("tense", _tense), ("attribution", _attribution),
+          ("frame", _frame), ("hedge", _hedge), ("hedge", _condition), ("request", _requested), ("scope", _scope),
+          ("debunked", _debunked))

@@ -1,0 +1,132 @@
+"""Stream only checked text: an LLM draft is held back until a sentence completes, then the claim check runs
+and only the sentences it keeps are released. The raw draft never reaches the user.
+
+Before the check, a draft sentence is removed when it could only have come from an instruction in an article:
+it carries a link (answers cite passages; the sources panel carries the links, so a URL in the prose is a
+phishing vector), it is itself worded as an instruction (`rag.check.injection`), or it is a bare token with nothing
+of the question in it ("ZAPPED [1]", "HACKEADO").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Sequence
+
+from rag.check.citations import Checked, Override, check, drop_record
+from rag.check.injection import looks_like_instruction, without_instructions
+from rag.core.schema import Hit
+from rag.nlp.lexical import content_words
+from rag.nlp.sentences import statement_spans
+
+__all__ = ["CheckedStream", "screen", "screened_check"]
+
+_MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+_LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S|\]\(|\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|ru|top)/\S")
+_WORDISH = re.compile(r"\w")
+MIN_WORDS = 3  # a sentence with fewer content words, none of them lowercase, must share one with the question
+_LOWER_WORD = re.compile(r"\b[a-zà-ÿß]{3,}\b")
+
+
+def _quotes_balanced(text: str) -> bool:
+    return (text.count('"') + text.count("“") + text.count("”")) % 2 == 0
+
+
+def _statement_bags(text: str) -> list[set[str]]:
+    clean = without_instructions(text)
+    return [set(content_words(clean[s:e])) for s, e in statement_spans(clean)]
+
+
+def screen(draft: str, question: str, hits: Sequence[Hit] = ()) -> tuple[str, list[dict]]:
+    """The draft without the sentences that no news answer needs (links, instructions, bare tokens), and a
+    removal record for each (the shape of every Answer.dropped entry: rule "screen", detail "link",
+    "instruction" or "fragment"). Markers stay with the sentence before them."""
+    asked = set(content_words(question))
+    # a short answer ("Coinbase [1]") is an answer, not a fragment, when a statement of a passage holds its words
+    # (outside any instruction) and bears on the question; a codeword planted in an unrelated statement does not
+    held = [bag for h in hits for bag in _statement_bags(h.passage.text) if bag & asked]
+    kept: list[str] = []
+    removed: list[dict] = []
+    for s, e in statement_spans(draft):
+        sentence = draft[s:e]
+        claim = _MARKS.sub("", sentence).strip()
+        if not _WORDISH.search(claim):
+            kept.append(sentence)  # a stray marker: the check deals with it
+            continue
+        words = set(content_words(claim))
+        bare = len(words) < MIN_WORDS and not asked & words and not _LOWER_WORD.search(claim) \
+            and not (words and any(words <= statement for statement in held))
+        why = "link" if _LINK.search(claim) else "instruction" if looks_like_instruction(claim) else \
+            "fragment" if bare else ""
+        if why:
+            removed.append(drop_record(claim, "screened", "screen", why))
+            continue
+        kept.append(sentence)
+    return " ".join(kept), removed
+
+
+def screened_check(text: str, question: str, hits: Sequence[Hit], *, threshold: float, strict: bool = False,
+                   overrides: Mapping[str, Override] | None = None, renumber: bool = True) -> Checked:
+    """The screen, then the claim check: what every answerer's text goes through before anyone sees it."""
+    screened, removed = screen(text, question, hits)
+    checked = check(screened, hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber)
+    checked.claims_checked += len(removed)
+    checked.claims_dropped += len(removed)
+    checked.dropped = [*removed, *checked.dropped]
+    checked.verdicts = [*({**r, "kept": False, "by": "rules", "citations": []} for r in removed), *checked.verdicts]
+    return checked
+
+
+class CheckedStream:
+    """Feed it the model's pieces; it returns the text the user may see, checked sentence by sentence."""
+
+    def __init__(self, question: str, hits: Sequence[Hit], *, threshold: float, strict: bool = False,
+                 renumber: bool = True) -> None:
+        self.question, self.hits, self.threshold, self.strict = question, list(hits), threshold, strict
+        self.renumber = renumber  # False: [n] stays hits[n-1] (for callers holding the hits)
+        self.draft = ""
+        self.released = ""  # the checked text given out so far
+        self._checked_upto = 0
+
+    def feed(self, piece: str) -> str:
+        """Add a piece of the draft; return newly checked text ("" while a sentence is still being written)."""
+        self.draft += piece
+        end = self._complete_prefix()
+        if end <= self._checked_upto:
+            return ""
+        self._checked_upto = end
+        return self._release(self._check(self.draft[:end]).text)
+
+    def finish(self, overrides: Mapping[str, Override] | None = None) -> Checked:
+        """The whole draft checked (what the final Answer holds); `overrides`: verdicts on unconfirmed sentences
+        from outside the rules (rag.check.verify_llm)."""
+        return self._check(self.draft, overrides)
+
+    def rest(self, final_text: str) -> str:
+        """What is left to give out once the final text is known (nothing if it does not extend what was given)."""
+        return self._release(final_text)
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _check(self, text: str, overrides: Mapping[str, Override] | None = None) -> Checked:
+        return screened_check(text, self.question, self.hits, threshold=self.threshold, strict=self.strict,
+                              overrides=overrides, renumber=self.renumber)
+
+    def _release(self, text: str) -> str:
+        if not text.startswith(self.released):
+            return ""  # the check changed its mind about earlier text: the final answer will replace it
+        new, self.released = text[len(self.released):], text
+        return new
+
+    def _complete_prefix(self) -> int:
+        """End of the draft's completed sentences: those followed by the words of a new sentence (so a trailing
+        [n] has arrived), with quotation marks balanced."""
+        spans = statement_spans(self.draft)
+        if len(spans) < 2:
+            return 0
+        last_start = spans[-1][0]
+        tail = self.draft[last_start:]
+        lead = re.match(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])*", tail)
+        if not _WORDISH.search(_MARKS.sub("", tail)):
+            return 0  # only markers after the last sentence so far: they may belong to it; wait
+        end = last_start + (lead.end() if lead else 0)
+        prefix = self.draft[:end]
+        return end if _quotes_balanced(prefix) else 0

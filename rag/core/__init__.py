@@ -1,0 +1,1 @@
+"""Foundations every part imports: records, settings, errors, prompt files, links, logging."""

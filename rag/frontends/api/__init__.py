@@ -1,0 +1,1 @@
+"""The JSON HTTP API and the MCP server, over one service layer."""

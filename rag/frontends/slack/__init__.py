@@ -1,0 +1,1 @@
+"""The Slack bot: Bolt app, message formatting, guards, HTTP server."""

@@ -1,0 +1,1 @@
+"""The Gradio web chat: page, data, rendering, login, conversations, watched feeds."""

@@ -1,0 +1,1 @@
+"""The PostgreSQL catalog: schema, keyword search, quote index, ingest jobs, login throttle."""

@@ -1,0 +1,1 @@
+"""Ingest as jobs: the web chat's queue and `newsrag worker`."""
