@@ -31,7 +31,6 @@ from typing import Any, Iterator, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.answer.answerers.extractive import ExtractiveAnswerer  # noqa: E402
 from rag.answer.answerers.lead_marks import lead_marks_moved  # noqa: E402
 from rag.answer.answerers.llm import LLMAnswerer  # noqa: E402
 from rag.answer.assistant import Assistant  # noqa: E402
@@ -39,6 +38,7 @@ from rag.core.schema import Answer, Hit  # noqa: E402
 from rag.core.settings import Settings  # noqa: E402
 from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
 from rag.eval.run import _first_sentence, _question_date  # noqa: E402
+from rag.jobs.ingestor import ingestor_for  # noqa: E402
 from rag.llms.choose import make_chat_model  # noqa: E402
 
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
@@ -160,7 +160,7 @@ def main() -> int:
     settings = Settings.from_env(home=Path(args.store), llm="extractive")
     extractive = Assistant.from_settings(settings)
     if not extractive.index.has_articles():
-        report = extractive.ingestor().ingest([args.articles])
+        report = ingestor_for(extractive).ingest([args.articles])
         print(f"ingested: {report.counts()}", file=sys.stderr)
     chat, name, _ = make_chat_model(settings.replace(llm=args.llm))
     recorder = Recording(LLMAnswerer(chat, name, excerpts=None if args.whole_passages else 12))

@@ -1,5 +1,5 @@
 """How much real news text the answer screen (rag/check/stream.screen) and the instruction patterns
-(rag/check/injection.py) would remove: the false-positive side of the injection defences.
+(rag/nlp/injection.py) would remove: the false-positive side of the injection defences.
 
     PYTHONPATH=$PWD python benchmarks/screen_rate.py ../shared/eval/realtimeqa/articles.jsonl [more.jsonl ...]
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
-from rag.check.injection import instruction_spans
 from rag.check.stream import screen
+from rag.nlp.injection import instruction_spans
 from rag.nlp.sentences import statement_spans
 
 

@@ -47,11 +47,12 @@ def _launch(llm: str):
     from rag.answer.assistant import Assistant
     from rag.core.settings import Settings
     from rag.frontends.web.page import launch
+    from rag.jobs.ingestor import ingestor_for
 
     home = Path(tempfile.mkdtemp(prefix="newsrag-load-")) / "home"
     settings = Settings.from_env(home=home, llm=llm, host="127.0.0.1", port=_free_port())
     assistant = Assistant.from_settings(settings)
-    print("ingest:", assistant.ingestor().ingest([str(ROOT / "examples" / "news")]).summary_line(), flush=True)
+    print("ingest:", ingestor_for(assistant).ingest([str(ROOT / "examples" / "news")]).summary_line(), flush=True)
     demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
     return demo.local_url, demo
 

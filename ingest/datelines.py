@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from rag.nlp.calendar import MONTH_PATTERN, WEEKDAY_PATTERN, month_number
+
 __all__ = ["Dateline", "parse_dateline", "stated_original_date", "DATE_PATTERN"]
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
-        r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+_MON = MONTH_PATTERN
+_WEEKDAY = rf"(?:{WEEKDAY_PATTERN}\.?,?\s+)?"
 DATE_PATTERN = (
     rf"{_WEEKDAY}(?:(?P<mon>{_MON})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d{{2}})"
     rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon2>{_MON})\.?,?\s+(?P<year2>(?:19|20)\d{{2}})"
@@ -91,7 +90,7 @@ def _day(m: re.Match) -> date | None:
         if g.get("iy"):
             return date(int(g["iy"]), int(g["im"]), int(g["id"]))
         mon, day, year = (g["mon"], g["day"], g["year"]) if g.get("mon") else (g["mon2"], g["day2"], g["year2"])
-        return date(int(year), _MONTHS[mon[:3].lower()], int(day))
+        return date(int(year), month_number(mon), int(day))
     except (TypeError, ValueError, KeyError):
         return None
 

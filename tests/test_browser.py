@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SEED_QUESTION
+from .conftest import SEED_QUESTION
 
 pytestmark = pytest.mark.slow
 

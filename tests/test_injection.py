@@ -10,10 +10,10 @@ from collections import Counter
 
 import pytest
 
-from rag.check import injection as inj
-from rag.check.injection import instruction_spans
 from rag.check.stream import CheckedStream, screen
 from rag.core.schema import Answer, Hit, Passage
+from rag.nlp import injection as inj
+from rag.nlp.injection import instruction_spans
 
 from .conftest import SHARED
 from .obedient_llm import (
@@ -209,7 +209,7 @@ def _every_phrasing_the_families_name():
 
 
 def test_the_shortcut_before_the_patterns_never_skips_a_text_they_match():
-    """rag/check/injection.py skips the patterns for a text without the words every family needs: on every spelling
+    """rag/nlp/injection.py skips the patterns for a text without the words every family needs: on every spelling
     the families list, on the planted phrasings, on letters IGNORECASE folds (İ, ı, ſ), and on real news."""
     texts = _every_phrasing_the_families_name()
     texts += [c["text"] for c in CASES] + [article_text(i, c) for i, c in enumerate(CASES)]

@@ -26,12 +26,11 @@ from rag.answer.answerers.llm import (
     rewrite_messages,
 )
 from rag.core.errors import LLMError, SettingsError
-from rag.core.prompts import REMOVED, format_passages, load_prompt, neutralise
+from rag.core.prompts import load_prompt
 from rag.core.schema import Hit, Passage
 from rag.core.settings import Settings
 from rag.llms.choose import NO_LLM_NOTICE, make_chat_model
-
-from .conftest import ROOT
+from rag.llms.fencing import REMOVED, format_passages, neutralise
 
 SECRET = "sk-test-SECRET-0123456789"
 

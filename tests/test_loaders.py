@@ -9,7 +9,6 @@ import os
 import socket
 import threading
 import time
-import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -11,6 +11,7 @@ from rag.answer.assistant import Assistant
 from rag.attribution.speakers import asked_speaker
 from rag.core.errors import SettingsError
 from rag.core.settings import Settings
+from rag.jobs.ingestor import ingestor_for
 from rag.nlp.dates import parse_dates
 
 from .conftest import ingested_home
@@ -135,7 +136,7 @@ def test_keyword_index_follows_removals(corpus_home, tmp_path):
     settings = Settings(home=home, llm="extractive")
     assistant = Assistant.from_settings(settings)
     assert any(h.passage.article_id == "transit-1" for h in _retrieve(assistant, "bus fares rise"))
-    assistant.ingestor().remove("transit-1")
+    ingestor_for(assistant).remove("transit-1")
     assert all(h.passage.article_id != "transit-1" for h in _retrieve(assistant, "bus fares rise"))
 
 

@@ -69,12 +69,6 @@ class Assistant:
         """The index, under the name callers used for the catalog's reads (listings, version)."""
         return self.retriever.index
 
-    def ingestor(self):
-        """An Ingestor writing into this assistant's index (same catalog, vectors and model)."""
-        from ingest import Ingestor
-
-        return Ingestor(self.settings, index=self.index, embedder=self.retriever.embedder)
-
     def warm_up(self) -> list[threading.Thread]:
         """Load what the first question needs, in background threads: the embedding model, and the keyword
         and vector indexes. A question asked meanwhile waits for what it needs; an error is raised by it."""

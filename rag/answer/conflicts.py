@@ -29,19 +29,20 @@ from rag.nlp.answer_type import (
     predicate_words,
     question_names,
 )
+from rag.nlp.calendar import MONTH_NAMES, MONTH_NUMBER, WEEKDAYS
 from rag.nlp.lexical import content_words
+from rag.nlp.numbers import SCALES
+from rag.nlp.numbers import quantities as parse_quantities
 from rag.nlp.sentences import statement_spans
 
 __all__ = ["find_conflicts", "conflict", "disagree", "quantities", "rival_values", "Rival", "rival_statements",
            "with_rival_statements"]
 
-_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
-          "trillion": 1e12, "tn": 1e12}
-_QTY = re.compile(
-    r"(?P<cur>[$£€¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,]*\s?-\d)"
-    r"(?:\s?(?P<scale>thousand|million|billion|trillion|mn|bn|tn|[kmb])\b)?"
-    r"(?:\s?(?P<pct>%|percent\b|per cent\b))?"
-    r"(?:\s+(?:more\s+|new\s+|of\s+|other\s+|additional\s+)?(?P<noun>[A-Za-z][a-z\-]+))?")
+# A figure followed by "-12" is a range or a code ("10-12", "2019-20"), not one figure.
+_RANGE_AFTER = re.compile(r"[\d,]*\s?-\d")
+_HEAD = re.compile(r"[$£€¥]?\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)")
+_NOUN = re.compile(r"\s+(?:more\s+|new\s+|of\s+|other\s+|additional\s+)?([A-Za-z][a-z\-]+)")
+_SIGN = {"usd": "$", "gbp": "£", "eur": "€", "jpy": "¥"}
 _YEAR = re.compile(r"^(1[89]|20)\d{2}$")
 _SKIP_NOUNS = {"and", "or", "to", "in", "on", "at", "of", "the", "a", "an", "by", "for", "from", "with", "as", "per",
                "than", "is", "was", "were", "are"}
@@ -72,40 +73,39 @@ def _counted(text: str, pos: int, n: int = 2) -> set[str]:
 def _quantities(text: str) -> dict[str, list[tuple[float, set[str], set[str]]]]:
     """As `quantities`, each figure with the words around it (what it is a figure of) and the words right
     after it (what it counts)."""
-    out: dict[str, list[tuple[float, set[str]]]] = {}
-    for m in _QTY.finditer(text):
-        raw = m.group("num").replace(",", "")
-        try:
-            value = float(raw)
-        except ValueError:
-            continue
-        scale = (m.group("scale") or "").lower()
-        value *= _SCALE.get(scale, 1.0)
-        noun = (m.group("noun") or "").lower()
-        if m.group("cur"):
-            key = m.group("cur")
-        elif m.group("pct"):
+    out: dict[str, list[tuple[float, set[str], set[str]]]] = {}
+    for q in parse_quantities(text):  # the one number parser (rag/nlp/numbers.py)
+        head = _HEAD.match(text, q.start)
+        if q.spelled or not head or _RANGE_AFTER.match(text, head.end(1)):
+            continue  # figures in words are left out here; so are ranges and codes
+        raw = head.group(1).replace(",", "")
+        value, scaled = q.value, q.value != float(raw)
+        m = _NOUN.match(text, q.end)
+        noun = (m.group(1) if m else "").lower()
+        if q.unit in _SIGN:
+            key = _SIGN[q.unit]
+        elif q.unit == "%":
             key = "%"
-        elif _YEAR.match(raw) and not scale and (not noun or noun in _SKIP_NOUNS or m.group("noun")[:1].isupper()):
+        elif _YEAR.match(raw) and not scaled and (not noun or noun in _SKIP_NOUNS or m.group(1)[:1].isupper()):
             # "in 2019", "the 2021 Tour de France": a year, not a count of tours
             key = "year-date"
+        elif q.unit == "cent":
+            key = "cent"
         elif noun and noun not in _SKIP_NOUNS:
             key = (content_words(noun) or [noun])[0]
         else:
             continue
-        around = content_words(text[max(0, m.start() - 60):m.start()])[-3:] + content_words(text[m.end():m.end() + 60])[:3]
+        around = content_words(text[max(0, q.start - 60):q.start])[-3:] + content_words(text[q.end:q.end + 60])[:3]
         if noun and noun not in _SKIP_NOUNS:
             around += content_words(noun)  # "60% of residents" and "43% of adults" count different people
-        end = max(m.end("num"), m.end("scale") if m.group("scale") else -1, m.end("pct") if m.group("pct") else -1)
         out.setdefault(key, []).append((value, {w for w in around if not w[0].isdigit() and w != key},
-                                        _counted(text, end)))
+                                        _counted(text, q.end)))
     return out
 
 
 _ANSWER_SHARE = 0.5  # two statements that both answer the question need this much in common to be one event
 _YEARS = re.compile(r"\b(?:19|20)\d{2}\b")
-_DAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|june|"
-                   r"july|august|september|october|november|december)\b", re.I)
+_DAYS = re.compile(rf"\b({'|'.join(WEEKDAYS + tuple(m for m in MONTH_NAMES if m != 'may'))})\b", re.I)
 
 
 @lru_cache(maxsize=4096)  # an answer compares each statement with many others
@@ -326,7 +326,7 @@ def _value_class(tokens: Sequence[str], asked: set[str]) -> str | None:
         low = w.lower()
         if low in _GLUE:
             continue
-        if WHEN.fullmatch(low) and not low in ("last", "next", "later", "earlier", "ago") or _YEAR.match(w) \
+        if WHEN.fullmatch(low) and low not in ("last", "next", "later", "earlier", "ago") or _YEAR.match(w) \
                 or re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", low):
             kinds.add("date")
         elif re.fullmatch(r"[$£€¥]?\d[\d,.]*%?", w) or (NUMBER.fullmatch(low) and low not in ("one",)):
@@ -397,7 +397,7 @@ def _whole_value(text: str, tokens: Sequence[re.Match], i: int, j: int, cls: str
     def dateish(t: str) -> bool:
         w = t.strip(".,").lower()
         # (beside a date already found, "May" is the month)
-        return bool(_DAYS.fullmatch(w) or re.fullmatch(r"(jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)", w)
+        return bool(_DAYS.fullmatch(w) or w in MONTH_NUMBER and len(w) <= 4
                     or _YEAR.match(w) or re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", w))
 
     if cls == "date":
@@ -407,7 +407,7 @@ def _whole_value(text: str, tokens: Sequence[re.Match], i: int, j: int, cls: str
             j += 1
     start, end = tokens[i].start(), tokens[j - 1].end()
     if cls == "number":
-        while j < len(tokens) and tokens[j].group().lower() in (*_SCALE, "percent"):
+        while j < len(tokens) and tokens[j].group().lower() in (*SCALES, "percent"):
             end = tokens[j].end()
             j += 1
         if start > 0 and text[start - 1] in "$£€¥":

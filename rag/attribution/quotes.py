@@ -35,7 +35,7 @@ from rag.nlp.text import (
     is_cue_word,
 )
 
-__all__ = ["find_quotes", "quote_spans", "credited", "credited_quotes", "ROLE_WORDS"]
+__all__ = ["find_quotes", "quote_spans", "credited", "credited_quotes", "ROLE_WORDS", "NOT_SPEAKERS"]
 
 # Words that make a title or role, not a name ("RNC Chairwoman Ronna McDaniel", "Secretary-General António
 # Guterres"): they go to Quote.description.
@@ -46,7 +46,7 @@ commissioner founder co-founder chancellor ambassador sheriff lieutenant lt serg
 professor prof dr doctor head leader speaker deputy assistant analyst editor reporter correspondent economist
 superintendent principal trustee councilman councilwoman councilmember delegate state
 rev pastor rabbi bishop cardinal imam pope king queen prince princess lord lady dame sir mr mrs ms miss""".split())
-_NOT_SPEAKERS = NOT_NAMES | {"Police", "Officials", "Authorities", "Experts", "Researchers", "Critics", "Witnesses",
+NOT_SPEAKERS = NOT_NAMES | {"Police", "Officials", "Authorities", "Experts", "Researchers", "Critics", "Witnesses",
                              "Residents", "Sources", "Analysts", "Prosecutors", "Officers", "Scientists", "Doctors",
                              "Reports", "Data", "Studies", "Polls"}
 _TOKEN = r"(?:[A-Z][a-z]{0,3}\.|[A-Z][\w'\-]*)"  # "Rep." and "J." may end in a full stop; "Perry." ends a sentence
@@ -343,7 +343,7 @@ def _subject_of(sentence: str, offset: int, known: set[str]) -> tuple | None:
     if name.lower() not in _PRONOUNS:
         role, person = _split_role(_strip_lead(name))
         tokens = (person or "").split()
-        while tokens and tokens[0] in _NOT_SPEAKERS:  # "Police Chief Jason Fry"
+        while tokens and tokens[0] in NOT_SPEAKERS:  # "Police Chief Jason Fry"
             tokens = tokens[1:]
         nxt = sentence[m.end("name"):]
         # 'White House press secretary Jen Psaki pushed …': the words between are a role, the name comes after
@@ -432,7 +432,7 @@ def _name_ok(m: re.Match) -> bool:
     tokens = _strip_lead(name).split()
     if tokens and tokens[-1].endswith("'s"):
         return False  # "Donald Trump's campaign said": someone of Trump's, not Trump
-    return bool(tokens) and tokens[0] not in _NOT_SPEAKERS and not tokens[0][0].isdigit()
+    return bool(tokens) and tokens[0] not in NOT_SPEAKERS and not tokens[0][0].isdigit()
 
 
 def _strip_lead(name: str) -> str:
@@ -514,7 +514,7 @@ def _people(plain: str, spans: list[tuple[int, int, int]] = ()) -> list[tuple[in
         runs.update(range(m.start(), m.end()))
         role, person = _split_role(m.group(0))
         tokens = (person or "").split()
-        while tokens and (tokens[0] in _NOT_SPEAKERS or is_cue_word(tokens[0])):
+        while tokens and (tokens[0] in NOT_SPEAKERS or is_cue_word(tokens[0])):
             tokens = tokens[1:]  # '"…!" Said McClain.': the verb is not a first name
         if len(tokens) >= 2 and "\n" not in m.group(0):
             name = " ".join(tokens)

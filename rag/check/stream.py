@@ -3,7 +3,7 @@ and only the sentences it keeps are released. The raw draft never reaches the us
 
 Before the check, a draft sentence is removed when it could only have come from an instruction in an article:
 it carries a link (answers cite passages; the sources panel carries the links, so a URL in the prose is a
-phishing vector), it is itself worded as an instruction (`rag.check.injection`), or it is a bare token with nothing
+phishing vector), it is itself worded as an instruction (`rag.nlp.injection`), or it is a bare token with nothing
 of the question in it ("ZAPPED [1]", "HACKEADO").
 """
 
@@ -13,8 +13,8 @@ import re
 from typing import Mapping, Sequence
 
 from rag.check.citations import Checked, Override, check, drop_record
-from rag.check.injection import looks_like_instruction, without_instructions
 from rag.core.schema import Hit
+from rag.nlp.injection import looks_like_instruction, without_instructions
 from rag.nlp.lexical import content_words
 from rag.nlp.sentences import statement_spans
 

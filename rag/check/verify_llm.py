@@ -18,13 +18,12 @@ from typing import Any, Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag.answer.answerers.llm import (  # a reasoning model's <think> block; errors without the key
-    _THINK,
-    explain_llm_error,
-)
 from rag.check.citations import Override
-from rag.core.prompts import format_passages, load_prompt, neutralise
+from rag.core.prompts import load_prompt
 from rag.core.schema import Hit
+from rag.llms.fencing import format_passages, neutralise
+from rag.llms.replies import THINK as _THINK
+from rag.llms.replies import explain_llm_error
 
 __all__ = ["verify_messages", "parse_verdicts", "verify_unconfirmed"]
 

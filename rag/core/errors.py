@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["NewsragError", "SettingsError", "InputError", "EmptyStoreError", "LLMError", "StoreError"]
+__all__ = ["NewsragError", "SettingsError", "InputError", "EmptyStoreError", "LLMError", "StoreError", "QueueFull"]
 
 
 class NewsragError(Exception):
@@ -32,3 +32,7 @@ class LLMError(NewsragError):
 
 class StoreError(NewsragError):
     """The vector store could not be opened or written; the message says which setting to check."""
+
+
+class QueueFull(NewsragError):
+    """Too many ingests are waiting (or the server is stopping): the message says when to try again."""

@@ -43,6 +43,7 @@ from rag.eval.metrics import (
     rank_of,
     summarize,
 )
+from rag.jobs.ingestor import ingestor_for
 from rag.nlp.dates import to_date
 
 __all__ = ["evaluate", "main", "format_report", "NEWSRAG", "NODATES", "PLAIN"]
@@ -203,7 +204,7 @@ def evaluate(articles_path: str | Path, questions_path: str | Path, *, store: st
                 settings = settings.replace(chroma_host=None, catalog_url=None)
             assistant = Assistant.from_settings(settings)
             bar = _bar(n, desc, progress)
-            report = assistant.ingestor().ingest([str(source)], progress=lambda _n, origin: bar.update(1))
+            report = ingestor_for(assistant).ingest([str(source)], progress=lambda _n, origin: bar.update(1))
             bar.close()
             return settings, assistant, report, Corpus.from_texts(p.text for p in assistant.retriever.catalog.passages())
 

@@ -40,6 +40,7 @@ def _start(args: argparse.Namespace):
     from rag.frontends.discovery import write_server_file
     from rag.frontends.ports import check_port_free
     from rag.frontends.web.page import auth_pair, launch, shutdown
+    from rag.jobs.ingestor import ingestor_for
 
     setup_logging()
 
@@ -51,7 +52,7 @@ def _start(args: argparse.Namespace):
         if not assistant.stats()["articles"]:
             print(f"The store at {settings.home} is empty: ingesting the bundled sample coverage ({SAMPLE}) ...",
                   flush=True)
-            print("  " + assistant.ingestor().ingest([str(SAMPLE)]).summary_line(), flush=True)
+            print("  " + ingestor_for(assistant).ingest([str(SAMPLE)]).summary_line(), flush=True)
         demo = launch(assistant, settings, prevent_thread_lock=True, quiet=True)
         # Listening first, then the embedding model (torch and its weights, ~8 s) and the indexes load in the
         # background; a question asked before they are ready waits for them. Loading the model alongside the

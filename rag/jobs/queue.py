@@ -20,17 +20,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from rag.core.errors import NewsragError
+from rag.core.errors import NewsragError, QueueFull
 
 __all__ = ["IngestJobs", "Job", "QueueFull", "MAX_WAITING"]
 
 MAX_WAITING = 8  # ingests queued behind the running one; more are refused (the message says to retry)
 KEEP_FINISHED = 100  # finished jobs kept for `get` (the JSON API's GET /api/jobs/{id}); older ones are forgotten
 log = logging.getLogger("newsrag.web")
-
-
-class QueueFull(NewsragError):
-    """Too many ingests are waiting."""
 
 
 class _Stopped(Exception):

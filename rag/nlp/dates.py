@@ -12,14 +12,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rag.nlp.calendar import MONTH_NUMBER, MONTH_PATTERN
+
 __all__ = ["DateIntent", "parse_dates", "to_date"]
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"])}
-_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
-_MON = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTHS = MONTH_NUMBER
+_MON = f"({MONTH_PATTERN})"
 
 
 @dataclass(frozen=True)

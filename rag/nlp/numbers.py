@@ -1,5 +1,6 @@
-"""Numbers with their unit and scale, so that "$45 billion" and "45 billion dollars" are one quantity and
-"48%" is not "48 people"."""
+"""The one number parser: numbers with their unit and scale, so that "$45 billion", "$45bn", "$45b" and "45 billion
+dollars" are one quantity and "48%" is not "48 people". The claim check compares them; the conflict finder
+(rag/answer/conflicts.py) keys them by what they count."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass
 
 from rag.nlp.text import fold
 
-__all__ = ["Quantity", "quantities"]
+__all__ = ["Quantity", "quantities", "SCALES"]
 
-_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6, "bn": 1e9,
-          "mln": 1e6, "hundred": 1e2}
+SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6, "b": 1e9,
+          "bn": 1e9, "mn": 1e6, "mln": 1e6, "tn": 1e12, "hundred": 1e2}
+_SIGNED_ONLY = {"k", "m", "b"}  # "$5m" is five million; "5 m" is metres or a typo, "5 b" a list item
 _WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
@@ -22,7 +24,7 @@ _CURRENCY_WORD = {"dollar": "usd", "dollars": "usd", "pound": "gbp", "pounds": "
 _PERCENT = {"%", "percent", "per cent", "percentage points", "percentage point", "points"}
 _NUM = re.compile(
     r"(?P<sign>[$£€¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mln|[km])\b)?"
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|mln|tn|[kmb])\b)?"
     r"(?:\s?(?P<unit>%|percent\b|per cent\b|dollars?\b|pounds?\b|euros?\b|yen\b|cents?\b))?", re.I)
 _WORDNUM = re.compile(
     rf"\b(?P<num>{'|'.join(_WORDS)})(?:[\s-](?P<num2>one|two|three|four|five|six|seven|eight|nine))?"
@@ -34,8 +36,10 @@ _WORDNUM = re.compile(
 class Quantity:
     text: str  # as written
     value: float  # scaled: "$45 billion" -> 45e9
-    unit: str | None  # "usd", "gbp", "eur", "%", "cent", or None (a count, a year, a route number, ...)
+    unit: str | None  # "usd", "gbp", "eur", "jpy", "%", "cent", or None (a count, a year, a route number, ...)
     start: int = 0
+    end: int = 0
+    spelled: bool = False  # written in words ("two million"), not digits
 
     def same(self, other: "Quantity") -> bool:
         """The same quantity: equal value, and units that agree (an unstated unit agrees with a stated one,
@@ -60,10 +64,12 @@ def quantities(text: str) -> list[Quantity]:
             continue  # "COVID-19", "A320": part of a name, left to the name rule
         value = float(m.group("num").replace(",", ""))
         scale = (m.group("scale") or "").lower()
-        if scale in ("k", "m") and not m.group("sign"):
+        end = m.end()
+        if scale in _SIGNED_ONLY and not m.group("sign"):
             scale = ""  # "5 m" is metres or a typo, not millions; only "$5m" is
-        value *= _SCALE.get(scale, 1.0)
-        out.append(Quantity(m.group(0).strip(), value, _unit(m.group("sign"), m.group("unit")), m.start()))
+            end = m.end("num")
+        value *= SCALES.get(scale, 1.0)
+        out.append(Quantity(m.group(0).strip(), value, _unit(m.group("sign"), m.group("unit")), m.start(), end))
         taken.append((m.start(), m.end()))
     for m in _WORDNUM.finditer(plain):
         if any(s <= m.start() < e for s, e in taken):
@@ -74,8 +80,8 @@ def quantities(text: str) -> list[Quantity]:
         if word == "half" and not m.group("scale"):
             continue
         value = float(_WORDS[word]) + float(_WORDS.get((m.group("num2") or "").lower(), 0))
-        value *= _SCALE.get((m.group("scale") or "").lower(), 1.0)
-        out.append(Quantity(m.group(0), value, _unit(None, m.group("unit")), m.start()))
+        value *= SCALES.get((m.group("scale") or "").lower(), 1.0)
+        out.append(Quantity(m.group(0), value, _unit(None, m.group("unit")), m.start(), m.end(), spelled=True))
     out.sort(key=lambda q: q.start)
     return out
 

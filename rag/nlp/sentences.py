@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rag.nlp.calendar import MONTH_ABBREVIATIONS
 from rag.nlp.text import normalize
 
 __all__ = ["sentence_spans", "statement_spans", "split_sentences", "words", "normalize", "long_quotes"]
@@ -11,7 +12,7 @@ __all__ = ["sentence_spans", "statement_spans", "split_sentences", "words", "nor
 _ABBREV = {
     "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "gov", "sen", "rep", "col", "lt", "sgt", "capt",
     "inc", "co", "corp", "ltd", "vs", "etc", "no", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m", "ft", "mt",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est", "fig",
+    "approx", "est", "fig", *MONTH_ABBREVIATIONS,
 }
 # A sentence ends at . ! ? (or an ellipsis), then any closing quotes or brackets, then white space.
 _END = re.compile(r"""([.!?]+|…)["'”’)\]]*(?=\s)""")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rag.nlp.calendar import MONTHS, WEEKDAY_NAMES
+
 __all__ = [
     "QUOTE_TABLE", "fold", "normalize", "norm", "same_text", "clip",
     "SPEECH_VERB", "SPEECH", "CUE_VERB", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
@@ -94,13 +96,11 @@ def is_cue_word(token: str) -> bool:
 # that sit inside names ("Ursula von der Leyen").
 NAME_TOKEN = r"[A-Z][\w'’\-]*\.?"
 NAME_PARTICLES = frozenset({"de", "van", "von", "der", "den", "al", "bin", "da", "di", "du", "la", "le", "del", "dos"})
-MONTHS = frozenset("January February March April May June July August September October November December".split())
 # Capitalised words that start sentences or name days and months, not people.
 NOT_NAMES = frozenset("""The A An In On At By For From To Of And But Or So If As It Its He She They We I You His Her
 Their Our My This That These Those There Here Then When While After Before Since Although Though However Meanwhile
 Also Still Yet Now Later Earlier Today Yesterday Tomorrow Last Next Some Many Most All Both Each Every Other Such
-What Who Why How Where Which Whether Mr Mrs Ms Dr Sir Not No Yes Monday Tuesday Wednesday Thursday Friday Saturday
-Sunday January February March April May June July August September October November December""".split())
+What Who Why How Where Which Whether Mr Mrs Ms Dr Sir Not No Yes""".split()) | WEEKDAY_NAMES | MONTHS
 _TITLES = frozenset("mr mrs ms miss dr sir dame prof rev sen rep gov gen col lt sgt capt pres st".split())
 
 

@@ -12,7 +12,6 @@ from rag.answer.conflicts import disagree
 from rag.answer.followup import refers_back
 from rag.attribution.quotes import credited, find_quotes
 from rag.attribution.speakers import asked_speaker, is_speech, mentions
-from rag.check.injection import without_instructions
 from rag.core.schema import Hit, Quote
 from rag.nlp.answer_type import (
     GENERIC,
@@ -28,6 +27,7 @@ from rag.nlp.answer_type import (
     question_names,
     span_kind,
 )
+from rag.nlp.injection import without_instructions
 from rag.nlp.lexical import content_words, coverage, idf_weights
 from rag.nlp.sentences import long_quotes, statement_spans
 

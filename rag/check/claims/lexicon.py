@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rag.nlp.calendar import MONTH_ABBREVIATIONS
 from rag.nlp.lexical import content_words
 
 __all__ = ["alternatives", "antonyms", "HEDGES", "CONDITIONS", "QUANTIFIERS", "SUPERLATIVES", "DENIALS",
@@ -142,9 +143,6 @@ AT_MOST = ("less than", "under", "fewer than", "up to", "at most", "below", "no 
 FRACTIONS = {"half": 50.0, "a third": 100 / 3, "one third": 100 / 3, "a quarter": 25.0, "one quarter": 25.0,
              "two thirds": 200 / 3, "three quarters": 75.0, "a fifth": 20.0, "one in five": 20.0,
              "one in four": 25.0, "one in three": 100 / 3, "one in ten": 10.0}
-MONTH_ABBREVIATIONS = {"jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june",
-                       "jul": "july", "aug": "august", "sep": "september", "sept": "september", "oct": "october",
-                       "nov": "november", "dec": "december"}
 _FRACTION = re.compile(r"\b(" + "|".join(sorted(FRACTIONS, key=len, reverse=True)) + r")\b", re.I)
 
 

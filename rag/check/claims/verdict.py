@@ -47,7 +47,8 @@ from rag.check.claims.lexicon import (
     antonyms,
     fractions,
 )
-from rag.check.injection import without_instructions
+from rag.nlp.calendar import MONTH_NAMES, WEEKDAYS
+from rag.nlp.injection import without_instructions
 from rag.nlp.lexical import content_words
 from rag.nlp.numbers import quantities
 from rag.nlp.sentences import statement_spans
@@ -60,9 +61,8 @@ RULES = ("empty", "quote", "words", "number", "date", "name", "roles", "polarity
 VERDICTS = ("supported", "contradicted", "unconfirmed")
 _TOKEN = re.compile(r"\d[\d,.]*\d|[A-Za-z0-9][A-Za-z0-9'\-]*")
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor cannot without nowhere".split())
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september", "october", "november",
-           "december")  # "May" is left to the name rule: it is also a verb
+_DAYS = WEEKDAYS
+_MONTHS = tuple(m for m in MONTH_NAMES if m != "may")  # "May" is left to the name rule: it is also a verb
 _EXTRA_SENTENCE = 0.2  # the coverage a neighbouring statement must add to join the window
 _FRAME_COVERAGE = 0.8  # of the words around a quotation (names and speech verbs aside)
 _AUXILIARY = frozenset("be been being is are was were am have has had do does did to a an the only also even yet ever "

@@ -28,6 +28,7 @@ from rag.frontends.web.data import (
     parse_urls,
 )
 from rag.frontends.web.render import plain_history
+from rag.jobs.ingestor import ingestor_for
 from rag.jobs.queue import KEEP_FINISHED, IngestJobs, Job
 from rag.nlp.dates import to_date
 
@@ -94,7 +95,7 @@ class Service:
         with self._lock:
             if self._jobs is None:
                 assistant = self.assistant
-                self._jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets,
+                self._jobs = IngestJobs(lambda targets, progress: ingestor_for(assistant).ingest(targets,
                                                                                               progress=progress))
             return self._jobs
 

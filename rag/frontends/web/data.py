@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote, urlparse
 
+from rag.attribution.quotes import NOT_SPEAKERS, find_quotes
 from rag.core.links import safe_url
 from rag.index import ArticleRow, Index
-from rag.nlp.text import SPEECH_VERB
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -41,34 +41,15 @@ SEED_QUESTION = "What did Kardashian say about Balenciaga?"
 TABLE_COLUMNS = ["Title", "Outlet", "Date", "Link"]
 BAD_URL = "not an http(s) URL: paste article or feed URLs, one per line (upload files with the file box)"
 
-_SPEAKER = re.compile(rf"\b((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){{0,2}})\s+(?:{SPEECH_VERB})\b")
-_SPEAKER_AFTER = re.compile(
-    rf"\b(?:{SPEECH_VERB})\s+(?:[a-z]+\s+){{0,2}}((?:[A-Z][a-z’'\-]+)(?:\s+[A-Z][a-z’'\-]+){{1,2}})")
-_NOT_NAMES = {"The", "He", "She", "It", "They", "We", "I", "This", "That", "A", "An", "In", "On", "Police",
-              "Officials", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Reuters",
-              "Also", "But", "And", "Later", "Then", "Source", "Sources", "Spokesperson", "Company"}
 _TITLE_STOP = {"the", "a", "an", "of", "on", "in", "for", "to", "and", "with", "after", "as", "at", "by", "is",
                "are", "was", "were", "be", "its", "his", "her", "their", "from", "over", "says", "said"}
 
 
-def _mid_sentence(word: str, text: str) -> bool:
-    """The word is capitalised somewhere other than a sentence start: a name, not "Organisers said"."""
-    for m in re.finditer(rf"\b{re.escape(word)}\b", text):
-        before = text[:m.start()].rstrip(" \t")
-        if before and before[-1] not in '.!?"“”\n:':
-            return True
-    return False
-
-
 def _speaker(text: str) -> str | None:
-    """The surname most often next to a speech verb ("Kardashian tweeted", "said organiser Felix Grant")."""
-    text = text[:20000]
-    counts: Counter[str] = Counter()
-    names = [m.group(1) for m in _SPEAKER.finditer(text)] + [m.group(1) for m in _SPEAKER_AFTER.finditer(text)]
-    for name in names:
-        words = [w for w in name.split() if w not in _NOT_NAMES]
-        if words and _mid_sentence(words[-1], text):
-            counts[words[-1]] += 1
+    """The surname the article credits with the most quotes and statements ("Kardashian"), by the same reading
+    of who said what as the quote index (rag.attribution.quotes)."""
+    counts = Counter(q.speaker.split()[-1] for q in find_quotes(text[:20000])
+                     if q.speaker and q.speaker.split()[-1] not in NOT_SPEAKERS)
     return counts.most_common(1)[0][0] if counts else None
 
 

@@ -56,6 +56,7 @@ from rag.frontends.web.render import (
     sources_panel,
     status_line,
 )
+from rag.jobs.ingestor import ingestor_for
 from rag.jobs.queue import IngestJobs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,7 +100,7 @@ class _Handlers:
         self.extra_examples = list(examples or [])
         self._lock = threading.Lock()
         self._cache: tuple[int, list[dict[str, Any]], list[list[str]]] | None = None
-        self.jobs = IngestJobs(lambda targets, progress: assistant.ingestor().ingest(targets, progress=progress),
+        self.jobs = IngestJobs(lambda targets, progress: ingestor_for(assistant).ingest(targets, progress=progress),
                                shared=assistant.index.job_queue(),  # the catalog's jobs, when replicas share one
                                lease_s=assistant.settings.job_lease_seconds)
         self.conversations = ConversationStore(assistant.settings.home)
@@ -297,7 +298,7 @@ class _Handlers:
         """Remove the selected article and its passages: (the report line, the cleared selection)."""
         row = self._row(article_id)
         try:
-            article = self.assistant.ingestor().remove(row["id"])
+            article = ingestor_for(self.assistant).remove(row["id"])
         except NewsragError as exc:
             raise _user_error(exc) from None
         if article is None:
@@ -688,7 +689,7 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
     from rag.frontends.api.http import mount_api
 
     mount_api(demo.app, demo.service, settings)  # /api/* beside the chat (docs/API.md)
-    demo.quote_refresher = QuoteRefresher(assistant.ingestor)  # for shutdown()
+    demo.quote_refresher = QuoteRefresher(lambda: ingestor_for(assistant))  # for shutdown()
     demo.quote_refresher.start(assistant.index)
     demo.feed_watcher.start()  # the feeds watched from the page, read on their schedules while it serves
     return demo

@@ -56,7 +56,7 @@ class JobQueue:
                 conn.execute("LOCK TABLE jobs IN SHARE ROW EXCLUSIVE MODE")  # the count and the insert, together
                 waiting = conn.execute("SELECT COUNT(*) FROM jobs WHERE state='waiting'").fetchone()[0]
                 if waiting >= max_waiting:
-                    from rag.jobs.queue import QueueFull
+                    from rag.core.errors import QueueFull
 
                     raise QueueFull(f"{waiting} ingests are already waiting: try again in a few minutes.")
             if worker is None:
@@ -118,8 +118,8 @@ class JobQueue:
 
     def ahead_of(self, job_id: int) -> int:
         """Jobs that run before this one: open jobs with smaller ids (0 when it is running or finished)."""
-        row = self._catalog._one(f"SELECT (SELECT state FROM jobs WHERE id=%s), (SELECT COUNT(*) FROM jobs WHERE"
-                                 f" id < %s AND state IN ('waiting', 'running'))", (job_id, job_id))
+        row = self._catalog._one("SELECT (SELECT state FROM jobs WHERE id=%s), (SELECT COUNT(*) FROM jobs WHERE"
+                                 " id < %s AND state IN ('waiting', 'running'))", (job_id, job_id))
         return int(row[1]) if row and row[0] == "waiting" else 0
 
     def status(self) -> dict[str, Any]:

@@ -1,0 +1,31 @@
+"""The one month and weekday table: full names, the AP abbreviations ("Jan.", "Sept."), numbers, and the regex
+forms that ingest's datelines, the question's date words, the sentence splitter, the claim check and the
+conflict finder all read dates with."""
+
+from __future__ import annotations
+
+__all__ = ["MONTH_NAMES", "WEEKDAYS", "MONTH_ABBREVIATIONS", "MONTH_NUMBER", "MONTHS", "WEEKDAY_NAMES",
+           "MONTH_PATTERN", "WEEKDAY_PATTERN", "month_number"]
+
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# AP style and the short forms writers use: "Jan.", "Feb.", "Aug.", "Sept." (and "Sep."), "Oct.", "Nov.", "Dec.".
+MONTH_ABBREVIATIONS = {"jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june",
+                       "jul": "july", "aug": "august", "sep": "september", "sept": "september", "oct": "october",
+                       "nov": "november", "dec": "december"}
+MONTH_NUMBER = {name: i for i, name in enumerate(MONTH_NAMES, start=1)}
+MONTH_NUMBER.update({short: MONTH_NUMBER[full] for short, full in MONTH_ABBREVIATIONS.items()})
+MONTH_NUMBER["may"] = 5
+MONTHS = frozenset(name.capitalize() for name in MONTH_NAMES)  # as a name list reads them: "January" ...
+WEEKDAY_NAMES = frozenset(day.capitalize() for day in WEEKDAYS)
+# Any written form of a month (case-insensitive use): "jan", "january", "sep", "sept", "september", "may" ...
+MONTH_PATTERN = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+                 r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+# Any written form of a weekday: "mon", "tues", "wednesday", "thurs" ...
+WEEKDAY_PATTERN = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
+
+
+def month_number(word: str) -> int | None:
+    """1-12 for a month's name or abbreviation in any case, with or without its full stop; None otherwise."""
+    return MONTH_NUMBER.get(word.strip().rstrip(".").lower())
