@@ -24,14 +24,14 @@ _spec.loader.exec_module(obedient)  # type: ignore[union-attr]
 
 
 def _streamed(assistant, question: str, source: str) -> tuple[str, str]:
-    from rag.core.schema import Answer
+    from rag.core.events import Final, TextPiece
 
     pieces, final = [], ""
     for piece in assistant.stream(question, sources=[source]):
-        if isinstance(piece, Answer):
-            final = piece.text
-        else:
-            pieces.append(piece)
+        if isinstance(piece, Final):
+            final = piece.answer.text
+        elif isinstance(piece, TextPiece):
+            pieces.append(piece.text)
     return final, "".join(pieces)
 
 

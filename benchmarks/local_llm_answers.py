@@ -47,8 +47,6 @@ _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 class Recording:
     """The LLM answerer, recording the passages each prompt gives, the raw draft and llama.cpp's timings."""
 
-    takes_as_of = True
-
     def __init__(self, inner: LLMAnswerer) -> None:
         self.inner, self.name = inner, inner.name
         self.last: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from rag.answer.answerers.llm import LLMAnswerer
 from rag.answer.assistant import Assistant
 from rag.check.citations import check, unconfirmed_mark
 from rag.core.errors import EmptyStoreError, InputError
-from rag.core.schema import Answer
+from rag.core.events import Final, SourcesFound, TextPiece
 from rag.core.settings import Settings
 
 from .conftest import ROOT, SEED_QUESTION
@@ -53,9 +53,10 @@ def test_follow_up_carries_the_subject(sample_assistant):
 
 
 def test_stream_yields_pieces_then_the_answer(sample_assistant):
-    pieces = list(sample_assistant.stream(SEED_QUESTION))
-    assert isinstance(pieces[-1], Answer)
-    assert "".join(p for p in pieces[:-1] if isinstance(p, str)).strip() == pieces[-1].text.strip()
+    events = list(sample_assistant.stream(SEED_QUESTION))
+    assert isinstance(events[-1], Final) and isinstance(events[0], SourcesFound)
+    assert "".join(e.text for e in events if isinstance(e, TextPiece)).strip() == events[-1].answer.text.strip()
+    assert not any("\x00" in e.text or "\x01" in e.text for e in events if isinstance(e, TextPiece))
 
 
 def test_check_drops_a_made_up_quote_and_bad_markers(sample_assistant):

@@ -11,7 +11,8 @@ from collections import Counter
 import pytest
 
 from rag.check.stream import CheckedStream, screen
-from rag.core.schema import Answer, Hit, Passage
+from rag.core.events import Final, TextPiece
+from rag.core.schema import Hit, Passage
 from rag.nlp import injection as inj
 from rag.nlp.injection import instruction_spans
 
@@ -46,10 +47,10 @@ def injected(tmp_path_factory):
 def _streamed(assistant, question: str, source: str) -> tuple[str, str]:
     pieces, final = [], None
     for piece in assistant.stream(question, sources=[source]):
-        if isinstance(piece, Answer):
-            final = piece
-        else:
-            pieces.append(piece)
+        if isinstance(piece, Final):
+            final = piece.answer
+        elif isinstance(piece, TextPiece):
+            pieces.append(piece.text)
     assert final is not None
     return final.text, "".join(pieces)
 

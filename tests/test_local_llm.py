@@ -22,6 +22,7 @@ from langchain_core.messages import HumanMessage
 from rag.answer.answerers.llm import LLMAnswerer, answer_messages
 from rag.check.citations import unconfirmed_mark
 from rag.core.errors import LLMError, SettingsError
+from rag.core.events import Final, TextPiece
 from rag.core.prompts import load_prompt
 from rag.core.schema import Answer, Hit, Passage
 from rag.core.settings import Settings
@@ -250,10 +251,10 @@ def tram_home(tmp_path) -> Path:
 def _ask(assistant, question: str, **kw) -> tuple[Answer, str]:
     pieces, final = [], None
     for piece in assistant.stream(question, **kw):
-        if isinstance(piece, Answer):
-            final = piece
-        else:
-            pieces.append(piece)
+        if isinstance(piece, Final):
+            final = piece.answer
+        elif isinstance(piece, TextPiece):
+            pieces.append(piece.text)
     assert final is not None
     return final, "".join(pieces)
 

@@ -216,7 +216,7 @@ def test_what_did_x_say_shows_each_articles_whole_named_quote_before_a_second_fr
         "b": 'Okoro spoke at the school.\n\nShe called the plan "a promise kept."\n\n'
              '"Every child in this town deserves a safe walk to school," Okoro said.',
     }
-    answer, _ = QuoteAnswerer(_Catalog(articles), max_quotes=3).answer("What did Ines Okoro say?")
+    answer = QuoteAnswerer(_Catalog(articles), max_quotes=3).answer("What did Ines Okoro say?").body
     assert "safe walk to school" in answer  # article b's words, though article a has four more quotes
     assert "a promise kept" not in answer  # a fragment comes after whole sentences
 
@@ -226,5 +226,5 @@ def test_what_did_x_say_prefers_quotes_the_cited_passage_itself_credits():
         "c": 'Ines Okoro opened the hall.\n\n"The roof took nine years to fix," she said.\n\n'
              '"Nobody should wait that long for a public building again," Okoro said.',
     }
-    answer, _ = QuoteAnswerer(_Catalog(articles), max_quotes=1).answer("What did Ines Okoro say?")
+    answer = QuoteAnswerer(_Catalog(articles), max_quotes=1).answer("What did Ines Okoro say?").body
     assert "Nobody should wait" in answer  # "she said" names nobody inside its own passage: the check would drop it

@@ -229,7 +229,7 @@ class _StreamingAnswerer:
     def answer(self, question, hits):
         return "".join(self.stream(question, hits))
 
-    def stream(self, question, hits):
+    def stream(self, question, hits, as_of=None):
         text = hits[0].passage.text
         self.sentence = text[: text.index(".") + 1].strip()
         third = len(self.sentence) // 3

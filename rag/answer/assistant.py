@@ -13,11 +13,12 @@ from rag.answer.conflicts import find_conflicts, with_rival_statements
 from rag.answer.followup import refers_back
 from rag.answer.refusal import should_answer
 from rag.answer.retriever import Retriever
-from rag.attribution.answerer import LEAD_MARK, TRAIL_MARK, QuoteAnswerer
+from rag.attribution.answerer import QuoteAnswerer, QuoteDraft
 from rag.check.citations import REFUSAL_PREFIX
-from rag.check.stream import CheckedStream
+from rag.check.stream import CheckedStream, checked_pieces
 from rag.check.verify_llm import verify_unconfirmed
 from rag.core.errors import EmptyStoreError, InputError, LLMError
+from rag.core.events import Event, Final, Notice, SourcesFound, TextPiece, final_answer
 from rag.core.prompts import load_prompt
 from rag.core.schema import Answer, Citation, Hit
 from rag.core.settings import Settings
@@ -97,17 +98,14 @@ class Assistant:
             since: Any = None, until: Any = None, as_of: Any = None) -> Answer:
         """Answer from the ingested coverage, every [n] checked against passage n. `as_of` (a date or
         YYYY-MM-DD): answer as of that day: date words count back from it, later coverage is not used."""
-        answer = None
-        for piece in self.stream(question, history=history, sources=sources, since=since, until=until, as_of=as_of):
-            if isinstance(piece, Answer):
-                answer = piece
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, history=history, sources=sources, since=since, until=until,
+                                        as_of=as_of))
 
     def stream(self, question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
-               since: Any = None, until: Any = None, as_of: Any = None) -> Iterator[str | Answer]:
-        """Yield checked text as the answer is written (each sentence once the claim check has kept it; never the
-        raw draft), then the final checked Answer (whose text is what counts)."""
+               since: Any = None, until: Any = None, as_of: Any = None) -> Iterator[Event]:
+        """The answer as typed events (rag/core/events.py): the passages found, checked text as it is written
+        (each sentence once the claim check has kept it; never the raw draft), notices, then the Final Answer
+        (whose text is what counts)."""
         t0 = time.perf_counter()
         question = self._validate(question)
         answer = Answer(text="", question=question, answerer=self.answerer.name, notices=list(self.notices))
@@ -118,61 +116,53 @@ class Assistant:
             answer.notices.append(load_prompt("as_of_notice").format(as_of=query.as_of.isoformat()))
         answer.notices.extend(query.notes)
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
-        routed = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until,
-                                    as_of=query.as_of)
-        quoted = self._from_quotes(answer, *routed, t0=t0, timings=timings) if routed is not None else None
+        drafted = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until,
+                                     as_of=query.as_of)
+        quoted = self._from_quotes(answer, drafted, t0=t0, timings=timings) if drafted is not None else None
         if quoted is not None:  # who said what: from the quote index, for every front end and answerer
-            yield quoted.text
-            yield quoted
+            yield SourcesFound(tuple(quoted.passages))
+            yield TextPiece(quoted.text)
+            yield Final(quoted)
             return
         hits = self.retriever.retrieve(query, timings=timings)
         t1 = time.perf_counter()
         answer.passages = hits
+        yield SourcesFound(tuple(hits))
         if not self._relevant(standalone, hits, query):
             answer.refused, answer.text = True, REFUSAL
             answer.timings = {"retrieve": t1 - t0, "answer": 0.0, "total": time.perf_counter() - t0, **timings}
-            yield answer.text
-            yield answer
+            yield TextPiece(answer.text)
+            yield Final(answer)
             return
         # Only checked sentences leave this method: the draft is released sentence by sentence as each passes.
         guard = self._guard(standalone, hits)
         answerer = self.answerer
         try:
-            if isinstance(answerer, ExtractiveAnswerer):
-                guard.feed(with_rival_statements(answerer.answer(standalone, hits), standalone, hits))
-            else:
-                dated = {"as_of": query.as_of} if getattr(answerer, "takes_as_of", False) else {}
-                for piece in answerer.stream(standalone, hits, **dated):
-                    released = guard.feed(piece)
-                    if released:
-                        yield released
-                rivals = with_rival_statements(guard.draft, standalone, hits)[len(guard.draft.rstrip()):]
-                if rivals.strip():  # two sources state the same thing with other answers: both sides, cited
-                    released = guard.feed(rivals)
-                    if released:
-                        yield released
+            yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
         except LLMError as exc:
-            answer.notices.append(f"{exc} Answered extractively instead.")
+            notice = f"{exc} Answered extractively instead."
+            answer.notices.append(notice)
+            yield Notice(notice)
             answerer = self._fallback
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
             guard = self._guard(standalone, hits)
-            guard.feed(with_rival_statements(answerer.answer(standalone, hits), standalone, hits))
+            yield from self._drafted(guard, answerer.stream(standalone, hits), standalone, hits)
         checked = self._verified(guard, answerer, answer)
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
         answer.dropped, answer.verdicts = checked.dropped, checked.verdicts
         answer.citations = checked.citations
         if not checked.citations:
             answer.refused, answer.text = True, REFUSAL
-            yield answer.text
+            yield TextPiece(answer.text)
         else:
             answer.text = " ".join([checked.text, *find_conflicts(checked.citations, standalone)])
             answer.notices.extend(newest_source_notice(checked.citations))
             rest = guard.rest(answer.text)
             if rest:
-                yield rest
+                yield TextPiece(rest)
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
                           "total": time.perf_counter() - t0, **timings}
-        yield answer
+        yield Final(answer)
 
     def search(self, query: str, *, k: int | None = None, sources: Sequence[str] | None = None, since: Any = None,
                until: Any = None, as_of: Any = None) -> list[Hit]:
@@ -188,17 +178,14 @@ class Assistant:
         except ValueError as exc:
             raise InputError(f"{exc} (for since/until/as_of).") from None
 
-    def _from_quotes(self, answer: Answer, draft: str, hits: list[Hit], *, t0: float,
+    def _from_quotes(self, answer: Answer, drafted: QuoteDraft, *, t0: float,
                      timings: dict[str, float]) -> Answer | None:
-        """The checked quote-index answer, or None when the check keeps none of it (then passages answer)."""
+        """The checked quote-index answer, or None when the check keeps none of it (then passages answer). What
+        the index lacks (`lead`) and holds beyond the answer (`trail`) are the product's words, said as they are."""
         t1 = time.perf_counter()
-        lead = ""
-        if draft.startswith(LEAD_MARK):  # what the index lacks is said as it is; the quotes after it are checked
-            lead, _, draft = draft[len(LEAD_MARK):].partition(". ")
-            lead += "."
-        draft, _, trail = draft.partition(TRAIL_MARK)  # a count of further quotes: the product's words, not a claim
+        hits = drafted.hits
         guard = self._guard(answer.standalone_question or answer.question, hits)
-        guard.feed(draft)
+        guard.feed(drafted.body)
         checked = guard.finish()
         if not checked.citations:
             return None
@@ -208,12 +195,23 @@ class Assistant:
         answer.citations = checked.citations
         answer.notices.extend(newest_source_notice(checked.citations))
         # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
-        answer.answerer = "extractive" if isinstance(self.answerer, ExtractiveAnswerer) else "extractive (quote index)"
-        answer.text = " ".join(x for x in (lead, checked.text, trail) if x)
+        answer.answerer = "extractive" if self.answerer.name == "extractive" else "extractive (quote index)"
+        answer.text = " ".join(x for x in (drafted.lead, checked.text, drafted.trail) if x)
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
                           "total": time.perf_counter() - t0, **timings}
         return answer
 
+    @staticmethod
+    def _drafted(guard: CheckedStream, pieces: Iterator[str], question: str, hits: Sequence[Hit]
+                 ) -> Iterator[TextPiece]:
+        """Feed a draft through the claim check (rag.check.stream.checked_pieces), then, when two sources state the
+        same thing with other answers, both statements with their [n]."""
+        for released in checked_pieces(guard, pieces):
+            yield TextPiece(released)
+        rivals = with_rival_statements(guard.draft, question, hits)[len(guard.draft.rstrip()):]
+        if rivals.strip():
+            for released in checked_pieces(guard, [rivals]):
+                yield TextPiece(released)
 
     def _guard(self, question: str, hits: Sequence[Hit]) -> CheckedStream:
         return CheckedStream(question, hits, threshold=self.settings.support_threshold,

@@ -23,7 +23,7 @@ from rag.core.schema import Hit, Passage
 from rag.nlp.lexical import STOP, content_words, coverage
 from rag.nlp.text import name_key, normalize, same_person
 
-__all__ = ["QuoteAnswerer", "QuoteAsk", "parse_quote_question"]
+__all__ = ["QuoteAnswerer", "QuoteAsk", "QuoteDraft", "parse_quote_question"]
 
 _SAY = (r"say|said|tweet|tweeted|post|posted|write|wrote|tell|told|claim|claimed|announce|announced|state|stated|"
         r"comment|commented|respond|responded|react|reacted|reply|replied|think|argue|argued|add|added")
@@ -35,8 +35,17 @@ _ABOUT = re.compile(rf"\b(?:{_SAY}|response|statement|reaction|comments?|remarks
                     r"(?:about|on|to|regarding|over|of|after)\s+(?P<about>.+?)\s*\??\s*$", re.I)
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”]{6,}?)[\"“”’']\s*[?.!]?\s*$|[\"“]([^\"“”]{6,})[\"”]")
 _MAX_WORDS = 60
-LEAD_MARK = "\x00"  # before a sentence about the index itself ("I could not find ..."): not a claim to check
-TRAIL_MARK = "\x01"  # before the closing sentence about the index ("... holds 3 more quotes"): added after the check
+
+
+@dataclass
+class QuoteDraft:
+    """A who-said-what answer before the check: `body` holds the quotes with their [n] (claims to check); `lead`
+    and `trail` are the product's own words about the index ("I could not find anything X said about Y in the
+    coverage.", "The coverage I have holds 3 more quotes from X."), added around the checked body as they are."""
+    body: str
+    hits: list[Hit]
+    lead: str = ""
+    trail: str = ""
 
 
 @dataclass
@@ -107,8 +116,9 @@ class QuoteAnswerer:
         self.max_quotes = max_quotes
 
     def answer(self, question: str, *, sources: Sequence[str] | None = None, since: date | None = None,
-               until: date | None = None, as_of: date | None = None) -> tuple[str, list[Hit]] | None:
-        """(answer text with [n], the passages it cites) or None when the index has nothing for the question."""
+               until: date | None = None, as_of: date | None = None) -> QuoteDraft | None:
+        """The quotes that answer, with the passages they cite, or None when the index has nothing for the
+        question."""
         ask = parse_quote_question(question)
         if ask is None:
             return None
@@ -176,7 +186,7 @@ class QuoteAnswerer:
         return hits, numbers
 
     # -- answers -------------------------------------------------------------------------------------------
-    def _who_said(self, ask: QuoteAsk, found: list[IndexedQuote]) -> tuple[str, list[Hit]] | None:
+    def _who_said(self, ask: QuoteAsk, found: list[IndexedQuote]) -> QuoteDraft | None:
         if not found:
             return None
         best = found[0]
@@ -185,10 +195,11 @@ class QuoteAnswerer:
             return None
         q = best.quote
         if not q.speaker:
-            return (f"The coverage has these words but does not say who said them: \"{_clip(q.text)}\" [{n}]", hits)
-        return f"{_as_cited(q.speaker, hits[n - 1].passage.text)} said it{_render(q.text, q.kind)} [{n}]", hits
+            return QuoteDraft(f"The coverage has these words but does not say who said them: \"{_clip(q.text)}\" [{n}]",
+                              hits)
+        return QuoteDraft(f"{_as_cited(q.speaker, hits[n - 1].passage.text)} said it{_render(q.text, q.kind)} [{n}]", hits)
 
-    def _what_said(self, ask: QuoteAsk, quotes: list[IndexedQuote]) -> tuple[str, list[Hit]]:
+    def _what_said(self, ask: QuoteAsk, quotes: list[IndexedQuote]) -> QuoteDraft:
         topic = set(content_words(ask.about)) if ask.about else set()
         on_topic = [q for q in quotes if topic and coverage(topic, set(content_words(self._context(q)))) >= 0.5]
         name = ask.speaker or quotes[0].quote.speaker or ""
@@ -225,10 +236,8 @@ class QuoteAnswerer:
         if ask.kind == "did_comment" and topic and on_topic and lines:
             lines[0] = "Yes: " + lines[0][0].lower() + lines[0][1:]
         more = len(unique) - len(shown)
-        text = " ".join(([LEAD_MARK + lead] if lead else []) + lines)
-        if more > 0:
-            text += TRAIL_MARK + f"The coverage I have holds {more} more quote{'s' if more > 1 else ''} from {name}."
-        return text, hits
+        trail = f"The coverage I have holds {more} more quote{'s' if more > 1 else ''} from {name}." if more > 0 else ""
+        return QuoteDraft(" ".join(lines), hits, lead=lead, trail=trail)
 
     def _pick(self, quotes: list[IndexedQuote], n: int) -> list[IndexedQuote]:
         """The first n quotes whose cited passage itself credits the speaker (the citation check reads only the

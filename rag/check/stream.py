@@ -10,7 +10,7 @@ of the question in it ("ZAPPED [1]", "HACKEADO").
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.citations import Checked, Override, check, drop_record
 from rag.core.schema import Hit
@@ -18,7 +18,7 @@ from rag.nlp.injection import looks_like_instruction, without_instructions
 from rag.nlp.lexical import content_words
 from rag.nlp.sentences import statement_spans
 
-__all__ = ["CheckedStream", "screen", "screened_check"]
+__all__ = ["CheckedStream", "checked_pieces", "screen", "screened_check"]
 
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S|\]\(|\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|ru|top)/\S")
@@ -130,3 +130,12 @@ class CheckedStream:
         end = last_start + (lead.end() if lead else 0)
         prefix = self.draft[:end]
         return end if _quotes_balanced(prefix) else 0
+
+
+def checked_pieces(guard: CheckedStream, pieces: Iterable[str]) -> Iterator[str]:
+    """The one checked pipeline: each piece of a draft fed to the claim check, the text it releases given out.
+    `Assistant.stream` and `LLMAnswerer.as_runnable` both stream through it."""
+    for piece in pieces:
+        released = guard.feed(piece)
+        if released:
+            yield released

@@ -6,6 +6,7 @@ passage that was given as number n and checks the claim against it.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterator, Protocol, Sequence, runtime_checkable
 
 from rag.core.schema import Hit
@@ -22,8 +23,9 @@ class Answerer(Protocol):
     def answer(self, question: str, hits: Sequence[Hit]) -> str:
         """Answer from hits only; passage n is hits[n-1]; cite [n] after each claim."""
 
-    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str]:
-        """The same answer in pieces as they are written."""
+    def stream(self, question: str, hits: Sequence[Hit], as_of: date | str | None = None) -> Iterator[str]:
+        """The same answer in pieces as they are written; `as_of`: the day the question is asked as of (for a
+        model's sense of "now")."""
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """A follow-up ("what about her kids?") rewritten as a standalone question, using the history."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from rag.answer.answerers.base import Turn
 from rag.answer.conflicts import disagree
@@ -80,10 +80,10 @@ class ExtractiveAnswerer:
             parts.append(f"{text} [{u.n}]")
         return " ".join(parts)
 
-    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str]:
-        text = self.answer(question, hits)
-        for piece in re.findall(r"\S+\s*", text):
-            yield piece
+    def stream(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> Iterator[str]:
+        """The answer in one piece (it is chosen whole, at once); `as_of` is not needed: the passages are
+        already those of the day asked."""
+        yield self.answer(question, hits)
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """Carry the previous question's subject into a follow-up that leans on it ("what about her kids?")."""

@@ -25,7 +25,7 @@ from rag.answer.answerers.base import Turn
 from rag.answer.answerers.excerpts import excerpt_hits
 from rag.answer.answerers.lead_marks import lead_marks_moved
 from rag.check.claims import SUPPORT_THRESHOLD
-from rag.check.stream import CheckedStream
+from rag.check.stream import CheckedStream, checked_pieces
 from rag.core.errors import LLMError, NewsragError
 from rag.core.prompts import load_prompt
 from rag.core.schema import Hit
@@ -72,7 +72,6 @@ def _clean_rewrite(text: str, question: str) -> str:
 class LLMAnswerer:
     """An Answerer backed by a LangChain chat model; `name` is shown to users ("openai:gpt-4o-mini")."""
 
-    takes_as_of = True  # stream() and answer() accept as_of= (the Assistant passes the day asked)
 
     def __init__(self, chat_model: BaseChatModel, name: str, *, excerpts: int | None = 12) -> None:
         self.chat_model = chat_model
@@ -162,11 +161,9 @@ class LLMAnswerer:
             guard = CheckedStream(question, hits, threshold=threshold, strict=strict, renumber=False)
             pieces = lead_marks_moved(self._stream(self.prompt(question, hits, inputs.get("as_of"))[0], config))
             wrote = False
-            for piece in pieces:
-                released = guard.feed(piece)
-                if released:
-                    yield released
-                    wrote = True
+            for released in checked_pieces(guard, pieces):
+                yield released
+                wrote = True
             rest = guard.rest(guard.finish().text)
             if rest or not wrote:
                 yield rest

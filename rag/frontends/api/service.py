@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from rag.core.errors import InputError, NewsragError
+from rag.core.events import Final, TextPiece
 from rag.core.prompts import load_prompt
-from rag.core.schema import Answer
 from rag.frontends.web.data import (
     _file_name,
     coverage_rows,
@@ -110,8 +110,11 @@ class Service:
                since: str | None = None, until: str | None = None, as_of: str | None = None
                ) -> Iterator[str | dict[str, Any]]:
         """Checked text as the claim check releases it (str), then the answer (a dict, as from `ask`)."""
-        for piece in self.assistant.stream(question or "", **self._ask_args(history, sources, since, until, as_of)):
-            yield piece.to_dict() if isinstance(piece, Answer) else piece
+        for event in self.assistant.stream(question or "", **self._ask_args(history, sources, since, until, as_of)):
+            if isinstance(event, TextPiece):
+                yield event.text
+            elif isinstance(event, Final):
+                yield event.answer.to_dict()
 
     def _ask_args(self, history: Any, sources: Any, since: Any, until: Any, as_of: Any) -> dict[str, Any]:
         if history is not None and not isinstance(history, list):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from rag.attribution.refresh import QuoteRefresher
 from rag.core.errors import NewsragError, SettingsError
-from rag.core.schema import Answer
+from rag.core.events import Final, TextPiece
 from rag.core.settings import Settings
 from rag.frontends.api.service import Service
 from rag.frontends.web.conversations import ConversationStore
@@ -126,12 +126,13 @@ class _Handlers:
             for piece in self.assistant.stream(message, history=turns, sources=sources or None,
                                                since=(since or "").strip() or None, until=(until or "").strip() or None,
                                                as_of=(as_of or "").strip() or None):
-                if isinstance(piece, Answer):
-                    answer = piece
+                if isinstance(piece, Final):
+                    answer = piece.answer
                     break
-                text += piece
-                shown[-1] = {"role": "assistant", "content": md_escape(text) + " ▌"}
-                yield list(shown), turns, _keep(), "", "", _keep()
+                if isinstance(piece, TextPiece):
+                    text += piece.text
+                    shown[-1] = {"role": "assistant", "content": md_escape(text) + " ▌"}
+                    yield list(shown), turns, _keep(), "", "", _keep()
             else:  # pragma: no cover - stream always ends with an Answer
                 raise RuntimeError("the answer stream ended without an answer")
         except NewsragError as exc:  # beside the chat, never instead of it: the conversation stays
