@@ -62,4 +62,10 @@ def main(articles_path: str, sample_path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("articles", help="the pages, as JSON lines (../shared/eval/realtimeqa/articles.jsonl)")
+    ap.add_argument("sample", help="a hand-labelled sample (benchmarks/attribution_*.jsonl)")
+    args = ap.parse_args()
+    sys.exit(main(args.articles, args.sample))

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from query_bench import _pct, _questions, _variant  # noqa: E402
+from common import pct, questions, variant  # noqa: E402
 
 ARTICLES = ROOT.parent / "shared" / "eval" / "realtimeqa" / "articles.jsonl"
 
@@ -67,7 +67,7 @@ def grow(catalog, target: int, seed: int = 0) -> dict:
         for a in originals:
             if count >= target:
                 break
-            art = _variant(a, "syn", round_no, vocab, rng)
+            art = variant(a, "syn", round_no, vocab, rng)
             ps = chunk_article(art)
             if not ps:
                 continue
@@ -88,18 +88,18 @@ def grow(catalog, target: int, seed: int = 0) -> dict:
 def search(catalog, n: int, budget: int) -> dict:
     from rag.index import day_number
 
-    questions = _questions(n + 1)
-    catalog.keyword_search(questions[0], 50, budget=budget)
+    qs = questions(n + 1)
+    catalog.keyword_search(qs[0], 50, budget=budget)
     plain, dated = [], []
     since, until = day_number("2023-10-01"), day_number("2023-10-31")
-    for q in questions[1:]:
+    for q in qs[1:]:
         t = time.perf_counter()
         catalog.keyword_search(q, 50, budget=budget)
         plain.append(time.perf_counter() - t)
         t = time.perf_counter()
         catalog.keyword_search(q, 25, since_day=since, until_day=until, budget=budget)
         dated.append(time.perf_counter() - t)
-    return {"keyword_ms": _pct(plain), "keyword_dated_ms": _pct(dated), "questions": len(plain)}
+    return {"keyword_ms": pct(plain), "keyword_dated_ms": pct(dated), "questions": len(plain)}
 
 
 def keywords(args) -> dict:

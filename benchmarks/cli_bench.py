@@ -3,7 +3,7 @@ runs on the same home, and the first `rag.ask()` in a fresh interpreter. Each is
 its start to its exit (interpreter start-up, imports, opening the store, the answer and printing it).
 
     python benchmarks/cli_bench.py                       # the bundled sample, in a temporary home
-    python benchmarks/cli_bench.py --store STORE --runs 5 --json benchmarks/results/cli_bench.json
+    python benchmarks/cli_bench.py --store STORE --runs 5 --json benchmarks/results/cli_bench_rtqa.json
 
 `--store` is copied first (nothing is written to it). The figures are in docs/BENCHMARKS.md.
 """

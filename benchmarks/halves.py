@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 
 def half(qid: str) -> str:
@@ -42,4 +41,8 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("report", help="a `newsrag eval --json` report")
+    main(ap.parse_args().report)

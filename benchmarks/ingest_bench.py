@@ -1,7 +1,7 @@
 """Ingest throughput against the raw embedding rate of the same model on the same passages, in one run.
 
     python benchmarks/ingest_bench.py [--articles ../shared/eval/realtimeqa/articles.jsonl] [--limit N]
-                                      [--keep DIR] [--json benchmarks/results/ingest_realtimeqa.json]
+                                      [--keep DIR] [--json benchmarks/results/ingest_bench_30.json]
 
 The embedding model is loaded and warmed before the clock starts (its load time is reported apart), then
 `Ingestor.ingest` runs on a fresh temporary store (load, clean, dedup, chunk, embed, Chroma, catalog); then
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import sys
@@ -26,23 +25,15 @@ from pathlib import Path
 __all__ = ["run", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine  # noqa: E402
+
 DEFAULT_ARTICLES = ROOT.parent / "shared" / "eval" / "realtimeqa" / "articles.jsonl"
 
 
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
-
-
-def machine() -> dict:
-    """What the figures were measured on."""
-    try:
-        import psutil
-
-        mem = round(psutil.virtual_memory().total / 2**30, 1)
-    except ImportError:  # psutil is optional here
-        mem = None
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "memory_gib": mem, "gpu": False, "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def run(articles: Path, *, limit: int = 0, keep: Path | None = None) -> dict:

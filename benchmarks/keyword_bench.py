@@ -1,154 +1,131 @@
-"""The keyword index (SQLite FTS5) alone at up to 1,000,000 passages: growing it article by article, building it
-from nothing, and searching it.
+"""The keyword search (SQLite FTS5) on a grown store: where its time goes, and what its pruning of common words
+changes in its ranking. Reads the catalog only; nothing is written once it is open.
 
-    python benchmarks/keyword_bench.py --store STORE --sizes 100000 1000000 [--work DIR] [--json OUT]
+    python benchmarks/keyword_bench.py stages  --home HOME [--questions 200] [--json benchmarks/results/keyword_stages_1m.json]
+    python benchmarks/keyword_bench.py pruning --home HOME [--questions 60] [--budgets 80000,40000,20000] [--pool 300]
+                                               [--rare-share 0.25] [--json benchmarks/results/keyword_pruning_1m_budgets.json]
 
-STORE is an ingested NEWSRAG_HOME; only its catalog is copied. The catalog is grown with synthetic articles
-(the same recipe as query_bench.py: real articles with sentences shuffled and one word in ten replaced, random
-dates over 91 days) written through the catalog's staged swap exactly as ingest does, keyword rows included,
-but WITHOUT vectors: embedding or even inserting a million vectors into Chroma is out of reach on this machine,
-so the dense half is not measured here. At each size it reports: the growth rate (passages/s, keywords
-included), adding one article (stage + commit), the keyword search's p50/p95 over 200 real questions without and
-with a date range, and, in a fresh process, building the keyword index from nothing (seconds, peak RSS).
+HOME is a store grown by `query_bench.py --grow` (SYNTHETIC beyond its real passages). The questions are
+`common.questions`: realtimeqa's, then MultiHop-RAG's.
+
+`stages`: p50/p95 in ms of the word counts (df), FTS5's ranking of the rare words' passages, the rescoring of
+the best of them over every word, and the whole search, each stage timed inside `rag.index.keywords.search`.
+
+`pruning`: for each question, the exhaustive FTS5 BM25 ranking (every question word matched) against the pruned
+one the Index uses, at each budget (postings). Reported per budget: the share of the exhaustive top 10 found in
+the pruned top 50 (what the fusion sees); the same by story (a synthetic variant "syn3-<id>" counts as story
+<id>: in a grown store each story has a hundred near-identical variants whose order among themselves is noise);
+the pruned top 10's summed BM25 over the exhaustive top 10's (both full BM25 over every word); top-1 agreement;
+latency p50/p95.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import random
-import resource
-import shutil
-import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from query_bench import _pct, _questions, _variant, rebuild_keywords  # noqa: E402
+from common import emit, pct, questions  # noqa: E402
 
 
-def _catalog(home: Path):
+def stages(home: Path, n: int) -> dict:
+    from rag.index import keywords as K
     from rag.index.sqlite_catalog import SqliteCatalog
 
-    return SqliteCatalog(home)
+    catalog = SqliteCatalog(home)
+    qs = questions(n + 1)[1:]
+    times: dict[str, list[float]] = {}
 
+    def timed(name, f):
+        def g(*a, **kw):
+            t = time.perf_counter()
+            out = f(*a, **kw)
+            times.setdefault(name, []).append(time.perf_counter() - t)
+            return out
+        return g
 
-def grow(home: Path, target: int, seed: int = 0) -> dict:
-    from ingest.chunking import chunk_article
-    from rag.core.settings import Settings
-    from rag.index import Staged
-
-    settings = Settings(home=home)
-    catalog = _catalog(home)
-    count = catalog.stats()["passages"]
-    originals = [r.article for r in catalog.articles(include_duplicates=False) if not r.article.id.startswith("kw")]
-    rng = random.Random(seed + count)
-    vocab = [w for a in originals[:200] for w in a.text.split() if w.isalpha() and len(w) > 3]
-    round_no = 1 + count // max(1, len(originals))
-    started, added, batch = time.perf_counter(), 0, []
-    while count < target:
-        for a in originals:
-            if count >= target:
-                break
-            art = _variant(a, "kw", round_no, vocab, rng, "kw/")
-            ps = chunk_article(art, min_words=settings.chunk_min_words, max_words=settings.chunk_max_words,
-                               overlap=settings.chunk_overlap_sentences)
-            batch.append(Staged(art, ps))
-            count += len(ps)
-            added += len(ps)
-            if sum(len(s.passages) for s in batch) >= 2000:
-                catalog.commit(catalog.stage(batch))
-                catalog.clear_trash(catalog.trash())
-                batch = []
-        round_no += 1
-    if batch:
-        catalog.commit(catalog.stage(batch))
-    seconds = time.perf_counter() - started
-    return {"passages": catalog.stats()["passages"], "synthetic_added": added, "seconds": round(seconds, 1),
-            "passages_per_s": round(added / seconds, 1) if seconds else None}
-
-
-def search(home: Path, n: int = 200) -> dict:
-    from rag.index import day_number
-
-    catalog = _catalog(home)
-    questions = _questions(n + 1)
-    catalog.keyword_search(questions[0], 50)
-    plain, dated = [], []
-    since, until = day_number("2023-10-01"), day_number("2023-10-31")
-    for q in questions[1:]:
+    for name, attr in (("df", "_doc_counts"), ("fts", "_fts"), ("rescore", "_rescore")):
+        setattr(K, attr, timed(name, getattr(K, attr)))  # search() calls them through the module
+    for q in qs[:5]:  # warm the page cache
+        catalog.keyword_search(q, 50)
+    times.clear()
+    for q in qs:
         t = time.perf_counter()
         catalog.keyword_search(q, 50)
-        plain.append(time.perf_counter() - t)
+        times.setdefault("search", []).append(time.perf_counter() - t)
+    return {"home": str(home), "questions": len(qs), "ms": {k: pct(v) for k, v in times.items()}}
+
+
+def pruning(home: Path, n: int, budgets: list[int], pool: int | None = None, rare_share: float | None = None) -> dict:
+    from rag.index import keywords
+    from rag.index.sqlite_catalog import SqliteCatalog
+
+    if pool:
+        keywords._POOL = pool
+    if rare_share:
+        keywords._RARE_SHARE = rare_share
+    catalog = SqliteCatalog(home)
+    qs = questions(n + 1)[1:]
+    exact, t_exact = [], []
+    for q in qs:
         t = time.perf_counter()
-        catalog.keyword_search(q, 25, since_day=since, until_day=until)
-        dated.append(time.perf_counter() - t)
-    # adding one article, keywords included (stage + commit), and removing it again
-    src = catalog.articles(include_duplicates=False, limit=1)[0].article
-    from ingest.chunking import chunk_article
-    from rag.index import Staged
+        exact.append(catalog.keyword_search(q, 50, budget=10**12))
+        t_exact.append(time.perf_counter() - t)
 
-    art = replace(src, id="kw-one", url="https://synthetic.example/kw-one", content_hash="kw-one")
-    t = time.perf_counter()
-    catalog.commit(catalog.stage([Staged(art, chunk_article(art))]))
-    add = time.perf_counter() - t
-    t = time.perf_counter()
-    catalog.remove(["kw-one"])
-    remove = time.perf_counter() - t
-    catalog.clear_trash(catalog.trash())
-    return {"keyword_ms": _pct(plain), "keyword_dated_ms": _pct(dated), "add_one_article_s": round(add, 3),
-            "remove_one_article_s": round(remove, 3),
-            "catalog_mib": round((home / "catalog.sqlite").stat().st_size / 2**20, 1),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+    def story(passage_id: str) -> str:
+        aid = passage_id.rsplit(":", 1)[0]
+        return aid.split("-", 1)[1] if aid.startswith("syn") and "-" in aid else aid
 
-
-def rebuild(home: Path) -> dict:
-    """query_bench's keyword rebuild, reported under this benchmark's keys."""
-    r = rebuild_keywords(home)
-    return {"passages": r["passages"], "seconds": round(r["keyword_index_seconds"], 1),
-            "peak_rss_mib": r["peak_rss_mib"]}
-
-
-def _in_process(mode: str, home: Path) -> dict:
-    run = subprocess.run([sys.executable, __file__, f"--{mode}", str(home)], capture_output=True, text=True,
-                         check=True)
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    out = {"passages": catalog.stats()["passages"], "questions": len(qs),
+           "pool": keywords._POOL, "rare_share": keywords._RARE_SHARE,
+           "exhaustive_ms": pct(t_exact), "budgets": {}}
+    for budget in budgets:
+        recall, stories, ratio, top1, times = [], [], [], [], []
+        for q, want_scored in zip(qs, exact):
+            t = time.perf_counter()
+            got_scored = catalog.keyword_search(q, 50, budget=budget)
+            times.append(time.perf_counter() - t)
+            want, got = [r for r, _ in want_scored], [r for r, _ in got_scored]
+            if want:
+                recall.append(len(set(want[:10]) & set(got)) / len(want[:10]))
+                wanted = {story(r) for r in want[:10]}
+                stories.append(len(wanted & {story(r) for r in got}) / len(wanted))
+                ratio.append(sum(sc for _, sc in got_scored[:10]) / sum(sc for _, sc in want_scored[:10]))
+                top1.append(bool(got) and got[0] == want[0])
+        k = max(1, len(recall))
+        out["budgets"][budget] = {"exhaustive_top10_in_top50": round(sum(recall) / k, 3),
+                                  "exhaustive_top10_stories_in_top50": round(sum(stories) / k, 3),
+                                  "top10_bm25_share": round(sum(ratio) / k, 4),
+                                  "top1_same": round(sum(top1) / k, 3), "ms": pct(times)}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--store", type=Path)
-    p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    p.add_argument("--work", type=Path, default=Path("/tmp/newsrag-keyword-bench"))
-    p.add_argument("--json", type=Path)
-    p.add_argument("--search", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--rebuild", type=Path, help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args.search or args.rebuild:
-        print(json.dumps(search(args.search) if args.search else rebuild(args.rebuild)))
-        return 0
-    if not args.work.exists():
-        args.work.mkdir(parents=True)
-        for f in args.store.glob("catalog.sqlite*"):  # with its WAL, if one is left
-            shutil.copy(f, args.work / f.name)
-    results = []
-    for size in sorted(args.sizes):
-        grown = grow(args.work, size)
-        searched = _in_process("search", args.work)
-        built = _in_process("rebuild", args.work)
-        row = {"target": size, "grow": grown, "search": searched, "rebuild_from_nothing": built}
-        print(json.dumps(row), flush=True)
-        results.append(row)
-        if args.json:
-            args.json.write_text(json.dumps({"benchmark": "keyword (FTS5), no vectors", "synthetic": True,
-                                             "sizes": results}, indent=2) + "\n")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    st = sub.add_parser("stages", help="where a keyword search's time goes")
+    st.add_argument("--home", type=Path, required=True)
+    st.add_argument("--questions", type=int, default=200)
+    st.add_argument("--json")
+    pr = sub.add_parser("pruning", help="what pruning common words changes in the ranking")
+    pr.add_argument("--home", type=Path, required=True)
+    pr.add_argument("--questions", type=int, default=60)
+    pr.add_argument("--budgets", default="80000,40000,20000")
+    pr.add_argument("--pool", type=int, help="passages the rare words bring to the rescoring (keywords._POOL)")
+    pr.add_argument("--rare-share", type=float, help="share of the budget the rare words may use (keywords._RARE_SHARE)")
+    pr.add_argument("--json")
+    args = ap.parse_args(argv)
+    if args.what == "stages":
+        emit(stages(args.home, args.questions), args.json)
+    else:
+        emit(pruning(args.home, args.questions, [int(b) for b in args.budgets.split(",")], args.pool,
+                     args.rare_share), args.json)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -5,7 +5,7 @@ grounded question as `ExtractiveAnswerer._ranked` orders them, and asks the bund
 it gives the answer to the question: the judge's score is log P(Yes) - log P(No) for its next token. It then
 counts, for each weight w, how many questions get a statement holding the gold first when the statements are
 ordered by lexical score + w x judge score (w = 0: the answerer's own order; the last row is the judge alone).
-The answerer alone, as in `first_sentence_grid.py`: no refusal, floor or claim check. Numbers only.
+The answerer alone (its statement ranking on the cached hits): no refusal, floor or claim check. Numbers only.
 
     python benchmarks/llm_judge.py --hits /tmp/rt-hits.pkl --questions ../shared/eval/realtimeqa/questions.jsonl
 

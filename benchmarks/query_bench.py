@@ -1,20 +1,28 @@
-"""Query latency (extractive answers) at 10,000 and 100,000 passages, serving memory and cold start.
+"""How long a question takes, and how memory grows, at 10,000 / 100,000 / 1,000,000 passages; how fast an added
+article is answered by a running server; how long `python app.py` takes to serve its page.
 
-    python benchmarks/query_bench.py --store STORE [--sizes 10000 100000] [--queries 200] [--threads 1]
-                                     [--work DIR] [--json benchmarks/results/query_bench.json]
+    # grow a copy of an ingested store and measure it at each size (serving, keyword index from nothing, cold start)
+    python benchmarks/query_bench.py --store STORE [--sizes 10000 100000] [--queries 200] [--work DIR] [--json OUT]
+    # grow a store in place to N passages (kept: copy it between sizes to keep each one)
+    python benchmarks/query_bench.py --grow HOME --size 1000000
+    # measure a grown store, each step in a fresh process, the load average recorded before and after each
+    python benchmarks/query_bench.py --home HOME [--queries 200] [--skip serve update keywords] [--as-of 60] \
+        [--json benchmarks/results/query_bench_1m.json]
 
-STORE is an ingested NEWSRAG_HOME (e.g. the realtimeqa store kept by ingest_bench.py --keep); it is copied,
-never changed. The copy is grown synthetically to each size: articles of the store with their sentences
-shuffled and one word in ten replaced by another word of the corpus, dated across Sep-Nov 2023, chunked by
-newsrag's chunker, and given the original passages' real vectors plus Gaussian noise (cosine ~0.9 to the
-original), re-normalised. They are written through the Index as ingest writes (staged, vectors, made live with
-their keywords), without the embedding step (embedding 100k passages for real would take hours on this machine).
+SYNTHETIC beyond the real passages. STORE is an ingested NEWSRAG_HOME (e.g. the realtimeqa store kept by
+`ingest_bench.py --keep`); it is copied, never changed. The copy is grown to each size with `common.variant`:
+articles of the store with their sentences shuffled and one word in ten replaced by another word of the corpus,
+dated across Sep-Nov 2023, chunked by newsrag's chunker, and given the original passages' real vectors plus
+Gaussian noise (cosine ~0.9 to the original), re-normalised. They are written through the Index as ingest writes
+(staged, vectors, made live with their keywords), without the embedding step (embedding 1M passages for real
+would take days on two cores).
 
-At each size one process builds the keyword index (SQLite FTS5) of the grown store from nothing (its time and
-memory are reported apart; ingest never needs this), then a fresh process opens the store, asks real questions
-(realtimeqa's, then MultiHop-RAG's) through Assistant.ask with the extractive answerer after one untimed
-first answer, and reports p50/p95 per stage and its peak RSS (the serving process); then `python app.py`
-is started on the store and timed until its port answers HTTP.
+The steps, each in a process of its own: `serve` opens the store and asks real questions (realtimeqa's, then
+MultiHop-RAG's) through Assistant.ask with the extractive answerer after one untimed first answer, and reports
+p50/p95 per stage and its peak RSS; `update` runs `update_bench.py` (one article added beside a running server);
+`keywords` builds the keyword index (SQLite FTS5) from nothing (seconds, peak RSS); `--as-of N` asks N realtimeqa
+questions as of their question dates (a hard date filter on both searches, as `newsrag eval` asks them). With
+--store, each size also times `python app.py` until its page answers and until its first answer.
 """
 
 from __future__ import annotations
@@ -31,9 +39,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import replace
-from datetime import date, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,53 +47,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-__all__ = ["grow", "serve", "cold_start", "main"]
+from common import DAY0, SHARED_EVAL, emit, load_average, machine, pct, variant  # noqa: E402
+from common import questions as question_texts  # noqa: E402
 
-QUESTION_FILES = [ROOT.parent / "shared" / "eval" / d / "questions.jsonl" for d in ("realtimeqa", "multihop_rag")]
+__all__ = ["grow", "serve", "serve_as_of", "rebuild_keywords", "measure", "cold_start", "main"]
+
 _NOISE = 0.025  # per dimension: |noise| ~ 0.49 for 384 dimensions -> cosine ~0.9 to the original vector
-_DAY0 = "2023-09-01"
 _WRITE_BATCH = 5000  # passages per Index.write: one catalog transaction, one Chroma batch
-
-
-def _questions(n: int) -> list[str]:
-    """The first n question texts: all of realtimeqa's, then MultiHop-RAG's."""
-    out: list[str] = []
-    for path in QUESTION_FILES:
-        if path.exists():
-            with open(path, encoding="utf-8") as f:
-                out.extend(json.loads(line)["question"] for line in f if line.strip())
-    return out[:n]
-
-
-@lru_cache(maxsize=20_000)
-def _sentences(text: str) -> tuple[str, ...]:
-    """The sentences of an original (each is copied a hundred times on the way to 1M passages)."""
-    from rag.nlp.sentences import split_sentences
-
-    return tuple(split_sentences(text) or [text])
-
-
-def _perturb(text: str, vocab: list[str], rng: random.Random) -> str:
-    sents = list(_sentences(text))
-    rng.shuffle(sents)
-    out = []
-    for s in sents:
-        ws = s.split()
-        for i in range(len(ws)):
-            if rng.random() < 0.1:
-                ws[i] = rng.choice(vocab)
-        out.append(" ".join(ws))
-    paras = [" ".join(out[i:i + 4]) for i in range(0, len(out), 4)]
-    return "\n\n".join(paras)
-
-
-def _variant(a, tag: str, round_no: int, vocab: list[str], rng: random.Random, url_path: str = ""):
-    """A synthetic copy of article `a`: sentences shuffled, a word in ten replaced, a random day in 91 from _DAY0."""
-    day = date.fromisoformat(_DAY0) + timedelta(days=rng.randrange(91))
-    return replace(a, id=f"{tag}{round_no}-{a.id}", text=_perturb(a.text, vocab, rng),
-                   title=_perturb(a.title, vocab, rng), published_at=day.isoformat(),
-                   url=f"https://synthetic.example/{url_path}{round_no}/{a.id}",
-                   content_hash=f"{tag}{round_no}{a.content_hash}")
 
 
 def grow(home: Path, target: int, *, seed: int = 0) -> dict:
@@ -127,7 +92,7 @@ def grow(home: Path, target: int, *, seed: int = 0) -> dict:
         for a in originals:
             if count >= target:
                 break
-            art = _variant(a, "syn", round_no, vocab, rng)
+            art = variant(a, "syn", round_no, vocab, rng)
             ps = chunk_article(art, min_words=settings.chunk_min_words, max_words=settings.chunk_max_words,
                                overlap=settings.chunk_overlap_sentences)
             src = [vectors[pid] for pid in by_article[a.id]]
@@ -155,19 +120,6 @@ def _write(index, batch: list) -> None:
     batch.clear()
 
 
-def _pct(values: list[float]) -> dict:
-    a = np.asarray(values, dtype=float) * 1000.0
-    return {"p50": round(float(np.percentile(a, 50)), 1), "p95": round(float(np.percentile(a, 95)), 1),
-            "max": round(float(a.max()), 1), "n": len(values)}
-
-
-def emit(out: dict, path: str | Path | None) -> None:
-    """Print a benchmark's result and, given a path, write it there as JSON."""
-    print(json.dumps(out, indent=1))
-    if path:
-        Path(path).write_text(json.dumps(out, indent=1) + "\n")
-
-
 def serve(home: Path, n_queries: int) -> dict:
     """In this process: open the store, load (or build) the keyword index, ask `n_queries` questions.
 
@@ -185,7 +137,7 @@ def serve(home: Path, n_queries: int) -> dict:
     out = {"passages": assistant.stats()["passages"], "open_seconds": round(opened, 2),
            "keyword_index_seconds": round(keyword_ready, 2)}
     if n_queries:
-        questions = _questions(n_queries + 1)
+        questions = question_texts(n_queries + 1)
         t = time.perf_counter()
         assistant.ask(questions[0])  # the first answer (lazy loads, first model call): timed apart
         out["first_answer_seconds"] = round(time.perf_counter() - t, 2)
@@ -207,8 +159,8 @@ def serve(home: Path, n_queries: int) -> dict:
             for k, v in answer.timings.items():
                 timings.setdefault(k, []).append(v)
         out.update({"queries": len(timings.get("total", [])), "refused": refused, "errors": errors,
-                    "latency_ms": {k: _pct(v) for k, v in timings.items()},
-                    "total_ms_by_dates": {k: _pct(v) for k, v in dated.items()}})
+                    "latency_ms": {k: pct(v) for k, v in timings.items()},
+                    "total_ms_by_dates": {k: pct(v) for k, v in dated.items()}})
     out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
     return out
 
@@ -281,17 +233,77 @@ def cold_start(home: Path, timeout: float = 300.0, question: str = "What happene
     return out
 
 
+def serve_as_of(home: Path, n_questions: int) -> dict:
+    """In this process: realtimeqa's questions, each asked as of its question_date, through the whole Assistant."""
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.eval.metrics import load_jsonl
+    from rag.eval.run import _question_date
+
+    a = Assistant.from_settings(Settings.from_env(home=home, llm="extractive"))
+    a.index.warm()
+    qs = [(q["question"], _question_date(q))
+          for q in load_jsonl(SHARED_EVAL / "realtimeqa" / "questions.jsonl")][: n_questions + 1]
+    a.ask(qs[0][0], as_of=qs[0][1])  # the first answer: untimed
+    timings: dict[str, list[float]] = {}
+    for text, day in qs[1:]:
+        answer = a.ask(text, as_of=day)
+        for k, v in answer.timings.items():
+            timings.setdefault(k, []).append(v)
+    return {"passages": a.stats()["passages"], "questions": len(qs) - 1,
+            "latency_ms": {k: pct(v) for k, v in timings.items()},
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+
+
+def _step(name: str, cmd: list[str]) -> dict:
+    """One measuring step in a fresh process, with the load average before and after it."""
+    before, t = load_average(), time.perf_counter()
+    run = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = json.loads(run.stdout[run.stdout.index("{"):]) if name == "update" else json.loads(
+        run.stdout.strip().splitlines()[-1])
+    out["load_before"], out["load_after"] = before, load_average()
+    out["wall_seconds"] = round(time.perf_counter() - t, 1)
+    print(f"{name}: {json.dumps(out)[:600]}", flush=True)
+    return out
+
+
+def measure(home: Path, queries: int, skip: list[str], as_of: int = 0) -> dict:
+    """A grown store's serving latency, one article added beside a running server, and the keyword index built
+    from nothing; each step in a fresh process."""
+    report: dict = {"benchmark": "query latency at scale", "home": str(home), "synthetic": True,
+                    "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine()}
+    me, ub = str(Path(__file__).resolve()), str(ROOT / "benchmarks" / "update_bench.py")
+    if "serve" not in skip:
+        report["serve"] = _step("serve", [me, "--serve", str(home), "--queries", str(queries)])
+    if "update" not in skip:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "update.json"
+            report["update"] = _step("update", [ub, "--home", str(home), "--json", str(out)])
+    if "keywords" not in skip:
+        report["keyword_build"] = _step("keywords", [me, "--rebuild-keywords", str(home)])
+    if as_of:
+        report["as_of"] = _step("as_of", [me, "--serve-as-of", str(home), "--queries", str(as_of)])
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--store", type=Path, help="an ingested NEWSRAG_HOME to start from (copied, not changed)")
+    p.add_argument("--store", type=Path, help="an ingested NEWSRAG_HOME to grow a copy of (not changed)")
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--grow", type=Path, help="grow this store in place to --size passages")
+    p.add_argument("--size", type=int, default=1_000_000)
+    p.add_argument("--home", type=Path, help="measure this (grown) store: serve, update, keywords")
+    p.add_argument("--skip", nargs="*", default=[], choices=["serve", "keywords", "update"])
+    p.add_argument("--as-of", type=int, default=0, metavar="N",
+                   help="with --home: also ask N realtimeqa questions as of their question dates")
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--json", type=Path)
     p.add_argument("--threads", type=int, default=0,
-                   help="also serve with OMP_NUM_THREADS=N (torch intra-op threads), right after the default run")
+                   help="with --store: also serve with OMP_NUM_THREADS=N, right after the default run")
     p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: measure serving in a fresh process
+    p.add_argument("--serve-as-of", type=Path, help=argparse.SUPPRESS)  # internal: as-of questions
     p.add_argument("--rebuild-keywords", type=Path, help=argparse.SUPPRESS)  # internal: keyword build from nothing
-    p.add_argument("--work", type=Path, help="grow the store here and keep it; reused if it exists "
+    p.add_argument("--work", type=Path, help="with --store: grow the store here and keep it; reused if it exists "
                    "(default: a temporary folder, removed after)")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -299,12 +311,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         print(json.dumps(serve(args.serve, args.queries)))
         return 0
+    if args.serve_as_of:
+        print(json.dumps(serve_as_of(args.serve_as_of, args.queries)))
+        return 0
     if args.rebuild_keywords:
         print(json.dumps(rebuild_keywords(args.rebuild_keywords)))
         return 0
+    if args.grow:
+        emit(grow(args.grow, args.size), args.json)
+        return 0
+    if args.home:
+        report = measure(args.home, args.queries, args.skip, args.as_of)
+        if args.json:
+            emit(report, args.json)
+        return 0
     if not args.store:
-        p.error("--store is required")
-    from ingest_bench import machine
+        p.error("one of --store, --grow or --home is required")
 
     tmp = Path(tempfile.mkdtemp(prefix="newsrag-query-bench-"))
     work = args.work or tmp / "home"
@@ -319,26 +341,25 @@ def main(argv: list[str] | None = None) -> int:
             built = _serve_process(work, -1)  # the keyword index built from nothing, in a process of its own
             served = _serve_process(work, args.queries)  # a fresh serving process on the indexed store
             served["index_build"] = built
-            variant = _serve_process(work, args.queries, args.threads) if args.threads else None
+            variant_run = _serve_process(work, args.queries, args.threads) if args.threads else None
             cold = cold_start(work)
             lat = served["latency_ms"]
             print(f"  {served['passages']} passages: total p50 {lat['total']['p50']} ms, p95 {lat['total']['p95']} ms; "
                   f"retrieve p95 {lat['retrieve']['p95']} ms; peak RSS {served['peak_rss_mib']:.0f} MiB "
                   f"(keyword index from nothing: {built['keyword_index_seconds']} s, {built['peak_rss_mib']:.0f} MiB); "
                   f"app.py cold start {cold.get('seconds')} s (first answer at {cold.get('first_answer_seconds')} s)", flush=True)
-            if variant:
-                vl = variant["latency_ms"]
-                print(f"  with {args.threads} torch thread(s): total p50 {vl['total']['p50']} ms, "
+            if variant_run:
+                vl = variant_run["latency_ms"]
+                print(f"  with {args.threads} thread(s): total p50 {vl['total']['p50']} ms, "
                       f"p95 {vl['total']['p95']} ms; embed p95 {vl['embed']['p95']} ms", flush=True)
             results.append({"target": size, "grow": grown, "serve": served, "cold_start": cold,
-                            **({f"serve_torch_threads_{args.threads}": variant} if variant else {})})
+                            **({f"serve_threads_{args.threads}": variant_run} if variant_run else {})})
         report = {"benchmark": "query", "base_store": str(args.store), "answerer": "extractive",
                   "synthetic": {"noise_per_dim": _NOISE, "words_replaced": 0.1, "sentences": "shuffled",
-                                "dates": f"random days from {_DAY0} (91 days)", "vectors": "real + noise, unit length"},
+                                "dates": f"random days from {DAY0} (91 days)", "vectors": "real + noise, unit length"},
                   "sizes": results, "machine": machine()}
         if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(report, indent=2) + "\n")
+            emit(report, args.json)
     finally:
         if not args.work:
             shutil.rmtree(tmp, ignore_errors=True)

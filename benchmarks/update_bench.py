@@ -1,7 +1,7 @@
 """Adding one article to a large store while a server runs: the ingest's time end to end, and how long until
 the running server retrieves it (and no longer does after its removal).
 
-    python benchmarks/update_bench.py --home HOME [--json benchmarks/results/update_bench.json]
+    python benchmarks/update_bench.py --home HOME [--json benchmarks/results/update_bench_1m_loaded.json]
 
 HOME is a store (e.g. one grown by query_bench.py --work); one article is added and removed again. NEWSRAG_*
 settings in the environment apply (NEWSRAG_CHROMA_HOST: the vectors in a Chroma server). A serving

@@ -1,12 +1,21 @@
-"""Load on the web chat: N concurrent chats through gradio_client (one client per thread), p50/p95 latency,
-optionally while an ingest of synthetic articles runs through the same app ("Add coverage").
+"""Load on the front doors: N concurrent chats on the web chat (optionally while an ingest of synthetic articles
+runs through the same app), or the JSON API's `POST /api/ask` and the MCP `ask` tool (stdio and streamable HTTP).
 
     python benchmarks/web_load.py                  # launch the app over a temp store with the sample coverage
     python benchmarks/web_load.py --n 50 --ingest 200   # 50 chats while 200 articles are ingested
     python benchmarks/web_load.py --url http://127.0.0.1:7860/ [--login user:password]
+    python benchmarks/web_load.py --api [--sequential 40] [--concurrent 50]   # the JSON API and MCP
 
-Every request must complete without error (exit 1 otherwise). Latency is measured per request from the moment
-all threads are released together, so it includes the time spent waiting in the Gradio queue.
+Web chat: N chats through gradio_client (one client per thread), p50/p95 latency. Latency is measured per request
+from the moment all threads are released together, so it includes the time spent waiting in the Gradio queue.
+
+--api: `newsrag serve` and `newsrag mcp` (over stdio and over streamable HTTP) each run as their commands in
+processes of their own, over the same temporary store (the bundled sample, extractive answers); this process is
+the client (`httpx`, the `mcp` SDK's Client). Each is warmed with one ask first. Sequential: one client, one ask
+after another, the four questions in turn. Concurrent: N asks released together (HTTP: N threads sharing one
+connection pool; MCP: N calls in flight on one session); latency is per request from the release.
+
+Every request must complete without error (exit 1 otherwise).
 """
 
 from __future__ import annotations
@@ -16,8 +25,11 @@ import json
 import os
 import platform
 import random
+import shutil
+import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -172,6 +184,141 @@ def run(url: str, n: int, auth: tuple[str, str] | None, timeout: float, ingest: 
     return 1 if errors or len(latencies) != n else 0
 
 
+def _figures(name: str, seconds: list[float], errors: int, wall: float) -> dict:
+    s = sorted(seconds)
+    p95 = s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))] if s else float("nan")
+    row = {"run": name, "n": len(seconds) + errors, "errors": errors, "wall": wall,
+           "p50": statistics.median(s) if s else float("nan"), "p95": p95, "max": s[-1] if s else float("nan")}
+    print(f"| {name} | {row['n']} | {errors} | {wall:.1f} s | {row['p50'] * 1000:.0f} ms | {p95 * 1000:.0f} ms | "
+          f"{row['max'] * 1000:.0f} ms |", flush=True)
+    return row
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen:
+    """`newsrag serve` on 127.0.0.1:port over `home`, once it says it is ready."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSRAG_HOME": str(home), "NEWSRAG_LLM": "extractive",
+           "NEWSRAG_API_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:
+        if "ready:" in line:
+            return proc
+    raise SystemExit("newsrag serve did not start")
+
+
+def bench_http(home: Path, sequential: int, concurrent: int) -> list[dict]:
+    import httpx
+
+    port = _free_port()
+    server = _serve(home, port)
+    url = f"http://127.0.0.1:{port}/api/ask"
+    rows = []
+    try:
+        limits = httpx.Limits(max_connections=concurrent, max_keepalive_connections=concurrent)
+        with httpx.Client(timeout=300, limits=limits) as http:
+            assert http.post(url, json={"question": QUESTIONS[0]}).json()["citations"]  # warm
+            times, errors, t0 = [], 0, time.perf_counter()
+            for i in range(sequential):
+                start = time.perf_counter()
+                r = http.post(url, json={"question": QUESTIONS[i % 4]})
+                if r.status_code == 200:
+                    times.append(time.perf_counter() - start)
+                else:
+                    errors += 1
+            rows.append(_figures("POST /api/ask, one after another", times, errors, time.perf_counter() - t0))
+
+            def one(i: int) -> float | None:
+                r = http.post(url, json={"question": QUESTIONS[i % 4]})
+                return time.perf_counter() - release if r.status_code == 200 else None
+
+            with ThreadPoolExecutor(max_workers=concurrent) as pool:
+                release = time.perf_counter()
+                got = list(pool.map(one, range(concurrent)))
+            rows.append(_figures(f"POST /api/ask, {concurrent} at once", [g for g in got if g is not None],
+                                 sum(g is None for g in got), time.perf_counter() - release))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=120)
+    return rows
+
+
+def bench_mcp(home: Path, sequential: int, concurrent: int, http: bool = False) -> list[dict]:
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSRAG_HOME": str(home), "NEWSRAG_LLM": "extractive",
+           "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    server, how = None, "stdio"
+    if http:  # `newsrag mcp --http` on a free port, once it says it is ready
+        how = "streamable HTTP"
+        server = subprocess.Popen([sys.executable, "-m", "rag.frontends.cli", "mcp", "--http", "--port", str(_free_port())],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        target = next(line for line in server.stdout if "ready: " in line).split("ready: ", 1)[1].split()[0]
+    else:
+        target = StdioServerParameters(command=sys.executable, args=["-m", "rag.frontends.cli", "mcp"], env=env)
+    rows: list[dict] = []
+
+    async def main() -> None:
+        async with Client(target, read_timeout_seconds=300) as client:
+            async def ask(q: str) -> bool:
+                r = await client.call_tool("ask", {"question": q})
+                return not r.is_error and bool(r.structured_content["text"])
+
+            assert await ask(QUESTIONS[0])  # warm
+            times, errors, t0 = [], 0, time.perf_counter()
+            for i in range(sequential):
+                start = time.perf_counter()
+                if await ask(QUESTIONS[i % 4]):
+                    times.append(time.perf_counter() - start)
+                else:
+                    errors += 1
+            rows.append(_figures(f"MCP ask ({how}), one after another", times, errors, time.perf_counter() - t0))
+            got: list[float | None] = []
+            release = time.perf_counter()
+
+            async def timed(i: int) -> None:
+                ok = await ask(QUESTIONS[i % 4])
+                got.append(time.perf_counter() - release if ok else None)
+
+            async with anyio.create_task_group() as tasks:
+                for i in range(concurrent):
+                    tasks.start_soon(timed, i)
+            rows.append(_figures(f"MCP ask ({how}), {concurrent} in flight on one session",
+                                 [g for g in got if g is not None], sum(g is None for g in got),
+                                 time.perf_counter() - release))
+
+    try:
+        anyio.run(main)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=120)
+    return rows
+
+
+def run_api(sequential: int, concurrent: int) -> int:
+    """The JSON API and the MCP ask tool over a temporary store holding the bundled sample."""
+
+    from ingest import Ingestor
+    from rag.core.logs import setup_logging
+    from rag.core.settings import Settings
+
+    setup_logging()
+    folder = Path(tempfile.mkdtemp(prefix="newsrag-api-bench-"))
+    home = folder / "home"
+    try:
+        print("ingest:", Ingestor(Settings(home=home)).ingest([str(ROOT / "examples" / "news")]).summary_line())
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+              f"load average {os.getloadavg()[0]:.1f}")
+        print("| run | asks | errors | wall | p50 | p95 | max |\n|---|---|---|---|---|---|---|")
+        rows = (bench_http(home, sequential, concurrent) + bench_mcp(home, sequential, concurrent)
+                + bench_mcp(home, sequential, concurrent, http=True))
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 1 if any(r["errors"] for r in rows) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--url", help="a running web chat (default: launch one over a temp store with the sample)")
@@ -180,7 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llm", default="extractive", help="answerer when launching (default extractive)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds one chat may take")
     p.add_argument("--ingest", type=int, default=0, help="also ingest this many synthetic articles meanwhile")
+    p.add_argument("--api", action="store_true", help="the JSON API and the MCP ask tool instead of the web chat")
+    p.add_argument("--sequential", type=int, default=40, help="with --api: asks one after another (default 40)")
+    p.add_argument("--concurrent", type=int, default=50, help="with --api: asks released together (default 50)")
     args = p.parse_args(argv)
+    if args.api:
+        return run_api(args.sequential, args.concurrent)
     auth = tuple(args.login.split(":", 1)) if args.login else None
     demo = None
     url = args.url

@@ -1,6 +1,6 @@
 """A fake OpenAI-compatible chat server on 127.0.0.1 that OBEYS instructions planted in the passages it is given,
 and the planted-instruction articles it is tested with. Shared by tests/test_injection.py and
-benchmarks/injection_bench.py. Every text here was written for newsrag (no publisher's text)."""
+`benchmarks/front_doors.py injection`. Every text here was written for newsrag (no publisher's text)."""
 
 from __future__ import annotations
 
