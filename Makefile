@@ -4,13 +4,18 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test setup browser clean screenshot local
+.PHONY: run test test-fast setup browser clean screenshot local
 
 run: setup
 	$(PY) app.py
 
+# The fast tier first (no model, no browser, no server: under a minute), then everything else.
 test: setup browser
-	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider -m fast
+	$(PY) -m pytest -q -p no:cacheprovider -m "not fast" --durations=15
+
+test-fast: setup
+	$(PY) -m pytest -q -p no:cacheprovider -m fast
 
 # The README's screenshot, refreshed on purpose (the tests write theirs to a temp folder).
 screenshot: setup browser

@@ -66,6 +66,25 @@ def pytest_sessionstart(session):
     from .clean_tree import tree_state
 
     session.config._newsrag_tree = tree_state(ROOT)
+    if _fast_tier(session.config):
+        _forbid_models()
+
+
+# -- the fast tier (`make test-fast`, `-m fast`): modules marked `fast` load no model -------------------------
+def _fast_tier(config) -> bool:
+    return (config.getoption("markexpr", "") or "").strip() == "fast" or os.environ.get("NEWSRAG_TEST_FAST") == "1"
+
+
+def _forbid_models() -> None:
+    """In the fast tier, loading the embedding model fails the test that asks for it (so the tier stays fast)."""
+    from rag.index.embedder import Embedder
+
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError("the fast tier loads no model: this test's module is marked `fast` but needs the "
+                           "embedding model (use tests/fake_embedder.py, or drop the mark)")
+
+    Embedder._load = refuse
+    Embedder._light_encoder = refuse
 
 
 def pytest_sessionfinish(session, exitstatus):

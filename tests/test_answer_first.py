@@ -5,11 +5,14 @@ tests."""
 
 from __future__ import annotations
 
+import pytest
+
 from rag.answer.answerers.extractive import ExtractiveAnswerer, opens_article
 from rag.core.schema import Hit, Passage
 from rag.eval.run import _first_sentence
 from rag.nlp.answer_type import answer_spans, figure_key, span_kind
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
 
 def _hits(*texts: str, title: str = "Ferry news") -> list[Hit]:
     out = []

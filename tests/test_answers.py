@@ -178,3 +178,10 @@ def test_cli_ask_json_contract(sample_settings):
     empty = subprocess.run([sys.executable, "-m", "rag.frontends.cli", "ask", ""], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=300)
     assert empty.returncode == 2 and "empty" in empty.stderr
+
+
+def test_a_question_of_zero_width_characters_is_empty(sample_assistant):
+    from rag.core.errors import InputError
+
+    with pytest.raises(InputError, match="empty"):
+        sample_assistant.ask("\u200b\u200d\ufeff \u2060")

@@ -16,6 +16,8 @@ from rag.core.schema import Answer, Hit, Passage
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
 PASSAGE = (
     "The harbour festival drew 40,000 visitors on Saturday, organisers said. The city spent $2.5 million on "
     "the new pier, and the ferry added 1,100 extra crossings. Tickets sold out in 48% of the venues.\n\n"

@@ -1,9 +1,12 @@
+import pytest
+
 """rag/nlp/text.py and rag/attribution/quotes.py: one normalisation, one speech pattern, and who is credited with which words."""
 
 from rag.attribution.quotes import credited, find_quotes
 from rag.attribution.speakers import speaker_terms
 from rag.nlp.text import SPEECH, clip, name_key, normalize, same_person, same_text
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
 
 def _by_text(text):
     return {q.text.strip(' ,."'): q for q in find_quotes(text, "a1")}

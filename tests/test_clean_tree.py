@@ -10,6 +10,7 @@ import pytest
 
 from .clean_tree import describe_change, tree_state
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
 
 @pytest.fixture
 def repo(tmp_path):

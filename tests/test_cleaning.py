@@ -10,6 +10,8 @@ import pytest
 from ingest.cleaning import Cleaned, clean, normalize_text
 from rag.core.schema import RawArticle
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
 SEED = Path(__file__).resolve().parents[1] / "examples" / "news" / "kim-kardashian-balenciaga.txt"
 
 
@@ -26,8 +28,6 @@ def ascii_quotes(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def seed() -> tuple[str, Cleaned]:
-    if not SEED.exists():
-        pytest.skip(f"{SEED} not present")
     body = SEED.read_text(encoding="utf-8")
     return body, clean(RawArticle(body=body, origin=str(SEED), title=None))
 

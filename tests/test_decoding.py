@@ -17,6 +17,8 @@ from ingest.fetching import FetchPolicy
 from ingest.loaders import LoadWarning, iter_inputs
 from rag.core.schema import LoadFailure, RawArticle
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
 REPO = Path(__file__).resolve().parents[1]
 
 

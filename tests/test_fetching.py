@@ -31,6 +31,8 @@ from ingest.fetching import (
 from ingest.loaders import LoadWarning, iter_inputs
 from rag.core.schema import LoadFailure, RawArticle
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
 SECRET = "The internal admin password is swordfish-42 and the billing key is kept in vault seven."
 ARTICLE = ("<html><head><title>Ferry Adds Night Service</title></head><body><article><h1>Ferry Adds Night "
            "Service</h1><p>The harbour ferry will run at night from May, the council said on Monday after a long "

@@ -10,6 +10,8 @@ from ingest.html_pages import flat_text
 from ingest.loaders import LoadWarning, iter_inputs
 from rag.core.schema import RawArticle
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
 STORY = ("<p>The harbour ferry will run at night from May, the council said on Monday after a long vote in the "
          "town hall.</p><p>Officials expect two thousand riders a week once the late boats start running from "
          "the old pier, and the first sailing leaves at nine.</p><p>Residents of the east bank asked for the "

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ingest import Ingestor
 from rag.core.settings import Settings
@@ -17,6 +18,8 @@ from rag.index import Index
 
 from .conftest import ROOT
 from .fake_embedder import FakeEmbedder
+
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
 
 _STORAGE_IMPORT = re.compile(r"^\s*(import|from)\s+(sqlite3|chromadb|bm25s|psycopg|psycopg_pool)\b", re.M)
 

@@ -219,9 +219,15 @@ def test_the_shortcut_before_the_patterns_never_skips_a_text_they_match():
     matched = [t for t in texts if inj._PATTERNS.search(t)]
     assert len(matched) > 0.8 * len(texts)  # the sentences are real phrasings, not words the patterns ignore
     assert [t for t in matched if not inj._may_hold_instruction(t)] == []
-    news = SHARED / "eval" / "realtimeqa" / "articles.jsonl"
-    if news.exists():
-        bodies = [json.loads(line)["body"] for line in news.read_text().splitlines()[:400]]
-        chunks = [b[i:i + 1200] for b in bodies for i in range(0, len(b), 1200)]
-        assert [c for c in chunks if inj._PATTERNS.search(c) and not inj._may_hold_instruction(c)] == []
-        assert sum(map(inj._may_hold_instruction, chunks)) < 0.2 * len(chunks)  # it does skip most news
+
+
+NEWS = SHARED / "eval" / "realtimeqa" / "articles.jsonl"
+
+
+@pytest.mark.skipif(not NEWS.exists(), reason=f"real news pages are needed and {NEWS} is not on this machine "
+                                              "(../shared/eval beside the checkout)")
+def test_the_shortcut_skips_most_real_news_and_never_one_the_patterns_match():
+    bodies = [json.loads(line)["body"] for line in NEWS.read_text().splitlines()[:400]]
+    chunks = [b[i:i + 1200] for b in bodies for i in range(0, len(b), 1200)]
+    assert [c for c in chunks if inj._PATTERNS.search(c) and not inj._may_hold_instruction(c)] == []
+    assert sum(map(inj._may_hold_instruction, chunks)) < 0.2 * len(chunks)  # it does skip most news

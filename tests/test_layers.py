@@ -6,6 +6,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CORE, NLP, ATTR, INDEX, INGEST = "rag.core", "rag.nlp", "rag.attribution", "rag.index", "ingest"

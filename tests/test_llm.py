@@ -32,6 +32,8 @@ from rag.core.settings import Settings
 from rag.llms.choose import NO_LLM_NOTICE, make_chat_model
 from rag.llms.fencing import REMOVED, format_passages, neutralise
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
 SECRET = "sk-test-SECRET-0123456789"
 
 

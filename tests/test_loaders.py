@@ -18,6 +18,8 @@ from ingest.fetching import FetchError, FetchPolicy, parse_allow
 from ingest.loaders import LoadWarning, iso_date, iter_inputs
 from rag.core.schema import LoadFailure, RawArticle
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 WEB = FIXTURES / "web"
 REPO = Path(__file__).resolve().parents[1]
@@ -222,7 +224,7 @@ def test_jsonl_keeps_line_separator_characters_inside_strings(tmp_path: Path) ->
 def test_eval_articles_load_without_failures(name: str) -> None:
     path = SHARED / "eval" / name / "articles.jsonl"
     if not path.exists():
-        pytest.skip(f"{path} not present")
+        pytest.skip(f"the eval set's articles ({path}, in ../shared beside the checkout) are not on this machine")
     lines = [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
     items = load(path)
     assert failures(items) == []

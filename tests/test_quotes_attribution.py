@@ -1,3 +1,5 @@
+import pytest
+
 """rag/attribution/quotes.py and rag/attribution/quote_index.py: who is credited with a quotation in the forms the first extractor
 missed (a description before the name, "saying:" cues, introducing paragraphs, pronouns, partial quotes), and
 what must stay uncredited (titles, terms, possessives). Every article here is written for the test."""
@@ -11,6 +13,7 @@ from rag.attribution.speakers import asked_speaker
 from rag.core.schema import Passage
 from rag.nlp.text import same_person
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
 
 def _speaker(text, opening, quotes=None):
     quotes = quotes if quotes is not None else find_quotes(text, "t")

@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from rag.frontends.slack.bot import WORKING, create_app, make_http_server
@@ -25,6 +26,7 @@ from .test_slack import (  # noqa: F401
     wait_for,
 )
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
 
 class Loading(StandIn):
     """A freshly started assistant: every question waits until the model has 'loaded' (the gate opens)."""

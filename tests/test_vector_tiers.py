@@ -15,6 +15,7 @@ from rag.index import Index, vectors
 
 from .fake_embedder import FakeEmbedder
 
+pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
 
 def _story(topic: str, marker: str) -> str:
     return f"The {topic} decision\n" + " ".join(
