@@ -105,6 +105,38 @@ def fill_side_tables(db: sqlite3.Connection, batch: int = 5000) -> int:
     return _index_live(db, batch, lambda rows: _remember(db, rows))
 
 
+def day_clauses(since_day: int | None, until_day: int | None, as_of_day: int | None, *, column: str,
+                p: str) -> tuple[list[str], list[int]]:
+    """SQL conditions (placeholder `p`) for a date window on a day-number column, with their values: an undated
+    passage (day -1) is kept by `as_of` and left out by `since`/`until`. Both catalogs filter alike."""
+    clauses, args = [], []
+    if since_day is not None:
+        clauses.append(f"{column} >= {p}")
+        args.append(since_day)
+    if until_day is not None:
+        clauses.append(f"{column} BETWEEN 0 AND {p}")
+        args.append(until_day)
+    if as_of_day is not None:  # published after as_of: left out; undated (day -1) stays
+        clauses.append(f"{column} <= {p}")
+        args.append(as_of_day)
+    return clauses, args
+
+
+def rare_words(words: Sequence[str], df: dict[str, int], budget: int) -> list[str] | None:
+    """None when all the words' postings fit the budget (match them all); else the rarest words, whose postings
+    fit a share of it (their best passages are then rescored over every word). Both catalogs prune alike."""
+    distinct = sorted(set(words), key=lambda w: df[w])
+    if sum(df[w] for w in distinct) <= budget:
+        return None
+    rare, total = [], 0
+    for w in distinct:
+        if rare and total + df[w] > budget * _RARE_SHARE:
+            break
+        rare.append(w)
+        total += df[w]
+    return rare
+
+
 def _index_live(db: sqlite3.Connection, batch: int, write) -> int:
     """Empty the side tables, then hand `write` every live passage's (rowid, body), `batch` at a time (memory stays
     bounded by the batch); returns the count."""
@@ -154,15 +186,9 @@ def search(db: sqlite3.Connection, query: str, k: int, *, sources: Sequence[str]
     words = [w for w in words if df.get(w)]  # a word in no passage matches nothing and scores nothing
     if not words:
         return []
-    distinct = sorted(set(words), key=lambda w: df[w])
-    if sum(df[w] for w in distinct) <= budget:
+    rare = rare_words(words, df, budget)
+    if rare is None:
         return _fts(db, words, k, sources, since_day, until_day, as_of_day)
-    rare, total = [], 0
-    for w in distinct:
-        if rare and total + df[w] > budget * _RARE_SHARE:
-            break
-        rare.append(w)
-        total += df[w]
     # Fewer than k can come back (a narrow date range holding few of the rare words' passages): widening to
     # commoner words under a filter costs seconds at 100k passages (FTS5 ranks every match before the filter).
     pool = _fts(db, [w for w in words if w in rare], max(k, _POOL), sources, since_day, until_day, as_of_day)
@@ -238,15 +264,9 @@ def _fts(db: sqlite3.Connection, words: list[str], k: int, sources: Sequence[str
     if sources:
         clauses.append(f"COALESCE(a.source, a.credited_source) IN ({','.join('?' * len(sources))})")
         args.extend(sources)
-    if since_day is not None:
-        clauses.append("a.day >= ?")
-        args.append(since_day)
-    if until_day is not None:
-        clauses.append("a.day BETWEEN 0 AND ?")
-        args.append(until_day)
-    if as_of_day is not None:  # published after as_of: left out; undated (day -1) stays
-        clauses.append("a.day <= ?")
-        args.append(as_of_day)
+    more, values = day_clauses(since_day, until_day, as_of_day, column="a.day", p="?")
+    clauses += more
+    args += values
     sql = ("SELECT k.rowid, -bm25(keywords) FROM keywords k CROSS JOIN passages p ON p.rid=k.rowid"
            " CROSS JOIN articles a ON a.id=p.article_id AND a.gen=p.gen"
            f" WHERE keywords MATCH ? AND a.state='ready' AND {' AND '.join(clauses)} ORDER BY rank LIMIT ?")

@@ -24,7 +24,7 @@ from rag.core.schema import Article, Passage, Quote
 from rag.index import bands, keywords, quote_store
 from rag.index.migrate import migrate
 
-__all__ = ["SqliteCatalog", "ArticleRow", "Staged", "day_number", "vector_id"]
+__all__ = ["SqliteCatalog", "CatalogReads", "ArticleRow", "Staged", "day_number", "vector_id"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -106,7 +106,69 @@ def day_number(iso: str | None) -> int:
         return -1
 
 
-class SqliteCatalog:
+class CatalogReads:
+    """The reads both catalogs (this one and rag/index/pg/catalog.py) answer with the same SQL; only the
+    placeholder differs (`_P`: "?" for SQLite, "%s" for psycopg). A catalog gives `_one`, `_all` and
+    `iter_passages`."""
+
+    _P = "?"
+
+    def get(self, article_id: str) -> ArticleRow | None:
+        row = self._one(f"SELECT {_COLS} FROM articles WHERE id={self._P} AND state='ready'", (article_id,))
+        return _row(row) if row else None
+
+    def find(self, *, url: str | None = None, content_hash: str | None = None) -> ArticleRow | None:
+        """A live article with this url or this content."""
+        for col, value in (("url", url), ("content_hash", content_hash)):
+            if value:
+                row = self._one(f"SELECT {_COLS} FROM articles WHERE {col}={self._P} AND state='ready' LIMIT 1", (value,))
+                if row:
+                    return _row(row)
+        return None
+
+    def articles(self, *, include_duplicates: bool = True, limit: int | None = None) -> list[ArticleRow]:
+        """Live articles with their text, newest first (the first `limit` only, when given)."""
+        sql = f"SELECT {_COLS} FROM articles WHERE state='ready'"
+        if not include_duplicates:
+            sql += " AND duplicate_of IS NULL"
+        sql += _NEWEST_FIRST
+        return [_row(r) for r in self._all(sql + (f" LIMIT {self._P}" if limit else ""), (limit,) if limit else ())]
+
+    def article_ids(self) -> list[str]:
+        """The ids of every distinct live article, without reading their texts."""
+        return [r[0] for r in self._all("SELECT id FROM articles WHERE state='ready' AND duplicate_of IS NULL")]
+
+    def passage_ids(self, article_id: str) -> list[str]:
+        """The passage ids of an article's live version, in text order."""
+        return [r[0] for r in self._all(
+            "SELECT p.id FROM passages p JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE a.id="
+            f"{self._P}"
+            " AND a.state='ready' ORDER BY p.idx", (article_id,))]
+
+    def duplicates_of(self, article_id: str) -> list[ArticleRow]:
+        return [_row(r) for r in self._all(
+            f"SELECT {_COLS} FROM articles WHERE duplicate_of={self._P} AND state='ready'", (article_id,))]
+
+    def passages(self) -> list[Passage]:
+        """Every passage of every live, distinct article, text cut from the article at its offsets."""
+        return [p for batch in self.iter_passages() for p in batch]
+
+    def sources(self) -> list[str]:
+        """The outlets of the live articles, sorted."""
+        return [r[0] for r in self._all(
+            "SELECT DISTINCT source FROM articles WHERE state='ready' AND source IS NOT NULL ORDER BY source")]
+
+    def trash_count(self) -> int:
+        return self._one("SELECT COUNT(*) FROM trash")[0]
+
+    def trash(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT vid FROM trash")]
+
+    def pending_ids(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT id FROM articles WHERE state='pending'")]
+
+
+class SqliteCatalog(CatalogReads):
     def __init__(self, home: Path) -> None:
         home.mkdir(parents=True, exist_ok=True)
         self.path = home / "catalog.sqlite"
@@ -131,37 +193,6 @@ class SqliteCatalog:
         """SQLite's cheap per-connection counter: changes when another connection commits."""
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
-    def get(self, article_id: str) -> ArticleRow | None:
-        row = self._one(f"SELECT {_COLS} FROM articles WHERE id=? AND state='ready'", (article_id,))
-        return _row(row) if row else None
-
-    def find(self, *, url: str | None = None, content_hash: str | None = None) -> ArticleRow | None:
-        """A live article with this url or this content."""
-        for col, value in (("url", url), ("content_hash", content_hash)):
-            if value:
-                row = self._one(f"SELECT {_COLS} FROM articles WHERE {col}=? AND state='ready' LIMIT 1", (value,))
-                if row:
-                    return _row(row)
-        return None
-
-    def articles(self, *, include_duplicates: bool = True, limit: int | None = None) -> list[ArticleRow]:
-        """Live articles with their text, newest first (the first `limit` only, when given)."""
-        sql = f"SELECT {_COLS} FROM articles WHERE state='ready'"
-        if not include_duplicates:
-            sql += " AND duplicate_of IS NULL"
-        sql += _NEWEST_FIRST
-        return [_row(r) for r in self._all(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())]
-
-    def article_ids(self) -> list[str]:
-        """The ids of every distinct live article, without reading their texts."""
-        return [r[0] for r in self._all("SELECT id FROM articles WHERE state='ready' AND duplicate_of IS NULL")]
-
-    def passage_ids(self, article_id: str) -> list[str]:
-        """The passage ids of an article's live version, in text order."""
-        return [r[0] for r in self._all(
-            "SELECT p.id FROM passages p JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE a.id=?"
-            " AND a.state='ready' ORDER BY p.idx", (article_id,))]
-
     def listing(self) -> list[dict[str, str]]:
         """title, source, published_at, url, origin (the file or feed it came from) and id of every distinct live
         article, newest first, without texts."""
@@ -177,10 +208,6 @@ class SqliteCatalog:
         clause = " AND ".join("text LIKE ?" for _ in words)
         return self._one(f"SELECT 1 FROM articles WHERE state='ready' AND duplicate_of IS NULL AND {clause} LIMIT 1",
                          [f"%{w}%" for w in words]) is not None
-
-    def duplicates_of(self, article_id: str) -> list[ArticleRow]:
-        return [_row(r) for r in self._all(
-            f"SELECT {_COLS} FROM articles WHERE duplicate_of=? AND state='ready'", (article_id,))]
 
     def has_articles(self) -> bool:
         return self._one(HAS_ARTICLES_SQL) is not None
@@ -211,10 +238,6 @@ class SqliteCatalog:
                 f"SELECT id, signature FROM articles WHERE id IN ({','.join('?' * len(chunk))}) AND state='ready'"
                 " AND signature IS NOT NULL", chunk))
         return out
-
-    def passages(self) -> list[Passage]:
-        """Every passage of every live, distinct article, text cut from the article at its offsets."""
-        return [p for batch in self.iter_passages() for p in batch]
 
     def iter_passages(self, batch: int = 2000) -> Iterator[list[Passage]]:
         """The same, in batches of live passages ordered by article and index (bounded memory)."""
@@ -286,11 +309,6 @@ class SqliteCatalog:
         with self._lock:
             return quote_store.passage_at(self._db, article_id, start, end)
 
-    def sources(self) -> list[str]:
-        """The outlets of the live articles, sorted."""
-        return [r[0] for r in self._all(
-            "SELECT DISTINCT source FROM articles WHERE state='ready' AND source IS NOT NULL ORDER BY source")]
-
     def stats(self) -> dict[str, object]:
         a = self._one("SELECT COUNT(*), MAX(published_at), COALESCE(SUM(passage_count), 0) FROM articles"
                       " WHERE state='ready' AND duplicate_of IS NULL")
@@ -317,15 +335,6 @@ class SqliteCatalog:
             with self._lock:
                 self._reader_conns.append(db)
         return db
-
-    def trash_count(self) -> int:
-        return self._one("SELECT COUNT(*) FROM trash")[0]
-
-    def trash(self) -> list[str]:
-        return [r[0] for r in self._all("SELECT vid FROM trash")]
-
-    def pending_ids(self) -> list[str]:
-        return [r[0] for r in self._all("SELECT id FROM articles WHERE state='pending'")]
 
     # -- writing (callers hold the index's writer lock) ------------------------------------------------------
     def stage(self, items: Sequence[Staged]) -> int:

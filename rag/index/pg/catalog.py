@@ -27,10 +27,9 @@ from rag.index.pg import keywords as pg_keywords
 from rag.index.pg import quotes as pg_quotes
 from rag.index.pg.schema import migrate
 from rag.index.sqlite_catalog import (
-    ArticleRow,
+    CatalogReads,
     Staged,
     _passage,
-    _row,
     day_number,
     vector_id,
 )
@@ -53,7 +52,9 @@ def where_is(url: str) -> str:
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
 
 
-class PgCatalog:
+class PgCatalog(CatalogReads):
+    _P = "%s"
+
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE, connect_timeout: float = 5.0) -> None:
         import psycopg
         from psycopg_pool import ConnectionPool
@@ -147,33 +148,6 @@ class PgCatalog:
         """The committed version: one key lookup (PostgreSQL has no per-connection change counter to read)."""
         return self.version()
 
-    def get(self, article_id: str) -> ArticleRow | None:
-        row = self._one(f"SELECT {_COLS} FROM articles WHERE id=%s AND state='ready'", (article_id,))
-        return _row(row) if row else None
-
-    def find(self, *, url: str | None = None, content_hash: str | None = None) -> ArticleRow | None:
-        for col, value in (("url", url), ("content_hash", content_hash)):
-            if value:
-                row = self._one(f"SELECT {_COLS} FROM articles WHERE {col}=%s AND state='ready' LIMIT 1", (value,))
-                if row:
-                    return _row(row)
-        return None
-
-    def articles(self, *, include_duplicates: bool = True, limit: int | None = None) -> list[ArticleRow]:
-        sql = f"SELECT {_COLS} FROM articles WHERE state='ready'"
-        if not include_duplicates:
-            sql += " AND duplicate_of IS NULL"
-        sql += _NEWEST_FIRST
-        return [_row(r) for r in self._all(sql + (" LIMIT %s" if limit else ""), (limit,) if limit else ())]
-
-    def article_ids(self) -> list[str]:
-        return [r[0] for r in self._all("SELECT id FROM articles WHERE state='ready' AND duplicate_of IS NULL")]
-
-    def passage_ids(self, article_id: str) -> list[str]:
-        return [r[0] for r in self._all(
-            "SELECT p.id FROM passages p JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE a.id=%s"
-            " AND a.state='ready' ORDER BY p.idx", (article_id,))]
-
     def listing(self) -> list[dict[str, str]]:
         rows = self._all("SELECT title, COALESCE(source, credited_source), published_at, url, origin FROM articles"
                          " WHERE state='ready' AND duplicate_of IS NULL" + _NEWEST_FIRST)
@@ -186,10 +160,6 @@ class PgCatalog:
         clause = " AND ".join("strpos(lower(text), %s) > 0" for _ in words)
         return self._one(f"SELECT 1 FROM articles WHERE state='ready' AND duplicate_of IS NULL AND {clause} LIMIT 1",
                          [w.lower() for w in words]) is not None
-
-    def duplicates_of(self, article_id: str) -> list[ArticleRow]:
-        return [_row(r) for r in self._all(
-            f"SELECT {_COLS} FROM articles WHERE duplicate_of=%s AND state='ready'", (article_id,))]
 
     def has_articles(self) -> bool:
         return self._one("SELECT 1 FROM articles WHERE state='ready' LIMIT 1") is not None
@@ -219,9 +189,6 @@ class PgCatalog:
     def signatures_of(self, ids: Sequence[str]) -> dict[str, bytes]:
         return {r[0]: bytes(r[1]) for r in self._all("SELECT id, signature FROM articles WHERE id = ANY(%s) AND"
                                                     " state='ready' AND signature IS NOT NULL", (list(ids),))}
-
-    def passages(self) -> list[Passage]:
-        return [p for batch in self.iter_passages() for p in batch]
 
     def iter_passages(self, batch: int = 2000) -> Iterator[list[Passage]]:
         last = ("", -1)
@@ -279,10 +246,6 @@ class PgCatalog:
         with self._conn() as conn:
             return pg_quotes.passage_at(conn, article_id, start, end)
 
-    def sources(self) -> list[str]:
-        return [r[0] for r in self._all(
-            "SELECT DISTINCT source FROM articles WHERE state='ready' AND source IS NOT NULL ORDER BY source")]
-
     def stats(self) -> dict[str, object]:
         a = self._one("SELECT COUNT(*), MAX(published_at), COALESCE(SUM(passage_count), 0) FROM articles"
                       " WHERE state='ready' AND duplicate_of IS NULL")
@@ -297,15 +260,6 @@ class PgCatalog:
             ids = dict(conn.execute("SELECT rid, id FROM passages WHERE rid = ANY(%s)",
                                     ([rid for rid, _ in hits],)).fetchall())
         return [(ids[rid], score) for rid, score in hits if rid in ids]
-
-    def trash_count(self) -> int:
-        return self._one("SELECT COUNT(*) FROM trash")[0]
-
-    def trash(self) -> list[str]:
-        return [r[0] for r in self._all("SELECT vid FROM trash")]
-
-    def pending_ids(self) -> list[str]:
-        return [r[0] for r in self._all("SELECT id FROM articles WHERE state='pending'")]
 
     # -- writing (callers hold writer_lock) ------------------------------------------------------------------
     def stage(self, items: Sequence[Staged]) -> int:

@@ -24,9 +24,10 @@ from rag.index.keywords import (
     _K1,
     _MAX_TERMS,
     _POOL,
-    _RARE_SHARE,
     POSTINGS_BUDGET,
     body,
+    day_clauses,
+    rare_words,
     terms,
 )
 
@@ -112,15 +113,9 @@ def search(conn, query: str, k: int, *, sources: Sequence[str] | None = None, si
     avgdl = tokens / n if n else 1.0
     idf = {w: max(math.log((n - d + 0.5) / (d + 0.5)), 1e-6) for w, d in df.items()}
     filters = _filters(sources, since_day, until_day, as_of_day)
-    distinct = sorted(set(words), key=lambda w: df[w])
-    if sum(df[w] for w in distinct) <= budget:
+    rare = rare_words(words, df, budget)
+    if rare is None:
         return _ranked(conn, words, words, idf, avgdl, k, filters)
-    rare, total = [], 0
-    for w in distinct:
-        if rare and total + df[w] > budget * _RARE_SHARE:
-            break
-        rare.append(w)
-        total += df[w]
     pool = _ranked(conn, rare, [w for w in words if w in rare], idf, avgdl, max(k, _POOL), filters)
     if not pool:
         return []
@@ -132,15 +127,9 @@ def _filters(sources, since_day, until_day, as_of_day) -> tuple[str, list]:
     if sources:
         clauses.append("outlet = ANY(%s)")
         args.append(list(sources))
-    if since_day is not None:
-        clauses.append("day >= %s")
-        args.append(since_day)
-    if until_day is not None:
-        clauses.append("day BETWEEN 0 AND %s")
-        args.append(until_day)
-    if as_of_day is not None:  # published after as_of: left out; undated (day -1) stays
-        clauses.append("day <= %s")
-        args.append(as_of_day)
+    more, values = day_clauses(since_day, until_day, as_of_day, column="day", p="%s")
+    clauses += more
+    args += values
     return " AND ".join(clauses), args
 
 
