@@ -13,7 +13,7 @@ from rag.answer.conflicts import find_conflicts, with_rival_statements
 from rag.answer.followup import refers_back
 from rag.answer.refusal import should_answer
 from rag.answer.retriever import Retriever
-from rag.attribution.answerer import QuoteAnswerer, QuoteDraft
+from rag.attribution.answerer import QuoteAnswerer, QuoteDraft, quote_followup
 from rag.check.citations import REFUSAL_PREFIX
 from rag.check.stream import CheckedStream, checked_pieces
 from rag.check.verify_llm import verify_unconfirmed
@@ -249,6 +249,10 @@ class Assistant:
         as it stands (an earlier subject carried into an unrelated question finds the wrong coverage)."""
         if not history or not refers_back(question):
             return question
+        asked = [t.get("content", "") for t in history if t.get("role") == "user" and (t.get("content") or "").strip()]
+        followed = quote_followup(question, asked[-1]) if asked else None
+        if followed:  # "and the principal?" after "What did the coach say?": the same question of another person
+            return followed
         try:
             return self.answerer.rewrite(question, history) or question
         except LLMError as exc:

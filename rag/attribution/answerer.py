@@ -17,13 +17,14 @@ from datetime import date
 from typing import Sequence
 
 from rag.attribution.quote_index import IndexedQuote
-from rag.attribution.quotes import credited, find_quotes
+from rag.attribution.quotes import ROLE_WORDS, credited, find_quotes
 from rag.attribution.speakers import asked_speaker
 from rag.core.schema import Hit, Passage
 from rag.nlp.lexical import STOP, content_words, coverage
+from rag.nlp.lexicon import alternatives
 from rag.nlp.text import name_key, normalize, same_person
 
-__all__ = ["QuoteAnswerer", "QuoteAsk", "QuoteDraft", "parse_quote_question"]
+__all__ = ["QuoteAnswerer", "QuoteAsk", "QuoteDraft", "parse_quote_question", "quote_followup"]
 
 _SAY = (r"say|said|tweet|tweeted|post|posted|write|wrote|tell|told|claim|claimed|announce|announced|state|stated|"
         r"comment|commented|respond|responded|react|reacted|reply|replied|think|argue|argued|add|added")
@@ -33,6 +34,10 @@ _ROLE_ASK = re.compile(rf"\b(?:what|how)\s+(?:did|does|has|have)\s+(?:the|a|an)\
                        rf"(?:{_SAY})\b", re.I)
 _ABOUT = re.compile(rf"\b(?:{_SAY}|response|statement|reaction|comments?|remarks?)\b\s+(?:\w+\s+)?"
                     r"(?:about|on|to|regarding|over|of|after)\s+(?P<about>.+?)\s*\??\s*$", re.I)
+# "What did the economist say caused the rise?": what follows the speech verb directly is what was said about
+_SAID_CLAUSE = re.compile(rf"\b(?:{_SAY})\s+(?P<clause>(?!about\b|on\b|to\b|regarding\b|over\b|of\b|after\b|it\b|"
+                          rf"that\?|anything\b|something\b|so\b|then\b|now\b|today\b|yesterday\b|last\b|this\b|in\b|at\b)"
+                          r"[a-z][\w' \-]{2,80}?)\s*\??\s*$", re.I)
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”]{6,}?)[\"“”’']\s*[?.!]?\s*$|[\"“]([^\"“”]{6,})[\"”]")
 _MAX_WORDS = 60
 
@@ -55,6 +60,7 @@ class QuoteAsk:
     description: list[str] = field(default_factory=list)  # role words, for "the transport minister"
     about: str = ""
     fragment: str = ""
+    said: str = ""  # what the question says was said ("caused the rise"): matched like `about`
 
 
 def parse_quote_question(question: str) -> QuoteAsk | None:
@@ -80,7 +86,38 @@ def parse_quote_question(question: str) -> QuoteAsk | None:
     kind = ("did_comment" if re.match(r"(did|has|does|have)\b", low)
             else "respond" if re.match(r"how\b", low) else "what_said")
     a = _ABOUT.search(question)
-    return QuoteAsk(kind, speaker=speaker, description=description, about=a.group("about") if a else "")
+    c = None if a else _SAID_CLAUSE.search(question)
+    return QuoteAsk(kind, speaker=speaker, description=description, about=a.group("about") if a else "",
+                    said=c.group("clause") if c else "")
+
+
+_FOLLOW_UP = re.compile(r"^\s*(?:and|but|also|so|what about|how about|and what about|and how about|same for)?\s*,?\s*"
+                        r"(?P<x>[^?.!]{2,60}?)\s*[?.!]*\s*$", re.I)
+_PERSON_LEAD = re.compile(r"^(?:the|a|an|her|his|their|its)\s+", re.I)
+
+
+def quote_followup(question: str, previous: str) -> str | None:
+    """A short follow-up to a who-said-what question, asked in full: after "What did the coach of the robotics team
+    say?", "and the principal?" is "What did the principal say?"; after "What did Kardashian say about
+    Balenciaga?", "what about her kids?" is "What did Kardashian say about her kids?". None when the follow-up is
+    not of that kind (then the answerer's own rewrite applies)."""
+    before = parse_quote_question(previous)
+    if before is None or before.kind == "who_said" or parse_quote_question(question) is not None:
+        return None
+    m = _FOLLOW_UP.match(question)
+    if not m or len(m.group("x").split()) > 5:
+        return None
+    x = m.group("x").strip(" ,")
+    if re.match(r"(?:who|what|when|where|why|how|which|is|are|was|were|did|does|do|can|will)\b", x, re.I):
+        return None  # a question of its own kind ("and when was that?")
+    bare = _PERSON_LEAD.sub("", x)
+    words = bare.split()
+    person = bool(words) and (words[-1].lower() in ROLE_WORDS or all(w[:1].isupper() for w in words))
+    if person:
+        about = f" about {before.about.rstrip('?. ')}" if before.about else ""
+        return f"What did {x} say{about}?"
+    speaker = before.speaker or ("the " + " ".join(before.description) if before.description else "")
+    return f"What did {speaker} say about {x}?" if speaker else None
 
 
 def _in_filters(q: IndexedQuote, sources: Sequence[str] | None, since: date | None, until: date | None,
@@ -126,7 +163,7 @@ class QuoteAnswerer:
         if ask.kind == "who_said":
             return self._who_said(ask, keep(self._by_text(ask.fragment)))
         quotes = keep(self.catalog.quotes_by_speaker(ask.speaker) if ask.speaker
-                      else self.catalog.quotes_by_description(ask.description))
+                      else self._by_description(ask.description))
         quotes = [q for q in quotes if q.quote.speaker]
         if not quotes:
             return None
@@ -150,6 +187,18 @@ class QuoteAnswerer:
         return found
 
     # -- lookups -------------------------------------------------------------------------------------------
+    def _by_description(self, words: list[str]) -> list[IndexedQuote]:
+        """Quotes of the person a role question names: a speaker described with every word ("the transport
+        minister"), else one whose role word matches ("coach") where the other words ("of the robotics team")
+        are in the speaker's description or in what the quote's article says around it."""
+        found = self.catalog.quotes_by_description(words)
+        roles = [w for w in words if w in ROLE_WORDS]
+        rest = set(content_words(" ".join(w for w in words if w not in roles)))
+        if found or not roles or not rest:
+            return found
+        return [q for q in self.catalog.quotes_by_description(roles)
+                if coverage(rest, set(content_words(f"{q.quote.description or ''} {self._context(q)}"))) >= 0.5]
+
     def _by_text(self, fragment: str) -> list[IndexedQuote]:
         """Quotes holding the fragment, exactly or loosely (most of its words, in any order), best first."""
         frag = normalize(fragment).strip(" ,.?!")
@@ -197,15 +246,18 @@ class QuoteAnswerer:
         if not q.speaker:
             return QuoteDraft(f"The coverage has these words but does not say who said them: \"{_clip(q.text)}\" [{n}]",
                               hits)
-        return QuoteDraft(f"{_as_cited(q.speaker, hits[n - 1].passage.text)} said it{_render(q.text, q.kind)} [{n}]", hits)
+        passage = hits[n - 1].passage.text
+        return QuoteDraft(f"{_as_cited(q.speaker, passage)} said it{_render(q.text, q.kind, passage)} [{n}]", hits)
 
     def _what_said(self, ask: QuoteAsk, quotes: list[IndexedQuote]) -> QuoteDraft:
-        topic = set(content_words(ask.about)) if ask.about else set()
-        on_topic = [q for q in quotes if topic and coverage(topic, set(content_words(self._context(q)))) >= 0.5]
+        asked_about = ask.about or ask.said
+        topic = set(content_words(asked_about)) if asked_about else set()
+        on_topic = [q for q in quotes if topic and _covers(topic, set(content_words(self._context(q)))) >= 0.5]
         name = ask.speaker or quotes[0].quote.speaker or ""
         lead = ""
         if topic and not on_topic:
-            lead = f"I could not find anything {name} said about {ask.about.rstrip('?. ')} in the coverage."
+            lead = (f"I could not find anything {name} said about {ask.about.rstrip('?. ')} in the coverage."
+                    if ask.about else f"I could not find what {name} said {ask.said.rstrip('?. ')} in the coverage.")
             chosen = quotes
         else:
             chosen = on_topic if topic else quotes
@@ -213,7 +265,9 @@ class QuoteAnswerer:
         # whole sentences credited by name before fragments and pronoun cues, and quotes credited under the
         # full name asked for before those credited to the surname alone.
         asked = name_key(name)
-        chosen = sorted(chosen, key=lambda q: (_day_rank(q.published_at), q.quote.kind != "direct",
+        # With a topic, the quotes whose own words say it most (in its words before other words for them) first.
+        chosen = sorted(chosen, key=lambda q: (-_topic_score(topic, q.quote.text), _day_rank(q.published_at),
+                                               q.quote.kind != "direct",
                                                _fragment(q.quote.text) or q.quote.via_pronoun,
                                                name_key(q.quote.speaker or "") != asked))
         seen: set[str] = set()
@@ -232,7 +286,7 @@ class QuoteAnswerer:
                 continue
             # The date and outlet are the citation's (shown with it): the claim check reads only the passage.
             who = _as_cited(q.quote.speaker or "", hits[n - 1].passage.text)
-            lines.append(f"{who} said{_render(q.quote.text, q.quote.kind)} [{n}]")
+            lines.append(f"{who} said{_render(q.quote.text, q.quote.kind, hits[n - 1].passage.text)} [{n}]")
         if ask.kind == "did_comment" and topic and on_topic and lines:
             lines[0] = "Yes: " + lines[0][0].lower() + lines[0][1:]
         more = len(unique) - len(shown)
@@ -308,11 +362,43 @@ def _where(q: IndexedQuote, capital: bool = False) -> str:
     return text[0].upper() + text[1:] if capital else text
 
 
-def _render(text: str, kind: str) -> str:
-    """': "…".' for a direct quote, ' that ….' for a reported statement (its words as the article gives them)."""
+def _covers(topic: set[str], words: set[str]) -> float:
+    """The share of the topic's words the text says, itself or in a word that may stand for it ("kids",
+    "children")."""
+    return sum(1 for t in topic if t in words or alternatives(t) & words) / len(topic) if topic else 0.0
+
+
+def _topic_score(topic: set[str], text: str) -> float:
+    """How much of the topic a quote's own words say: its words count 1, a word that may stand for one 0.5."""
+    if not topic:
+        return 0.0
+    words = set(content_words(text))
+    return sum(1.0 if t in words else 0.5 if alternatives(t) & words else 0.0 for t in topic) / len(topic)
+
+
+def _render(text: str, kind: str, context: str = "") -> str:
+    """': "…".' for a direct quote, ' that ….' for a reported statement (its words as the article gives them, the
+    first one in lower case unless it is a name: "said that work on the bridge …", "said that Reyes …")."""
     words = _clip(text)
     cut = len(text.split()) > _MAX_WORDS
     if kind == "direct":
         end = "" if re.search(r"[.!?]$", words) and not cut else "."
         return f": \"{words}\"" + (" (…)" if cut else "") + end
-    return f" that {words.rstrip('.')}" + (" (…)" if cut else "") + "."
+    return f" that {_reported_start(words.rstrip('.'), context)}" + (" (…)" if cut else "") + "."
+
+
+def _reported_start(words: str, context: str) -> str:
+    """A statement's first word after "said that", in lower case when it only had a capital for opening its
+    sentence: not "I", an acronym, a name before another capitalised word, or a word the context capitalises
+    mid-sentence (a name)."""
+    m = re.match(r"([A-Z][a-z][\w'’\-]*)(\s+\S+)?", words)
+    if not m:
+        return words
+    first, nxt = m.group(1), (m.group(2) or "").strip()
+    if nxt[:1].isupper():
+        return words
+    for found in re.finditer(rf"\b{re.escape(first)}\b", context):
+        before = context[:found.start()].rstrip(" \t\"“”‘’'(")
+        if before and before[-1] not in ".!?:\n":
+            return words  # capitalised inside a sentence: a name
+    return first.lower() + words[len(first):]

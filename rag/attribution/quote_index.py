@@ -21,12 +21,27 @@ __all__ = ["index_quotes", "IndexedQuote", "surname_key", "EXTRACTOR_VERSION"]
 # Stamped on a store's quote index; a store indexed by another version has its quotes derived again from the
 # stored texts when it is opened (rag/index/quote_store.py: upgrade). Change it with any change to what
 # rag/attribution/quotes.py or this module credits.
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 
 _APPOSITIVE = re.compile(
     r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+)+),\s+(?P<desc>(?:the|a|an)\s+[^,.;\"]{3,70}?),")
 _ROLE_BEFORE = re.compile(r"(?P<desc>(?:[A-Za-z][a-z\-]+\s+){0,2}?(?i:%s))\s+(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+)+)"
                           % "|".join(sorted((re.escape(w) for w in ROLE_WORDS), key=len, reverse=True)))
+
+# ", Thomas Reyes," after a description that ends in a role word: "The school's principal, Thomas Reyes, said"
+_NAME_BETWEEN_COMMAS = re.compile(r",\s+(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+)+),")
+_DESC_BEFORE = re.compile(r"(?:^|[.!?;:]\s+|\b)(?P<desc>(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+(?:[\w'’\-]+\s+){0,4}?"
+                          r"(?P<role>[\w\-]+))\s*$")
+
+
+def _desc_then_name(text: str):
+    """(description, name, offset) for "The school's principal, Thomas Reyes, ..." (the description first, its last
+    word a role word), found from the cheap ", Name Name," pattern."""
+    for m in _NAME_BETWEEN_COMMAS.finditer(text):
+        d = _DESC_BEFORE.search(text[max(0, m.start() - 80):m.start()])
+        if d and d.group("role").lower() in ROLE_WORDS:
+            yield " ".join(d.group("desc").split()), m.group("name").strip(), m.start()
+
 
 # Where a role word could begin, followed by a space and a capital: every _ROLE_BEFORE match holds one.
 _ROLE_AT = re.compile(r"(?=(?i:%s)\s+[A-Z])" % "|".join(sorted((re.escape(w) for w in ROLE_WORDS), key=len,
@@ -119,19 +134,21 @@ def _people(text: str) -> dict[str, list[tuple[int, str, str | None]]]:
             key = surname_key(tokens[-1])
             if key:
                 found.setdefault(key, {}).setdefault(" ".join(tokens), [m.start(), None])
+    described = []
     for rx in (_APPOSITIVE, _ROLE_BEFORE):
         for m in (rx.finditer(text) if rx is _APPOSITIVE else _role_before(text)):
-            name = m.group("name").strip()
             if rx is _ROLE_BEFORE and m.group("name").split()[0].lower() in ROLE_WORDS:
                 continue
-            key = surname_key(name)
-            desc = " ".join(m.group("desc").split())
-            names = found.setdefault(key, {})
-            # the description goes to the longest form of this person the article gives ("Ruben Gallego")
-            target = max((n for n in names if n.endswith(name) or name.endswith(n)), key=len, default=name)
-            entry = names.setdefault(target, [m.start(), None])
-            if not entry[1]:
-                entry[1] = desc
+            described.append((" ".join(m.group("desc").split()), m.group("name").strip(), m.start()))
+    described += _desc_then_name(text)
+    for desc, name, at in described:
+        key = surname_key(name)
+        names = found.setdefault(key, {})
+        # the description goes to the longest form of this person the article gives ("Ruben Gallego")
+        target = max((n for n in names if n.endswith(name) or name.endswith(n)), key=len, default=name)
+        entry = names.setdefault(target, [at, None])
+        if not entry[1]:
+            entry[1] = desc
     return {key: sorted((at, n, d) for n, (at, d) in names.items()) for key, names in found.items()}
 
 

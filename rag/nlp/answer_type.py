@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from rag.nlp.lexical import content_words
+from rag.nlp.lexicon import alternatives
 from rag.nlp.sentences import sentence_spans, words
 
 __all__ = ["GENERIC", "TOKEN", "is_name", "answer_type", "has_type", "question_names", "focus_word", "answers_focus", "predicate_words",
@@ -94,6 +95,10 @@ def has_type(kind: str | None, text: str, question: str) -> bool:
 def focus_word(question: str) -> str | None:
     """The stem of the first content word after the question word: 'scor' in 'Who scored the winner?',
     'vote' in 'How many votes did it get?'. None for questions without a wh-word."""
+    m = re.match(r"\s*when\s+(?:does|did|do|will|would|is|was|are|were|has|have|had|can|could|should)\s+"
+                 r"(?:[\w'’\-]+\s+){1,8}?(?P<verb>[a-z][\w\-]*)\s*\?*\s*$", question, re.I)
+    if m:  # "When does the bridge work begin?": the verb the date stands beside ("begins in April 2027")
+        return (predicate_words(m.group("verb")) or [None])[0]
     m = re.search(r"\bhow (?:many|much)\s+([a-z][\w\-]*)", question, re.I)
     if m and m.group(1).lower() not in ("did", "does", "do", "is", "was", "were", "are", "has", "have", "will"):
         return (predicate_words(m.group(1)) or [None])[0]  # "after how many days" -> the days counted
@@ -119,7 +124,8 @@ def answers_focus(kind: str | None, focus: str | None, text: str, question: str,
     tokens = TOKEN.findall(text)
     stems = [(predicate_words(t) or [""])[0] for t in tokens]
     asked = {w.lower() for w in question_names(question)}
-    hits = [i for i, s in enumerate(stems) if s == focus]
+    same = {focus} | alternatives(focus)  # "start" is asked, "begins" is written
+    hits = [i for i, s in enumerate(stems) if s in same]
     for i in hits:
         near = tokens[max(0, i - window):i] + tokens[i + 1:i + 1 + window + (2 if kind == "when" else 0)]
         if kind == "who" and any(is_name(t, asked) for t in near):
@@ -132,6 +138,14 @@ def answers_focus(kind: str | None, focus: str | None, text: str, question: str,
     return False
 
 
+# "Why did ...?", "What caused ...?", "What led to ...?": the answer is a reason.
+_WHY = re.compile(r"\s*(?:why\b|what\s+(?:caused|causes|led\s+to|leads\s+to|drove|drives|is\s+behind|was\s+behind|"
+                  r"prompted|explains)\b|for\s+what\s+reason\b|how\s+come\b)", re.I)
+# The words that give a reason, and the clause they open (up to a comma or the end of the sentence).
+_REASON = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|as\s+a\s+result\s+of|thanks\s+to|caused\s+by|"
+                     r"driven\s+by|fu?ell?ed\s+by|blamed\s+(?:\w+\s+)?on|citing|amid|in\s+order\s+to|so\s+that|"
+                     r"the\s+reason\s+(?:is|was|being)|stemm(?:ed|ing)\s+from|result(?:ed|ing)\s+from|"
+                     r"(?:caused|led\s+to|prompted|triggered|sparked)\b)[^,;.!?]{3,120}", re.I)
 # "Which type of pet ...?", "what kind of sightings?": a kind of thing, not a name.
 _KIND_OF = re.compile(r"\b(?:which|what)\s+(?:type|kind|sort|form|variety|category)s?\s+of\b", re.I)
 _VAGUE_WHEN = {"week", "month", "year", "ago", "earlier", "later", "last", "next"}  # "last week" dates nothing
@@ -142,6 +156,8 @@ def span_kind(question: str) -> str | None:
     """The kind of span an answer should open with: answer_type's, a name also for 'where' ("Where will the
     debate take place?" wants a place), and none for "which type of X" (a kind of thing, rarely a name)."""
     kind = answer_type(question)
+    if _WHY.match(question):
+        return "why"  # a reason: "because two members were ill", "driven by higher steel prices"
     if re.match(r"\s*where\b", question, re.I):
         return "who"
     if kind == "who" and _KIND_OF.search(question) and not re.match(r"\s*(who|whom|whose)\b", question, re.I):
@@ -213,4 +229,6 @@ def answer_spans(kind: str | None, text: str, question: str, known: set[str] | f
         given = {w.lower() for w in words(question)}
         return [t for t in tokens if WHEN.fullmatch(t.strip(".,").lower())
                 and t.strip(".,").lower() not in given and t.strip(".,").lower() not in _VAGUE_WHEN]
+    if kind == "why":  # each reason the text gives, from its cue to the end of its clause
+        return [" ".join(m.group(0).split()) for m in _REASON.finditer(text)]
     return []

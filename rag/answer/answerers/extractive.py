@@ -175,8 +175,12 @@ class ExtractiveAnswerer:
         known = {n: capitalised_mid(h.passage.text) for n, h in enumerate(hits, 1)}
         best_hit = max((h.score for h in hits), default=1.0) or 1.0
         found = {id(u): answer_spans(span, u.text, question, known[u.n]) for u in units} if span in (
-            "number", "when", "who") else {}
+            "number", "when", "who", "why") else {}
         votes = _votes(found.values(), hits, best_hit)
+        focused = {id(u) for u in units if answers_focus(kind, focus, u.text, question)}
+        # "When does the work begin?": where a date stands beside "begin", a date elsewhere ("voted on Monday")
+        # dates something else and earns nothing for holding a date
+        dated_elsewhere = kind == "when" and bool(focused)
         for u, seq, bag in zip(units, seqs, bags):
             u.relevance = coverage(pred, bag, idf) if pred else 1.0  # nothing beyond names asked: all bear on it
             said = coverage(terms, bag, idf)
@@ -184,12 +188,14 @@ class ExtractiveAnswerer:
             u.score = _SAID * said + _JOINED * joined + _RANK_WEIGHT * hits[u.n - 1].score / best_hit
             if found:
                 spans = found[id(u)]
-                if spans:
+                if spans and dated_elsewhere and id(u) not in focused:
+                    pass
+                elif spans:
                     u.score += _TYPED * (1.0 if span != "who" or any(" " in f for f in spans) else _SINGLE)
                     u.score += _VOTE * max(votes.get(_key(f), 0.0) for f in spans)
                 else:
                     u.score -= _UNTYPED  # no name, figure or date of the kind asked for: it cannot answer
-            if answers_focus(kind, focus, u.text, question):
+            if id(u) in focused:
                 u.score += _FOCUS  # ... right beside what is asked about ("Tom Sanders voted", "52 votes")
                 u.relevance = max(u.relevance, 0.5)
             if speaker:

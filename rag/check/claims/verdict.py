@@ -31,7 +31,10 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from rag.attribution.quotes import credited, credited_quotes, find_quotes, quote_spans
-from rag.check.claims.lexicon import (
+from rag.nlp.calendar import MONTH_NAMES, WEEKDAYS
+from rag.nlp.injection import without_instructions
+from rag.nlp.lexical import content_words
+from rag.nlp.lexicon import (
     APPROXIMATE,
     AT_LEAST,
     AT_MOST,
@@ -47,9 +50,6 @@ from rag.check.claims.lexicon import (
     antonyms,
     fractions,
 )
-from rag.nlp.calendar import MONTH_NAMES, WEEKDAYS
-from rag.nlp.injection import without_instructions
-from rag.nlp.lexical import content_words
 from rag.nlp.numbers import quantities
 from rag.nlp.sentences import statement_spans
 from rag.nlp.text import NOT_NAMES, SPEECH, fold, name_key, normalize, same_person
