@@ -117,3 +117,30 @@ def test_an_answered_chat_is_saved_and_a_reload_brings_it_back(handlers):
 def test_an_error_is_not_saved(handlers):
     updates = list(handlers.respond_kept("", [], [], [], "", "", "", [], None, "ana"))
     assert "empty" in updates[-1][3] and handlers.conversations.list("ana") == []
+
+
+def _catalog(home):
+    from rag.core.settings import Settings
+    from rag.index import Index
+
+    return Index(Settings(home=home), vectors=None)
+
+
+def test_chats_are_kept_in_the_catalog_where_every_process_reads_them(tmp_path):
+    store = ConversationStore(tmp_path, catalog=_catalog(tmp_path))
+    first = store.save("ana", None, *_exchange(2))
+    assert not (tmp_path / "conversations").exists()  # no file: the catalog holds them
+    other = ConversationStore(tmp_path, catalog=_catalog(tmp_path))  # another process on the same home
+    assert [c["id"] for c in other.list("ana")] == [first] and other.get("ana", first)["turns"] == _exchange(2)[1]
+    assert other.list("ben") == []
+    assert other.delete("ana", first) and store.list("ana") == []
+
+
+def test_chats_kept_in_files_by_an_earlier_version_move_into_the_catalog(tmp_path):
+    old = ConversationStore(tmp_path)  # the file store an earlier version wrote
+    kept = old.save("ana", None, *_exchange(1))
+    path = old._path("ana")
+    store = ConversationStore(tmp_path, catalog=_catalog(tmp_path))
+    assert [c["id"] for c in store.list("ana")] == [kept]
+    assert not path.exists() and path.with_suffix(".json.moved").exists()  # moved, the file kept aside
+    assert [c["id"] for c in ConversationStore(tmp_path, catalog=_catalog(tmp_path)).list("ana")] == [kept]

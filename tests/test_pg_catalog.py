@@ -200,3 +200,15 @@ def test_an_eval_never_writes_into_the_shared_catalog(pg_url, tmp_path, monkeypa
     shared = PgCatalog(pg_url)
     assert shared.stats()["articles"] == 0
     shared.close()
+
+
+def test_every_replica_shows_a_user_the_same_earlier_chats(pg_url, tmp_path):
+    from rag.frontends.web.conversations import ConversationStore
+
+    replicas = [ConversationStore(tmp_path / name, catalog=Index(Settings(home=tmp_path / name, catalog_url=pg_url),
+                                                                   vectors=None)) for name in ("r1", "r2")]
+    chat = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a [1]"}]
+    saved = replicas[0].save("ana", None, chat, chat, ["<div>source</div>"])
+    assert [c["id"] for c in replicas[1].list("ana")] == [saved] and replicas[1].list("ben") == []
+    replicas[1].save("ana", saved, chat + chat, chat + chat, ["<div>1</div>", "<div>2</div>"])
+    assert replicas[0].get("ana", saved)["panels"] == ["<div>1</div>", "<div>2</div>"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -52,6 +53,8 @@ CREATE INDEX IF NOT EXISTS passages_id ON passages(id);
 CREATE INDEX IF NOT EXISTS passages_gen ON passages(gen);
 CREATE TABLE IF NOT EXISTS trash (vid TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- each web user's earlier chats (rag/frontends/web/conversations.py): one JSON document per hashed login name
+CREATE TABLE IF NOT EXISTS conversations (user_key TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL);
 """ + quote_store.SCHEMA + keywords.SCHEMA + bands.SCHEMA
 
 _NEWEST_FIRST = " ORDER BY COALESCE(published_at,'') DESC, title"  # articles() and listing() agree
@@ -166,6 +169,11 @@ class CatalogReads:
 
     def pending_ids(self) -> list[str]:
         return [r[0] for r in self._all("SELECT id FROM articles WHERE state='pending'")]
+
+    def conversations_get(self, user_key: str) -> str | None:
+        """One web user's earlier chats, as the JSON document `conversations_put` stored (None: none yet)."""
+        row = self._one(f"SELECT data FROM conversations WHERE user_key={self._P}", (user_key,))
+        return row[0] if row else None
 
 
 class SqliteCatalog(CatalogReads):
@@ -444,6 +452,10 @@ class SqliteCatalog(CatalogReads):
     def _bump(self) -> None:
         self._db.execute("INSERT INTO meta VALUES ('version','1') ON CONFLICT(key) DO UPDATE"
                          " SET value=CAST(value AS INTEGER)+1")
+
+    def conversations_put(self, user_key: str, data: str) -> None:
+        with self._tx():
+            self._db.execute("INSERT OR REPLACE INTO conversations VALUES (?, ?, ?)", (user_key, data, time.time()))
 
     def _one(self, sql: str, args: Sequence = ()) -> tuple | None:
         with self._lock:

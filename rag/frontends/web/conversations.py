@@ -1,10 +1,14 @@
-"""Each web user's earlier chats, kept on the server (HOME/conversations/, one JSON file per login name), so a
-reload brings the chat back and the page can list and reopen earlier ones.
+"""Each web user's earlier chats, kept on the server so a reload brings the chat back and the page can list and
+reopen earlier ones: in the catalog (one JSON document per login name; with NEWSRAG_CATALOG_URL every replica
+shows a user the same list), or, without a catalog, in HOME/conversations/ (one file per login name). Chats
+kept in HOME/conversations/ by an earlier version are moved into the catalog the first time their user is read;
+the file is kept, renamed `*.json.moved`.
 
 Bounded: at most MAX_CONVERSATIONS per user (the oldest go), MAX_ANSWERS answers kept per chat (the oldest
 answers of a longer chat are dropped, their place kept so [n] links stay numbered) and MAX_BYTES per user file
 (the oldest chats go first). Without a login every visitor is the same user (""): the page then listens on
-127.0.0.1 by default, one person's machine. Writes are atomic (a temp file renamed over the old one).
+127.0.0.1 by default, one person's machine. Writes are atomic (one catalog transaction, or a temp file renamed
+over the old one).
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ class ConversationStore:
     """list / get / save / delete one user's chats; `chat` is the chatbot's messages, `turns` the plain
     history the assistant reads, `panels` each answer's sources HTML (one per answer, in order)."""
 
-    def __init__(self, home: str | Path, *, max_conversations: int = MAX_CONVERSATIONS,
+    def __init__(self, home: str | Path, *, catalog: Any = None, max_conversations: int = MAX_CONVERSATIONS,
                  max_answers: int = MAX_ANSWERS, max_bytes: int = MAX_BYTES) -> None:
         self.folder = Path(home) / "conversations"
+        self.catalog = catalog  # an Index (conversations_get / conversations_put), or None for files
         self.max_conversations, self.max_answers, self.max_bytes = max_conversations, max_answers, max_bytes
         self._lock = threading.Lock()
 
@@ -84,23 +89,49 @@ class ConversationStore:
             self._write(user, kept)
             return True
 
-    # -- the file ------------------------------------------------------------------------------------------
+    # -- where they are kept -------------------------------------------------------------------------------
+    @staticmethod
+    def _key(user: str | None) -> str:
+        """The login name hashed: it never becomes part of a path or a row key as written."""
+        return hashlib.sha256((user or "").encode("utf-8")).hexdigest()[:24]
+
     def _path(self, user: str | None) -> Path:
-        """One file per login name; the name is hashed, so it never becomes part of a path."""
-        return self.folder / (hashlib.sha256((user or "").encode("utf-8")).hexdigest()[:24] + ".json")
+        return self.folder / (self._key(user) + ".json")
 
     def _read(self, user: str | None) -> list[dict[str, Any]]:
-        path = self._path(user)
+        if self.catalog is None:
+            return self._parse(self._read_file(user), user)
+        text = self.catalog.conversations_get(self._key(user))
+        if text is None:
+            legacy = self._read_file(user)
+            if legacy is not None:  # kept in a file by an earlier version: moved into the catalog once
+                chats = self._parse(legacy, user)
+                self._write(user, chats)
+                self._path(user).replace(self._path(user).with_suffix(".json.moved"))
+                return chats
+        return self._parse(text, user)
+
+    def _read_file(self, user: str | None) -> str | None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            return self._path(user).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("web: earlier chats in %s could not be read (%s); starting a new list", self._path(user), exc)
+            return None
+
+    def _parse(self, text: str | None, user: str | None) -> list[dict[str, Any]]:
+        if text is None:
+            return []
+        where = "the catalog" if self.catalog is not None else str(self._path(user))
+        try:
+            data = json.loads(text)
             chats = data["conversations"]
             if not isinstance(chats, list):
                 raise ValueError("conversations is not a list")
             return [c for c in chats if isinstance(c, dict) and {"id", "chat", "turns", "panels"} <= set(c)]
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged file: start over, say so in the log
-            log.warning("web: earlier chats in %s could not be read (%s); starting a new list", path, exc)
+        except (ValueError, KeyError, TypeError) as exc:  # damaged: start over, say so in the log
+            log.warning("web: earlier chats in %s could not be read (%s); starting a new list", where, exc)
             return []
 
     def _write(self, user: str | None, chats: list[dict[str, Any]]) -> None:
@@ -109,6 +140,9 @@ class ConversationStore:
         while len(text.encode("utf-8")) > self.max_bytes and len(data["conversations"]) > 1:
             data["conversations"] = data["conversations"][:-1]  # the oldest chat goes first
             text = json.dumps(data, ensure_ascii=False)
+        if self.catalog is not None:
+            self.catalog.conversations_put(self._key(user), text)
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".chats-", suffix=".tmp")
         try:

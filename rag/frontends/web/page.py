@@ -103,7 +103,7 @@ class _Handlers:
         self.jobs = IngestJobs(lambda targets, progress: ingestor_for(assistant).ingest(targets, progress=progress),
                                shared=assistant.index.job_queue(),  # the catalog's jobs, when replicas share one
                                lease_s=assistant.settings.job_lease_seconds)
-        self.conversations = ConversationStore(assistant.settings.home)
+        self.conversations = ConversationStore(assistant.settings.home, catalog=assistant.index)
         self.feeds = FeedWatcher(assistant.settings.home, self.jobs.submit)  # started by launch()
         self.service = Service(assistant, self.jobs)  # what /api/* (rag/frontends/api/http.py) and gr.api's /ask serve
 

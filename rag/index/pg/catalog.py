@@ -105,6 +105,11 @@ class PgCatalog(CatalogReads):
         with self._conn() as conn, conn.transaction():
             yield conn
 
+    def conversations_put(self, user_key: str, data: str) -> None:
+        with self._tx() as conn:
+            conn.execute("INSERT INTO conversations VALUES (%s, %s, extract(epoch from now())) ON CONFLICT (user_key)"
+                         " DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at", (user_key, data))
+
     def _one(self, sql: str, args: Sequence = ()) -> tuple | None:
         with self._conn() as conn:
             return conn.execute(sql, args).fetchone()

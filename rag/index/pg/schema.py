@@ -78,6 +78,10 @@ CREATE TABLE login_flood (at DOUBLE PRECISION NOT NULL);
 CREATE INDEX login_flood_at ON login_flood(at);
 CREATE TABLE login_pause (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), until DOUBLE PRECISION NOT NULL);
 """),
+    # each web user's earlier chats, so that every replica shows a user the same list
+    (3, """
+CREATE TABLE conversations (user_key TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL);
+"""),
 ]
 LATEST = STEPS[-1][0]
 
