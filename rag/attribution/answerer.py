@@ -35,9 +35,10 @@ _ROLE_ASK = re.compile(rf"\b(?:what|how)\s+(?:did|does|has|have)\s+(?:the|a|an)\
 _ABOUT = re.compile(rf"\b(?:{_SAY}|response|statement|reaction|comments?|remarks?)\b\s+(?:\w+\s+)?"
                     r"(?:about|on|to|regarding|over|of|after)\s+(?P<about>.+?)\s*\??\s*$", re.I)
 # "What did the economist say caused the rise?": what follows the speech verb directly is what was said about
-_SAID_CLAUSE = re.compile(rf"\b(?:{_SAY})\s+(?P<clause>(?!about\b|on\b|to\b|regarding\b|over\b|of\b|after\b|it\b|"
-                          rf"that\?|anything\b|something\b|so\b|then\b|now\b|today\b|yesterday\b|last\b|this\b|in\b|at\b)"
-                          r"[a-z][\w' \-]{2,80}?)\s*\??\s*$", re.I)
+# (the clause opens with a verb: "caused", "was to blame", "would happen next"; not "during the debate")
+_SAID_CLAUSE = re.compile(rf"\b(?:{_SAY})\s+(?P<clause>(?:[a-z]+ed|was|were|is|are|will|would|should|could|can|might|may|"
+                          r"must|had|has|have|led|drove|drives|made|makes|took|brought|caused|causes|happens|"
+                          r"means|meant)\b[\w' \-]{2,80}?)\s*\??\s*$", re.I)
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”]{6,}?)[\"“”’']\s*[?.!]?\s*$|[\"“]([^\"“”]{6,})[\"”]")
 _MAX_WORDS = 60
 
