@@ -1,7 +1,7 @@
 """JSON and JSON Lines files -> RawArticle records; one bad record or line fails alone, the rest are kept.
 
 A JSONL file is read a line at a time, so its size is bounded only per line (NEWSRAG_MAX_INPUT_BYTES): a line
-with a NUL byte, malformed JSON, no body or too many bytes fails that line (its number in the reason).
+with a NUL byte, malformed JSON, brackets nested too deep, no body or too many bytes fails that line (its number in the reason).
 """
 
 from __future__ import annotations
@@ -83,6 +83,10 @@ def _line(line: str, number: int, origin: str) -> Iterator[Item]:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         yield LoadFailure(origin, f"malformed JSON on line {number}: {exc.msg} (column {exc.colno}); fix or remove "
+                                  "that line")
+        return
+    except RecursionError:  # brackets nested thousands deep: that line fails, the file goes on
+        yield LoadFailure(origin, f"line {number}: could not read (nested too deeply to parse); fix or remove "
                                   "that line")
         return
     yield _record(record, origin, f"line {number}", f"{origin}:{number}")
