@@ -1,7 +1,8 @@
 """JSON and JSON Lines files -> RawArticle records; one bad record or line fails alone, the rest are kept.
 
 A JSONL file is read a line at a time, so its size is bounded only per line (NEWSRAG_MAX_INPUT_BYTES): a line
-with a NUL byte, malformed JSON, brackets nested too deep, no body or too many bytes fails that line (its number in the reason).
+with a NUL byte, malformed JSON, brackets nested too deep, no body or too many bytes fails that line (its number
+in the reason).
 """
 
 from __future__ import annotations
