@@ -169,5 +169,6 @@ def test_stored_text_is_printed_without_terminal_sequences(raw, shown):
 def test_json_output_escapes_c1_controls():
     from rag.cli import _json
 
-    out = _json({"title": "one\x9b31mtwo\x9d0;x\x07 del\x7f"})
-    assert not any(c in out for c in "\x9b\x9d\x07\x7f") and json.loads(out)["title"] == "one\x9b31mtwo\x9d0;x\x07 del\x7f"
+    title = "one\x9b31mtwo\x9d0;x\x07 del\x7f"
+    out = _json({"title": title})
+    assert not any(c in out for c in "\x9b\x9d\x07\x7f") and json.loads(out)["title"] == title
