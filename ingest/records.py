@@ -16,7 +16,7 @@ from typing import Any
 from rag.schema import LoadFailure, RawArticle
 
 from .dates import iso_date
-from .decoding import LoadWarning, Unreadable, decode_text, looks_binary
+from .decoding import LoadWarning, Unreadable, decode_text, looks_binary, utf16_without_bom
 
 __all__ = ["json_records", "jsonl_records", "jsonl_file"]
 
@@ -27,12 +27,16 @@ def jsonl_file(path: Path, origin: str, max_bytes: int) -> Iterator[Item]:
     """Stream a JSONL file line by line (bytes split on "\\n" only, so U+2028 inside strings stays)."""
     with open(path, "rb") as f:
         head = f.read(65536)
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-16/32: not line-splittable as bytes
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_without_bom(head):
+            # UTF-16/32 (with a BOM or without): not line-splittable as bytes
             f.seek(0)
             data = f.read(max_bytes + 1)
             if len(data) > max_bytes:
                 raise Unreadable(_too_big("the file", max_bytes) + "; or save it as UTF-8 JSONL")
-            yield from jsonl_records(decode_text(data).text, origin)
+            decoded = decode_text(data)
+            if decoded.note():
+                yield LoadWarning(origin, decoded.note())
+            yield from jsonl_records(decoded.text, origin)
             return
         if head.count(b"\x00") > max(8, len(head) // 100) or (head and looks_binary(head.replace(b"\x00", b""))):
             raise Unreadable("binary file, not text; pass a text, Markdown, HTML, JSON or feed file")
