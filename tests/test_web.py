@@ -102,6 +102,36 @@ def test_follow_up_with_history(client):
     assert any("deal" in c["passage"] for c in answer["citations"])
 
 
+def test_an_oversized_history_is_refused_with_what_to_do_and_a_long_one_is_cut_to_its_last_turns(client, web):
+    """Issue 27: the web `/ask` took a 2 MB history. Over the size limit it is a clear error; a long list of
+    small turns is cut to its last turns (the follow-up still reads the latest subject)."""
+    from rag.service import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS
+
+    huge = [{"role": "user", "content": "x" * 1_000_000}, {"role": "assistant", "content": "y" * 1_000_000}]
+    message = app_error(client, lambda: ask(client, SEED_QUESTION, history=huge))
+    assert "history" in message and f"{MAX_HISTORY_CHARS:,}" in message and "last turns" in message
+    first = ask(client, SEED_QUESTION)
+    filler = [{"role": r, "content": f"Filler turn {i} about the weather."} for i in range(300)
+              for r in ("user", "assistant")]
+    history = filler + [{"role": "user", "content": SEED_QUESTION}, {"role": "assistant", "content": first["text"]}]
+    answer = ask(client, "Did she turn down a deal?", history=history)
+    assert not answer["refused"] and ("Kardashian" in answer["standalone_question"]
+                                      or "Balenciaga" in answer["standalone_question"])
+    assert MAX_HISTORY_TURNS < len(history)
+    assert_serving(client)
+
+
+def test_the_service_keeps_the_last_turns_and_refuses_oversized_history():
+    from rag.errors import InputError
+    from rag.service import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Service
+
+    turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}"} for i in range(100)]
+    kept = Service._ask_args(None, turns, None, None, None, None)["history"]
+    assert len(kept) == MAX_HISTORY_TURNS and kept[-1]["content"] == "turn 99"
+    with pytest.raises(InputError, match="last turns"):
+        Service._ask_args(None, [{"role": "user", "content": "z" * (MAX_HISTORY_CHARS + 1)}], None, None, None, None)
+
+
 def test_question_outside_the_coverage_is_refused_with_closest_passages(client):
     answer = ask(client, "What is the weather forecast for Mars next week?")
     assert answer["refused"] and not answer["citations"]
