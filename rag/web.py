@@ -659,6 +659,13 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
                                    auth=auth, auth_message="newsrag: sign in to ask about the coverage.",
                                    theme=theme(), css=CSS, head=HEAD, footer_links=["api"])
     options.update(kw)
+    from starlette.middleware import Middleware
+
+    from .login import ClientAddressMiddleware
+
+    app_kwargs = dict(options.get("app_kwargs") or {})  # the login throttle counts per client address
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), Middleware(ClientAddressMiddleware)]
+    options["app_kwargs"] = app_kwargs
     demo.launch(**options)
     from .http_api import mount_api
 
