@@ -270,7 +270,8 @@ def _ask_running_server(settings: Settings, args: argparse.Namespace) -> dict | 
     auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
     try:
         return ask_server(info["port"], args.question, root=info["root"], sources=args.source, since=args.since,
-                          until=args.until, as_of=args.as_of, auth=auth, timeout=max(settings.llm_timeout, 30.0) * 2)
+                          until=args.until, as_of=args.as_of, auth=auth, instance=info.get("instance"),
+                          timeout=max(settings.llm_timeout, 30.0) * 2)
     except ServerUnavailable as exc:
         logging.getLogger("newsrag.cli").info("the server on port %s did not answer (%s): answering here",
                                               info["port"], exc)

@@ -13,6 +13,7 @@ import html
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -670,6 +671,9 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
     from .http_api import mount_api
 
     mount_api(demo.app, demo.service, settings)  # /api/* beside the chat (docs/API.md)
+    # What `newsrag ask` checks before it sends a login or a question to the port in HOME/serve.json (rag/remote.py)
+    token = demo.instance_token = secrets.token_urlsafe(24)
+    demo.app.add_api_route("/newsrag-instance", lambda: {"instance": token}, methods=["GET"], include_in_schema=False)
     demo.quote_refresher = QuoteRefresher(assistant.ingestor)  # for shutdown()
     demo.quote_refresher.start(assistant.index)
     demo.feed_watcher.start()  # the feeds watched from the page, read on their schedules while it serves
