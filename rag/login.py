@@ -31,6 +31,7 @@ MAX_LOCK_SECONDS = 300.0
 FLOOD_FAILURES = 500  # counted failures over all addresses within FLOOD_WINDOW pause every login for FLOOD_LOCK
 FLOOD_WINDOW = 60.0
 FLOOD_LOCK = 30.0
+log = logging.getLogger("newsrag.web")
 
 CLIENT_ADDRESS: contextvars.ContextVar[str] = contextvars.ContextVar("newsrag_client_address", default="")
 
@@ -50,7 +51,6 @@ class ClientAddressMiddleware:
             await self.app(scope, receive, send)
         finally:
             CLIENT_ADDRESS.reset(token)
-log = logging.getLogger("newsrag.web")
 
 
 class LoginGuard:
