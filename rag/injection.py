@@ -241,6 +241,9 @@ _BANNER_WHAT_WORDS = frozenset("""update updates notice message alert override i
     atualização mensagem aktualisierung hinweis meldung nachricht""".split())
 _EVERY_WORDS = frozenset("every each any all".split())
 _ANSWER_NOUNS = frozenset("summary summaries answer answers response responses reply replies".split())
+_REPORT_WORDS = frozenset("report reports article articles story stories text texts page pages passage passages"
+                          " bulletin bulletins".split())
+_BANNER_CUE = re.compile(_BANNER_MANY)  # the banner words side by side, in the lower-cased text
 
 
 def _may_hold_instruction(text: str) -> bool:
@@ -255,8 +258,8 @@ def _may_hold_instruction(text: str) -> bool:
                 or (words & _MODEL_WORDS and (words & _ADDRESS_WORDS or _MODEL_CUE.search(low)))
                 or (words & _SAY_WORDS and words & _VERBATIM_WORDS) or (words & _BEGIN_WORDS and words & _ANSWER_WORDS)
                 or (words & _READER_VERBS and words & _READER_WORDS)
-                or (words & _BANNER_WHO_WORDS and words & _BANNER_WHAT_WORDS)
-                or (words & _EVERY_WORDS and words & _ANSWER_NOUNS))
+                or (words & _BANNER_WHO_WORDS and words & _BANNER_WHAT_WORDS and _BANNER_CUE.search(low))
+                or (words & _EVERY_WORDS and words & _ANSWER_NOUNS and words & _REPORT_WORDS))
 
 
 def instruction_spans(text: str) -> list[tuple[int, int]]:
