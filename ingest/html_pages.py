@@ -4,7 +4,8 @@ Text a reader never sees is not article text: elements with the `hidden` attribu
 an inline style that hides them (display:none, visibility:hidden, opacity near 0, a font under 3 pixels, text in
 the colour of the background behind it, moved far off-screen, clipped to nothing, a one-pixel box), the usual
 screen-reader-only classes, `<template>`, `<noscript>` and hidden inputs are removed before extraction (they
-carry injected instructions as easily as boilerplate).
+carry injected instructions as easily as boilerplate). Only inline styles are read, not stylesheets: white text
+whose dark background comes from a stylesheet class counts as white on a white page, and is dropped.
 
 A page nested deeper than the HTML parser will build (libxml2 stops at 2,048 levels even with huge_tree, and
 drops the text below) is read by a flat, streaming pass instead; the result is reported as degraded.
