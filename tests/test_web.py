@@ -363,6 +363,7 @@ def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port
 
     class FakeDemo:
         local_url = "http://127.0.0.1:7999/"
+        instance_token = "this-server"
 
         def block_thread(self):
             seen["blocked"] = True
@@ -387,6 +388,7 @@ def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port
     assert seen["articles"] == 1 and seen["blocked"] and seen["closed"]
     # `newsrag ask` finds the server through HOME/serve.json while it runs; the file goes when it stops
     assert seen["serve.json"]["port"] == 7999 and seen["serve.json"]["pid"] == os.getpid()
+    assert seen["serve.json"]["instance"] == "this-server"  # what `ask` checks at the port first
     assert not (tmp_path / "empty-home" / "serve.json").exists()
     assert app.main(["--port", "7998"]) == 0  # not empty now: no second ingest
     assert "ingesting" not in capsys.readouterr().out and seen["settings"].port == 7998
