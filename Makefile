@@ -10,12 +10,13 @@ run: setup
 	$(PY) app.py
 
 # The fast tier first (no model, no browser, no server: under a minute), then everything else.
+FAST := fast and not model
 test: setup browser
-	$(PY) -m pytest -q -p no:cacheprovider -m fast
-	$(PY) -m pytest -q -p no:cacheprovider -m "not fast" --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST)"
+	$(PY) -m pytest -q -p no:cacheprovider -m "not ($(FAST))" --durations=15
 
 test-fast: setup
-	$(PY) -m pytest -q -p no:cacheprovider -m fast
+	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST)"
 
 # The README's screenshot, refreshed on purpose (the tests write theirs to a temp folder).
 screenshot: setup browser

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 __all__ = ["decode", "decode_text", "Decoded", "charset_of", "declared_charset", "Unreadable", "LoadWarning",
-           "looks_binary"]
+           "looks_binary", "utf16_without_bom"]
 
 CONFIDENCE_FLOOR = 0.9  # share of non-ASCII characters that read as plausible text
 
@@ -67,6 +67,35 @@ def looks_binary(sample: bytes) -> bool:
     return b"\x00" in sample or controls > len(sample) * 0.02
 
 
+def utf16_without_bom(sample: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when `sample` looks like UTF-16 text written without a BOM: Latin-script text
+    has a NUL high byte in most characters, so NULs sit at odd offsets (little-endian) or even ones (big-endian)
+    and almost never at the others. None otherwise (the caller still checks the decoded text)."""
+    sample = sample[:65536]
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return None
+    even, odd = sample[0:pairs * 2:2].count(0), sample[1:pairs * 2:2].count(0)
+    if odd >= 0.3 * pairs and even <= 0.02 * pairs:
+        return "utf-16-le"
+    if even >= 0.3 * pairs and odd <= 0.02 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _utf16(data: bytes) -> Decoded | None:
+    encoding = utf16_without_bom(data)
+    if encoding is None:
+        return None
+    try:
+        text = data[:len(data) // 2 * 2].decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    if looks_binary(text[:32768].encode("utf-8", errors="replace")) or plausibility(text) < CONFIDENCE_FLOOR:
+        return None  # 16-bit numbers, say: NUL high bytes, control characters between
+    return Decoded(text, encoding, guessed=True, confidence=round(plausibility(text), 3))
+
+
 def decode(data: bytes, declared: str | None = None) -> str:
     """Bytes -> text (see decode_text); raises Unreadable."""
     return decode_text(data, declared).text
@@ -82,6 +111,8 @@ def decode_text(data: bytes, declared: str | None = None) -> Decoded:
             except UnicodeDecodeError:
                 break
     if looks_binary(data[:65536]):
+        if (wide := _utf16(data)) is not None:
+            return wide
         raise Unreadable("binary file, not text; pass a text, Markdown, HTML, JSON or feed file")
     try:
         return Decoded(data.decode("utf-8"), "utf-8")

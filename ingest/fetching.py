@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -108,7 +109,18 @@ def literal_address(host: str) -> Address | None:
     if host and all(c in "0123456789abcdefxABCDEFX." for c in host) and any(c.isdigit() for c in host):
         with contextlib.suppress(OSError):
             return ipaddress.IPv4Address(socket.inet_aton(host))
+    head, colon, tail = host.rpartition(":")
+    if colon and "." in tail and ":" in head:  # IPv6 with an IPv4 tail in a short form: "::ffff:127.1"
+        v4 = literal_address(tail)
+        if isinstance(v4, ipaddress.IPv4Address):
+            with contextlib.suppress(ValueError):
+                return ipaddress.ip_address(f"{head}:{v4}")
     return None
+
+
+def _refusal(shown: str, kind: str, setting: str) -> str:
+    return (f"refused: {shown} is a {kind} address, which newsrag does not fetch unless {_ALLOW} names it; to fetch "
+            f"it, set {_ALLOW}={setting} (host names and ranges like 10.0.0.0/8, comma-separated)")
 
 
 def system_resolve(host: str, port: int) -> list[str]:
@@ -165,7 +177,10 @@ class Fetcher:
 
     # -- one request -------------------------------------------------------------------------------------------
     def _once(self, url: str, deadline: float, limit: float) -> tuple[bytes, str] | str:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # Python refuses some bracketed hosts ("[::ffff:127.1]") before any check
+            raise self._unparsable(url, exc) from None
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not fetched: {url[:200]} is not an http(s) URL; pass an http:// or https:// address")
         try:
@@ -210,11 +225,20 @@ class Fetcher:
             kind = address_kind(address)
             if kind and not self._allowed(address):
                 shown = host if str(address) == name else f"{host} ({address})"
-                raise FetchError(f"refused: {shown} is a {kind} address, which newsrag does not fetch unless "
-                                 f"{_ALLOW} names it; to fetch it, set {_ALLOW}={name if literal is None else address}"
-                                 " (host names and ranges "
-                                 "like 10.0.0.0/8, comma-separated)")
+                raise FetchError(_refusal(shown, kind, name if literal is None else str(address)))
         return [str(a) for a in addresses]
+
+    def _unparsable(self, url: str, exc: ValueError) -> FetchError:
+        """The reason for a URL Python cannot split: the kind of address its bracketed host spells, if any."""
+        m = re.match(r"(?i)^https?://(?:[^@/?#\[]*@)?\[([^\]/?#]*)\]", url)
+        literal = literal_address(m.group(1).lower()) if m else None
+        if literal is not None:
+            kind = address_kind(literal)
+            if kind and not self._allowed(literal):
+                return FetchError(_refusal(f"{m.group(1)} ({literal})", kind, str(literal)))
+            return FetchError(f"not fetched: {url[:200]} has an invalid host ({m.group(1)}); check the address: "
+                              f"write it as [{literal}]")
+        return FetchError(f"not fetched: {url[:200]} has an invalid host ({exc}); check the address")
 
     def _allowed(self, address: Address) -> bool:
         forms = [address] + ([e] if (e := _embedded_v4(address)) is not None else [])

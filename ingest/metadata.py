@@ -65,5 +65,8 @@ def _day(value: str | None) -> str | None:
 def _host(url: str | None) -> str | None:
     if not url:
         return None
-    host = urlparse(url).netloc.lower().split("@")[-1].split(":")[0]
+    try:
+        host = urlparse(url).netloc.lower().split("@")[-1].split(":")[0]
+    except ValueError:  # a bracketed host Python will not split ("[::ffff:127.1]"): no outlet from it
+        return None
     return (host[4:] if host.startswith("www.") else host) or None

@@ -93,7 +93,9 @@ class Ingestor:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = Embedder.shared(self.settings.embedding_model, self.settings.embed_batch_size, self.settings.embedding_cache)
+            s = self.settings
+            self._embedder = Embedder.shared(s.embedding_model, s.embed_batch_size, s.embedding_cache,
+                                             s.embedding_cache_max_mb * 1_000_000)
         return self._embedder
 
     # -- public ----------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """JSON and JSON Lines files -> RawArticle records; one bad record or line fails alone, the rest are kept.
 
 A JSONL file is read a line at a time, so its size is bounded only per line (NEWSRAG_MAX_INPUT_BYTES): a line
-with a NUL byte, malformed JSON, no body or too many bytes fails that line (its number in the reason).
+with a NUL byte, malformed JSON, brackets nested too deep, no body or too many bytes fails that line (its number
+in the reason).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from typing import Any
 from rag.core.schema import LoadFailure, RawArticle
 
 from .dates import iso_date
-from .decoding import LoadWarning, Unreadable, decode_text, looks_binary
+from .decoding import (
+    LoadWarning,
+    Unreadable,
+    decode_text,
+    looks_binary,
+    utf16_without_bom,
+)
 
 __all__ = ["json_records", "jsonl_records", "jsonl_file"]
 
@@ -26,12 +33,16 @@ def jsonl_file(path: Path, origin: str, max_bytes: int) -> Iterator[Item]:
     """Stream a JSONL file line by line (bytes split on "\\n" only, so U+2028 inside strings stays)."""
     with open(path, "rb") as f:
         head = f.read(65536)
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-16/32: not line-splittable as bytes
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_without_bom(head):
+            # UTF-16/32 (with a BOM or without): not line-splittable as bytes
             f.seek(0)
             data = f.read(max_bytes + 1)
             if len(data) > max_bytes:
                 raise Unreadable(_too_big("the file", max_bytes) + "; or save it as UTF-8 JSONL")
-            yield from jsonl_records(decode_text(data).text, origin)
+            decoded = decode_text(data)
+            if decoded.note():
+                yield LoadWarning(origin, decoded.note())
+            yield from jsonl_records(decoded.text, origin)
             return
         if head.count(b"\x00") > max(8, len(head) // 100) or (head and looks_binary(head.replace(b"\x00", b""))):
             raise Unreadable("binary file, not text; pass a text, Markdown, HTML, JSON or feed file")
@@ -83,6 +94,10 @@ def _line(line: str, number: int, origin: str) -> Iterator[Item]:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         yield LoadFailure(origin, f"malformed JSON on line {number}: {exc.msg} (column {exc.colno}); fix or remove "
+                                  "that line")
+        return
+    except RecursionError:  # brackets nested thousands deep: that line fails, the file goes on
+        yield LoadFailure(origin, f"line {number}: could not read (nested too deeply to parse); fix or remove "
                                   "that line")
         return
     yield _record(record, origin, f"line {number}", f"{origin}:{number}")

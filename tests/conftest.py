@@ -72,7 +72,8 @@ def pytest_sessionstart(session):
 
 # -- the fast tier (`make test-fast`, `-m fast`): modules marked `fast` load no model -------------------------
 def _fast_tier(config) -> bool:
-    return (config.getoption("markexpr", "") or "").strip() == "fast" or os.environ.get("NEWSRAG_TEST_FAST") == "1"
+    return (config.getoption("markexpr", "") or "").strip() == "fast and not model" \
+        or os.environ.get("NEWSRAG_TEST_FAST") == "1"
 
 
 def _forbid_models() -> None:

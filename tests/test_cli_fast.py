@@ -100,7 +100,7 @@ def server(home):
     settings = Settings(home=home, llm="extractive", host="127.0.0.1", port=_free_port(), auth_user="ed",
                         auth_password="s3cret-pass")
     demo = launch(Assistant.from_settings(settings), settings, prevent_thread_lock=True, quiet=True)
-    write_server_file(home, port=settings.port, login=True)
+    write_server_file(home, port=settings.port, login=True, instance=demo.instance_token)
     try:
         yield settings
     finally:
@@ -141,6 +141,66 @@ def test_a_stale_or_broken_server_file_is_ignored(home):
     assert probe["code"] == 0 and probe["chromadb"] and "[1]" in out, err
     (home / "serve.json").write_text("{not json")
     assert read_server_file(home) is None
+
+
+def test_a_reused_pid_and_another_program_on_the_port_get_no_question_and_no_password(home):
+    """Issue 27: `ask` trusted serve.json's port whenever its pid was alive; a reused pid and another program on
+    the port got the login and the question. Now the server at the port must show the instance token the file
+    holds before anything is sent; else the answer is made here."""
+    import http.server
+    import threading
+
+    seen: list[str] = []
+
+    class Impostor(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append("GET " + self.path)
+            body = b'{"instance": "not-the-one"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):  # noqa: N802
+            seen.append("POST " + self.path + " " + self.rfile.read(int(self.headers["Content-Length"] or 0)).decode())
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    impostor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    try:
+        (home / "serve.json").write_text(json.dumps({"port": impostor.server_address[1], "pid": os.getpid(),
+                                                     "root": "/", "login": True, "instance": "the-real-one"}))
+        env = _env(home, NEWSRAG_AUTH_USER="ed", NEWSRAG_AUTH_PASSWORD="s3cret-pass")
+        out, err, probe = _probe(["ask", SEED_QUESTION], env)
+        assert probe["code"] == 0 and probe["chromadb"] and "[1]" in out, err  # answered here
+        assert not [r for r in seen if r.startswith("POST")], seen  # no login, no question sent
+        assert "s3cret-pass" not in " ".join(seen) and SEED_QUESTION not in " ".join(seen)
+        # a file without an instance token (an older server, or a forged file) is not trusted either
+        (home / "serve.json").write_text(json.dumps({"port": impostor.server_address[1], "pid": os.getpid()}))
+        out, err, probe = _probe(["ask", SEED_QUESTION], env)
+        assert probe["code"] == 0 and probe["chromadb"] and not [r for r in seen if r.startswith("POST")], seen
+    finally:
+        impostor.shutdown()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="process start times come from /proc")
+def test_a_pid_started_after_the_server_file_was_written_is_not_the_server(home):
+    from rag.frontends.discovery import read_server_file
+
+    (home / "serve.json").write_text(json.dumps({"port": _free_port(), "pid": os.getpid(), "instance": "x"}))
+    assert read_server_file(home) is not None
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (home / "serve.json").write_text(json.dumps({"port": _free_port(), "pid": proc.pid, "instance": "x"}))
+        os.utime(home / "serve.json", (1_000_000_000, 1_000_000_000))  # written long before that process began
+        assert read_server_file(home) is None
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_quotes_are_printed_in_one_pair_of_marks():

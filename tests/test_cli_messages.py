@@ -58,6 +58,32 @@ def test_list_keeps_whole_outlet_names_counts_one_passage_and_prints_no_escapes(
     assert lines[0].index("Short one") == lines[1].index("Ferry adds")  # titles still line up
 
 
+def test_every_cli_output_of_stored_text_is_sanitised(tmp_path):
+    """Not only `list`: the ingest report (a duplicate's title), `ask` (answer, sources, --json) and `remove`
+    print stored titles and outlets too; none of them may write a terminal sequence (issue 27)."""
+    evil = "\x1b]0;owned\x07\x1b[2J\x1b[31m"
+    records = tmp_path / "records.jsonl"
+    rows = [{"id": "nbj-1", "title": f"Ferry adds night crossings {evil}red", "source": f"Northgate {evil}Journal",
+             "published_at": "2026-05-12", "body": STORY},
+            {"id": "nbj-2", "title": f"Copy {evil}of the ferry story", "source": "Coast Gazette",
+             "published_at": "2026-05-12", "body": STORY}]
+    records.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    env = _env(tmp_path / "h")
+    outs = [_run(["ingest", "--quiet", str(records)], env)]
+    assert "duplicate: Copy of the ferry story" in outs[0].stdout, outs[0].stdout
+    outs.append(_run(["ask", "--no-server", "How many night crossings will the harbour ferry add?"], env))
+    assert "Ferry adds night crossings red" in outs[-1].stdout, outs[-1].stdout
+    as_json = _run(["ask", "--json", "--no-server", "How many night crossings will the harbour ferry add?"], env)
+    assert "\\u001b[2J" in as_json.stdout  # JSON keeps the data, escaped: harmless on a terminal
+    assert not any(c in as_json.stdout for c in "\x1b\x07\x9b\x9d") and json.loads(as_json.stdout)
+    outs.append(_run(["remove", "nbj-1"], env))
+    assert outs[-1].returncode == 0 and "Ferry adds night crossings red" in outs[-1].stdout
+    for out in outs:
+        for stream in (out.stdout, out.stderr):
+            assert not any(c in stream for c in "\x1b\x07\x9b\x9d"), stream
+            assert "[2J" not in stream and "[31m" not in stream and "owned" not in stream, stream
+
+
 def test_ask_json_errors_are_json_and_a_refusal_has_its_own_exit_code(home):
     env = _env(home)
     empty = _run(["ask", "--json", "--no-server", ""], env)
@@ -138,3 +164,11 @@ def test_stored_text_is_printed_without_terminal_sequences(raw, shown):
     from rag.frontends.cli import _printable
 
     assert _printable(raw) == shown
+
+
+def test_json_output_escapes_c1_controls():
+    from rag.frontends.cli import _json
+
+    title = "one\x9b31mtwo\x9d0;x\x07 del\x7f"
+    out = _json({"title": title})
+    assert not any(c in out for c in "\x9b\x9d\x07\x7f") and json.loads(out)["title"] == title

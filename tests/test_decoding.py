@@ -64,6 +64,34 @@ def test_below_the_confidence_floor_is_refused_with_what_to_do() -> None:
         decode_text(bytes(range(128, 256)) * 10)
 
 
+STORY16 = "Ferry adds night crossings\n\nThe harbour ferry will run at night from May, the council said. Zürich café."
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_read_not_called_binary(tmp_path: Path, encoding: str) -> None:
+    """Issue 27: UTF-16LE text without a BOM was refused as "binary file"; its NUL high bytes give it away."""
+    decoded = decode_text(STORY16.encode(encoding))
+    assert decoded.text == STORY16 and decoded.encoding == encoding and decoded.guessed
+    path = tmp_path / "story.txt"
+    path.write_bytes(STORY16.encode(encoding))
+    items = load(path)
+    warning, article = items
+    assert isinstance(warning, LoadWarning) and encoding in warning.reason
+    assert isinstance(article, RawArticle) and article.title == "Ferry adds night crossings"
+    assert "Zürich café" in article.body
+    records = tmp_path / "records.jsonl"
+    lines = [json.dumps({"id": f"r{i}", "title": f"T{i}", "body": f"Story {i}: the ferry runs at night from May."},
+                        ensure_ascii=False) for i in range(3)]
+    records.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    assert [a.record_id for a in load(records) if isinstance(a, RawArticle)] == ["r0", "r1", "r2"]
+
+
+def test_binary_with_nul_high_bytes_is_still_binary() -> None:
+    """16-bit numbers (NUL every other byte, but control characters between) are not UTF-16 text."""
+    with pytest.raises(Unreadable, match="binary file"):
+        decode_text(bytes(b for n in range(2000) for b in (n % 31, 0)))
+
+
 # ---------------------------------------------------------------- JSONL: one bad line fails alone
 
 

@@ -72,3 +72,42 @@ def test_vector_cache_returns_the_same_vectors_and_skips_the_model(tmp_path):
     assert np.allclose(first, second)
     mixed = again.embed(["A second sentence.", "Something new."])
     assert again.loaded and np.allclose(mixed[0], first[1])
+
+
+def _fake_encode(texts):
+    rng = np.random.default_rng(abs(hash(tuple(texts))) % 2**32)
+    v = rng.standard_normal((len(texts), 384)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_questions_are_never_written_to_the_vector_cache(tmp_path, monkeypatch):
+    """Issue 27: with NEWSRAG_EMBEDDING_CACHE set every user question was written to disk. A question's vector
+    (embed_one, what retrieval asks) stays in memory; passages (ingest batches) are cached, by hash."""
+    cache = tmp_path / "cache"
+    e = Embedder("bundled", 8, cache)
+    monkeypatch.setattr(e, "_encode", _fake_encode)
+    question = "What did the mayor say about the secret harbour plan?"
+    first = e.embed_one(question)
+    assert np.allclose(e.embed_one(question), first)  # repeated questions still skip the encoder
+    assert not cache.exists() or not [p for p in cache.rglob("*") if p.is_file()]
+    e.embed(["A passage of an article.", "Another passage."])
+    files = [p for p in cache.rglob("*") if p.is_file()]
+    assert len(files) == 2 and not any(b"passage" in p.read_bytes() or "passage" in p.name for p in files)
+
+
+def test_the_vector_cache_is_bounded_and_evicts_the_oldest(tmp_path, monkeypatch):
+    import os
+
+    cache = tmp_path / "cache"
+    e = Embedder("bundled", 8, cache, cache_max_bytes=40_000)
+    monkeypatch.setattr(e, "_encode", _fake_encode)
+    for n in range(60):
+        e.embed([f"Passage number {n} of the corpus."])
+        path = e._cached_path(f"Passage number {n} of the corpus.")
+        if path.exists():  # the write order in mtimes even on a coarse clock
+            os.utime(path, (1_000_000 + n, 1_000_000 + n))
+    sizes = [p.stat().st_size for p in cache.rglob("*.npy")]
+    assert sum(sizes) <= 40_000 and len(sizes) >= 10
+    assert e._cached_path("Passage number 59 of the corpus.").exists()  # the newest stay
+    assert not e._cached_path("Passage number 0 of the corpus.").exists()  # the oldest went
+    assert not list(cache.rglob("*.tmp"))

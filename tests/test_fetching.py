@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import ipaddress
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -164,7 +165,8 @@ def port(base: str) -> int:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "127.1",
-                                  "[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]"])
+                                  "[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[::ffff:127.1]",
+                                  "[::ffff:0x7f.1]"])
 def test_loopback_in_any_spelling_is_refused_and_never_contacted(server: str, host: str) -> None:
     Handler.seen.clear()
     [f] = load(f"http://{host}:{port(server)}/secret")
@@ -187,6 +189,22 @@ def test_internal_addresses_are_refused_with_their_kind(url: str, kind: str) -> 
     with pytest.raises(FetchError) as err:
         Fetcher(FetchPolicy(timeout=2))(url)
     assert f"is a {kind} address" in str(err.value) and "NEWSRAG_FETCH_ALLOW" in str(err.value)
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("http://[::ffff:10.1]/", "is a private address"),  # Python's URL parser rejects these short IPv4 tails
+    ("http://user@[::ffff:127.1]:8080/x", "is a loopback address"),
+    ("http://[zz]/", "has an invalid host"),
+    ("http://[::ffff:8.8]/", "has an invalid host"),  # a public address spelled oddly: say how to write it
+])
+def test_odd_bracketed_hosts_get_a_reason_not_a_bug_report(url: str, reason: str) -> None:
+    """Issue 27: `[::ffff:127.1]` raised ValueError out of urlsplit ("could not read (ValueError ...) report a
+    bug"); the user gets the address's kind, or what is wrong with the address."""
+    [f] = load(url)
+    assert isinstance(f, LoadFailure) and reason in f.reason, f.reason
+    assert "ValueError" not in f.reason and "report a bug" not in f.reason
+    if "invalid" in reason:
+        assert "check the address" in f.reason
 
 
 def test_address_kinds_and_spellings() -> None:
@@ -338,3 +356,19 @@ def test_non_ascii_paths_are_sent_percent_encoded(server: str) -> None:
     Handler.seen.clear()
     body, _ = Fetcher(allowed(timeout=3))(f"{server}/article?q=café au lait")
     assert b"harbour ferry" in body and Handler.seen[-1][0] == "/article?q=caf%C3%A9%20au%20lait"
+
+
+@pytest.mark.model
+def test_a_record_whose_url_python_cannot_split_is_stored_without_an_outlet_from_it(tmp_path: Path) -> None:
+    """A JSONL record's url "http://[::ffff:127.1]/x" (never fetched) made the whole ingest raise from urlparse."""
+    from ingest import Ingestor
+    from rag.core.settings import Settings
+
+    path = tmp_path / "r.jsonl"
+    rows = [{"id": "a", "title": "Ferry", "url": "http://[::ffff:127.1]/x",
+             "body": "The ferry will add night crossings from June, the operator said on Monday."},
+            {"id": "b", "title": "Bus", "url": "https://news.example/b",
+             "body": "The bus will add night routes from June, the operator said on Monday in a statement."}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    report = Ingestor(Settings(home=tmp_path / "home")).ingest([str(path)])
+    assert report.counts()["added"] == 2 and not report.failed, report.to_dict()

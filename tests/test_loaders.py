@@ -220,6 +220,20 @@ def test_jsonl_keeps_line_separator_characters_inside_strings(tmp_path: Path) ->
     assert isinstance(a, RawArticle) and "\u2028" in a.body
 
 
+@pytest.mark.parametrize("ext", [".jsonl", ".json"])
+def test_jsonl_line_nested_too_deep_fails_that_line_only(tmp_path: Path, ext: str) -> None:
+    """Issue 27: one line 100,000 brackets deep failed the whole file without a line number and dropped the
+    valid lines after it. It fails that line (named), and the lines before and after it are added."""
+    path = tmp_path / f"deep{ext}"
+    good = [json.dumps({"id": f"d-{n}", "title": f"T{n}", "body": f"Body of record {n}."}) for n in (1, 3)]
+    path.write_text("\n".join([good[0], "[" * 100_000 + "]" * 100_000, good[1], "{" + '"a":' * 50_000]) + "\n")
+    items = load(path)
+    assert [a.record_id for a in articles(items)] == ["d-1", "d-3"]
+    deep, broken = failures(items)
+    assert "line 2" in deep.reason and "nested too deeply" in deep.reason and "fix or remove" in deep.reason
+    assert "line 4" in broken.reason
+
+
 @pytest.mark.parametrize("name", ["realtimeqa", "multihop_rag"])
 def test_eval_articles_load_without_failures(name: str) -> None:
     path = SHARED / "eval" / name / "articles.jsonl"

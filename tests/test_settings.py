@@ -119,6 +119,54 @@ def test_lock_expires_and_the_right_password_works_again():
     assert guard("editor", "pw") is True
 
 
+def test_a_flood_from_one_address_does_not_keep_the_real_user_out_of_another():
+    """Issue 27: 50 wrong guesses a minute from anywhere locked every login. Now the guesser's address (and
+    that name there) is locked; the real user, on another address, signs in."""
+    from rag.frontends.web.login import ADDRESS_MAX_FAILURES, MAX_FAILURES, LoginGuard
+
+    now = [1000.0]
+    guard = LoginGuard("editor", "pw", clock=lambda: now[0])
+    for i in range(600):  # ten a second for a minute, the real name and made-up ones
+        now[0] += 0.1
+        assert guard("editor" if i % 2 else f"user{i}", f"guess-{i}", address="203.0.113.9") is False
+    assert guard("editor", "pw", address="203.0.113.9") is False  # the guesser's address is locked
+    assert guard("editor", "pw", address="198.51.100.7") is True  # the real user is not
+    # one name from one address: locked after MAX_FAILURES; the same name elsewhere is not
+    for _ in range(MAX_FAILURES):
+        guard("editor", "nope", address="192.0.2.1")
+    assert guard("editor", "pw", address="192.0.2.1") is False
+    assert guard("editor", "pw", address="192.0.2.2") is True
+    # one address guessing many names: locked whole after ADDRESS_MAX_FAILURES
+    for i in range(ADDRESS_MAX_FAILURES):
+        guard(f"name{i}", "nope", address="192.0.2.50")
+    assert guard("editor", "pw", address="192.0.2.50") is False
+
+
+def test_many_addresses_at_once_still_meet_a_global_ceiling():
+    from rag.frontends.web.login import FLOOD_FAILURES, LoginGuard
+
+    now = [1000.0]
+    guard = LoginGuard("editor", "pw", clock=lambda: now[0])
+    for i in range(FLOOD_FAILURES):
+        now[0] += 0.01
+        guard("editor", "nope", address=f"10.{i // 250}.{i % 250}.1")
+    assert guard("editor", "pw", address="198.51.100.7") is False  # paused for everyone, briefly
+    now[0] += 31
+    assert guard("editor", "pw", address="198.51.100.7") is True
+
+
+def test_the_served_login_throttles_per_client_address(guarded):
+    """Through the real login page: 60 wrong guesses from one address (as a proxy on 127.0.0.1 reports it)
+    leave the real user, on another address, able to sign in."""
+    flood = {"X-Forwarded-For": "203.0.113.9"}
+    codes = [requests.post(f"{guarded}/login", data={"username": "editor", "password": f"guess-{i}"},
+                           headers=flood, timeout=10).status_code for i in range(60)]
+    assert set(codes) == {400}
+    right = {"username": "editor", "password": "s3cret-pass"}
+    assert requests.post(f"{guarded}/login", data=right, headers=flood, timeout=10).status_code == 400
+    assert _login(guarded, "editor", "s3cret-pass") == 200
+
+
 # -- newsrag eval: an error is an error ---------------------------------------------------------------------
 def test_eval_counts_a_failed_question_as_an_error_not_a_refusal(tmp_path):
     from rag.eval.run import evaluate

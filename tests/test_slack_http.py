@@ -166,3 +166,22 @@ def test_connections_over_the_cap_get_503_not_a_thread(fake):
         wait_for(lambda: bot.command("after").status_code == 200, timeout=10)
     finally:
         bot.close()
+
+
+def test_a_non_numeric_timestamp_is_401_not_500_and_logs_no_traceback(fake, make_bot, caplog):
+    """Issue 27: a correctly signed request whose X-Slack-Request-Timestamp is not a number gave HTTP 500 and a
+    traceback in the log; it is an unauthenticated request: 401, one quiet line."""
+    bot = make_bot()
+    body = json.dumps({"type": "url_verification", "challenge": "abc"})
+    for ts in ("soon", "1e9", "", "nan", "0x10", "1_700_000_000", "17000.5"):
+        caplog.clear()
+        r = requests.post(bot.url, data=body.encode(), timeout=10,
+                          headers={"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
+                                   "X-Slack-Signature": sign(body, ts)})
+        assert r.status_code == 401, (ts, r.status_code, r.text)
+        assert "Traceback" not in caplog.text and not any(rec.exc_info for rec in caplog.records), caplog.text
+    ts = str(int(time.time()))
+    r = requests.post(bot.url, data=body.encode(), timeout=10,
+                      headers={"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
+                               "X-Slack-Signature": sign(body, ts)})
+    assert r.status_code == 200 and "abc" in r.text

@@ -102,6 +102,36 @@ def test_follow_up_with_history(client):
     assert any("deal" in c["passage"] for c in answer["citations"])
 
 
+def test_an_oversized_history_is_refused_with_what_to_do_and_a_long_one_is_cut_to_its_last_turns(client, web):
+    """Issue 27: the web `/ask` took a 2 MB history. Over the size limit it is a clear error; a long list of
+    small turns is cut to its last turns (the follow-up still reads the latest subject)."""
+    from rag.frontends.api.service import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS
+
+    huge = [{"role": "user", "content": "x" * 1_000_000}, {"role": "assistant", "content": "y" * 1_000_000}]
+    message = app_error(client, lambda: ask(client, SEED_QUESTION, history=huge))
+    assert "history" in message and f"{MAX_HISTORY_CHARS:,}" in message and "last turns" in message
+    first = ask(client, SEED_QUESTION)
+    filler = [{"role": r, "content": f"Filler turn {i} about the weather."} for i in range(300)
+              for r in ("user", "assistant")]
+    history = filler + [{"role": "user", "content": SEED_QUESTION}, {"role": "assistant", "content": first["text"]}]
+    answer = ask(client, "Did she turn down a deal?", history=history)
+    assert not answer["refused"] and ("Kardashian" in answer["standalone_question"]
+                                      or "Balenciaga" in answer["standalone_question"])
+    assert MAX_HISTORY_TURNS < len(history)
+    assert_serving(client)
+
+
+def test_the_service_keeps_the_last_turns_and_refuses_oversized_history():
+    from rag.core.errors import InputError
+    from rag.frontends.api.service import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Service
+
+    turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}"} for i in range(100)]
+    kept = Service._ask_args(None, turns, None, None, None, None)["history"]
+    assert len(kept) == MAX_HISTORY_TURNS and kept[-1]["content"] == "turn 99"
+    with pytest.raises(InputError, match="last turns"):
+        Service._ask_args(None, [{"role": "user", "content": "z" * (MAX_HISTORY_CHARS + 1)}], None, None, None, None)
+
+
 def test_question_outside_the_coverage_is_refused_with_closest_passages(client):
     answer = ask(client, "What is the weather forecast for Mars next week?")
     assert answer["refused"] and not answer["citations"]
@@ -338,6 +368,7 @@ def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port
 
     class FakeDemo:
         local_url = "http://127.0.0.1:7999/"
+        instance_token = "this-server"
 
         def block_thread(self):
             seen["blocked"] = True
@@ -362,6 +393,7 @@ def test_app_main_ingests_the_sample_into_an_empty_store_and_honours_gradio_port
     assert seen["articles"] == 1 and seen["blocked"] and seen["closed"]
     # `newsrag ask` finds the server through HOME/serve.json while it runs; the file goes when it stops
     assert seen["serve.json"]["port"] == 7999 and seen["serve.json"]["pid"] == os.getpid()
+    assert seen["serve.json"]["instance"] == "this-server"  # what `ask` checks at the port first
     assert not (tmp_path / "empty-home" / "serve.json").exists()
     assert app.main(["--port", "7998"]) == 0  # not empty now: no second ingest
     assert "ingesting" not in capsys.readouterr().out and seen["settings"].port == 7998

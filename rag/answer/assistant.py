@@ -46,7 +46,8 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, answerer: Answerer | None = None) -> "Assistant":
         settings = settings or Settings.from_env()
-        embedder = Embedder.shared(settings.embedding_model, settings.embed_batch_size, settings.embedding_cache)
+        embedder = Embedder.shared(settings.embedding_model, settings.embed_batch_size, settings.embedding_cache,
+                                   settings.embedding_cache_max_mb * 1_000_000)
         retriever = Retriever(settings, index=Index(settings), embedder=embedder)
         notices: list[str] = []
         if answerer is None:

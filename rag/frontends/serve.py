@@ -62,7 +62,8 @@ def _start(args: argparse.Namespace):
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # `newsrag ask` on this home finds the server here and asks it instead of loading everything itself.
-    write_server_file(settings.home, port=urlsplit(demo.local_url).port or settings.port, login=bool(auth))
+    write_server_file(settings.home, port=urlsplit(demo.local_url).port or settings.port, login=bool(auth),
+                      instance=demo.instance_token)
     print(f"newsrag web chat ready: {demo.local_url}" + (" (login required)" if auth else ""), flush=True)
     print(f"JSON API: {demo.local_url}api/ (docs/API.md)", flush=True)
     if getattr(demo, "share_url", None):

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +21,8 @@ _CACHE: dict[str, "Embedder"] = {}
 # sentence-transformers model is not loaded; batches (ingest) load it: torch is about 4x faster on 64 passages.
 LIGHT_MAX_TEXTS = 8
 _LOCK = threading.Lock()
+CACHE_MAX_BYTES = 1024 * 1_000_000  # NEWSRAG_EMBEDDING_CACHE_MAX_MB's default: the oldest vectors go past it
+_QUESTIONS_KEPT = 256  # question vectors kept in memory (never on disk)
 
 
 def bundled_model_path() -> Path:
@@ -39,7 +42,8 @@ class Embedder:
     The model (torch, transformers, the weights: most of a cold start) loads on first use, or in the
     background after `preload()`, so a server can listen before it is loaded; a call made meanwhile waits."""
 
-    def __init__(self, model: str = "bundled", batch_size: int = 64, cache_dir: Path | str | None = None) -> None:
+    def __init__(self, model: str = "bundled", batch_size: int = 64, cache_dir: Path | str | None = None,
+                 cache_max_bytes: int = CACHE_MAX_BYTES) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         bundled = model in ("bundled", "", None)
@@ -57,8 +61,14 @@ class Embedder:
         self._load_lock = threading.Lock()
         self._error: BaseException | None = None
         # Vectors already computed for the same model and text (re-ingesting a corpus, evaluation stores);
-        # one small file per vector, written atomically, so processes can share the folder.
+        # one small file per vector, named by the text's hash, written atomically, so processes can share the
+        # folder. Only passages go there (what ingest embeds), never a user's question, and the folder is
+        # bounded: past cache_max_bytes the oldest files go.
         self._cache = Path(cache_dir) / hashlib.sha1(self.name.encode()).hexdigest()[:12] if cache_dir else None
+        self._cache_max = max(0, int(cache_max_bytes))
+        self._cache_size: int | None = None  # bytes in the folder, scanned on this process's first write
+        self._cache_lock = threading.Lock()
+        self._questions: OrderedDict[str, np.ndarray] = OrderedDict()
         self._light = None  # rag.index.minilm.NumpyBert for a few texts while sentence-transformers is not loaded
         self._light_lock = threading.Lock()
 
@@ -113,12 +123,12 @@ class Embedder:
 
     @classmethod
     def shared(cls, model: str = "bundled", batch_size: int = 64,
-               cache_dir: Path | str | None = None) -> "Embedder":
+               cache_dir: Path | str | None = None, cache_max_bytes: int = CACHE_MAX_BYTES) -> "Embedder":
         """One loaded model per process and name: loading takes seconds, embedding is reentrant."""
         with _LOCK:
-            key = f"{model}|{batch_size}|{cache_dir or ''}"
+            key = f"{model}|{batch_size}|{cache_dir or ''}|{cache_max_bytes}"
             if key not in _CACHE:
-                _CACHE[key] = cls(model, batch_size, cache_dir)
+                _CACHE[key] = cls(model, batch_size, cache_dir, cache_max_bytes)
             return _CACHE[key]
 
     def _cached_path(self, text: str) -> Path:
@@ -149,6 +159,7 @@ class Embedder:
                 with open(tmp, "wb") as fh:
                     np.save(fh, vector)
                 os.replace(tmp, path)
+            self._account(len(missing) * (vector.nbytes + 128))
         return np.stack([found[i] for i in range(len(texts))]).astype(np.float32, copy=False)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -172,5 +183,50 @@ class Embedder:
                 self._light = NumpyBert(self._path) if supports(self._path) else False
             return self._light or None
 
+    def _account(self, added: int) -> None:
+        """Count bytes just written; past the bound, delete the oldest files down to 80% of it."""
+        with self._cache_lock:
+            if self._cache_size is None:
+                self._cache_size = sum(_size(p) for p in self._cache.rglob("*.npy"))
+            else:
+                self._cache_size += added
+            if self._cache_size <= self._cache_max:
+                return
+            entries = sorted((_mtime(p), p.name, _size(p), p) for p in self._cache.rglob("*.npy"))
+            total = sum(size for _, _, size, _ in entries)
+            for _, _, size, path in entries:
+                if total <= self._cache_max * 0.8:
+                    break
+                try:
+                    path.unlink()
+                    total -= size
+                except OSError:
+                    pass  # another process took it first
+            self._cache_size = total
+
     def embed_one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        """A question's vector: kept in this process's memory for repeats, never written to the disk cache."""
+        with self._cache_lock:
+            if text in self._questions:
+                self._questions.move_to_end(text)
+                return self._questions[text]
+        vector = self._encode([text])[0]
+        with self._cache_lock:
+            self._questions[text] = vector
+            while len(self._questions) > _QUESTIONS_KEPT:
+                self._questions.popitem(last=False)
+        return vector
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -80,6 +80,20 @@ def _bounded(value: Any, name: str, low: int, high: int) -> int:
     return value
 
 
+MAX_HISTORY_TURNS = 20  # a follow-up leans on the latest turns: older ones are dropped before anything reads them
+MAX_HISTORY_CHARS = 40_000  # those turns together; more is refused (the web /ask took 2 MB)
+
+
+def bounded_history(history: list) -> list[dict[str, str]]:
+    """The last MAX_HISTORY_TURNS turns of a client's history; InputError when they hold over MAX_HISTORY_CHARS."""
+    turns = plain_history([t for t in history[-MAX_HISTORY_TURNS:] if isinstance(t, dict)])
+    size = sum(len(t["content"]) for t in turns)
+    if size > MAX_HISTORY_CHARS:
+        raise InputError(message("history_too_long", size=f"{size:,}", limit=f"{MAX_HISTORY_CHARS:,}",
+                                 turns=MAX_HISTORY_TURNS))
+    return turns
+
+
 class Service:
     """The operations, on one Assistant. `jobs` is the ingest worker to share (the web chat's, under `serve`)."""
 
@@ -119,7 +133,7 @@ class Service:
     def _ask_args(self, history: Any, sources: Any, since: Any, until: Any, as_of: Any) -> dict[str, Any]:
         if history is not None and not isinstance(history, list):
             raise InputError(message("history_not_list"))
-        return dict(history=plain_history([t for t in history or [] if isinstance(t, dict)]),
+        return dict(history=bounded_history(history or []),
                     sources=_sources(sources), since=(since or "").strip() or None,
                     until=(until or "").strip() or None, as_of=(as_of or "").strip() or None)
 

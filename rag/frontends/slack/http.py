@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,7 @@ READ_TIMEOUT = 10.0  # seconds one read may wait for bytes
 REQUEST_DEADLINE = 15.0  # seconds to receive a whole request (headers and body): trickling clients are cut off
 MAX_CONNECTIONS = 64  # connections served at once; more get 503 at once
 MAX_BODY = 1_000_000  # bytes; Slack's payloads are a few kilobytes
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")  # Slack sends whole seconds; ASCII digits only (int() takes more)
 
 
 class _Server(ThreadingHTTPServer):
@@ -112,6 +114,11 @@ def make_http_server(
                 except ValueError:
                     return self._send(400, "body is not valid JSON")
             headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
+            if not all(_TIMESTAMP.fullmatch(ts) for ts in headers.get("x-slack-request-timestamp", [])):
+                # Bolt's check would raise on int() and answer 500 with a traceback: this request is not signed.
+                log.info("http: refused a request whose X-Slack-Request-Timestamp is not a number")
+                return self._send(401, "X-Slack-Request-Timestamp must be a number of seconds: sign the request "
+                                       "as Slack does")
             try:
                 response = app.dispatch(BoltRequest(body=body, query=url.query, headers=headers))
             except Exception:  # a payload Bolt cannot handle must not leave the client without an answer

@@ -13,6 +13,7 @@ import html
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -686,10 +687,20 @@ def launch(assistant: "Assistant", settings: Settings, *, examples: Sequence[str
                                    auth=auth, auth_message="newsrag: sign in to ask about the coverage.",
                                    theme=theme(), css=CSS, head=HEAD, footer_links=["api"])
     options.update(kw)
+    from starlette.middleware import Middleware
+
+    from rag.frontends.web.login import ClientAddressMiddleware
+
+    app_kwargs = dict(options.get("app_kwargs") or {})  # the login throttle counts per client address
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), Middleware(ClientAddressMiddleware)]
+    options["app_kwargs"] = app_kwargs
     demo.launch(**options)
     from rag.frontends.api.http import mount_api
 
     mount_api(demo.app, demo.service, settings)  # /api/* beside the chat (docs/API.md)
+    # What `newsrag ask` checks before it sends a login or a question to the port in HOME/serve.json (rag/frontends/remote.py)
+    token = demo.instance_token = secrets.token_urlsafe(24)
+    demo.app.add_api_route("/newsrag-instance", lambda: {"instance": token}, methods=["GET"], include_in_schema=False)
     demo.quote_refresher = QuoteRefresher(lambda: ingestor_for(assistant))  # for shutdown()
     demo.quote_refresher.start(assistant.index)
     demo.feed_watcher.start()  # the feeds watched from the page, read on their schedules while it serves

@@ -23,10 +23,11 @@ class PgLoginStore:
         with self._catalog._conn() as conn:
             conn.execute("DELETE FROM login_failures WHERE name=%s", (name,))
 
-    def failed(self, name: str, now: float, lock_for) -> tuple[int, float | None, bool]:
-        """Count a wrong password: (failures in a row for the name, seconds it is now locked for or None,
-        whether the flood rule paused every name). `lock_for(n)` gives the lock after n failures (or None)."""
-        from rag.frontends.web.login import FLOOD_FAILURES, FLOOD_LOCK, FLOOD_WINDOW
+    def failed(self, name: str, now: float, lock_for, *, flood: bool = True) -> tuple[int, float | None, bool]:
+        """Count a wrong password: (failures in a row for the key, seconds it is now locked for or None,
+        whether the flood rule paused every key). `lock_for(n)` gives the lock after n failures (or None);
+        `flood=False` counts it for the key only (the per-address count of a failure already counted)."""
+        from rag.core.login_policy import FLOOD_FAILURES, FLOOD_LOCK, FLOOD_WINDOW
 
         with self._catalog._tx() as conn:
             n = conn.execute("INSERT INTO login_failures VALUES (%s, 1, 0, %s) ON CONFLICT (name) DO UPDATE SET"
@@ -35,6 +36,8 @@ class PgLoginStore:
             wait = lock_for(n)
             if wait is not None:
                 conn.execute("UPDATE login_failures SET locked_until=%s WHERE name=%s", (now + wait, name))
+            if not flood:
+                return n, wait, False
             conn.execute("INSERT INTO login_flood VALUES (%s)", (now,))
             conn.execute("DELETE FROM login_flood WHERE at < %s", (now - FLOOD_WINDOW,))
             flood = conn.execute("SELECT COUNT(*) FROM login_flood").fetchone()[0] >= FLOOD_FAILURES
