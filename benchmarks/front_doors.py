@@ -14,8 +14,10 @@ through an OpenAI-compatible fake model that obeys them (tests/obedient_llm.py) 
 answerer. The articles and instructions are synthetic (written for the tests). Runs on the newsrag found on
 PYTHONPATH, so the same command measures an older checkout too.
 
-`screen`: the false-positive side of the injection defences: the share of real articles in which the
-instruction patterns find a span, and the share of their sentences the answer screen would remove.
+`screen`: the false-positive side of the injection defences: the share of real articles (or claim sets'
+passages) in which the instruction patterns find a span, their sentences the patterns flag (`--show N` prints
+them), and the share the answer screen would remove. Runs on the newsrag found on PYTHONPATH, so the same
+command measures an older checkout too.
 """
 
 from __future__ import annotations
@@ -138,22 +140,38 @@ def injection(json_out: str | None) -> int:
 
 # --- screen -----------------------------------------------------------------------------------------------------
 
-def screen_rate(paths: list[str]) -> int:
+def screen_rate(paths: list[str], show: int = 0) -> int:
+    """Articles (a `body` field) or claim sets' passages (a `passage` field), each distinct text once: those with
+    an instruction span, their sentences the patterns flag and the screen removes (every one a false positive:
+    these are publishers' pages, not planted text); `show`: print that many flagged sentences."""
     from rag.check.stream import screen
     from rag.nlp.injection import instruction_spans
     from rag.nlp.sentences import statement_spans
 
-    articles = flagged = sentences = removed = 0
+    articles = flagged = sentences = removed = patterned = 0
+    seen: set[str] = set()
+    shown: list[str] = []
     for path in paths:
         for line in open(path, encoding="utf-8"):
-            text = json.loads(line).get("body") or ""
+            record = json.loads(line)
+            text = record.get("body") or record.get("passage") or ""
+            if not text or text in seen:
+                continue
+            seen.add(text)
             articles += 1
             flagged += bool(instruction_spans(text))
             for s, e in statement_spans(text):
                 sentences += 1
                 removed += bool(screen(text[s:e], "What happened?")[1])
-    print(f"articles {articles}: with an instruction span {flagged} ({flagged / max(1, articles):.2%})")
-    print(f"sentences {sentences}: removed by the screen {removed} ({removed / max(1, sentences):.2%})")
+                if instruction_spans(text[s:e]):
+                    patterned += 1
+                    if len(shown) < show:
+                        shown.append(text[s:e].strip()[:200])
+    print(f"texts {articles}: with an instruction span {flagged} ({flagged / max(1, articles):.2%})")
+    print(f"sentences {sentences}: flagged by the patterns {patterned}; removed by the screen {removed} "
+          f"({removed / max(1, sentences):.2%})")
+    for sentence in shown:
+        print("  -", sentence)
     return 0
 
 
@@ -164,13 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     inj = sub.add_parser("injection", help="planted instructions that reach the user")
     inj.add_argument("--json", help="write the rows here too")
     scr = sub.add_parser("screen", help="real news the screen and the patterns would remove")
-    scr.add_argument("paths", nargs="+", help="articles as JSON lines (a `body` field)")
+    scr.add_argument("paths", nargs="+", help="articles as JSON lines (a `body` field) or claims (a `passage`)")
+    scr.add_argument("--show", type=int, default=0, help="print this many sentences the patterns flag")
     args = ap.parse_args(argv)
     if args.what == "fetch":
         return fetch()
     if args.what == "injection":
         return injection(args.json)
-    return screen_rate(args.paths)
+    return screen_rate(args.paths, args.show)
 
 
 if __name__ == "__main__":
