@@ -120,8 +120,11 @@ def test_citation_link_jumps_to_its_card(page):
     n = links.count()
     assert n >= 1
     before = page.url
-    links.nth(n - 1).click()
-    target = links.nth(n - 1).get_attribute("href").split("#")[-1]
+    # the last marker whose target is a card of its own (a quote inside a joined excerpt is tested below)
+    pick = next(i for i in range(n - 1, -1, -1) if not page.locator(
+        f'#{links.nth(i).get_attribute("href").split("#")[-1]}.nr-anchor').count())
+    links.nth(pick).click()
+    target = links.nth(pick).get_attribute("href").split("#")[-1]
     page.wait_for_selector(f"#{target}.nr-flash")
     assert page.url == before and len(page.context.pages) == 1  # no navigation, no new tab
     # a quote inside a joined excerpt (issue 27): its marker flashes the excerpt that holds it
