@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rag.answer.answerers.lead_marks import lead_marks_moved  # noqa: E402
 from rag.answer.answerers.llm import LLMAnswerer  # noqa: E402
 from rag.answer.assistant import Assistant  # noqa: E402
+from rag.check.citations import unconfirmed_mark  # noqa: E402
 from rag.core.schema import Answer, Hit  # noqa: E402
 from rag.core.settings import Settings  # noqa: E402
 from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
@@ -49,6 +50,7 @@ class Recording:
 
     def __init__(self, inner: LLMAnswerer) -> None:
         self.inner, self.name = inner, inner.name
+        self.chat_model = inner.chat_model  # the Assistant's LLM pass reads unconfirmed sentences with it, as in use
         self.last: dict[str, Any] = {}
         self.texts: list[str] = []
 
@@ -90,9 +92,13 @@ def _ref(n: int, hit: Hit) -> dict[str, Any]:
 
 
 def _scores(text: str, refused: bool, answers: Sequence[str]) -> dict[str, bool]:
+    """Whether the answer and its first sentence hold the gold; `first_confirmed`: the first sentence holds it and
+    is not one the check left marked unconfirmed."""
     plain = _MARKS.sub("", text)
+    first = _first_sentence(plain)
     return {"contains": (not refused) and contains_answer(plain, answers),
-            "first_sentence": (not refused) and contains_answer(_first_sentence(plain), answers)}
+            "first_sentence": (not refused) and contains_answer(first, answers),
+            "first_confirmed": (not refused) and contains_answer(first, answers) and unconfirmed_mark() not in first}
 
 
 def _timed(assistant: Assistant, question: str, as_of: str | None) -> tuple[Answer, float]:
@@ -113,6 +119,7 @@ def _summary(rows: list[dict], key: str) -> dict[str, Any]:
     secs = [r["seconds"] for r in own]
     return {"n": len(own), "contains": sum(r["contains"] for r in own),
             "first_sentence": sum(r["first_sentence"] for r in own),
+            "first_confirmed": sum(r.get("first_confirmed", False) for r in own),
             "refused": sum(r["refused"] for r in own), "fallback": sum(bool(r.get("fallback")) for r in own),
             "claims_dropped": sum(r["claims_dropped"] for r in own), "claims_checked": sum(r["claims_checked"] for r in own),
             "seconds_p50": _pct(secs, 0.5), "seconds_p95": _pct(secs, 0.95), "seconds_median": round(statistics.median(secs), 1) if secs else None}

@@ -57,7 +57,7 @@ class Scripted:
     """POST /v1/chat/completions: the answer prompt gets DRAFT (streamed when asked), the verification prompt
     gets `verify_reply(prompt)`."""
 
-    def __init__(self, verify_reply: Callable[[str], str], verify_delay: float = 0.0) -> None:
+    def __init__(self, verify_reply: Callable[[str], str], verify_delay: float = 0.0, draft: str = DRAFT) -> None:
         self.calls: list[str] = []
         fake = self
 
@@ -75,7 +75,7 @@ class Scripted:
                 fake.calls.append("verify" if verifying else "answer")
                 if verifying:
                     time.sleep(verify_delay)
-                reply = verify_reply(prompt) if verifying else DRAFT
+                reply = verify_reply(prompt) if verifying else draft
                 write_completion(self, body, reply, piece=7)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -172,6 +172,27 @@ def test_the_llm_verdict_confirms_or_removes_an_unconfirmed_sentence(home):
     assert fake.calls == ["answer"]
     assert "double" not in answer.text
     assert any(d["verdict"] == "unconfirmed" and d["sentence"].startswith("Prices") for d in answer.dropped)
+
+
+def test_an_answer_no_passage_confirms_stays_marked_with_its_passages_not_a_refusal(home):
+    from rag.check.citations import unconfirmed_mark
+    from rag.frontends.web.render import answer_sources
+
+    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}), draft="Prices will double by Christmas [1].")
+    try:
+        answer = _assistant(home, fake.url).ask(QUESTION)
+    finally:
+        fake.close()
+    assert not answer.refused and answer.text == f"Prices will double by Christmas {unconfirmed_mark()}."
+    assert not answer.citations and answer.passages and answer.unconfirmed == ["Prices will double by Christmas."]
+    assert any("could be confirmed" in n for n in answer.notices)
+    assert "Nothing in this answer could be confirmed" in answer_sources(answer)  # its passages, not "Not covered"
+    fake = Scripted(lambda prompt: "{}", draft="Prices will double by Christmas [1].")
+    try:
+        strict = _assistant(home, fake.url, check="strict", llm_verify=False).ask(QUESTION)
+    finally:
+        fake.close()
+    assert strict.refused and "double" not in strict.text  # strict: removed, and nothing is left to say
 
 
 def test_a_rule_contradiction_is_never_overruled_and_a_slow_verifier_is_cut_off(home):

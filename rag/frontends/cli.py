@@ -300,8 +300,8 @@ def _print_answer(answer: dict) -> None:
             print(_printable(f"[{c['n']}] {c['title']} — {c.get('source') or 'unknown outlet'}, "
                              f"{c.get('published_at') or 'undated'}" + (f" — {url}" if url else "")))
             print(_printable(f"    {_quoted(c['quote'])}"))
-    elif answer.get("refused") and answer.get("passages"):
-        print("\nClosest passages:")
+    elif answer.get("passages"):  # a refusal, or an answer no passage confirms: the passages it came from
+        print("\nClosest passages:" if answer.get("refused") else "\nPassages it was written from:")
         firsts: dict[str, dict] = {}
         for h in answer["passages"]:
             firsts.setdefault(h["passage"]["article_id"], h)

@@ -81,8 +81,8 @@ def answer_text(answer: dict[str, Any]) -> str:
                                           c.get("url") or "") if x)
             lines.append(f"[{c['n']}] {c.get('title') or '(untitled)'} ({where}; newsrag://article/{c['article_id']})"
                          f": “{' '.join(str(c.get('quote') or '').split())}”")
-    elif answer.get("refused") and answer.get("passages"):
-        lines.append("\nClosest passages:")
+    elif answer.get("passages"):  # a refusal, or an answer no passage confirms: the passages it came from
+        lines.append("\nClosest passages:" if answer.get("refused") else "\nPassages it was written from:")
         for i, h in enumerate(answer["passages"][:3], 1):
             p = h["passage"]
             lines.append(f"({i}) {p.get('title')} ({p.get('source') or 'unknown outlet'}, "

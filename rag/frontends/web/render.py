@@ -308,7 +308,8 @@ def answer_sources(answer: Answer, turn: int | None = None) -> str:
         prefix = "closest" if turn is None else f"closest-{turn}"
         cards = [_closest_card(group, f"{prefix}-{i}")
                  for i, group in enumerate(closest_articles(answer.passages), 1)]
-        note = '<div class="nr-note">Not covered. The closest passages found:</div>'
+        note = ('<div class="nr-note">Not covered. The closest passages found:</div>' if answer.refused else
+                '<div class="nr-note">Nothing in this answer could be confirmed. The passages it was written from:</div>')
         return head + note + "".join(cards)
     return head + '<div class="nr-note">No passages matched.</div>'
 
