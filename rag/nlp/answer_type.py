@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rag.nlp.calendar import MONTH_ABBREVIATIONS, MONTH_NAMES, WEEKDAYS
 from rag.nlp.lexical import content_words
 from rag.nlp.lexicon import alternatives
 from rag.nlp.sentences import sentence_spans, words
@@ -18,9 +19,9 @@ __all__ = ["GENERIC", "TOKEN", "is_name", "answer_type", "has_type", "question_n
 
 NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|"
                     r"million|billion|dozen|dozens|hundreds|thousands)\b", re.I)
-WHEN = re.compile(r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tonight|"
-                  r"january|february|march|april|may|june|july|august|september|october|november|december|"
-                  r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|spring|summer|autumn|fall|winter|"
+# dates and date words (the one month and weekday table: rag/nlp/calendar.py)
+WHEN = re.compile(rf"\b(\d{{4}}|{'|'.join(WEEKDAYS)}|today|yesterday|tonight|{'|'.join(MONTH_NAMES)}|"
+                  rf"{'|'.join(MONTH_ABBREVIATIONS)}|spring|summer|autumn|fall|winter|"
                   r"week|month|year|ago|earlier|later|last|next)\b", re.I)
 _QWORDS = {"What", "How", "Who", "Whom", "Whose", "Why", "When", "Where", "Which", "Did", "Does", "Do", "Has", "Have",
            "Is", "Was", "Were", "Are", "Will", "Can", "Could", "Should", "Would", "The", "A", "An", "And", "In", "On",
