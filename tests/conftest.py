@@ -55,6 +55,23 @@ def sample_settings(sample_home, tmp_path):
 
 
 @pytest.fixture
+def handlers(sample_home, tmp_path):
+    """The web page's handlers over a private copy of the sample store (fetching from 127.0.0.1 allowed, for the
+    test servers); its ingest worker stopped after the test."""
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+    from rag.frontends.web.page import _Handlers
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    h = _Handlers(Assistant.from_settings(Settings(home=home, llm="extractive", fetch_allow="127.0.0.1")), None)
+    try:
+        yield h
+    finally:
+        h.jobs.shutdown(30)
+
+
+@pytest.fixture
 def sample_assistant(sample_settings):
     from rag.answer.assistant import Assistant
 

@@ -4,9 +4,6 @@ reopened whole; a reload brings the latest back; a damaged file starts a new lis
 from __future__ import annotations
 
 import json
-import shutil
-
-import pytest
 
 from rag.frontends.web.conversations import DROPPED_PANEL, ConversationStore
 
@@ -76,21 +73,6 @@ def test_a_damaged_file_starts_a_new_list(tmp_path, caplog):
     assert "could not be read" in caplog.text
     store.save("ana", None, *_exchange(1))
     assert len(store.list("ana")) == 1 and json.loads(store._path("ana").read_text())["version"] == 1
-
-
-@pytest.fixture
-def handlers(sample_home, tmp_path):
-    from rag.answer.assistant import Assistant
-    from rag.core.settings import Settings
-    from rag.frontends.web.page import _Handlers
-
-    home = tmp_path / "home"
-    shutil.copytree(sample_home, home)
-    h = _Handlers(Assistant.from_settings(Settings(home=home, llm="extractive")), None)
-    try:
-        yield h
-    finally:
-        h.jobs.shutdown(10)
 
 
 def test_an_answered_chat_is_saved_and_a_reload_brings_it_back(handlers):

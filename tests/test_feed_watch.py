@@ -5,7 +5,6 @@ a full list get messages; a round that cannot be queued is tried again on the ne
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 from pathlib import Path
 
@@ -55,21 +54,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def handlers(sample_home, tmp_path):
-    from rag.answer.assistant import Assistant
-    from rag.core.settings import Settings
-    from rag.frontends.web.page import _Handlers
-
-    home = tmp_path / "home"
-    shutil.copytree(sample_home, home)
-    h = _Handlers(Assistant.from_settings(Settings(home=home, llm="extractive", fetch_allow="127.0.0.1")), None)
-    try:
-        yield h
-    finally:
-        h.jobs.shutdown(30)
 
 
 def _finish(watcher: FeedWatcher) -> None:

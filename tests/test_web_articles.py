@@ -5,7 +5,6 @@ article's text (title, outlet, date, link), pick a row of the coverage table, re
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 from types import SimpleNamespace
 
@@ -44,21 +43,6 @@ def site():
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture
-def handlers(sample_home, tmp_path):
-    from rag.answer.assistant import Assistant
-    from rag.core.settings import Settings
-    from rag.frontends.web.page import _Handlers
-
-    home = tmp_path / "home"
-    shutil.copytree(sample_home, home)
-    h = _Handlers(Assistant.from_settings(Settings(home=home, llm="extractive", fetch_allow="127.0.0.1")), None)
-    try:
-        yield h
-    finally:
-        h.jobs.shutdown(30)
 
 
 def _pick(h, title: str) -> str:
