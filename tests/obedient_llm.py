@@ -11,7 +11,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 CASES = json.loads((Path(__file__).parent / "fixtures" / "injections.json").read_text(encoding="utf-8"))["cases"]
 
@@ -122,13 +122,11 @@ def write_completion(handler: BaseHTTPRequestHandler, body: dict, reply: str, *,
     handler.wfile.write(b"data: [DONE]\n\n")
 
 
-class Obedient:
-    """The server: POST /v1/chat/completions, plain or streamed (SSE, a few characters per chunk)."""
+class CompletionServer:
+    """An OpenAI-compatible server on 127.0.0.1: POST /v1/chat/completions, plain or streamed (SSE, `piece`
+    characters per chunk); `reply(body)` gives the text. `start()` it, `close()` it."""
 
-    def __init__(self) -> None:
-        self.prompts: list[str] = []
-        fake = self
-
+    def __init__(self, reply: Callable[[dict], str], piece: int = 6) -> None:
         class Handler(BaseHTTPRequestHandler):
             timeout = 10
 
@@ -137,15 +135,16 @@ class Obedient:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                prompt = "\n".join(str(m.get("content")) for m in body.get("messages", []))
-                fake.prompts.append(prompt)
-                reply = obey(prompt)
-                write_completion(self, body, reply, piece=6)
+                write_completion(self, body, reply(body), piece=piece)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def start(self) -> "CompletionServer":
+        self.thread.start()
+        return self
 
     def close(self) -> None:
         self.server.shutdown()
@@ -153,10 +152,23 @@ class Obedient:
         self.thread.join(timeout=5)
 
 
+class Obedient(CompletionServer):
+    """A model that obeys every instruction in its prompt (`obey`); the prompts it got are kept."""
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+        super().__init__(self._reply, piece=6)
+
+    def _reply(self, body: dict) -> str:
+        prompt = "\n".join(str(m.get("content")) for m in body.get("messages", []))
+        self.prompts.append(prompt)
+        return obey(prompt)
+
+
 @contextlib.contextmanager
 def obedient_server() -> Iterator[Obedient]:
     fake = Obedient()
-    fake.thread.start()
+    fake.start()
     try:
         yield fake
     finally:

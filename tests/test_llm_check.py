@@ -13,16 +13,14 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 from .conftest import ingested_home
-from .obedient_llm import write_completion
+from .obedient_llm import CompletionServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,40 +51,22 @@ DRAFT = (
 )
 
 
-class Scripted:
-    """POST /v1/chat/completions: the answer prompt gets DRAFT (streamed when asked), the verification prompt
-    gets `verify_reply(prompt)`."""
+class Scripted(CompletionServer):
+    """The answer prompt gets `draft` (streamed when asked), the verification prompt `verify_reply(prompt)`."""
 
     def __init__(self, verify_reply: Callable[[str], str], verify_delay: float = 0.0, draft: str = DRAFT) -> None:
         self.calls: list[str] = []
-        fake = self
+        self.verify_reply, self.verify_delay, self.draft = verify_reply, verify_delay, draft
+        super().__init__(self._reply, piece=7)
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            timeout = 10
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                system = str(body["messages"][0]["content"])
-                prompt = "\n".join(str(m.get("content")) for m in body["messages"])
-                verifying = system.startswith("You check sentences")
-                fake.calls.append("verify" if verifying else "answer")
-                if verifying:
-                    time.sleep(verify_delay)
-                reply = verify_reply(prompt) if verifying else draft
-                write_completion(self, body, reply, piece=7)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _reply(self, body: dict) -> str:
+        verifying = str(body["messages"][0]["content"]).startswith("You check sentences")
+        self.calls.append("verify" if verifying else "answer")
+        if not verifying:
+            return self.draft
+        time.sleep(self.verify_delay)
+        return self.verify_reply("\n".join(str(m.get("content")) for m in body["messages"]))
 
 
 def _numbered(prompt: str, sentence_start: str) -> int:
