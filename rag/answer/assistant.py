@@ -152,23 +152,19 @@ class Assistant:
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
         answer.dropped, answer.verdicts = checked.dropped, checked.verdicts
         answer.citations = checked.citations
-        if not checked.citations and checked.unconfirmed and checked.text.strip():
+        if checked.citations:
+            answer.text = " ".join([checked.text, *find_conflicts(checked.citations, standalone)])
+            answer.notices.extend(newest_source_notice(checked.citations))
+        elif checked.unconfirmed and checked.text.strip():
             # only sentences no passage states or contradicts: they stay, marked, with the passages listed
             # (NEWSRAG_CHECK=strict removes them, and the answer is a refusal)
             answer.text = checked.text
             answer.notices.append(load_prompt("unconfirmed_answer"))
-            rest = guard.rest(answer.text)
-            if rest:
-                yield TextPiece(rest)
-        elif not checked.citations:
-            answer.refused, answer.text = True, REFUSAL
-            yield TextPiece(answer.text)
         else:
-            answer.text = " ".join([checked.text, *find_conflicts(checked.citations, standalone)])
-            answer.notices.extend(newest_source_notice(checked.citations))
-            rest = guard.rest(answer.text)
-            if rest:
-                yield TextPiece(rest)
+            answer.refused, answer.text = True, REFUSAL
+        rest = answer.text if answer.refused else guard.rest(answer.text)
+        if rest:
+            yield TextPiece(rest)
         answer.timings = {"retrieve": t1 - t0, "answer": time.perf_counter() - t1,
                           "total": time.perf_counter() - t0, **timings}
         yield Final(answer)
