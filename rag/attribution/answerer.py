@@ -363,18 +363,17 @@ def _where(q: IndexedQuote, capital: bool = False) -> str:
     return text[0].upper() + text[1:] if capital else text
 
 
-def _covers(topic: set[str], words: set[str]) -> float:
-    """The share of the topic's words the text says, itself or in a word that may stand for it ("kids",
-    "children")."""
-    return sum(1 for t in topic if t in words or alternatives(t) & words) / len(topic) if topic else 0.0
+def _covers(topic: set[str], words: set[str], alternative: float = 1.0) -> float:
+    """The share of the topic's words the text says: each counts 1 said itself, `alternative` said in a word that
+    may stand for it ("kids", "children")."""
+    if not topic:
+        return 0.0
+    return sum(1.0 if t in words else alternative if alternatives(t) & words else 0.0 for t in topic) / len(topic)
 
 
 def _topic_score(topic: set[str], text: str) -> float:
-    """How much of the topic a quote's own words say: its words count 1, a word that may stand for one 0.5."""
-    if not topic:
-        return 0.0
-    words = set(content_words(text))
-    return sum(1.0 if t in words else 0.5 if alternatives(t) & words else 0.0 for t in topic) / len(topic)
+    """How much of the topic a quote's own words say, a word that stands for one counting half."""
+    return _covers(topic, set(content_words(text)), alternative=0.5)
 
 
 def _render(text: str, kind: str, context: str = "") -> str:
