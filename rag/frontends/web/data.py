@@ -11,8 +11,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote, urlparse
 
-from rag.attribution.quotes import NOT_SPEAKERS, find_quotes
+from rag.attribution.quotes import NOT_SPEAKERS
 from rag.core.links import safe_url
+from rag.core.schema import Quote
 from rag.index import ArticleRow, Index
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,22 +46,20 @@ _TITLE_STOP = {"the", "a", "an", "of", "on", "in", "for", "to", "and", "with", "
                "are", "was", "were", "be", "its", "his", "her", "their", "from", "over", "says", "said"}
 
 
-def _speaker(text: str) -> str | None:
-    """The surname the article credits with the most quotes and statements ("Kardashian"), by the same reading
-    of who said what as the quote index (rag.attribution.quotes)."""
-    counts = Counter(q.speaker.split()[-1] for q in find_quotes(text[:20000])
-                     if q.speaker and q.speaker.split()[-1] not in NOT_SPEAKERS)
+def _speaker(quotes: Sequence[Quote]) -> str | None:
+    """The surname an article's quote index credits with the most quotes and statements ("Kardashian")."""
+    counts = Counter(q.speaker.split()[-1] for q in quotes if q.speaker and q.speaker.split()[-1] not in NOT_SPEAKERS)
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _questions_for(row: ArticleRow) -> list[str]:
+def _questions_for(row: ArticleRow, catalog: Index) -> list[str]:
     """A who-said-what question when the article quotes someone, and a question about its title."""
     a = row.article
     title = re.sub(r"\s+", " ", a.title or "").strip(" .?!:")
     if not title or title == "(untitled)":
         return []
     out: list[str] = []
-    who = _speaker(a.text)
+    who = _speaker(catalog.quotes(a.id))
     if who:
         given = {m.lower() for m in re.findall(rf"\b([A-Z][a-z]+)\s+{re.escape(who)}\b", a.text)}  # "Kim"
         topic = [w for w in re.findall(r"[A-Z][\w’'\-]+", title)
@@ -82,7 +81,7 @@ def example_questions(catalog: Index, *, limit: int = 4, extra: Sequence[str] | 
     for r in catalog.articles(include_duplicates=False, limit=4 * limit):  # newest first; a few give enough
         if len(dict.fromkeys(out)) >= limit:
             break
-        out.extend(_questions_for(r)[:2])
+        out.extend(_questions_for(r, catalog)[:2])
     return list(dict.fromkeys(out))[:max(limit, len(extra or []))]
 
 
