@@ -188,13 +188,11 @@ class ExtractiveAnswerer:
             u.score = _SAID * said + _JOINED * joined + _RANK_WEIGHT * hits[u.n - 1].score / best_hit
             if found:
                 spans = found[id(u)]
-                if spans and dated_elsewhere and id(u) not in focused:
-                    pass
-                elif spans:
+                if not spans:
+                    u.score -= _UNTYPED  # no name, figure or date of the kind asked for: it cannot answer
+                elif not dated_elsewhere or id(u) in focused:
                     u.score += _TYPED * (1.0 if span != "who" or any(" " in f for f in spans) else _SINGLE)
                     u.score += _VOTE * max(votes.get(_key(f), 0.0) for f in spans)
-                else:
-                    u.score -= _UNTYPED  # no name, figure or date of the kind asked for: it cannot answer
             if id(u) in focused:
                 u.score += _FOCUS  # ... right beside what is asked about ("Tom Sanders voted", "52 votes")
                 u.relevance = max(u.relevance, 0.5)
