@@ -63,6 +63,7 @@ def test_a_follow_up_naming_a_topic_keeps_the_person():
         "What did Kardashian say about her kids?"
     assert quote_followup("And Reyes?", COACH_Q) == "What did Reyes say?"
     assert quote_followup("and when was that?", COACH_Q) is None  # a question of its own
+    assert quote_followup("and ???", COACH_Q) is None and quote_followup("and the", COACH_Q) is None  # nothing asked
     assert quote_followup("and the principal?", "How many students are on the team?") is None  # not who-said-what
 
 

@@ -112,6 +112,8 @@ def quote_followup(question: str, previous: str) -> str | None:
     if re.match(r"(?:who|what|when|where|why|how|which|is|are|was|were|did|does|do|can|will)\b", x, re.I):
         return None  # a question of its own kind ("and when was that?")
     bare = _PERSON_LEAD.sub("", x)
+    if not content_words(bare):
+        return None  # "and ???", "and the": nothing asked about
     words = bare.split()
     person = bool(words) and (words[-1].lower() in ROLE_WORDS or all(w[:1].isupper() for w in words))
     if person:
