@@ -203,3 +203,22 @@ def test_eval_survives_a_crashing_question():
     record = _ask(Crashing(), "q", Gold(answers=[], grounded=False, checkable=False, unanswerable=False,
                                        evidence_present=False, evidence=[]))
     assert record["error"] == "RuntimeError" and record["crashed"] and record["refused"] is False
+
+
+def test_a_worker_logs_its_own_info_lines_but_not_library_chatter():
+    import logging
+
+    from rag.core.logs import setup_logging
+
+    def shown(name: str, level: int) -> bool:
+        record = logging.LogRecord(name, level, __file__, 1, "m", None, None)
+        return record.levelno >= handler.level and all(f.filter(record) for f in handler.filters)
+
+    handler = setup_logging(logging.WARNING, ours=logging.INFO)
+    try:
+        assert shown("newsrag.worker", logging.INFO) and shown("httpx", logging.WARNING)
+        assert not shown("httpx", logging.INFO) and not shown("newsrag.worker", logging.DEBUG)
+        assert not shown("newsrag_other", logging.INFO)
+    finally:
+        setup_logging(logging.WARNING)
+    assert not shown("newsrag.worker", logging.INFO)  # back to warnings only

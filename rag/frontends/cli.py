@@ -212,6 +212,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
     from rag.jobs.worker import main as worker_main
 
+    setup_logging(logging.WARNING, ours=logging.INFO)  # a long-running worker says when it starts and ends a job
     stop = threading.Event()  # SIGTERM or Ctrl-C: the running job stops at its next input and goes back
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:

@@ -67,7 +67,9 @@ class JobWorker:
             if job is None:
                 stop.wait(POLL_SECONDS)
                 continue
-            self.work(job.id, job.targets, stop)
+            log.info("worker %s: job %d: %d input(s)", self.name, job.id, len(job.targets))
+            state, detail = self.work(job.id, job.targets, stop)
+            log.info("worker %s: job %d %s%s", self.name, job.id, state, f": {detail}" if state == "failed" else "")
 
     def work(self, job_id: int, targets: Sequence[str], stop: threading.Event | None = None,
              **ingest_kw: Any) -> tuple[str, Any]:
