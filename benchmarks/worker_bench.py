@@ -80,13 +80,6 @@ def _split(articles: Path, limit: int, jobs: int, folder: Path) -> list[str]:
     return paths
 
 
-def _count(url: str, table: str) -> int:
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
 def run_once(server: PgServer, parts: list[str], workers: int, threads: int, timeout: float) -> dict:
     from rag.index.pg.catalog import PgCatalog
 
@@ -135,7 +128,8 @@ def run_once(server: PgServer, parts: list[str], workers: int, threads: int, tim
         for h in handles:
             h.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers' CPU, model load included
-    passages, articles = _count(url, "passages"), _count(url, "articles")
+    stats = catalog.stats()
+    passages, articles = stats["passages"], stats["articles"] + stats["duplicates"]
     catalog.close()
     chroma.close()
     shutil.rmtree(home, ignore_errors=True)

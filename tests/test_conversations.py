@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from rag.frontends.web.conversations import DROPPED_PANEL, ConversationStore
 
 from .conftest import SEED_QUESTION
@@ -126,3 +128,33 @@ def test_chats_kept_in_files_by_an_earlier_version_move_into_the_catalog(tmp_pat
     assert [c["id"] for c in store.list("ana")] == [kept]
     assert not path.exists() and path.with_suffix(".json.moved").exists()  # moved, the file kept aside
     assert [c["id"] for c in ConversationStore(tmp_path, catalog=_catalog(tmp_path)).list("ana")] == [kept]
+
+
+def test_a_catalog_that_is_away_shows_no_list_and_loses_none(tmp_path, caplog):
+    from rag.core.errors import StoreError
+
+    class Away:
+        def __init__(self) -> None:
+            self.data: dict[str, str] = {}
+            self.up = True
+
+        def conversations_get(self, key: str) -> str | None:
+            if not self.up:
+                raise StoreError("The catalog at db:5432/x is not answering.")
+            return self.data.get(key)
+
+        def conversations_put(self, key: str, text: str) -> None:
+            if not self.up:
+                raise StoreError("The catalog at db:5432/x is not answering.")
+            self.data[key] = text
+
+    catalog = Away()
+    store = ConversationStore(tmp_path, catalog=catalog)
+    kept = store.save("ana", None, *_exchange(2))
+    catalog.up = False
+    assert store.list("ana") == [] and store.get("ana", kept) is None  # not shown, not an error
+    with pytest.raises(StoreError):  # the web page logs it and keeps the answer (page.respond_kept)
+        store.save("ana", None, *_exchange(1))
+    catalog.up = True
+    assert [c["id"] for c in store.list("ana")] == [kept]  # the list the catalog held, whole
+    assert "cannot be read now" in caplog.text

@@ -221,6 +221,64 @@ def test_postgresql_stopped_for_five_seconds_then_everything_recovers(pg_server,
             index.close()
 
 
+def test_a_replica_answers_from_its_read_copy_while_postgresql_is_stopped(pg_server, pg_url, chroma_server,
+                                                                          tmp_path):  # noqa: F811
+    from rag.answer.answerers.extractive import ExtractiveAnswerer
+    from rag.answer.assistant import Assistant
+    from rag.answer.retriever import Retriever
+    from rag.index.read_mirror import MirroredCatalog
+
+    s = {name: _settings(tmp_path / name, pg_url, chroma_server, "mirror") for name in ("writer", "replica")}
+    stories = {name: tmp_path / f"{name}.txt" for name in ("orchard", "foundry", "harbour", "quarry")}
+    for (name, path), marker in zip(stories.items(), ("cider", "anvil", "ferry", "granite")):
+        path.write_text(_story(name, marker))
+    writer = Ingestor(s["writer"], embedder=FakeEmbedder())
+    writer.ingest([str(stories["orchard"]), str(stories["foundry"])])
+    index = Index(s["replica"])
+    assistant = Assistant(Retriever(s["replica"], index=index, embedder=FakeEmbedder()), ExtractiveAnswerer(),
+                          settings=s["replica"])
+    assert index.keep_read_mirror() and isinstance(index.catalog, MirroredCatalog)
+    mirrored = index.catalog
+    deadline = time.monotonic() + 30
+    while mirrored.mirror.mirrored_version() != mirrored.primary.version():  # the first copy, in the background
+        assert time.monotonic() < deadline, "the read copy was not made"
+        time.sleep(0.1)
+    gone = [r.article.id for r in writer.index.articles() if "orchard" in r.article.title.lower()]
+    writer.index.remove(gone)  # a removal reaches the copy too
+    writer.ingest([str(stories["harbour"])])
+    while mirrored.mirror.mirrored_version() != mirrored.primary.version():
+        assert time.monotonic() < deadline, "the read copy did not follow the catalog"
+        time.sleep(0.1)
+    question = "What happened to the ferry proposal?"
+    before = assistant.ask(question)
+    want_keywords, want_stats = index.keyword("ferry proposal", 5), index.stats()
+    assert not before.refused and "ferry" in before.text
+    try:
+        pg_server.stop()
+        t0 = time.monotonic()
+        during = assistant.ask(question)  # answered from the copy, not an error
+        assert time.monotonic() - t0 < 10
+        assert mirrored.answering_from_copy()
+        assert during.text == before.text and [c.passage_id for c in during.citations] == \
+            [c.passage_id for c in before.citations]
+        got = index.keyword("ferry proposal", 5)  # FTS5 in the copy ranks as PostgreSQL did
+        assert [p for p, _ in got] == [p for p, _ in want_keywords] and got
+        assert index.stats() == want_stats
+        assert gone and not [p for p, _ in index.keyword("cider", 5) if p.split(":")[0] in gone]  # removed, in the copy too
+        with pytest.raises(StoreError, match="PostgreSQL"):
+            writer.ingest([str(stories["quarry"])])  # a write: the catalog's clear error, nothing half-written
+    finally:
+        pg_server.start()
+    deadline = time.monotonic() + 30
+    while mirrored.answering_from_copy():  # the sync thread reaches PostgreSQL again; reads go back to it
+        assert time.monotonic() < deadline, "reads never went back to PostgreSQL"
+        time.sleep(0.1)
+    assert writer.ingest([str(stories["quarry"])]).counts()["added"] == 1  # writes work again
+    assert assistant.ask(question).text == before.text
+    for i in (index, writer.index):
+        i.close()
+
+
 def test_migrate_copies_an_embedded_store_without_embedding_again(sample_settings, pg_url, chroma_server,
                                                                    tmp_path, capsys):  # noqa: F811
     from rag.answer.assistant import Assistant

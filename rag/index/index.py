@@ -114,6 +114,17 @@ class Index:
     def warm(self) -> None:
         self.vectors.warm()
 
+    def keep_read_mirror(self) -> bool:
+        """A serving process of a shared catalog: keep a local read copy of it and answer from that copy while the
+        catalog is away (rag/index/read_mirror.py). True when one is kept; a catalog of one machine needs none."""
+        if not (self.settings.read_mirror and hasattr(self.catalog, "live_generations")):
+            return False
+        from rag.index.read_mirror import MirroredCatalog
+
+        if not isinstance(self.catalog, MirroredCatalog):
+            self.catalog = MirroredCatalog(self.catalog, self.settings.home)
+        return True
+
     # -- what processes on several machines share (a shared catalog only) -----------------------------------
     def job_queue(self):
         """The ingest jobs every process of a shared catalog takes from (rag/jobs/worker.py); None for a catalog of

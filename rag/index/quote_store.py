@@ -24,7 +24,7 @@ from rag.attribution.quote_index import (
 from rag.core.schema import Passage, Quote
 from rag.nlp.text import normalize, same_person
 
-__all__ = ["SCHEMA", "COLUMNS", "rows_of", "upgrade", "refresh", "remaining", "indexed", "mark_if_complete", "put", "by_speaker",
+__all__ = ["SCHEMA", "COLUMNS", "rows_of", "stamp", "upgrade", "refresh", "remaining", "indexed", "mark_if_complete", "put", "by_speaker",
            "by_description", "by_text", "passage_at"]
 
 SCHEMA = """
@@ -102,6 +102,14 @@ def _stamp(db: sqlite3.Connection) -> None:
     """Mark the index derived by this extractor, any refresh finished."""
     db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_FLAG, EXTRACTOR_VERSION))
     db.execute("DELETE FROM meta WHERE key=?", (_CURSOR,))
+
+
+def stamp(db: sqlite3.Connection, current: bool) -> None:
+    """Mark the index current (as `_stamp`), or not (a copy of a catalog whose refresh is under way)."""
+    if current:
+        _stamp(db)
+    else:
+        db.execute("DELETE FROM meta WHERE key=?", (_FLAG,))
 
 
 def remaining(db: sqlite3.Connection) -> int:

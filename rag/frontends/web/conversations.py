@@ -24,6 +24,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from rag.core.errors import StoreError
+
 __all__ = ["ConversationStore", "MAX_CONVERSATIONS", "MAX_ANSWERS", "MAX_BYTES", "DROPPED_PANEL"]
 
 MAX_CONVERSATIONS = 30
@@ -48,8 +50,12 @@ class ConversationStore:
     # -- reads ---------------------------------------------------------------------------------------------
     def list(self, user: str | None) -> list[dict[str, Any]]:
         """The user's chats, newest first: id, title, answers, updated_at (epoch seconds)."""
-        with self._lock:
-            chats = self._read(user)
+        try:
+            with self._lock:
+                chats = self._read(user)
+        except StoreError as exc:  # a shared catalog that is away: no list now, nothing lost
+            log.warning("web: earlier chats cannot be read now (%s)", exc)
+            return []
         return [{"id": c["id"], "title": c["title"], "answers": c["answers"], "updated_at": c["updated_at"]}
                 for c in chats]
 
@@ -57,8 +63,12 @@ class ConversationStore:
         """One chat as {id, title, chat, turns, panels}; panels hold a placeholder for each dropped answer."""
         if not conversation_id:
             return None
-        with self._lock:
-            found = next((c for c in self._read(user) if c["id"] == conversation_id), None)
+        try:
+            with self._lock:
+                found = next((c for c in self._read(user) if c["id"] == conversation_id), None)
+        except StoreError as exc:
+            log.warning("web: earlier chats cannot be read now (%s)", exc)
+            return None
         if found is None:
             return None
         panels = [DROPPED_PANEL] * int(found.get("dropped", 0)) + list(found["panels"])

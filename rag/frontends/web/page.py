@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from rag.attribution.refresh import QuoteRefresher
-from rag.core.errors import NewsragError, SettingsError
+from rag.core.errors import NewsragError, SettingsError, StoreError
 from rag.core.events import Final, TextPiece
 from rag.core.settings import Settings
 from rag.frontends.api.service import Service
@@ -161,7 +161,7 @@ class _Handlers:
                 try:
                     conversation_id = self.conversations.save(user, conversation_id, update[0], update[1],
                                                               update[5])
-                except OSError as exc:  # a full or read-only disk must not cost the answer
+                except (OSError, StoreError) as exc:  # a full disk or a catalog that is away must not cost the answer
                     log.warning("web: the chat could not be saved (%s)", exc)
                     yield (*update, _keep())
                     continue

@@ -257,6 +257,31 @@ class PgCatalog(CatalogReads):
         d = self._one("SELECT COUNT(*) FROM articles WHERE state='ready' AND duplicate_of IS NOT NULL")
         return {"articles": a[0], "duplicates": d[0], "passages": int(a[2]), "newest": a[1], "sources": self.sources()}
 
+    # -- what a replica's read mirror copies (rag/index/read_mirror.py) ---------------------------------------
+    def live_generations(self) -> dict[str, int]:
+        """article id -> the generation of its live version."""
+        return dict(self._all("SELECT id, gen FROM articles WHERE state='ready'"))
+
+    def export(self, article_ids: Sequence[str]) -> tuple[list[tuple], list[tuple], list[tuple], int]:
+        """The live versions of these articles as rows, read in one snapshot: articles (the SQLite catalog's
+        columns, then signature), their passages (vid, id, article_id, gen, idx, start, end) and quotes
+        (quote_store.COLUMNS), and the catalog version they belong to."""
+        from rag.index.quote_store import COLUMNS
+
+        ids = list(article_ids)
+        live = "a.id = ANY(%s) AND a.state='ready'"
+        with self._conn() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            version = int(conn.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0])
+            arts = conn.execute(f"SELECT {_COLS}, signature FROM articles a WHERE {live}", (ids,)).fetchall()
+            ps = conn.execute('SELECT p.vid, p.id, p.article_id, p.gen, p.idx, p.start, p."end" FROM passages p'
+                              f" JOIN articles a ON a.id=p.article_id AND a.gen=p.gen WHERE {live} ORDER BY p.rid",
+                              (ids,)).fetchall()
+            cols = ", ".join(f'q."{c}"' for c in COLUMNS)
+            qs = conn.execute(f"SELECT {cols} FROM quotes q JOIN articles a ON a.id=q.article_id AND a.gen=q.gen"
+                              f" WHERE {live}", (ids,)).fetchall()
+        return arts, ps, qs, version
+
     def keyword_search(self, query: str, k: int, **filters) -> list[tuple[str, float]]:
         with self._conn() as conn:
             hits = pg_keywords.search(conn, query, k, **filters)
