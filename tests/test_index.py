@@ -355,3 +355,22 @@ def test_near_duplicates_of_stored_stories_are_found_through_the_band_table(tmp_
     found, _ = SqliteCatalog(settings.home).near_candidates(np.frombuffer(
         catalog._all("SELECT signature FROM articles WHERE id='herald-2'")[0][0], dtype=np.uint32))
     assert found == ["herald-2"]
+
+
+def test_keyword_words_split_where_fts5_splits_them(tmp_path):
+    """An underscore joins no words: FTS5's unicode61 tokenizer would count "ap_sport" as two and "___" as none,
+    so its BM25 lengths and totals would drift from the words indexed (and from PostgreSQL's counts)."""
+    from rag.index import keywords
+
+    assert keywords.terms("AP_Sport ___ by michaela_ramm, 19_666") == ["ap", "sport", "michaela", "ramm", "19", "666"]
+    settings = Settings(home=tmp_path, chunk_min_words=20, chunk_max_words=40)
+    path = tmp_path / "a.txt"
+    path.write_text("Harbour vote\n" + " ".join(f"The harbour_board met on day {i}; staff_writer ___ reported the "
+                                                 "ferry vote." for i in range(12)))
+    ing = Ingestor(settings, embedder=FakeEmbedder())
+    ing.ingest([str(path)])
+    db = ing.index.catalog._db
+    fts_tokens = keywords._totals(db)[0] * keywords._totals(db)[1]
+    words = sum(len(b.split()) for (b,) in db.execute("SELECT body FROM keyword_terms"))
+    assert round(fts_tokens) == words  # FTS5 counted exactly the words it was given
+    assert ing.index.keyword("harbour board", 3)

@@ -25,7 +25,7 @@ SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS keywords USING fts5(body, content
 CREATE TABLE IF NOT EXISTS keyword_terms (rid INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS keyword_df (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
 """
-ANALYZER = "snowball-en-1"
+ANALYZER = "snowball-en-2"  # 2: an underscore splits words, as FTS5's unicode61 does ("ap_sport" is two)
 # `keyword_terms` keeps each indexed passage's analysed words (what FTS5 was given: a delete hands them back, the
 # rescoring counts them) and `keyword_df` how many indexed passages hold each word. Both are written in the
 # transactions that write the FTS5 rows. fts5vocab counts a word's passages by walking its whole posting list:
@@ -35,7 +35,10 @@ SIDE_TABLES = "terms-df-1"
 # English function words (the list bm25s uses): left out of the question, so they neither rank nor cost time.
 _STOP = frozenset("""a an and are as at be but by for if in into is it no not of on or such that the their then there
 these they this to was will with""".split())
-_WORD = re.compile(r"\w\w+")  # runs of two or more word characters (\w is Unicode-aware)
+# runs of two or more letters or digits (Unicode-aware): the words FTS5's unicode61 tokenizer sees again one for
+# one, so its token totals and lengths (BM25's) are the ones PostgreSQL's keyword index counts. With \w, an
+# underscore joined words ("michaela_ramm") that FTS5 split in two, and scores differed in the 6th digit.
+_WORD = re.compile(r"[^\W_]{2,}")
 _MAX_TERMS = 32  # a pasted paragraph as a question: the first 32 distinct words are plenty to rank by
 
 
