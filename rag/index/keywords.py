@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
+import unicodedata
 from collections import Counter
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -25,7 +26,9 @@ SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS keywords USING fts5(body, content
 CREATE TABLE IF NOT EXISTS keyword_terms (rid INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS keyword_df (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
 """
-ANALYZER = "snowball-en-2"  # 2: an underscore splits words, as FTS5's unicode61 does ("ap_sport" is two)
+# 3: an underscore splits words and diacritics are dropped, as FTS5's unicode61 does ("ap_sport" is two words,
+# "Gaudí" is "gaudi"), so FTS5 merges no two of the words it is given and counts none differently
+ANALYZER = "snowball-en-3"
 # `keyword_terms` keeps each indexed passage's analysed words (what FTS5 was given: a delete hands them back, the
 # rescoring counts them) and `keyword_df` how many indexed passages hold each word. Both are written in the
 # transactions that write the FTS5 rows. fts5vocab counts a word's passages by walking its whole posting list:
@@ -52,9 +55,19 @@ def _stem():
         return lambda ws: ws
 
 
+def _fold(word: str) -> str:
+    """Lower case without diacritics ("Gaudí" -> "gaudi"): FTS5's unicode61 folds them when it indexes, so two
+    spellings would be one word to it and two to PostgreSQL and to the word counts here."""
+    word = word.lower()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def terms(text: str) -> list[str]:
     """The analysed words of a text, in order, repeats kept."""
-    return _stem()([w for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP])
+    words = (w for m in _WORD.findall(text) for w in _WORD.findall(_fold(m)))
+    return _stem()([w for w in words if w not in _STOP])
 
 
 def body(title: str, text: str) -> str:
