@@ -64,7 +64,8 @@ def _finish(watcher: FeedWatcher) -> None:
 
 def test_a_watched_feed_is_read_now_and_again_on_its_schedule(handlers, feed_url):
     clock = Clock()
-    watcher = FeedWatcher(handlers.assistant.settings.home, handlers.jobs.submit, clock=clock)
+    watcher = FeedWatcher(handlers.assistant.settings.home, handlers.jobs.submit, clock=clock,
+                          catalog=handlers.assistant.index)
     watcher.add(feed_url, "1 hour")
     assert watcher.tick() == [feed_url]
     assert watcher.feeds()[0]["running"]
@@ -78,7 +79,8 @@ def test_a_watched_feed_is_read_now_and_again_on_its_schedule(handlers, feed_url
     assert watcher.tick() == [feed_url]
     _finish(watcher)
     assert watcher.feeds()[0]["last_result"].startswith("added 0, updated 0, unchanged 3")
-    again = FeedWatcher(handlers.assistant.settings.home, handlers.jobs.submit, clock=clock)  # a restart
+    again = FeedWatcher(handlers.assistant.settings.home, handlers.jobs.submit, clock=clock,  # a restart
+                        catalog=handlers.assistant.index)
     assert [f["url"] for f in again.feeds()] == [feed_url] and again.tick() == []
     assert again.remove(feed_url) and again.feeds() == [] and not again.remove(feed_url)
 
@@ -150,3 +152,61 @@ def test_the_thread_starts_the_first_round_at_once_and_stops(tmp_path):
     finally:
         watcher.stop(5)
     assert not watcher._thread.is_alive()
+
+
+class _Job:
+    state, report, error = "done", {"added": 1}, None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
+
+def watchers_on_one_catalog(catalog, tmp_path, clock) -> tuple[FeedWatcher, FeedWatcher, list[str]]:
+    """Two replicas' watchers (each its own home and running jobs) on one catalog, both submitting into `started`."""
+    started: list[str] = []
+
+    def submit(targets: list[str]) -> _Job:
+        started.extend(targets)
+        return _Job()
+
+    return (FeedWatcher(tmp_path / "r1", submit, clock=clock, catalog=catalog),
+            FeedWatcher(tmp_path / "r2", submit, clock=clock, catalog=catalog), started)
+
+
+def check_replicas_share_the_list_and_start_each_round_once(catalog, tmp_path) -> None:
+    clock = Clock()
+    one, two, started = watchers_on_one_catalog(catalog, tmp_path, clock)
+    one.add("https://a.example/feed.xml", "1 hour")
+    assert [f["url"] for f in two.feeds()] == ["https://a.example/feed.xml"]  # added on one, shown on the other
+    assert one.tick() == ["https://a.example/feed.xml"] and two.tick() == []  # claimed by one replica only
+    one.tick()  # its round's outcome is recorded where every replica reads it
+    assert two.feeds()[0]["last_result"].startswith("added 1")
+    clock.now += EVERY["1 hour"]
+    assert two.tick() == ["https://a.example/feed.xml"] and one.tick() == []
+    assert started == ["https://a.example/feed.xml"] * 2
+    assert two.remove("https://a.example/feed.xml") and one.feeds() == []
+
+
+def test_replicas_on_one_catalog_share_the_list_and_start_each_round_once(tmp_path):
+    from rag.index.sqlite_catalog import SqliteCatalog
+
+    catalog = SqliteCatalog(tmp_path / "catalog")
+    try:
+        check_replicas_share_the_list_and_start_each_round_once(catalog, tmp_path)
+    finally:
+        catalog.close()
+
+
+def test_a_list_kept_in_a_file_moves_into_the_catalog_once(tmp_path):
+    from rag.index.sqlite_catalog import SqliteCatalog
+
+    old = FeedWatcher(tmp_path, lambda targets: _Job())  # an earlier version: the list in HOME/watched_feeds.json
+    old.add("https://a.example/feed.xml", "1 day")
+    catalog = SqliteCatalog(tmp_path / "catalog")
+    try:
+        now = FeedWatcher(tmp_path, lambda targets: _Job(), catalog=catalog)
+        assert [(f["url"], f["every"]) for f in now.feeds()] == [("https://a.example/feed.xml", EVERY["1 day"])]
+        assert not (tmp_path / "watched_feeds.json").exists() and (tmp_path / "watched_feeds.json.moved").exists()
+        assert catalog.document("watched_feeds") is not None
+    finally:
+        catalog.close()

@@ -208,3 +208,13 @@ def test_every_replica_shows_a_user_the_same_earlier_chats(pg_url, tmp_path):
     assert [c["id"] for c in replicas[1].list("ana")] == [saved] and replicas[1].list("ben") == []
     replicas[1].save("ana", saved, chat + chat, chat + chat, ["<div>1</div>", "<div>2</div>"])
     assert replicas[0].get("ana", saved)["panels"] == ["<div>1</div>", "<div>2</div>"]
+
+
+def test_replicas_on_postgresql_share_the_watched_feeds_and_start_each_round_once(pg_url, tmp_path):
+    from .test_feed_watch import check_replicas_share_the_list_and_start_each_round_once
+
+    catalog = PgCatalog(pg_url)
+    try:
+        check_replicas_share_the_list_and_start_each_round_once(catalog, tmp_path)
+    finally:
+        catalog.close()

@@ -30,7 +30,7 @@ __all__ = ["Index"]
 _READS = ("version", "get", "find", "articles", "article_ids", "passage_ids", "listing", "mentions_all", "duplicates_of", "has_articles", "newest",
           "signatures", "near_candidates", "passages", "iter_passages", "passages_by_id", "stats", "quotes", "quotes_indexed",
           "quotes_remaining", "quotes_by_speaker", "quotes_by_description", "find_quote_text", "passage_at",
-          "conversations_get")
+          "conversations_get", "document")
 
 
 class Index:
@@ -135,6 +135,10 @@ class Index:
     def conversations_put(self, user_key: str, data: str) -> None:
         """Store one web user's earlier chats (not coverage: no writer lock, no new version)."""
         self.catalog.conversations_put(user_key, data)
+
+    def document_update(self, name: str, change):
+        """Change a shared document (the web page's watched feeds) in one catalog transaction (not coverage)."""
+        return self.catalog.document_update(name, change)
 
     def login_store(self):
         """The web login throttle's counts shared by every replica; None: each process counts its own."""

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS trash (vid TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- each web user's earlier chats (rag/frontends/web/conversations.py): one JSON document per hashed login name
 CREATE TABLE IF NOT EXISTS conversations (user_key TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL);
+-- what every replica shares besides coverage, one JSON document a name (the web page's watched feeds)
+CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL);
 """ + quote_store.SCHEMA + keywords.SCHEMA + bands.SCHEMA
 
 _NEWEST_FIRST = " ORDER BY COALESCE(published_at,'') DESC, title"  # articles() and listing() agree
@@ -173,6 +175,11 @@ class CatalogReads:
     def conversations_get(self, user_key: str) -> str | None:
         """One web user's earlier chats, as the JSON document `conversations_put` stored (None: none yet)."""
         row = self._one(f"SELECT data FROM conversations WHERE user_key={self._P}", (user_key,))
+        return row[0] if row else None
+
+    def document(self, name: str) -> str | None:
+        """A shared document (JSON text) by name; None when there is none yet."""
+        row = self._one(f"SELECT data FROM documents WHERE name={self._P}", (name,))
         return row[0] if row else None
 
 
@@ -452,6 +459,16 @@ class SqliteCatalog(CatalogReads):
     def _bump(self) -> None:
         self._db.execute("INSERT INTO meta VALUES ('version','1') ON CONFLICT(key) DO UPDATE"
                          " SET value=CAST(value AS INTEGER)+1")
+
+    def document_update(self, name: str, change):
+        """Read, change and write a shared document in one transaction (no other writer between):
+        `change(text or None) -> (new text or None to leave it, result)`; returns the result."""
+        with self._tx():
+            row = self._db.execute("SELECT data FROM documents WHERE name=?", (name,)).fetchone()
+            text, result = change(row[0] if row else None)
+            if text is not None:
+                self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (name, text, time.time()))
+        return result
 
     def conversations_put(self, user_key: str, data: str) -> None:
         with self._tx():

@@ -1,10 +1,13 @@
 """Feeds watched from the web page: each feed URL is ingested again on its own schedule while the server runs
 (the web page's form of `newsrag watch`).
 
-The list lives in HOME/watched_feeds.json (at most MAX_FEEDS), so it survives a restart. One background thread
-looks every POLL_SECONDS for feeds that are due and hands each to the ingest queue (the same bounded queue as
-uploads, so a watched feed never runs beside another ingest); a full queue means "try again on the next look",
-not a lost round. Each feed keeps the outcome of its last round for the page to show.
+The list (at most MAX_FEEDS) lives in the catalog as one shared document, so it survives a restart and every
+replica of a shared catalog shows and keeps the same list; a list kept in HOME/watched_feeds.json by an earlier
+version moves there once. One background thread per replica looks every POLL_SECONDS for feeds that are due and
+hands each to the ingest queue (the same bounded queue as uploads: a job in a shared catalog). A round is claimed
+in the same catalog transaction that reads the list, so of several replicas only one starts it. A full queue
+means "try again on the next look", not a lost round. Each feed keeps the outcome of its last round for the page
+to show (written by the replica that started it). Without a catalog (tests) the list is the file itself.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from rag.core.errors import InputError, NewsragError
+from rag.core.errors import InputError, NewsragError, StoreError
 
-__all__ = ["FeedWatcher", "EVERY", "MAX_FEEDS", "POLL_SECONDS"]
+__all__ = ["FeedWatcher", "EVERY", "MAX_FEEDS", "POLL_SECONDS", "DOCUMENT"]
 
 EVERY = {"15 minutes": 900, "1 hour": 3600, "6 hours": 21600, "1 day": 86400}  # the page's choices
 MAX_FEEDS = 50
 POLL_SECONDS = 20.0
+DOCUMENT = "watched_feeds"  # the catalog document holding the list
 log = logging.getLogger("newsrag.web")
 
 
@@ -33,9 +37,10 @@ class FeedWatcher:
     due and record the ones that finished. `submit(targets)` returns a job with wait(), state, report, error
     (rag.jobs.queue.Job)."""
 
-    def __init__(self, home: str | Path, submit: Callable[[list[str]], Any], *,
+    def __init__(self, home: str | Path, submit: Callable[[list[str]], Any], *, catalog: Any = None,
                  clock: Callable[[], float] = time.time, max_feeds: int = MAX_FEEDS) -> None:
         self.path = Path(home) / "watched_feeds.json"
+        self.catalog = catalog  # an Index (document / document_update), or None: the file is the list
         self._submit = submit
         self._clock = clock
         self.max_feeds = max_feeds
@@ -48,8 +53,13 @@ class FeedWatcher:
     # -- the list ------------------------------------------------------------------------------------------
     def feeds(self) -> list[dict[str, Any]]:
         """The watched feeds: url, every (seconds), last_run (epoch seconds or None), last_result, running."""
+        try:
+            feeds = self._feeds()
+        except StoreError as exc:  # a shared catalog that is away: no list now, nothing lost
+            log.warning("web: the watched feeds cannot be read now (%s)", exc)
+            return []
         with self._lock:
-            return [dict(f, running=f["url"] in self._running) for f in self._read()]
+            return [dict(f, running=f["url"] in self._running) for f in feeds]
 
     def add(self, url: str | None, every: str | None) -> dict[str, Any]:
         """Watch a feed (or change its interval); its first round starts at once. InputError says what to fix."""
@@ -61,8 +71,8 @@ class FeedWatcher:
                              f"{bad[0]['origin']!r} is not a feed URL: paste an http(s) address.")
         if every not in EVERY:
             raise InputError(f"Choose how often to read it: {', '.join(EVERY)}.")
-        with self._lock:
-            feeds = self._read()
+
+        def change(feeds: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             found = next((f for f in feeds if f["url"] == good[0]), None)
             if found is None:
                 if len(feeds) >= self.max_feeds:
@@ -71,25 +81,24 @@ class FeedWatcher:
                 found = {"url": good[0], "last_run": None, "last_result": "waiting for its first round"}
                 feeds.append(found)
             found["every"] = EVERY[every]
-            self._write(feeds)
+            return feeds, found
+
+        found = self._change(change)
         self._wake.set()
         return dict(found)
 
     def remove(self, url: str | None) -> bool:
-        with self._lock:
-            feeds = self._read()
+        def change(feeds: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, bool]:
             kept = [f for f in feeds if f["url"] != (url or "").strip()]
-            if len(kept) == len(feeds):
-                return False
-            self._write(kept)
-            return True
+            return (kept, True) if len(kept) < len(feeds) else (None, False)
+
+        return self._change(change)
 
     # -- the rounds ----------------------------------------------------------------------------------------
     def tick(self) -> list[str]:
         """Record the rounds that finished and start the ones that are due; the URLs started."""
-        started: list[str] = []
-        with self._lock:
-            feeds = self._read()
+        def change(feeds: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, list[str]]:
+            started: list[str] = []
             now = self._clock()
             changed = False
             for f in feeds:
@@ -107,14 +116,14 @@ class FeedWatcher:
                         f["last_result"] = f"not read this time: {exc}"
                         changed = True
                         continue
-                    f["last_run"] = now
+                    f["last_run"] = now  # claimed: another replica reading the list after this sees it ran
                     started.append(f["url"])
                     changed = True
             for url in set(self._running) - {f["url"] for f in feeds}:  # stopped watching while it ran
                 del self._running[url]
-            if changed:
-                self._write(feeds)
-        return started
+            return (feeds if changed else None), started
+
+        return self._change(change)
 
     def start(self, poll: float = POLL_SECONDS) -> None:
         if self._thread is not None:
@@ -138,20 +147,66 @@ class FeedWatcher:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    # -- the file ------------------------------------------------------------------------------------------
-    def _read(self) -> list[dict[str, Any]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+    # -- where the list is kept ---------------------------------------------------------------------------
+    def _feeds(self) -> list[dict[str, Any]]:
+        if self.catalog is None:
+            with self._lock:
+                return self._read_file()
+        text = self.catalog.document(DOCUMENT)
+        if text is None and self.path.exists():
+            return self._change(lambda feeds: (None, feeds))  # moves the file's list in first
+        return self._parse(text, "the catalog")
+
+    def _change(self, change: Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]] | None, Any]]) -> Any:
+        """Read the list, `change(feeds) -> (new list or None to keep it, result)`, write it: one catalog
+        transaction (or, without a catalog, under this process's lock); returns the result."""
+        with self._lock:
+            if self.catalog is None:
+                feeds, result = change(self._read_file())
+                if feeds is not None:
+                    self._write_file(feeds)
+                return result
+            moved: list[bool] = []
+
+            def on_text(text: str | None) -> tuple[str | None, Any]:
+                legacy = text is None and self.path.exists()
+                feeds = self._read_file() if legacy else self._parse(text, "the catalog")
+                new, result = change(feeds)
+                if legacy:
+                    moved.append(True)
+                    new = feeds if new is None else new
+                return (None if new is None else json.dumps({"version": 1, "feeds": new}, ensure_ascii=False),
+                        result)
+
+            result = self.catalog.document_update(DOCUMENT, on_text)
+            if moved:  # kept in a file by an earlier version: now in the catalog, the file set aside
+                self.path.replace(self.path.with_suffix(".json.moved"))
+            return result
+
+    def _parse(self, text: str | None, where: str) -> list[dict[str, Any]]:
+        if text is None:
             return []
-        except (OSError, ValueError) as exc:
-            log.warning("web: %s could not be read (%s); no feeds are watched until one is added", self.path, exc)
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            log.warning("web: the watched feeds in %s could not be read (%s); no feeds are watched until one is "
+                        "added", where, exc)
             return []
         feeds = data.get("feeds") if isinstance(data, dict) else None
         return [f for f in feeds or [] if isinstance(f, dict) and isinstance(f.get("url"), str)
                 and isinstance(f.get("every"), (int, float))][:self.max_feeds]
 
-    def _write(self, feeds: list[dict[str, Any]]) -> None:
+    def _read_file(self) -> list[dict[str, Any]]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            log.warning("web: %s could not be read (%s); no feeds are watched until one is added", self.path, exc)
+            return []
+        return self._parse(text, str(self.path))
+
+    def _write_file(self, feeds: list[dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".feeds-", suffix=".tmp")
         try:

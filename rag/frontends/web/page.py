@@ -105,7 +105,8 @@ class _Handlers:
                                shared=assistant.index.job_queue(),  # the catalog's jobs, when replicas share one
                                lease_s=assistant.settings.job_lease_seconds)
         self.conversations = ConversationStore(assistant.settings.home, catalog=assistant.index)
-        self.feeds = FeedWatcher(assistant.settings.home, self.jobs.submit)  # started by launch()
+        self.feeds = FeedWatcher(assistant.settings.home, self.jobs.submit,  # started by launch()
+                                 catalog=assistant.index)
         self.service = Service(assistant, self.jobs)  # what /api/* (rag/frontends/api/http.py) and gr.api's /ask serve
 
     # -- chat ------------------------------------------------------------------------------------------------

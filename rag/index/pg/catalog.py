@@ -110,6 +110,18 @@ class PgCatalog(CatalogReads):
             conn.execute("INSERT INTO conversations VALUES (%s, %s, extract(epoch from now())) ON CONFLICT (user_key)"
                          " DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at", (user_key, data))
 
+    def document_update(self, name: str, change):
+        """sqlite_catalog.document_update: the document's row locked (an advisory lock on its name, so that two
+        replicas creating it at once take turns too) from the read to the write."""
+        with self._tx() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("documents:" + name,))
+            row = conn.execute("SELECT data FROM documents WHERE name=%s", (name,)).fetchone()
+            text, result = change(row[0] if row else None)
+            if text is not None:
+                conn.execute("INSERT INTO documents VALUES (%s, %s, extract(epoch from now())) ON CONFLICT (name)"
+                             " DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at", (name, text))
+        return result
+
     def _one(self, sql: str, args: Sequence = ()) -> tuple | None:
         with self._conn() as conn:
             return conn.execute(sql, args).fetchone()

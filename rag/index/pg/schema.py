@@ -82,6 +82,10 @@ CREATE TABLE login_pause (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), unti
     (3, """
 CREATE TABLE conversations (user_key TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL);
 """),
+    # what every replica shares besides coverage, one JSON document a name (the web page's watched feeds)
+    (4, """
+CREATE TABLE documents (name TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL);
+"""),
 ]
 LATEST = STEPS[-1][0]
 
