@@ -172,7 +172,22 @@ def test_an_answer_no_passage_confirms_stays_marked_with_its_passages_not_a_refu
         strict = _assistant(home, fake.url, check="strict", llm_verify=False).ask(QUESTION)
     finally:
         fake.close()
-    assert strict.refused and "double" not in strict.text  # strict: removed, and nothing is left to say
+    assert "double" not in strict.text and not strict.unconfirmed  # strict: removed; the passages answer instead
+    assert strict.citations and strict.answerer.startswith("extractive")
+    assert any("could be confirmed by the passages" in n for n in strict.notices)
+
+
+def test_when_nothing_the_model_wrote_survives_the_passages_own_sentences_answer(home):
+    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}), draft="1 [1].")  # a bare number: a fragment
+    try:
+        answer = _assistant(home, fake.url).ask(QUESTION)
+    finally:
+        fake.close()
+    assert not answer.refused and answer.citations  # not a refusal: the passages were relevant
+    assert "drought in Brazil" in answer.text and "1 [1]" not in answer.text
+    assert answer.answerer == "extractive (nothing openai:scripted wrote was confirmed)"
+    assert [d["rule"] for d in answer.dropped] == ["screen"]  # what the model wrote, and why it went
+    assert any("Nothing openai:scripted wrote could be confirmed" in n for n in answer.notices)
 
 
 def test_a_rule_contradiction_is_never_overruled_and_a_slow_verifier_is_cut_off(home):

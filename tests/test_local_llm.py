@@ -344,7 +344,8 @@ def test_real_llama_cpp_answers_streams_fits_and_keeps_one_copy(tram_home) -> No
              .stream("Write a long story about trams."))
     # through the assistant: an answer or a refusal, and every sentence shown was checked
     final, streamed = _ask(Assistant.from_settings(settings), "How often will the Marlow night trams run?")
-    assert final.answerer == name
+    # the model's own answer, or, when the check keeps none of it (a 135M model), the passages' own sentences
+    assert final.answerer in (name, f"extractive (nothing {name} wrote was confirmed)")
     assert streamed.strip() and (final.refused or final.citations)
 
 

@@ -148,8 +148,24 @@ class Assistant:
             answerer = self._fallback
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
             guard = self._guard(standalone, hits)
-            yield from self._drafted(guard, answerer.stream(standalone, hits), standalone, hits)
+            yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
         checked = self._verified(guard, answerer, answer)
+        if not checked.citations and not (checked.unconfirmed and checked.text.strip()) and answerer is not self._fallback:
+            # Nothing the model wrote survived the check (a bare "1", a fragment, each sentence contradicted), on
+            # passages judged relevant: the passages' own sentences answer instead of a refusal, and what the model
+            # wrote stays listed with why it was removed.
+            notice = load_prompt("model_not_confirmed").format(model=self.answerer.name)
+            answer.notices.append(notice)
+            yield Notice(notice)
+            removed, judged, first = list(checked.dropped), list(checked.verdicts), checked
+            answerer = self._fallback
+            answer.answerer = f"extractive (nothing {self.answerer.name} wrote was confirmed)"
+            guard = self._guard(standalone, hits)
+            yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
+            checked = self._verified(guard, answerer, answer)
+            checked.dropped, checked.verdicts = removed + list(checked.dropped), judged + list(checked.verdicts)
+            checked.claims_checked += first.claims_checked
+            checked.claims_dropped += first.claims_dropped
         answer.claims_checked, answer.claims_dropped = checked.claims_checked, checked.claims_dropped
         answer.dropped, answer.verdicts = checked.dropped, checked.verdicts
         answer.citations = checked.citations
