@@ -130,3 +130,34 @@ def test_a_wrong_marker_is_corrected_to_the_passage_that_states_the_sentence():
     checked = check("The ferry to Halden will resume on Monday [2].", hits)
     assert checked.text == "The ferry to Halden will resume on Monday [1]."
     assert checked.citations[0].article_id == "a1" and not checked.dropped
+
+
+def test_a_sentence_saying_this_week_is_confirmed_only_by_a_passage_from_near_the_day_asked_about():
+    from datetime import date
+
+    from rag.check.citations import check
+    from rag.check.recency import too_old
+    from rag.core.schema import Hit, Passage
+
+    def hit(text: str, n: int, day: str | None) -> Hit:
+        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
+                           title=f"T{n}", source="Ledger", published_at=day), score=1.0, rank=n)
+
+    old = [hit("The dockworkers' strike at Halden ended this week after nine days.", 1, "2017-03-10")]
+    new = [hit("The dockworkers' strike at Halden ended this week after nine days.", 1, "2026-11-30")]
+    claim = "The dockworkers' strike at Halden ended this week [1]."
+    asked = date(2026, 12, 4)
+    stale = check(claim, old, today=asked)
+    assert not stale.citations and stale.verdicts[0]["verdict"] == "unconfirmed"  # may be true; not shown as cited
+    assert stale.verdicts[0]["rule"] == "dated" and "2017-03-10" in stale.verdicts[0]["detail"]
+    assert check(claim, new, today=asked).citations  # a story from that week confirms it
+    assert check(claim, old).citations  # no day asked about (a claims file): not judged
+    assert check("The dockworkers' strike at Halden ended after nine days [1].", old, today=asked).citations
+    # reaches: two days for yesterday, a fortnight for last weekend, the calendar year for this year
+    assert too_old("The vote was held yesterday.", "2026-12-01", asked) and \
+        not too_old("The vote was held yesterday.", "2026-12-03", asked)
+    assert not too_old("Crowds gathered last weekend.", "2026-11-29", asked)
+    assert too_old("Sales rose this year.", "2025-12-30", asked) and not too_old("Sales rose this year.",
+                                                                               "2026-01-02", asked)
+    assert not too_old("She said “we decide this week”.", "2017-03-10", asked)  # the speaker's week
+    assert not too_old("The strike ended this week.", None, asked)  # an undated passage is not judged here

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
+from datetime import date
 from typing import Any, Iterator, Sequence
 
 from rag.answer.answerers.base import Answerer, Turn
@@ -120,7 +121,8 @@ class Assistant:
         timings: dict[str, float] = {"plan": time.perf_counter() - t0}
         drafted = self.quotes.answer(standalone, sources=query.sources, since=query.since, until=query.until,
                                      as_of=query.as_of)
-        quoted = self._from_quotes(answer, drafted, t0=t0, timings=timings) if drafted is not None else None
+        quoted = self._from_quotes(answer, drafted, t0=t0, timings=timings, as_of=query.as_of) \
+            if drafted is not None else None
         if quoted is not None:  # who said what: from the quote index, for every front end and answerer
             yield SourcesFound(tuple(quoted.passages))
             yield TextPiece(quoted.text)
@@ -137,7 +139,7 @@ class Assistant:
             yield Final(answer)
             return
         # Only checked sentences leave this method: the draft is released sentence by sentence as each passes.
-        guard = self._guard(standalone, hits)
+        guard = self._guard(standalone, hits, query.as_of)
         answerer = self.answerer
         try:
             yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
@@ -147,7 +149,7 @@ class Assistant:
             yield Notice(notice)
             answerer = self._fallback
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
-            guard = self._guard(standalone, hits)
+            guard = self._guard(standalone, hits, query.as_of)
             yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
         checked = self._verified(guard, answerer, answer)
         if not checked.citations and not (checked.unconfirmed and checked.text.strip()) and answerer is not self._fallback:
@@ -160,7 +162,7 @@ class Assistant:
             removed, judged, first = list(checked.dropped), list(checked.verdicts), checked
             answerer = self._fallback
             answer.answerer = f"extractive (nothing {self.answerer.name} wrote was confirmed)"
-            guard = self._guard(standalone, hits)
+            guard = self._guard(standalone, hits, query.as_of)
             yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
             checked = self._verified(guard, answerer, answer)
             checked.dropped, checked.verdicts = removed + list(checked.dropped), judged + list(checked.verdicts)
@@ -200,13 +202,13 @@ class Assistant:
         except ValueError as exc:
             raise InputError(f"{exc} (for since/until/as_of).") from None
 
-    def _from_quotes(self, answer: Answer, drafted: QuoteDraft, *, t0: float,
-                     timings: dict[str, float]) -> Answer | None:
+    def _from_quotes(self, answer: Answer, drafted: QuoteDraft, *, t0: float, timings: dict[str, float],
+                     as_of: date | None = None) -> Answer | None:
         """The checked quote-index answer, or None when the check keeps none of it (then passages answer). What
         the index lacks (`lead`) and holds beyond the answer (`trail`) are the product's words, said as they are."""
         t1 = time.perf_counter()
         hits = drafted.hits
-        guard = self._guard(answer.standalone_question or answer.question, hits)
+        guard = self._guard(answer.standalone_question or answer.question, hits, as_of)
         guard.feed(drafted.body)
         checked = guard.finish()
         if not checked.citations:
@@ -235,9 +237,10 @@ class Assistant:
             for released in checked_pieces(guard, [rivals]):
                 yield TextPiece(released)
 
-    def _guard(self, question: str, hits: Sequence[Hit]) -> CheckedStream:
+    def _guard(self, question: str, hits: Sequence[Hit], as_of: date | None = None) -> CheckedStream:
+        """The claim check for one answer; "this week" is judged against `as_of`, or today."""
         return CheckedStream(question, hits, threshold=self.settings.support_threshold,
-                             strict=self.settings.check == "strict")
+                             strict=self.settings.check == "strict", today=as_of or date.today())
 
     def _verified(self, guard: CheckedStream, answerer: Any, answer: Answer):
         """The draft checked; with an LLM (and NEWSRAG_LLM_VERIFY on), the sentences the rules leave unconfirmed

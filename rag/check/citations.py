@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.claims import SUPPORT_THRESHOLD, Verdict, judge
+from rag.check.recency import too_old
 from rag.core.prompts import load_prompt
 from rag.core.schema import Citation, Hit
 from rag.nlp.sentences import statement_spans
@@ -112,8 +114,10 @@ class Checker:
     numbers are given in order of first use, so sentences can be checked (and shown) one by one."""
 
     def __init__(self, hits: Sequence[Hit], *, threshold: float = SUPPORT_THRESHOLD, renumber: bool = True,
-                 strict: bool = False, overrides: Mapping[str, Override] | None = None) -> None:
+                 strict: bool = False, overrides: Mapping[str, Override] | None = None,
+                 today: date | None = None) -> None:
         self.hits = list(hits)
+        self.today = today  # the day asked about: "this week" is confirmed only by a passage near it (recency.py)
         self.threshold = threshold
         self.renumber = renumber  # False: keep the hit numbers as the markers (for callers holding the hits)
         self.strict = strict  # True: unconfirmed sentences are removed, not marked
@@ -143,7 +147,7 @@ class Checker:
         if not supported and contra is None and override and 1 <= override.passage <= len(self.hits):
             by = "llm"
             v = judge(claim, self.hits[override.passage - 1].passage.text, threshold=self.threshold)
-            if override.verdict == "supported":
+            if override.verdict == "supported" and not self._stale(claim, override.passage):
                 supported = [(override.passage, v.span)]
             elif override.verdict == "contradicted":
                 contra = (override.passage, Verdict(False, "llm", override.reason[:200], v.span, True))
@@ -184,7 +188,7 @@ class Checker:
         supported: list[tuple[int, tuple[int, int]]] = []
         contra: tuple[int, Verdict] | None = None
         for n in valid:
-            v = judge(claim, self.hits[n - 1].passage.text, threshold=self.threshold)
+            v = self._judge(claim, n, self.threshold)
             if v.ok:
                 supported.append((n, v.span))
             else:
@@ -194,7 +198,8 @@ class Checker:
                     contra = (n, v)
         if supported:
             return supported, first_fail, None
-        if len(valid) > 1:  # a sentence joining what two cited passages say: judge it against them together
+        if len(valid) > 1 and not any(self._stale(claim, n) for n in valid):
+            # a sentence joining what two cited passages say: judge it against them together
             joined = "\n\n".join(self.hits[n - 1].passage.text for n in valid)
             v = judge(claim, joined, threshold=self.threshold)
             if v.ok:
@@ -205,7 +210,7 @@ class Checker:
         for n in range(1, len(self.hits) + 1):
             if n in valid:
                 continue
-            v = judge(claim, self.hits[n - 1].passage.text, threshold=strict)
+            v = self._judge(claim, n, strict)
             if v.ok:
                 return [(n, v.span)], first_fail, None
             if v.contradicted and contra is None:
@@ -213,6 +218,16 @@ class Checker:
             if first_fail[1] is None or _closer(v, first_fail[1]):
                 first_fail = (n, v) if not valid else first_fail
         return [], first_fail, contra
+
+    def _judge(self, claim: str, n: int, threshold: float) -> Verdict:
+        """judge() against passage n, then: a passage that states a "this week" sentence confirms it only when
+        it is from near the day asked about (rag/check/recency.py); else it is a failure of rule "dated"."""
+        v = judge(claim, self.hits[n - 1].passage.text, threshold=threshold)
+        why = self._stale(claim, n) if v.ok else None
+        return Verdict(False, "dated", why, v.span, False) if why else v
+
+    def _stale(self, claim: str, n: int) -> str | None:
+        return too_old(claim, self.hits[n - 1].passage.published_at, self.today)
 
     def result(self) -> tuple[list[Citation], int, int, list[dict]]:
         return self.citations, self.checked, len(self.dropped), self.dropped
@@ -264,9 +279,10 @@ def checked_stream(pieces: Iterable[str], checker: Checker) -> Iterator[Sentence
 
 
 def check(text: str, hits: Sequence[Hit], *, threshold: float = SUPPORT_THRESHOLD, strict: bool = False,
-          overrides: Mapping[str, Override] | None = None, renumber: bool = True) -> Checked:
-    """Check each sentence of `text` against the passages its [n] markers name (hits[n-1])."""
-    checker = Checker(hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber)
+          overrides: Mapping[str, Override] | None = None, renumber: bool = True, today: date | None = None) -> Checked:
+    """Check each sentence of `text` against the passages its [n] markers name (hits[n-1]); `today`: the day
+    the question is about (None: relative times are not judged)."""
+    checker = Checker(hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber, today=today)
     kept = [r.kept for r in (checker.add(s) for s in split_claims(text)) if r.kept]
     citations, checked, n_dropped, dropped = checker.result()
     return Checked(" ".join(kept).strip(), citations, checked, n_dropped, dropped, checker.verdicts())

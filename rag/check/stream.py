@@ -10,6 +10,7 @@ of the question in it ("ZAPPED [1]", "HACKEADO").
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.citations import Checked, Override, check, drop_record
@@ -65,10 +66,12 @@ def screen(draft: str, question: str, hits: Sequence[Hit] = ()) -> tuple[str, li
 
 
 def screened_check(text: str, question: str, hits: Sequence[Hit], *, threshold: float, strict: bool = False,
-                   overrides: Mapping[str, Override] | None = None, renumber: bool = True) -> Checked:
+                   overrides: Mapping[str, Override] | None = None, renumber: bool = True,
+                   today: date | None = None) -> Checked:
     """The screen, then the claim check: what every answerer's text goes through before anyone sees it."""
     screened, removed = screen(text, question, hits)
-    checked = check(screened, hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber)
+    checked = check(screened, hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber,
+                    today=today)
     checked.claims_checked += len(removed)
     checked.claims_dropped += len(removed)
     checked.dropped = [*removed, *checked.dropped]
@@ -80,8 +83,9 @@ class CheckedStream:
     """Feed it the model's pieces; it returns the text the user may see, checked sentence by sentence."""
 
     def __init__(self, question: str, hits: Sequence[Hit], *, threshold: float, strict: bool = False,
-                 renumber: bool = True) -> None:
+                 renumber: bool = True, today: date | None = None) -> None:
         self.question, self.hits, self.threshold, self.strict = question, list(hits), threshold, strict
+        self.today = today  # the day the question is about (relative times are judged against it)
         self.renumber = renumber  # False: [n] stays hits[n-1] (for callers holding the hits)
         self.draft = ""
         self.released = ""  # the checked text given out so far
@@ -108,7 +112,7 @@ class CheckedStream:
     # -- internals ---------------------------------------------------------------------------------------
     def _check(self, text: str, overrides: Mapping[str, Override] | None = None) -> Checked:
         return screened_check(text, self.question, self.hits, threshold=self.threshold, strict=self.strict,
-                              overrides=overrides, renumber=self.renumber)
+                              overrides=overrides, renumber=self.renumber, today=self.today)
 
     def _release(self, text: str) -> str:
         if not text.startswith(self.released):

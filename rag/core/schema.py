@@ -135,7 +135,7 @@ class Answer:
     claims_checked: int = 0
     claims_dropped: int = 0
     # Why each removed sentence went, one shape for all: {"sentence", "verdict" ("contradicted", "unconfirmed"
-    # in strict mode, or "screened"), "rule" (rag.check.claims.RULES, "marker", "uncited", "screen" or "llm"),
+    # in strict mode, or "screened"), "rule" (rag.check.claims.RULES, "marker", "uncited", "screen", "dated" or "llm"),
     # "detail" (the word, number, name or quote; for "screen": link, instruction or fragment), "passage" (the
     # passage number, hits index + 1, or None)}
     dropped: list[dict] = field(default_factory=list)

@@ -1,0 +1,68 @@
+"""A sentence that says when relative to now ("this week", "yesterday") is confirmed only by a recent passage.
+
+"The strike ended this week" is stated word for word by a story from years ago, and was true that week; asked
+today (or as of a question's day), it is not. So a passage confirms such a sentence only when it was published
+within the phrase's reach of the day the question is asked about: two days for today / tonight / yesterday,
+fourteen for this or last week (or weekend), 62 for this or last month, the same year for "this year". Otherwise
+the sentence is left unconfirmed (rule "dated"), not contradicted: it may be true, the passages do not show it.
+A passage without a date, or a sentence without such a phrase, is not judged here, nor is a phrase inside
+quotation marks (the speaker's "this week" is the week they spoke).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+__all__ = ["relative_reach", "too_old"]
+
+# (pattern, days the phrase reaches back; None: the same calendar year)
+_PHRASES: list[tuple[re.Pattern[str], int | None]] = [
+    (re.compile(r"\b(?:today|tonight|yesterday|this (?:morning|afternoon|evening))\b", re.I), 2),
+    (re.compile(r"\b(?:this|last|past) (?:week|weekend)\b|\bearlier this week\b", re.I), 14),
+    (re.compile(r"\b(?:this|last|past) month\b|\bearlier this month\b", re.I), 62),
+    (re.compile(r"\b(?:this|earlier this) year\b", re.I), None),
+]
+
+
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
+def relative_reach(sentence: str) -> tuple[str, int | None] | None:
+    """(the phrase, how many days back it reaches, None for "this year") of the first relative-time phrase
+    outside quotation marks."""
+    sentence = _QUOTED.sub(" ", sentence)
+    found = [(m.start(), m.group(0), days) for pattern, days in _PHRASES if (m := pattern.search(sentence))]
+    if not found:
+        return None
+    _, phrase, days = min(found)
+    return phrase, days
+
+
+def too_old(sentence: str, published_at: str | None, today: date | None) -> str | None:
+    """Why a passage published on `published_at` cannot confirm `sentence` asked about `today` (None: it can)."""
+    if today is None or not published_at:
+        return None
+    reach = relative_reach(sentence)
+    if reach is None:
+        return None
+    try:
+        day = date.fromisoformat(published_at[:10])
+    except ValueError:
+        return None
+    phrase, days = reach
+    fresh = day.year == today.year if days is None else (today - day).days <= days
+    if fresh:
+        return None
+    return f"“{phrase}”, but the passage is from {day.isoformat()}, {_age(today, day)}"
+
+
+def _age(today: date, day: date) -> str:
+    gap = (today - day).days
+    if gap < 0:
+        return "after the day asked about"
+    if gap < 60:
+        return f"{gap} days before {today.isoformat()}"
+    months = round(gap / 30.4)
+    return f"{months} months before {today.isoformat()}" if months < 24 else \
+        f"{gap // 365} years before {today.isoformat()}"
