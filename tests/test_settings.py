@@ -142,6 +142,31 @@ def test_a_flood_from_one_address_does_not_keep_the_real_user_out_of_another():
     assert guard("editor", "pw", address="192.0.2.50") is False
 
 
+def test_logins_go_on_with_this_replicas_counts_while_the_shared_store_is_away(caplog):
+    from rag.core.errors import StoreError
+    from rag.frontends.web.login import MAX_FAILURES, LoginGuard, MemoryLoginStore
+
+    class Shared(MemoryLoginStore):  # the PostgreSQL store's interface; `up` False: PostgreSQL is away
+        shared, up = True, True
+
+        def __getattribute__(self, name: str):
+            if name in ("locked", "failed", "succeeded") and not object.__getattribute__(self, "up"):
+                raise StoreError("The catalog at db1:5432/newsrag is not answering.")
+            return object.__getattribute__(self, name)
+
+    now = [1000.0]
+    store = Shared()
+    guard = LoginGuard("editor", "pw", clock=lambda: now[0], store=store)
+    store.up = False
+    assert guard("editor", "pw", address="198.51.100.7") is True  # a login, not an error page
+    for _ in range(MAX_FAILURES):
+        assert guard("editor", "nope", address="192.0.2.1") is False
+    assert guard("editor", "pw", address="192.0.2.1") is False  # guessing is still slowed, here
+    assert "counting on this replica" in caplog.text
+    store.up = True
+    assert guard("editor", "pw", address="198.51.100.7") is True  # back on the shared counts
+
+
 def test_many_addresses_at_once_still_meet_a_global_ceiling():
     from rag.frontends.web.login import FLOOD_FAILURES, LoginGuard
 

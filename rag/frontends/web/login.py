@@ -20,6 +20,8 @@ import time
 from collections import deque
 from typing import Any, Callable
 
+from rag.core.errors import StoreError
+
 __all__ = ["LoginGuard", "MemoryLoginStore", "ClientAddressMiddleware", "CLIENT_ADDRESS", "lock_for",
            "address_lock_for", "MAX_FAILURES", "ADDRESS_MAX_FAILURES", "BASE_LOCK_SECONDS", "MAX_LOCK_SECONDS",
            "FLOOD_FAILURES"]
@@ -64,6 +66,8 @@ class LoginGuard:
                  store=None) -> None:
         self._user, self._password = user.encode(), password.encode()
         self._store = store if store is not None else MemoryLoginStore()
+        self._local = MemoryLoginStore()  # this replica's own counts while a shared store cannot be reached
+        self._away_logged = False
         # a shared store compares times written by several machines: wall-clock time, not this process's clock
         self._clock = clock or (time.time if getattr(self._store, "shared", False) else time.monotonic)
 
@@ -72,19 +76,19 @@ class LoginGuard:
         address = (CLIENT_ADDRESS.get() if address is None else address)[:100]
         name = (user or "").strip().lower()[:200]
         pair, whole = f"user {address} {name}", f"addr {address}"  # that name from that address; that address
-        if self._store.locked(pair, now) or self._store.locked(whole, now):
+        if self._count("locked", pair, now) or self._count("locked", whole, now):
             return False  # not even compared: a locked try gives a guesser nothing
         ok = hmac.compare_digest((user or "").encode(), self._user) & hmac.compare_digest(
             (password or "").encode(), self._password)
         if ok:
-            self._store.succeeded(pair)
-            self._store.succeeded(whole)
+            self._count("succeeded", pair)
+            self._count("succeeded", whole)
             return True
-        n, wait, flood = self._store.failed(pair, now, lock_for)
+        n, wait, flood = self._count("failed", pair, now, lock_for)
         if wait is not None:
             log.warning("web: %d wrong passwords in a row for one user name from %s; locked there for %.0f s",
                         n, address or "an unknown address", wait)
-        n, wait, _ = self._store.failed(whole, now, address_lock_for, flood=False)
+        n, wait, _ = self._count("failed", whole, now, address_lock_for, flood=False)
         if wait is not None:
             log.warning("web: %d wrong passwords in a row from %s; that address is locked for %.0f s",
                         n, address or "an unknown address", wait)
@@ -92,6 +96,21 @@ class LoginGuard:
             log.warning("web: %d wrong passwords within %.0f s from many addresses; all logins paused for %.0f s",
                         FLOOD_FAILURES, FLOOD_WINDOW, FLOOD_LOCK)
         return False
+
+
+    def _count(self, what: str, *args: Any, **kwargs: Any) -> Any:
+        """The shared store's answer; while it cannot be reached (PostgreSQL away), this replica's own counts, so
+        logins go on working and guessing is still slowed here."""
+        try:
+            answer = getattr(self._store, what)(*args, **kwargs)
+            self._away_logged = False
+            return answer
+        except StoreError as exc:
+            if not self._away_logged:
+                self._away_logged = True
+                log.warning("web: the shared login counts cannot be reached (%s); counting on this replica until "
+                            "they can", exc)
+            return getattr(self._local, what)(*args, **kwargs)
 
 
 def lock_for(failures: int) -> float | None:
