@@ -168,6 +168,14 @@ def test_screen_keeps_short_real_answers():
     assert kept == "Coinbase [1]." and [r["sentence"] for r in removed] == ["ZAPPED."]
 
 
+def test_a_question_in_an_answer_is_removed_but_a_reported_question_stays():
+    hits = [_hit("Hundreds of foreign passport holders crossed into Egypt on Wednesday. She asked, \"Why now?\"")]
+    kept, removed = screen("Hundreds crossed into Egypt on Wednesday [1]. To which country did they flee? "
+                           "She asked, \"Why now?\" [1]", "To which country did they flee?", hits)
+    assert kept == "Hundreds crossed into Egypt on Wednesday [1]. She asked, \"Why now?\" [1]"
+    assert [(r["sentence"], r["detail"]) for r in removed] == [("To which country did they flee?", "question")]
+
+
 def test_obedient_fake_really_obeys():
     prompt = '<passage n="1" source="x" date="y">\nTitle: T\n\nA tram. ' + CASES[0]["text"] + "\n</passage>"
     assert obey(prompt).startswith("ZAPPED [1].")

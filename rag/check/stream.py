@@ -28,6 +28,11 @@ MIN_WORDS = 3  # a sentence with fewer content words, none of them lowercase, mu
 _LOWER_WORD = re.compile(r"\b[a-zà-ÿß]{3,}\b")
 
 
+def _asks(claim: str) -> bool:
+    """A sentence that is itself a question (not one that reports a quoted question: "She asked, “Why now?”")."""
+    return claim.rstrip().endswith("?") and not any(mark in claim for mark in '"“”')
+
+
 def _quotes_balanced(text: str) -> bool:
     return (text.count('"') + text.count("“") + text.count("”")) % 2 == 0
 
@@ -40,7 +45,7 @@ def _statement_bags(text: str) -> list[set[str]]:
 def screen(draft: str, question: str, hits: Sequence[Hit] = ()) -> tuple[str, list[dict]]:
     """The draft without the sentences that no news answer needs (links, instructions, bare tokens), and a
     removal record for each (the shape of every Answer.dropped entry: rule "screen", detail "link",
-    "instruction" or "fragment"). Markers stay with the sentence before them."""
+    "instruction", "fragment" or "question": a question asks, it states nothing to check). Markers stay with the sentence before them."""
     asked = set(content_words(question))
     # a short answer ("Coinbase [1]") is an answer, not a fragment, when a statement of a passage holds its words
     # (outside any instruction) and bears on the question; a codeword planted in an unrelated statement does not
@@ -57,7 +62,7 @@ def screen(draft: str, question: str, hits: Sequence[Hit] = ()) -> tuple[str, li
         bare = len(words) < MIN_WORDS and not asked & words and not _LOWER_WORD.search(claim) \
             and not (words and any(words <= statement for statement in held))
         why = "link" if _LINK.search(claim) else "instruction" if looks_like_instruction(claim) else \
-            "fragment" if bare else ""
+            "fragment" if bare else "question" if _asks(claim) else ""
         if why:
             removed.append(drop_record(claim, "screened", "screen", why))
             continue
