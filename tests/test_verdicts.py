@@ -161,3 +161,14 @@ def test_a_sentence_saying_this_week_is_confirmed_only_by_a_passage_from_near_th
                                                                                "2026-01-02", asked)
     assert not too_old("She said “we decide this week”.", "2017-03-10", asked)  # the speaker's week
     assert not too_old("The strike ended this week.", None, asked)  # an undated passage is not judged here
+
+
+def test_a_country_and_its_adjective_are_one_name_to_the_name_rule():
+    passage = ("More than 75,000 hospital workers walked off the job on Wednesday in what organisers called the "
+               "largest health care strike in American history.")
+    assert judge("The largest health care strike in US history began on Wednesday.", passage).verdict == "supported"
+    assert judge("The largest health care strike in U.S. history began on Wednesday.", passage).verdict == "supported"
+    british = "The British government said the new levy would start in April."
+    assert judge("The UK government said the new levy would start in April.", british).verdict == "supported"
+    v = judge("The largest health care strike in Canadian history began on Wednesday.", passage)
+    assert v.verdict == "contradicted" and v.rule == "name"  # another country is still another name

@@ -13,7 +13,7 @@ from functools import lru_cache
 from rag.nlp.calendar import MONTH_ABBREVIATIONS
 from rag.nlp.lexical import content_words
 
-__all__ = ["alternatives", "antonyms", "HEDGES", "CONDITIONS", "QUANTIFIERS", "SUPERLATIVES", "DENIALS",
+__all__ = ["alternatives", "antonyms", "same_place", "place_names", "HEDGES", "CONDITIONS", "QUANTIFIERS", "SUPERLATIVES", "DENIALS",
            "FRACTIONS", "MONTH_ABBREVIATIONS", "APPROXIMATE", "AT_LEAST", "AT_MOST", "FUTURE", "NEGATING_VERBS"]
 
 # Words that news text and summaries use for one another. A group is a set of interchangeable words; a word may
@@ -170,6 +170,42 @@ def _antonym_pairs() -> frozenset[tuple[str, str]]:
             pairs.add((x, y))
             pairs.add((y, x))
     return frozenset(pairs)
+
+
+# One-word names of one country or union as news writes them: the short form ("u.s." matches with its stops
+# removed), the country, the adjective and the people ("US" where the passage says "American history"). Long forms
+# ("United States") are their initials, which the check reads already. Lower case, one group a line.
+_PLACES = """
+us usa america american americans
+uk britain british briton britons
+eu european
+"""
+
+
+@lru_cache(maxsize=1)
+def _place_index() -> dict[str, frozenset[str]]:
+    index: dict[str, frozenset[str]] = {}
+    for line in _PLACES.split("\n"):
+        group = frozenset(line.split())
+        for w in group:
+            index[w] = group
+    return index
+
+
+def _place_key(name: str) -> str:
+    return re.sub(r"[.\s]|'s$", "", name.lower())
+
+
+def same_place(a: str, b: str) -> bool:
+    """Whether two names stand for the same country or union ("US" and "American", "U.K." and "Britain")."""
+    group = _place_index().get(_place_key(a))
+    return group is not None and _place_key(b) in group
+
+
+def place_names(name: str) -> frozenset[str]:
+    """The other one-word names of a country or union, lower case ("US": "america", "american", ...)."""
+    group = _place_index().get(_place_key(name), frozenset())
+    return frozenset(w for w in group if w != _place_key(name))
 
 
 def alternatives(stem: str) -> frozenset[str]:

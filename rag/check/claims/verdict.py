@@ -48,6 +48,8 @@ from rag.nlp.lexicon import (
     SUPERLATIVES,
     alternatives,
     antonyms,
+    place_names,
+    same_place,
     fractions,
 )
 from rag.nlp.numbers import quantities
@@ -437,11 +439,17 @@ def _is_name(tok: str) -> bool:
         and tok not in ("I", "I'm", "I've", "I'd", "I'll")
 
 
+_STOPPED_INITIALS = re.compile(r"\b(?:[A-Z]\.){2,4}(?!\w)")
+
+
 def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     """Each capitalised word outside quotation marks must occur near the claim's place in the passage (a name
     from another part of the passage does not confirm it); a name where the passage has another name in the
     same place contradicts it ("Trump signed the bill" against "Biden signed the bill"). A sentence's first
     word counts only when the next one is capitalised too, or when it stands where the passage has a name."""
+    # "U.S." where the passage does not write it so is one name, "US" (else its letters would be read one by one)
+    plain = _STOPPED_INITIALS.sub(lambda m: m.group(0) if m.group(0) in p.plain else m.group(0).replace(".", ""),
+                                  plain)
     window = p.plain[span[0]:span[1]]
     tight = _statement_swaps(plain, p, span)
     subjects = [pair for s, e in p.spans if s < span[1] and span[0] < e
@@ -449,7 +457,7 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     for mine, theirs in (*_swapped(plain, window), *subjects):
         if _is_name(mine) and _is_name(theirs) and _key(mine) != _key(theirs) and _month(mine) not in _MONTHS \
                 and (_key(mine) not in p.keys or (mine, theirs) in tight) \
-                and not _acronym_of(mine, window) and not _acronym_of(theirs, plain):
+                and not _acronym_of(mine, window) and not _acronym_of(theirs, plain) and not same_place(mine, theirs):
             return mine, True
     outside = _unquoted(plain)
     toks = list(_TOKEN.finditer(outside))
@@ -465,7 +473,8 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
             if tok in NOT_NAMES or not (joined and nxt[0].isupper()):
                 continue
         key = _month(tok)
-        if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part):
+        if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part) \
+                or p.keys & place_names(tok):
             continue
         if _acronym_of(tok, p.plain):
             continue
