@@ -190,6 +190,21 @@ def test_when_nothing_the_model_wrote_survives_the_passages_own_sentences_answer
     assert any("Nothing openai:scripted wrote could be confirmed" in n for n in answer.notices)
 
 
+def test_the_extractive_answerer_is_not_run_again_when_its_own_answer_is_not_confirmed(home):
+    from rag.answer.answerers.extractive import ExtractiveAnswerer
+    from rag.answer.assistant import Assistant
+    from rag.core.settings import Settings
+
+    class Unconfirmable(ExtractiveAnswerer):
+        def stream(self, question, hits, as_of=None):
+            yield "1 [1]."
+
+    base = Assistant.from_settings(Settings(home=home, llm="extractive"))
+    answer = Assistant(base.retriever, Unconfirmable(), settings=base.settings).ask(QUESTION)
+    assert answer.refused and answer.answerer == "extractive"  # a refusal, not the same answerer twice
+    assert not any("could be confirmed by the passages" in n for n in answer.notices)
+
+
 def test_a_rule_contradiction_is_never_overruled_and_a_slow_verifier_is_cut_off(home):
     def reply(prompt: str) -> str:  # claims the contradicted price is supported: ignored (it is not even sent)
         return json.dumps({"verdicts": [{"sentence": i, "verdict": "supported", "passage": 1}

@@ -152,7 +152,8 @@ class Assistant:
             guard = self._guard(standalone, hits, query.as_of)
             yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
         checked = self._verified(guard, answerer, answer)
-        if not checked.citations and not (checked.unconfirmed and checked.text.strip()) and answerer is not self._fallback:
+        if not checked.citations and not (checked.unconfirmed and checked.text.strip()) \
+                and not isinstance(answerer, ExtractiveAnswerer):
             # Nothing the model wrote survived the check (a bare "1", a fragment, each sentence contradicted), on
             # passages judged relevant: the passages' own sentences answer instead of a refusal, and what the model
             # wrote stays listed with why it was removed.
