@@ -247,3 +247,15 @@ def test_a_worker_logs_its_own_info_lines_but_not_library_chatter():
     finally:
         setup_logging(logging.WARNING)
     assert not shown("newsrag.worker", logging.INFO)  # back to warnings only
+
+
+def test_a_chroma_host_written_with_its_port_is_read_as_both():
+    from rag.core.errors import SettingsError
+
+    s = Settings.from_env({"NEWSRAG_CHROMA_HOST": "10.0.0.5:8123"})
+    assert (s.chroma_host, s.chroma_port) == ("10.0.0.5", 8123)
+    s = Settings.from_env({"NEWSRAG_CHROMA_HOST": "http://chroma.internal:9000/"})
+    assert (s.chroma_host, s.chroma_port) == ("chroma.internal", 9000)
+    assert Settings.from_env({"NEWSRAG_CHROMA_HOST": "chroma.internal"}).chroma_port == 8000
+    with pytest.raises(SettingsError, match="give the port in one of them"):
+        Settings.from_env({"NEWSRAG_CHROMA_HOST": "chroma.internal:9000", "NEWSRAG_CHROMA_PORT": "9100"})

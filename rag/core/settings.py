@@ -146,6 +146,13 @@ class Settings:
                                     f"to {high:g}, or unset it.")
         if self.fetch_allow:
             _check_allow(self.fetch_allow)
+        if self.chroma_host and (m := re.fullmatch(r"(?:https?://)?([^/:\[\]\s]+):(\d{1,5})/?", self.chroma_host)):
+            host, port = m.group(1), int(m.group(2))  # "HOST:PORT" as people write it: the two settings
+            if self.chroma_port not in (8000, port):
+                raise SettingsError(f"{_PREFIX}CHROMA_HOST={self.chroma_host} names port {port} but "
+                                    f"{_PREFIX}CHROMA_PORT={self.chroma_port}: give the port in one of them.")
+            object.__setattr__(self, "chroma_host", host)
+            object.__setattr__(self, "chroma_port", port)
         if self.catalog_url and not re.match(r"postgres(ql)?://", self.catalog_url):
             raise SettingsError(f"{_PREFIX}CATALOG_URL must be a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/"
                                 "DATABASE); unset it to keep the catalog in SQLite under NEWSRAG_HOME.")
