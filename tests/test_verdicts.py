@@ -150,6 +150,9 @@ def test_a_sentence_saying_this_week_is_confirmed_only_by_a_passage_from_near_th
     stale = check(claim, old, today=asked)
     assert not stale.citations and stale.verdicts[0]["verdict"] == "unconfirmed"  # may be true; not shown as cited
     assert stale.verdicts[0]["rule"] == "dated" and "2017-03-10" in stale.verdicts[0]["detail"]
+    from rag.check.reasons import reason
+
+    assert reason(stale.verdicts[0]).startswith("no passage from near the day asked about states it (“this week”")
     assert check(claim, new, today=asked).citations  # a story from that week confirms it
     assert check(claim, old).citations  # no day asked about (a claims file): not judged
     assert check("The dockworkers' strike at Halden ended after nine days [1].", old, today=asked).citations

@@ -26,7 +26,8 @@ def reason(record: Mapping) -> str:
     templates = _templates()
     rule, detail = str(record.get("rule") or ""), str(record.get("detail") or "")
     if record.get("verdict") == "unconfirmed":
-        text = templates["unconfirmed"].format(rule=rule or "uncited", detail=detail or "-")
+        template = templates.get(f"unconfirmed_{rule}", templates["unconfirmed"])  # a rule may word its own
+        text = template.format(rule=rule or "uncited", detail=detail or "-")
     else:
         text = templates.get(rule, "{detail}").format(detail=detail or rule)
     n = record.get("passage")
