@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,42 +31,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import SHARED_EVAL, emit, load_average, machine  # noqa: E402
+from tests.chroma_run import ChromaServer  # noqa: E402 - the tests' `chroma run` on 127.0.0.1
 from tests.pg_server import PgServer, find_bin  # noqa: E402 - the tests' throwaway PostgreSQL in a temp folder
 
 __all__ = ["main", "run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Chroma:
-    """A `chroma run` on 127.0.0.1 in a temp folder."""
-
-    def __init__(self) -> None:
-        exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-        self.dir, self.port = tempfile.mkdtemp(prefix="newsrag-chroma-"), _free_port()
-        self.proc = subprocess.Popen([exe, "run", "--path", self.dir, "--host", "127.0.0.1", "--port",
-                                      str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.3)
-        self.close()
-        raise SystemExit("chroma run did not answer within 60 s")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _split(articles: Path, limit: int, jobs: int, folder: Path) -> list[str]:
@@ -83,8 +50,8 @@ def _split(articles: Path, limit: int, jobs: int, folder: Path) -> list[str]:
 def run_once(server: PgServer, parts: list[str], workers: int, threads: int, timeout: float) -> dict:
     from rag.index.pg.catalog import PgCatalog
 
-    url, chroma = server.new_database(), _Chroma()
-    home = Path(tempfile.mkdtemp(prefix="newsrag-workers-"))
+    url, home = server.new_database(), Path(tempfile.mkdtemp(prefix="newsrag-workers-"))
+    chroma = ChromaServer(home / "chroma")
     catalog = PgCatalog(url)  # creates the schema before any worker starts
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "NEWSRAG_CATALOG_URL": url,
            "NEWSRAG_CHROMA_HOST": "127.0.0.1", "NEWSRAG_CHROMA_PORT": str(chroma.port), "OMP_NUM_THREADS": str(threads),
@@ -132,7 +99,7 @@ def run_once(server: PgServer, parts: list[str], workers: int, threads: int, tim
     passages, articles = stats["passages"], stats["articles"] + stats["duplicates"]
     catalog.close()
     chroma.close()
-    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)  # the Chroma server's folder with it
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return {"workers": workers, "threads_per_worker": threads, "jobs": len(parts), "job_states": states,
             "articles": articles, "passages": passages, "seconds": round(seconds, 1),
