@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 from rag.core.errors import StoreError
 from rag.index import bands, keywords, quote_store
+from rag.index.index import _READS as INDEX_READS
 from rag.index.sqlite_catalog import SqliteCatalog, day_number
 
 __all__ = ["MirroredCatalog", "ReadMirror", "READS"]
@@ -36,14 +37,12 @@ _BATCH = 500  # articles copied per SQLite transaction
 _VERSION_KEY = "mirrored_version"
 
 # The catalog reads a question, a listing or a chat page makes; each falls back to the mirror.
-READS = frozenset({
-    "version", "data_version", "get", "find", "articles", "article_ids", "passage_ids", "listing", "mentions_all",
-    "duplicates_of", "has_articles", "newest", "signatures", "signatures_of", "near_candidates", "passages",
-    "iter_passages", "passages_by_id", "live_vids", "vids_of", "stats", "quotes", "quotes_indexed",
-    "quotes_remaining", "quotes_by_speaker", "quotes_by_description", "find_quote_text", "passage_at", "sources",
-    "keyword_search", "trash_count"})
-# Not a web user's earlier chats: a chat saved after a read of the copy (which holds none) would replace the list
-# PostgreSQL holds. While it is away the list is not shown and a new chat is not saved (the answer still is).
+# The Index's reads under their own names, and the ones the Index itself makes of its catalog, less what other
+# processes share besides coverage (below).
+READS = (frozenset(INDEX_READS) | {"data_version", "signatures_of", "live_vids", "vids_of", "sources",
+                                   "keyword_search", "trash_count"}) - {"conversations_get", "document"}
+# Not a web user's earlier chats nor the watched feeds: a list saved after a read of the copy (which holds none)
+# would replace the one PostgreSQL holds. While it is away neither is shown nor saved (answers still are).
 
 
 class ReadMirror(SqliteCatalog):
