@@ -40,6 +40,9 @@ from rag.core.settings import Settings  # noqa: E402
 from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
 from rag.eval.run import _first_sentence, _question_date  # noqa: E402
 from rag.jobs.ingestor import ingestor_for  # noqa: E402
+from langchain_core.language_models import BaseChatModel  # noqa: E402
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage  # noqa: E402
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult  # noqa: E402
 from rag.llms.choose import make_chat_model  # noqa: E402
 
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
@@ -83,6 +86,31 @@ class Recording:
         except Exception as exc:
             self.last["error"] = str(exc)[:300]
             raise
+
+
+class Replayed(BaseChatModel):
+    """A chat model that writes, for each question, the draft a report recorded for it (no model runs): the
+    answer stage after the model (screen, check, fallback) measured again on the same real model text."""
+
+    drafts: dict[str, str]
+
+    @property
+    def _llm_type(self) -> str:
+        return "replayed"
+
+    def _draft(self, messages: list[BaseMessage]) -> str:
+        text = "\n".join(str(m.content) for m in messages)
+        asked = [q for q in self.drafts if q in text]
+        return self.drafts[max(asked, key=len)] if asked else ""
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._draft(messages)))])
+
+    def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        for piece in re.findall(r"\S+\s*|\s+", self._draft(messages)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
 
 def _ref(n: int, hit: Hit) -> dict[str, Any]:
@@ -158,6 +186,8 @@ def main() -> int:
     ap.add_argument("--whole-passages", action="store_true", help="give whole passages, not excerpts")
     ap.add_argument("--json", help="write the report here")
     ap.add_argument("--show", help="print a report's answers with their passages (needs --store), then stop")
+    ap.add_argument("--replay", help="a report: each question's recorded draft stands in for the model (no model "
+                    "runs, no LLM verification pass), to measure a change to the stages after the model")
     args = ap.parse_args()
     if args.show:
         return show(args.show, args.store)
@@ -167,7 +197,12 @@ def main() -> int:
     if not extractive.index.has_articles():
         report = ingestor_for(extractive).ingest([args.articles])
         print(f"ingested: {report.counts()}", file=sys.stderr)
-    chat, name, _ = make_chat_model(settings.replace(llm=args.llm))
+    if args.replay:
+        recorded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
+        chat, name = Replayed(drafts={r["question"]: r["llm"]["draft"] for r in recorded["questions"]}), "replayed"
+        settings = settings.replace(llm_verify=False)
+    else:
+        chat, name, _ = make_chat_model(settings.replace(llm=args.llm))
     recorder = Recording(LLMAnswerer(chat, name, excerpts=None if args.whole_passages else 12))
     llm = Assistant(extractive.retriever, recorder, settings=settings.replace(llm=args.llm))
     t = time.perf_counter()

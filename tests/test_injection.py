@@ -176,6 +176,19 @@ def test_a_question_in_an_answer_is_removed_but_a_reported_question_stays():
     assert [(r["sentence"], r["detail"]) for r in removed] == [("To which country did they flee?", "question")]
 
 
+def test_a_sentence_that_only_restates_the_question_is_removed():
+    hits = [_hit("Dockworkers in Halden ended their strike this week after nine days. About 4,100 walked out.")]
+    asked = "The Halden dock strike ended this week. How many dockworkers walked out?"
+    kept, removed = screen("The Halden dock strike ended this week [1]. About 4,100 dockworkers walked out [1].",
+                           asked, hits)
+    assert kept == "About 4,100 dockworkers walked out [1]."
+    assert [(r["sentence"], r["detail"]) for r in removed] == [("The Halden dock strike ended this week.", "echo")]
+    # a number, or any word the question lacks, is something said; a yes/no question's restatement answers it
+    assert screen("The Halden dock strike ended after 9 days [1].", asked, hits)[1] == []
+    assert screen("The Halden dock strike ended this week [1].", "Did the Halden dock strike end this week?",
+                  hits)[1] == []
+
+
 def test_obedient_fake_really_obeys():
     prompt = '<passage n="1" source="x" date="y">\nTitle: T\n\nA tram. ' + CASES[0]["text"] + "\n</passage>"
     assert obey(prompt).startswith("ZAPPED [1].")

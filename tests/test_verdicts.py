@@ -164,6 +164,30 @@ def test_a_sentence_saying_this_week_is_confirmed_only_by_a_passage_from_near_th
                                                                                "2026-01-02", asked)
     assert not too_old("She said “we decide this week”.", "2017-03-10", asked)  # the speaker's week
     assert not too_old("The strike ended this week.", None, asked)  # an undated passage is not judged here
+    # nor can an old story contradict it: its figures are about its own week
+    older = [hit("The dockworkers' strike at Halden ended this week after four days.", 1, "2017-03-10")]
+    clash = check("The dockworkers' strike at Halden ended this week after nine days [1].", older, today=asked)
+    assert clash.verdicts[0]["verdict"] == "unconfirmed" and not clash.dropped
+    assert check("The dockworkers' strike at Halden ended this week after nine days [1].", new[:0] + [
+        hit("The dockworkers' strike at Halden ended this week after four days.", 1, "2026-12-01")],
+        today=asked).verdicts[0]["verdict"] == "contradicted"
+
+
+def test_a_number_a_cited_passage_states_is_not_contradicted_by_another_passage():
+    from rag.check.citations import check
+    from rag.core.schema import Hit, Passage
+
+    def hit(text: str, n: int) -> Hit:
+        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
+                           title=f"T{n}", source="Ledger", published_at="2026-11-30"), score=1.0, rank=n)
+
+    hits = [hit("Captain Ilse Marr would spend 214 days at sea before her voyage ended.", 1),
+            hit("Three sailors returned to Halden in 2024 after 190 days at sea.", 2)]
+    claim = "Three sailors returned to Halden after {} days at sea [1]."
+    kept = check(claim.format(214), hits)
+    assert kept.verdicts[0]["verdict"] == "unconfirmed" and not kept.dropped  # the cited story gives 214
+    wrong = check(claim.format(230), hits)  # a number no cited passage gives, in the other's slot, still clashes
+    assert wrong.verdicts[0]["verdict"] == "contradicted"
 
 
 def test_a_country_and_its_adjective_are_one_name_to_the_name_rule():

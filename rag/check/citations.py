@@ -30,6 +30,7 @@ from rag.check.recency import too_old
 from rag.core.prompts import load_prompt
 from rag.core.schema import Citation, Hit
 from rag.nlp.sentences import statement_spans
+from rag.nlp.text import fold
 
 __all__ = ["check", "checked_stream", "Checked", "Checker", "SentenceCheck", "REFUSAL_PREFIX", "split_claims",
            "unconfirmed_mark", "Override"]
@@ -198,6 +199,8 @@ class Checker:
                     contra = (n, v)
         if supported:
             return supported, first_fail, None
+        if contra is not None and _stated_elsewhere(contra, [n for n in valid if n != contra[0]], self.hits):
+            contra = None
         if len(valid) > 1 and not any(self._stale(claim, n) for n in valid):
             # a sentence joining what two cited passages say: judge it against them together
             joined = "\n\n".join(self.hits[n - 1].passage.text for n in valid)
@@ -213,17 +216,18 @@ class Checker:
             v = self._judge(claim, n, strict)
             if v.ok:
                 return [(n, v.span)], first_fail, None
-            if v.contradicted and contra is None:
+            if v.contradicted and contra is None and not _stated_elsewhere((n, v), valid, self.hits):
                 contra = (n, v)
             if first_fail[1] is None or _closer(v, first_fail[1]):
                 first_fail = (n, v) if not valid else first_fail
         return [], first_fail, contra
 
     def _judge(self, claim: str, n: int, threshold: float) -> Verdict:
-        """judge() against passage n, then: a passage that states a "this week" sentence confirms it only when
-        it is from near the day asked about (rag/check/recency.py); else it is a failure of rule "dated"."""
+        """judge() against passage n, then: a passage that states or contradicts a "this week" sentence counts
+        only when it is from near the day asked about (rag/check/recency.py); else it is a failure of rule
+        "dated" (an older story's figures are about another event: "after 197 days" then, "371" this week)."""
         v = judge(claim, self.hits[n - 1].passage.text, threshold=threshold)
-        why = self._stale(claim, n) if v.ok else None
+        why = self._stale(claim, n) if v.ok or v.contradicted else None
         return Verdict(False, "dated", why, v.span, False) if why else v
 
     def _stale(self, claim: str, n: int) -> str | None:
@@ -242,6 +246,17 @@ def _marked(claim: str, markers: str) -> str:
     if m:
         return f"{claim[:m.start()].rstrip()} {markers}{m.group(0)}"
     return f"{claim} {markers}"
+
+
+def _stated_elsewhere(contra: tuple[int, Verdict], cited: list[int], hits: Sequence[Hit]) -> bool:
+    """Does a cited passage state the very number or date that passage `contra` clashes with? Then the passages
+    tell of two things (or disagree), and the sentence is unconfirmed, not contradicted: "after 371 days" cited
+    to a story that gives 371, against another's "after 355 days" of someone else."""
+    n, v = contra
+    if v.rule not in ("number", "date") or not v.detail:
+        return False
+    seen = re.compile(r"(?<![\w.,])" + re.escape(fold(v.detail)) + r"(?![\w]|[.,]\d)", re.IGNORECASE)
+    return any(seen.search(fold(hits[m - 1].passage.text)) for m in cited if m != n)
 
 
 def _closer(a: Verdict, b: Verdict) -> bool:

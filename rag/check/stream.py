@@ -4,7 +4,8 @@ and only the sentences it keeps are released. The raw draft never reaches the us
 Before the check, a draft sentence is removed when it could only have come from an instruction in an article:
 it carries a link (answers cite passages; the sources panel carries the links, so a URL in the prose is a
 phishing vector), it is itself worded as an instruction (`rag.nlp.injection`), or it is a bare token with nothing
-of the question in it ("ZAPPED [1]", "HACKEADO").
+of the question in it ("ZAPPED [1]", "HACKEADO"). A sentence that is itself a question, or that only restates the
+question's words, states no answer and is removed too.
 """
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ def _asks(claim: str) -> bool:
     return claim.rstrip().endswith("?") and not any(mark in claim for mark in '"“”')
 
 
+_NUMBER = re.compile(r"\d+")
+_WH = re.compile(r"(?i)\b(?:who|whom|whose|what|which|when|where|why|how)\b")
+
+
+def _echoes(claim: str, words: set[str], asked: set[str], question: str) -> bool:
+    """A sentence made only of the question's own words, when the question asks who, what, which, when, where,
+    why or how: it restates what was asked and answers none of it ("The largest strike began this week." for
+    "… began this week. How many walked out?"). A yes/no question's restatement may be its answer: not this."""
+    return len(words) >= 2 and words <= asked and bool(_WH.search(question)) \
+        and set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(question))  # "Level 4" adds a number
+
+
 def _quotes_balanced(text: str) -> bool:
     return (text.count('"') + text.count("“") + text.count("”")) % 2 == 0
 
@@ -45,7 +58,8 @@ def _statement_bags(text: str) -> list[set[str]]:
 def screen(draft: str, question: str, hits: Sequence[Hit] = ()) -> tuple[str, list[dict]]:
     """The draft without the sentences that no news answer needs (links, instructions, bare tokens), and a
     removal record for each (the shape of every Answer.dropped entry: rule "screen", detail "link",
-    "instruction", "fragment" or "question": a question asks, it states nothing to check). Markers stay with the sentence before them."""
+    "instruction", "fragment", "question": a question asks, it states nothing to check, or "echo": only the
+    question's own words, restated). Markers stay with the sentence before them."""
     asked = set(content_words(question))
     # a short answer ("Coinbase [1]") is an answer, not a fragment, when a statement of a passage holds its words
     # (outside any instruction) and bears on the question; a codeword planted in an unrelated statement does not
@@ -62,7 +76,7 @@ def screen(draft: str, question: str, hits: Sequence[Hit] = ()) -> tuple[str, li
         bare = len(words) < MIN_WORDS and not asked & words and not _LOWER_WORD.search(claim) \
             and not (words and any(words <= statement for statement in held))
         why = "link" if _LINK.search(claim) else "instruction" if looks_like_instruction(claim) else \
-            "fragment" if bare else "question" if _asks(claim) else ""
+            "fragment" if bare else "question" if _asks(claim) else "echo" if _echoes(claim, words, asked, question) else ""
         if why:
             removed.append(drop_record(claim, "screened", "screen", why))
             continue
