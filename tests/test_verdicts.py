@@ -199,3 +199,29 @@ def test_a_country_and_its_adjective_are_one_name_to_the_name_rule():
     assert judge("The UK government said the new levy would start in April.", british).verdict == "supported"
     v = judge("The largest health care strike in Canadian history began on Wednesday.", passage)
     assert v.verdict == "contradicted" and v.rule == "name"  # another country is still another name
+
+
+def test_a_bare_answer_is_judged_as_the_statement_it_makes_about_the_question():
+    from rag.check.bare_answer import as_statement, is_bare
+    from rag.check.stream import screened_check
+    from rag.core.schema import Hit, Passage
+
+    def hit(text: str, n: int) -> Hit:
+        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
+                           title=f"T{n}", source="Ledger", published_at="2026-11-30"), score=1.0, rank=n)
+
+    hits = [hit("Shares of the exchange Kestrel Markets slipped over the past week. Its chief executive left in "
+                "May. Regulators in two states opened inquiries. Traders said volumes were thin. The token Orvium "
+                "jumped 20% over the past week, its best week since March.", 1)]
+    asked = "Which token saw a 20% jump over the past week?"
+    assert as_statement(asked, "Orvium") == "Orvium token saw a 20% jump over the past week."
+    assert is_bare("Orvium") and is_bare("$19.89") and not is_bare("Orvium jumped")
+    right = screened_check("Orvium [1].", asked, hits, threshold=0.55)
+    assert right.citations and right.verdicts[0]["statement"].startswith("Orvium token")
+    # the passage names Kestrel Markets, but not as what jumped (nor in the statements around the jump)
+    wrong = screened_check("Kestrel Markets [1].", asked, hits, threshold=0.55)
+    assert not wrong.citations and wrong.verdicts[0]["verdict"] != "supported"
+    assert wrong.unconfirmed == ["Kestrel Markets token saw a 20% jump over the past week."]  # what a verifier reads
+    from rag.check.citations import check
+
+    assert check("Kestrel Markets [1].", hits).citations  # no question to put it in: judged as the words alone

@@ -21,10 +21,11 @@ wrote: its quote is the span of the passage (offsets in the article text) that s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
+from rag.check.bare_answer import as_statement, is_bare
 from rag.check.claims import SUPPORT_THRESHOLD, Verdict, judge
 from rag.check.recency import too_old
 from rag.core.prompts import load_prompt
@@ -66,11 +67,15 @@ class SentenceCheck:
     detail: str = ""
     passage: int | None = None  # the passage (hits index + 1) that supports or contradicts it
     by: str = "rules"  # "rules" or "llm"
+    statement: str = ""  # what was judged, when not the sentence itself (a bare answer put into the question)
 
     def to_dict(self) -> dict:
-        return {"sentence": self.sentence, "verdict": self.verdict, "rule": self.rule, "detail": self.detail,
-                "passage": self.passage, "kept": bool(self.kept), "by": self.by,
-                "citations": [c.n for c in self.citations]}
+        out = {"sentence": self.sentence, "verdict": self.verdict, "rule": self.rule, "detail": self.detail,
+               "passage": self.passage, "kept": bool(self.kept), "by": self.by,
+               "citations": [c.n for c in self.citations]}
+        if self.statement:
+            out["statement"] = self.statement
+        return out
 
 
 @dataclass
@@ -85,7 +90,9 @@ class Checked:
 
     @property
     def unconfirmed(self) -> list[str]:
-        return [v["sentence"] for v in self.verdicts if v["verdict"] == "unconfirmed"]
+        """What was judged of each unconfirmed sentence (for a bare answer, the statement it makes): the text
+        an outside reader is given, and the key of its Override."""
+        return [v.get("statement") or v["sentence"] for v in self.verdicts if v["verdict"] == "unconfirmed"]
 
 
 def unconfirmed_mark() -> str:
@@ -116,8 +123,9 @@ class Checker:
 
     def __init__(self, hits: Sequence[Hit], *, threshold: float = SUPPORT_THRESHOLD, renumber: bool = True,
                  strict: bool = False, overrides: Mapping[str, Override] | None = None,
-                 today: date | None = None) -> None:
+                 today: date | None = None, question: str = "") -> None:
         self.hits = list(hits)
+        self.question = question  # a bare answer ("Coinbase") is judged as the statement it makes about it
         self.today = today  # the day asked about: "this week" is confirmed only by a passage near it (recency.py)
         self.threshold = threshold
         self.renumber = renumber  # False: keep the hit numbers as the markers (for callers holding the hits)
@@ -142,31 +150,38 @@ class Checker:
             return SentenceCheck(claim, "", [])
         self.checked += 1
         valid = [n for n in dict.fromkeys(marks) if 1 <= n <= len(self.hits)]
-        supported, (n, verdict), contra = self._supported(claim, valid)
+        stated = as_statement(self.question, claim) if self.question and is_bare(claim) else None
+        judged = stated or claim
+        supported, (n, verdict), contra = self._supported(judged, valid)
+        if stated and supported and not any(_holds(self.hits[m - 1].passage.text[a:b], claim) for m, (a, b) in supported):
+            # the answer's name or figure is in the passage, but not where it says what was asked
+            supported, (n, verdict) = [], (supported[0][0], Verdict(False, "name", claim, supported[0][1]))
         by = "rules"
-        override = self.overrides.get(claim)
+        override = self.overrides.get(judged)
         if not supported and contra is None and override and 1 <= override.passage <= len(self.hits):
             by = "llm"
-            v = judge(claim, self.hits[override.passage - 1].passage.text, threshold=self.threshold)
-            if override.verdict == "supported" and not self._stale(claim, override.passage):
+            v = judge(judged, self.hits[override.passage - 1].passage.text, threshold=self.threshold)
+            if override.verdict == "supported" and not self._stale(judged, override.passage):
                 supported = [(override.passage, v.span)]
             elif override.verdict == "contradicted":
                 contra = (override.passage, Verdict(False, "llm", override.reason[:200], v.span, True))
         if supported:
-            return self._keep(claim, supported, by)
+            return replace(self._keep(claim, supported, by), statement=stated or "")
         if contra is not None:
             n, verdict = contra
             reason = drop_record(claim, "contradicted", verdict.rule, verdict.detail, n)
             self.dropped.append(reason)
-            return SentenceCheck(claim, "", [], reason, "contradicted", verdict.rule, verdict.detail, n, by)
+            return SentenceCheck(claim, "", [], reason, "contradicted", verdict.rule, verdict.detail, n, by,
+                                 stated or "")
         rule, detail = (verdict.rule, verdict.detail) if verdict else ("uncited", "")
         if marks and not valid:
             rule, detail, n = "marker", " ".join(f"[{m}]" for m in marks), None
         if self.strict or rule == "quote":  # words in quotation marks the source lacks would misquote someone
             reason = drop_record(claim, "unconfirmed", rule, detail, n)
             self.dropped.append(reason)
-            return SentenceCheck(claim, "", [], reason, "unconfirmed", rule, detail, n)
-        return SentenceCheck(claim, _marked(claim, unconfirmed_mark()), [], None, "unconfirmed", rule, detail, n)
+            return SentenceCheck(claim, "", [], reason, "unconfirmed", rule, detail, n, statement=stated or "")
+        return SentenceCheck(claim, _marked(claim, unconfirmed_mark()), [], None, "unconfirmed", rule, detail, n,
+                             statement=stated or "")
 
     def _keep(self, claim: str, supported: list[tuple[int, tuple[int, int]]], by: str) -> SentenceCheck:
         new: list[Citation] = []
@@ -259,6 +274,13 @@ def _stated_elsewhere(contra: tuple[int, Verdict], cited: list[int], hits: Seque
     return any(seen.search(fold(hits[m - 1].passage.text)) for m in cited if m != n)
 
 
+def _holds(window: str, answer: str) -> bool:
+    """Does the window carry every word of a bare answer ("Red Dye 3", "$19.89")?"""
+    words = re.findall(r"\w+", fold(answer).lower())
+    text = fold(window).lower()
+    return bool(words) and all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text) for w in words)
+
+
 def _closer(a: Verdict, b: Verdict) -> bool:
     """For the reason an uncited sentence is dropped: a rule failed after the words matched says more."""
     return a.rule != "words" and b.rule == "words"
@@ -294,10 +316,12 @@ def checked_stream(pieces: Iterable[str], checker: Checker) -> Iterator[Sentence
 
 
 def check(text: str, hits: Sequence[Hit], *, threshold: float = SUPPORT_THRESHOLD, strict: bool = False,
-          overrides: Mapping[str, Override] | None = None, renumber: bool = True, today: date | None = None) -> Checked:
+          overrides: Mapping[str, Override] | None = None, renumber: bool = True, today: date | None = None,
+          question: str = "") -> Checked:
     """Check each sentence of `text` against the passages its [n] markers name (hits[n-1]); `today`: the day
     the question is about (None: relative times are not judged)."""
-    checker = Checker(hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber, today=today)
+    checker = Checker(hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber, today=today,
+                      question=question)
     kept = [r.kept for r in (checker.add(s) for s in split_claims(text)) if r.kept]
     citations, checked, n_dropped, dropped = checker.result()
     return Checked(" ".join(kept).strip(), citations, checked, n_dropped, dropped, checker.verdicts())

@@ -90,7 +90,7 @@ def screened_check(text: str, question: str, hits: Sequence[Hit], *, threshold: 
     """The screen, then the claim check: what every answerer's text goes through before anyone sees it."""
     screened, removed = screen(text, question, hits)
     checked = check(screened, hits, threshold=threshold, strict=strict, overrides=overrides, renumber=renumber,
-                    today=today)
+                    today=today, question=question)
     checked.claims_checked += len(removed)
     checked.claims_dropped += len(removed)
     checked.dropped = [*removed, *checked.dropped]
