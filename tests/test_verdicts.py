@@ -225,3 +225,23 @@ def test_a_bare_answer_is_judged_as_the_statement_it_makes_about_the_question():
     from rag.check.citations import check
 
     assert check("Kestrel Markets [1].", hits).citations  # no question to put it in: judged as the words alone
+
+
+def test_a_recent_passage_that_tells_of_an_earlier_year_does_not_confirm_this_week():
+    from datetime import date
+
+    from rag.check.citations import check
+    from rag.core.schema import Hit, Passage
+
+    text = ("Today in history. 1987 — The Halden Hawks beat the Ostby Owls 4-1 to win the harbour cup. "
+            "1990 — The harbour bridge opened to traffic.")
+    hits = [Hit(Passage(id="a1:0", article_id="a1", index=0, start=0, end=len(text), text=text, title="T",
+                        source="Ledger", published_at="2026-12-01"), score=1.0, rank=1)]
+    asked = date(2026, 12, 4)
+    stale = check("The Halden Hawks won the harbour cup this week [1].", hits, today=asked)
+    assert not stale.citations and stale.verdicts[0]["rule"] == "dated" and "1987" in stale.verdicts[0]["detail"]
+    assert check("The Halden Hawks won the harbour cup [1].", hits, today=asked).citations  # no "this week"
+    recent = text.replace("1987 — ", "")
+    hits2 = [Hit(Passage(id="a2:0", article_id="a2", index=0, start=0, end=len(recent), text=recent, title="T",
+                         source="Ledger", published_at="2026-12-01"), score=1.0, rank=1)]
+    assert check("The Halden Hawks won the harbour cup this week [1].", hits2, today=asked).citations

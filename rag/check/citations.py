@@ -27,7 +27,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.bare_answer import as_statement, is_bare
 from rag.check.claims import SUPPORT_THRESHOLD, Verdict, judge
-from rag.check.recency import too_old
+from rag.check.recency import told_of_another_year, too_old
 from rag.core.prompts import load_prompt
 from rag.core.schema import Citation, Hit
 from rag.nlp.sentences import statement_spans
@@ -241,8 +241,11 @@ class Checker:
         """judge() against passage n, then: a passage that states or contradicts a "this week" sentence counts
         only when it is from near the day asked about (rag/check/recency.py); else it is a failure of rule
         "dated" (an older story's figures are about another event: "after 197 days" then, "371" this week)."""
-        v = judge(claim, self.hits[n - 1].passage.text, threshold=threshold)
+        text = self.hits[n - 1].passage.text
+        v = judge(claim, text, threshold=threshold)
         why = self._stale(claim, n) if v.ok or v.contradicted else None
+        if v.ok and not why and v.span:
+            why = told_of_another_year(claim, text[v.span[0]:v.span[1]], self.today)
         return Verdict(False, "dated", why, v.span, False) if why else v
 
     def _stale(self, claim: str, n: int) -> str | None:

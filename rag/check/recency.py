@@ -7,6 +7,10 @@ fourteen for this or last week (or weekend), 62 for this or last month, the same
 the sentence is left unconfirmed (rule "dated"), not contradicted: it may be true, the passages do not show it.
 A passage without a date, or a sentence without such a phrase, is not judged here, nor is a phrase inside
 quotation marks (the speaker's "this week" is the week they spoke).
+
+A recent passage may still tell of another year: "1985 — The Kansas City Royals … won the World Series" in a
+2023 "this day in history" column, "In 2019, the city …". A statement that opens with an earlier year does not
+confirm "this week" either (a year mentioned inside a sentence, "the longest since 1994", does not count).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-__all__ = ["relative_reach", "too_old"]
+__all__ = ["relative_reach", "too_old", "told_of_another_year"]
 
 # (pattern, days the phrase reaches back; None: the same calendar year)
 _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
@@ -55,6 +59,24 @@ def too_old(sentence: str, published_at: str | None, today: date | None) -> str 
     if fresh:
         return None
     return f"“{phrase}”, but the passage is from {day.isoformat()}, {_age(today, day)}"
+
+
+_YEAR_FIRST = re.compile(r"(?:^|(?<=[.!?…]\s)|\n)\s*(?:(?:In|By|On [A-Z][a-z]+\.? \d{1,2},)\s+)?((?:1[6-9]|20)\d\d)\b"
+                         r"\s*(?:[—–:-]|,)")
+
+
+def told_of_another_year(sentence: str, window: str, today: date | None) -> str | None:
+    """Why a passage window that opens with an earlier year ("1985 — …", "In 2019, …") cannot confirm a
+    relative-time `sentence` asked about `today` (None: it can)."""
+    if today is None:
+        return None
+    reach = relative_reach(sentence)
+    if reach is None:
+        return None
+    years = [int(m.group(1)) for m in _YEAR_FIRST.finditer(window)]
+    if not years or max(years) >= today.year - (1 if reach[1] is not None and today.month == 1 else 0):
+        return None
+    return f"“{reach[0]}”, but the passage tells of {max(years)}"
 
 
 def _age(today: date, day: date) -> str:
