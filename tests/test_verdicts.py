@@ -245,3 +245,7 @@ def test_a_recent_passage_that_tells_of_an_earlier_year_does_not_confirm_this_we
     hits2 = [Hit(Passage(id="a2:0", article_id="a2", index=0, start=0, end=len(recent), text=recent, title="T",
                          source="Ledger", published_at="2026-12-01"), score=1.0, rank=1)]
     assert check("The Halden Hawks won the harbour cup this week [1].", hits2, today=asked).citations
+    from rag.check.recency import told_of_another_year
+
+    assert told_of_another_year("The bridge opened this week.", "In 2019, work began on the bridge, which opened "
+                                "this week.", asked) is None  # the window speaks of this week too

@@ -73,6 +73,8 @@ def told_of_another_year(sentence: str, window: str, today: date | None) -> str 
     reach = relative_reach(sentence)
     if reach is None:
         return None
+    if relative_reach(window) is not None:
+        return None  # "In 2019 the city began the bridge, which opened this week": the window speaks of now too
     years = [int(m.group(1)) for m in _YEAR_FIRST.finditer(window)]
     if not years or max(years) >= today.year - (1 if reach[1] is not None and today.month == 1 else 0):
         return None
