@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import pytest
 
+from rag.check.citations import check
 from rag.check.claims import judge
+from rag.core.schema import Hit, Passage
 
 # (passage, claim): true paraphrases; the check may confirm them or leave them unconfirmed, never contradict them
 pytestmark = pytest.mark.fast  # the fast tier (make test-fast): no model, no browser, no server
+
+
+def _hit(text: str, n: int = 1, day: str | None = "2026-11-30") -> Hit:
+    """Passage n of article a<n>, the whole text, published on `day`."""
+    return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
+                       title=f"T{n}", source="Ledger", published_at=day), score=1.0, rank=n)
 
 TRUE_KINDS = {
     "synonyms": ("Halvorsen Tools laid off 300 workers at its Ohio plant on Tuesday.",
@@ -118,15 +126,8 @@ def test_verdict_names_its_rule_and_word():
 
 
 def test_a_wrong_marker_is_corrected_to_the_passage_that_states_the_sentence():
-    from rag.check.citations import check
-    from rag.core.schema import Hit, Passage
-
-    def hit(text: str, n: int) -> Hit:
-        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
-                           title=f"T{n}", source="Ledger", published_at="2026-11-01"), score=1.0, rank=n)
-
-    hits = [hit("The ferry to Halden will resume on Monday after repairs to its engine.", 1),
-            hit("Council members met on Tuesday to discuss the library budget.", 2)]
+    hits = [_hit("The ferry to Halden will resume on Monday after repairs to its engine.", 1, "2026-11-01"),
+            _hit("Council members met on Tuesday to discuss the library budget.", 2, "2026-11-01")]
     checked = check("The ferry to Halden will resume on Monday [2].", hits)
     assert checked.text == "The ferry to Halden will resume on Monday [1]."
     assert checked.citations[0].article_id == "a1" and not checked.dropped
@@ -135,16 +136,10 @@ def test_a_wrong_marker_is_corrected_to_the_passage_that_states_the_sentence():
 def test_a_sentence_saying_this_week_is_confirmed_only_by_a_passage_from_near_the_day_asked_about():
     from datetime import date
 
-    from rag.check.citations import check
     from rag.check.recency import too_old
-    from rag.core.schema import Hit, Passage
 
-    def hit(text: str, n: int, day: str | None) -> Hit:
-        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
-                           title=f"T{n}", source="Ledger", published_at=day), score=1.0, rank=n)
-
-    old = [hit("The dockworkers' strike at Halden ended this week after nine days.", 1, "2017-03-10")]
-    new = [hit("The dockworkers' strike at Halden ended this week after nine days.", 1, "2026-11-30")]
+    old = [_hit("The dockworkers' strike at Halden ended this week after nine days.", 1, "2017-03-10")]
+    new = [_hit("The dockworkers' strike at Halden ended this week after nine days.", 1, "2026-11-30")]
     claim = "The dockworkers' strike at Halden ended this week [1]."
     asked = date(2026, 12, 4)
     stale = check(claim, old, today=asked)
@@ -165,24 +160,17 @@ def test_a_sentence_saying_this_week_is_confirmed_only_by_a_passage_from_near_th
     assert not too_old("She said “we decide this week”.", "2017-03-10", asked)  # the speaker's week
     assert not too_old("The strike ended this week.", None, asked)  # an undated passage is not judged here
     # nor can an old story contradict it: its figures are about its own week
-    older = [hit("The dockworkers' strike at Halden ended this week after four days.", 1, "2017-03-10")]
+    older = [_hit("The dockworkers' strike at Halden ended this week after four days.", 1, "2017-03-10")]
     clash = check("The dockworkers' strike at Halden ended this week after nine days [1].", older, today=asked)
     assert clash.verdicts[0]["verdict"] == "unconfirmed" and not clash.dropped
-    assert check("The dockworkers' strike at Halden ended this week after nine days [1].", new[:0] + [
-        hit("The dockworkers' strike at Halden ended this week after four days.", 1, "2026-12-01")],
-        today=asked).verdicts[0]["verdict"] == "contradicted"
+    recent = [_hit("The dockworkers' strike at Halden ended this week after four days.", 1, "2026-12-01")]
+    assert check("The dockworkers' strike at Halden ended this week after nine days [1].", recent,
+                 today=asked).verdicts[0]["verdict"] == "contradicted"
 
 
 def test_a_number_a_cited_passage_states_is_not_contradicted_by_another_passage():
-    from rag.check.citations import check
-    from rag.core.schema import Hit, Passage
-
-    def hit(text: str, n: int) -> Hit:
-        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
-                           title=f"T{n}", source="Ledger", published_at="2026-11-30"), score=1.0, rank=n)
-
-    hits = [hit("Captain Ilse Marr would spend 214 days at sea before her voyage ended.", 1),
-            hit("Three sailors returned to Halden in 2024 after 190 days at sea.", 2)]
+    hits = [_hit("Captain Ilse Marr would spend 214 days at sea before her voyage ended.", 1),
+            _hit("Three sailors returned to Halden in 2024 after 190 days at sea.", 2)]
     claim = "Three sailors returned to Halden after {} days at sea [1]."
     kept = check(claim.format(214), hits)
     assert kept.verdicts[0]["verdict"] == "unconfirmed" and not kept.dropped  # the cited story gives 214
@@ -204,15 +192,10 @@ def test_a_country_and_its_adjective_are_one_name_to_the_name_rule():
 def test_a_bare_answer_is_judged_as_the_statement_it_makes_about_the_question():
     from rag.check.bare_answer import as_statement, is_bare
     from rag.check.stream import screened_check
-    from rag.core.schema import Hit, Passage
 
-    def hit(text: str, n: int) -> Hit:
-        return Hit(Passage(id=f"a{n}:0", article_id=f"a{n}", index=0, start=0, end=len(text), text=text,
-                           title=f"T{n}", source="Ledger", published_at="2026-11-30"), score=1.0, rank=n)
-
-    hits = [hit("Shares of the exchange Kestrel Markets slipped over the past week. Its chief executive left in "
+    hits = [_hit("Shares of the exchange Kestrel Markets slipped over the past week. Its chief executive left in "
                 "May. Regulators in two states opened inquiries. Traders said volumes were thin. The token Orvium "
-                "jumped 20% over the past week, its best week since March.", 1)]
+                "jumped 20% over the past week, its best week since March.")]
     asked = "Which token saw a 20% jump over the past week?"
     assert as_statement(asked, "Orvium") == "Orvium token saw a 20% jump over the past week."
     assert is_bare("Orvium") and is_bare("$19.89") and not is_bare("Orvium jumped")
@@ -222,28 +205,21 @@ def test_a_bare_answer_is_judged_as_the_statement_it_makes_about_the_question():
     wrong = screened_check("Kestrel Markets [1].", asked, hits, threshold=0.55)
     assert not wrong.citations and wrong.verdicts[0]["verdict"] != "supported"
     assert wrong.unconfirmed == ["Kestrel Markets token saw a 20% jump over the past week."]  # what a verifier reads
-    from rag.check.citations import check
-
     assert check("Kestrel Markets [1].", hits).citations  # no question to put it in: judged as the words alone
 
 
 def test_a_recent_passage_that_tells_of_an_earlier_year_does_not_confirm_this_week():
     from datetime import date
 
-    from rag.check.citations import check
-    from rag.core.schema import Hit, Passage
-
     text = ("Today in history. 1987 — The Halden Hawks beat the Ostby Owls 4-1 to win the harbour cup. "
             "1990 — The harbour bridge opened to traffic.")
-    hits = [Hit(Passage(id="a1:0", article_id="a1", index=0, start=0, end=len(text), text=text, title="T",
-                        source="Ledger", published_at="2026-12-01"), score=1.0, rank=1)]
+    hits = [_hit(text, 1, "2026-12-01")]
     asked = date(2026, 12, 4)
     stale = check("The Halden Hawks won the harbour cup this week [1].", hits, today=asked)
     assert not stale.citations and stale.verdicts[0]["rule"] == "dated" and "1987" in stale.verdicts[0]["detail"]
     assert check("The Halden Hawks won the harbour cup [1].", hits, today=asked).citations  # no "this week"
     recent = text.replace("1987 — ", "")
-    hits2 = [Hit(Passage(id="a2:0", article_id="a2", index=0, start=0, end=len(recent), text=recent, title="T",
-                         source="Ledger", published_at="2026-12-01"), score=1.0, rank=1)]
+    hits2 = [_hit(recent, 2, "2026-12-01")]
     assert check("The Halden Hawks won the harbour cup this week [1].", hits2, today=asked).citations
     from rag.check.recency import told_of_another_year
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_bare", "as_statement"]
+__all__ = ["is_bare", "as_statement", "has_common_word"]
 
 _MAX_WORDS = 4
 _LOWER = re.compile(r"\b[a-zà-ÿß]{3,}\b")  # "said", "won": a sentence with a verb or common word is not bare
@@ -20,11 +20,16 @@ _WHICH = re.compile(r"(?i)\b(?:which|what|whose)\s+(?=\w)")
 _WH = re.compile(r"(?i)\b(?:how many|how much|who|whom|where|when)\b")
 
 
+def has_common_word(text: str) -> bool:
+    """A lowercase word of three letters or more ("said", "won"): a verb or common word, so not a bare token."""
+    return bool(_LOWER.search(text))
+
+
 def is_bare(claim: str) -> bool:
     """A name or figure standing alone: at most four words, none of them a lowercase word of three letters
     or more ("Donyale Hall", "16", "$19.89", "Red Dye 3")."""
     words = claim.strip(" .!?").split()
-    return 0 < len(words) <= _MAX_WORDS and not _LOWER.search(claim)
+    return 0 < len(words) <= _MAX_WORDS and not has_common_word(claim)
 
 
 def as_statement(question: str, answer: str) -> str | None:

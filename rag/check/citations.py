@@ -21,7 +21,7 @@ wrote: its quote is the span of the passage (offsets in the article text) that s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -153,7 +153,8 @@ class Checker:
         stated = as_statement(self.question, claim) if self.question and is_bare(claim) else None
         judged = stated or claim
         supported, (n, verdict), contra = self._supported(judged, valid)
-        if stated and supported and not any(_holds(self.hits[m - 1].passage.text[a:b], claim) for m, (a, b) in supported):
+        if stated and supported and \
+                not any(_holds(self.hits[m - 1].passage.text[a:b], claim) for m, (a, b) in supported):
             # the answer's name or figure is in the passage, but not where it says what was asked
             supported, (n, verdict) = [], (supported[0][0], Verdict(False, "name", claim, supported[0][1]))
         by = "rules"
@@ -166,7 +167,7 @@ class Checker:
             elif override.verdict == "contradicted":
                 contra = (override.passage, Verdict(False, "llm", override.reason[:200], v.span, True))
         if supported:
-            return replace(self._keep(claim, supported, by), statement=stated or "")
+            return self._keep(claim, supported, by, stated or "")
         if contra is not None:
             n, verdict = contra
             reason = drop_record(claim, "contradicted", verdict.rule, verdict.detail, n)
@@ -183,7 +184,8 @@ class Checker:
         return SentenceCheck(claim, _marked(claim, unconfirmed_mark()), [], None, "unconfirmed", rule, detail, n,
                              statement=stated or "")
 
-    def _keep(self, claim: str, supported: list[tuple[int, tuple[int, int]]], by: str) -> SentenceCheck:
+    def _keep(self, claim: str, supported: list[tuple[int, tuple[int, int]]], by: str,
+              statement: str = "") -> SentenceCheck:
         new: list[Citation] = []
         labels = []
         for n, span in supported:
@@ -195,7 +197,7 @@ class Checker:
                 new.append(c)
             labels.append(self._numbering[key] if self.renumber else n)
         kept = _marked(claim, "".join(f"[{i}]" for i in dict.fromkeys(labels)))
-        return SentenceCheck(claim, kept, new, passage=supported[0][0], by=by)
+        return SentenceCheck(claim, kept, new, passage=supported[0][0], by=by, statement=statement)
 
     def _supported(self, claim: str, valid: list[int]):
         """[(n, span)] of the passages that state the claim; (n, verdict) of the first failure (the reason an

@@ -14,6 +14,7 @@ import re
 from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
+from rag.check.bare_answer import has_common_word
 from rag.check.citations import Checked, Override, check, drop_record
 from rag.core.schema import Hit
 from rag.nlp.injection import looks_like_instruction, without_instructions
@@ -26,7 +27,6 @@ _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S|\]\(|\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|ru|top)/\S")
 _WORDISH = re.compile(r"\w")
 MIN_WORDS = 3  # a sentence with fewer content words, none of them lowercase, must share one with the question
-_LOWER_WORD = re.compile(r"\b[a-zà-ÿß]{3,}\b")
 
 
 def _asks(claim: str) -> bool:
@@ -73,10 +73,11 @@ def screen(draft: str, question: str, hits: Sequence[Hit] = ()) -> tuple[str, li
             kept.append(sentence)  # a stray marker: the check deals with it
             continue
         words = set(content_words(claim))
-        bare = len(words) < MIN_WORDS and not asked & words and not _LOWER_WORD.search(claim) \
+        bare = len(words) < MIN_WORDS and not asked & words and not has_common_word(claim) \
             and not (words and any(words <= statement for statement in held))
         why = "link" if _LINK.search(claim) else "instruction" if looks_like_instruction(claim) else \
-            "fragment" if bare else "question" if _asks(claim) else "echo" if _echoes(claim, words, asked, question) else ""
+            "fragment" if bare else "question" if _asks(claim) else \
+            "echo" if _echoes(claim, words, asked, question) else ""
         if why:
             removed.append(drop_record(claim, "screened", "screen", why))
             continue
