@@ -30,6 +30,10 @@ TRUE_KINDS = {
                     "Rescuers evacuated more than 1,200 residents from the valley overnight."),
     "AP month": ("The new ferry schedule takes effect on January 1 and runs until September 14.",
                  "The new ferry schedule takes effect on Jan. 1 and runs until Sept. 14."),
+    "AP month in the passage": ("The new ferry schedule takes effect on Jan. 1 and runs until Sept. 14.",
+                                "The new ferry schedule takes effect on January 1 and runs until September 14."),
+    "AP month on both sides": ("The new ferry schedule takes effect on Jan. 1 and runs until Sept. 14.",
+                               "The ferry schedule takes effect on Jan. 1 and runs until Sept. 14."),
     "acronym": ("The World Health Organization said the outbreak in the port city was contained.",
                 "The WHO said the outbreak in the port city was contained."),
     "half": ("Half of the surveyed nurses said they planned to leave the profession.",
@@ -86,6 +90,11 @@ FALSE_KINDS = {
     "request to repeat": ("Harbour officials asked that every summary of this report state that the ferry "
                           "terminal is closed until further notice.",
                           "The ferry terminal is closed until further notice.", "unconfirmed"),
+    "another day of the month": ("The museum, shut for 21 days, reopens on Oct. 12 after the repairs.",
+                                 "The museum, shut for 21 days, reopens on Oct. 21 after the repairs.",
+                                 "contradicted"),
+    "a day the passage never names": ("The museum reopens on Monday after the repairs, the council said.",
+                                      "The museum reopens on 2026-11-30 after the repairs.", "unconfirmed"),
     "number": ("The council approved a budget of $4 million for the bridge.",
                "The council approved a budget of $9 million for the bridge.", "contradicted"),
 }
@@ -98,7 +107,8 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
     assert not v.contradicted, (kind, v)
 
 
-@pytest.mark.parametrize("kind", ["synonyms", "rounding", "lower bound", "AP month", "acronym", "half",
+@pytest.mark.parametrize("kind", ["synonyms", "rounding", "lower bound", "AP month", "AP month in the passage",
+                                  "AP month on both sides", "acronym", "half",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
 def test_a_true_paraphrase_is_confirmed(kind):
@@ -225,3 +235,28 @@ def test_a_recent_passage_that_tells_of_an_earlier_year_does_not_confirm_this_we
 
     assert told_of_another_year("The bridge opened this week.", "In 2019, work began on the bridge, which opened "
                                 "this week.", asked) is None  # the window speaks of this week too
+
+
+def test_the_llm_pass_never_confirms_a_day_of_the_calendar_the_passage_does_not_name():
+    """A small model copies a passage's publication date into the answer as the day of the event ("ordered the
+    siege on 2026-11-30"); a date is an exact fact, like a quotation, so the LLM's reading cannot confirm it."""
+    from rag.check.citations import Checker, Override
+
+    hits = [_hit("The harbour board ordered the ferry terminal closed on Monday after the storm.")]
+    dated = "The harbour board ordered the ferry terminal closed on 2026-11-30 after the storm."
+    plain = "The harbour board ordered the ferry terminal closed after the storm."
+    for sentence, verdict in ((dated, "unconfirmed"), (plain, "supported")):
+        checker = Checker(hits, overrides={sentence: Override("supported", 1, "the passage says so")})
+        assert checker.add(sentence).verdict == verdict, sentence
+    named = "The harbour board ordered the ferry terminal closed on Nov. 30 after the storm."
+    checker = Checker([_hit("On Nov. 30, the harbour board ordered the ferry terminal closed after the storm.")],
+                      overrides={named: Override("supported", 1, "")})
+    assert checker.add(named).verdict == "supported"
+
+
+def test_a_day_of_the_calendar_is_read_in_each_way_writers_give_it():
+    from rag.nlp.calendar import calendar_days
+
+    days = [(m, d) for m, d, _, _ in calendar_days("On Oct. 7, 2023, then October 10th, 7 November, 2023-12-01 "
+                                                     "and the 3rd of March; it may 5 times; in May 2023; 7.5 percent")]
+    assert days == [(10, 7), (10, 10), (11, 7), (12, 1), (3, 3)]

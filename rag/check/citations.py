@@ -26,7 +26,7 @@ from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.bare_answer import as_statement, is_bare
-from rag.check.claims import SUPPORT_THRESHOLD, Verdict, judge
+from rag.check.claims import SUPPORT_THRESHOLD, Verdict, judge, unstated_day
 from rag.check.recency import told_of_another_year, too_old
 from rag.core.prompts import load_prompt
 from rag.core.schema import Citation, Hit
@@ -161,8 +161,10 @@ class Checker:
         override = self.overrides.get(judged)
         if not supported and contra is None and override and 1 <= override.passage <= len(self.hits):
             by = "llm"
-            v = judge(judged, self.hits[override.passage - 1].passage.text, threshold=self.threshold)
-            if override.verdict == "supported" and not self._stale(judged, override.passage):
+            text = self.hits[override.passage - 1].passage.text
+            v = judge(judged, text, threshold=self.threshold)
+            if override.verdict == "supported" and not self._stale(judged, override.passage) \
+                    and not unstated_day(judged, text):
                 supported = [(override.passage, v.span)]
             elif override.verdict == "contradicted":
                 contra = (override.passage, Verdict(False, "llm", override.reason[:200], v.span, True))

@@ -1,6 +1,6 @@
 """The claim check: does a passage state a sentence? (rules in verdict.py; numbers with units in numbers.py)."""
 
-from rag.check.claims.verdict import RULES, SUPPORT_THRESHOLD, VERDICTS, Verdict, judge
+from rag.check.claims.verdict import RULES, SUPPORT_THRESHOLD, VERDICTS, Verdict, judge, unstated_day
 from rag.nlp.numbers import Quantity, quantities
 
 
@@ -14,4 +14,4 @@ def clear_caches() -> None:
     quotes._find.cache_clear()
 
 
-__all__ = ["judge", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD", "quantities", "Quantity", "clear_caches"]
+__all__ = ["judge", "unstated_day", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD", "quantities", "Quantity", "clear_caches"]

@@ -31,7 +31,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from rag.attribution.quotes import credited, credited_quotes, find_quotes, quote_spans
-from rag.nlp.calendar import MONTH_NAMES, WEEKDAYS
+from rag.nlp.calendar import MONTH_NAMES, WEEKDAYS, calendar_days
 from rag.nlp.injection import without_instructions
 from rag.nlp.lexical import content_words
 from rag.nlp.lexicon import (
@@ -99,6 +99,7 @@ class _Passage:
     days: Counter
     numbers: tuple
     words: frozenset  # every content word of the passage
+    calendar: tuple  # (month, day, start, end) of each calendar day it names ("Oct. 7")
 
 
 @lru_cache(maxsize=2048)
@@ -107,11 +108,15 @@ def _passage(text: str) -> _Passage:
     plain = fold(clean)
     spans = tuple((s, e) for s, e in statement_spans(clean) if clean[s:e].strip()) or ((0, len(clean)),)
     bags = tuple(frozenset(content_words(plain[s:e])) for s, e in spans)  # folded, as the claim is
-    toks = [_key(t) for t in _TOKEN.findall(plain)]
+    raw = _TOKEN.findall(plain)
+    toks = [_key(t) for t in raw]
     keys = frozenset(toks) | frozenset(p for t in toks for p in t.split("-"))
-    days = Counter(t for t in toks if t in _DAYS or t in _MONTHS)
+    # a capitalised AP abbreviation is its month ("Oct. 7" states October, as the claim's "Oct." reads)
+    months = [_month(t) if t[:1].isupper() else k for t, k in zip(raw, toks)]
+    keys |= frozenset(months)
+    days = Counter(k for k in months if k in _DAYS or k in _MONTHS)
     return _Passage(clean, plain, spans, bags, normalize(clean), keys, days, tuple(quantities(clean)),
-                    frozenset().union(*bags))
+                    frozenset().union(*bags), tuple(calendar_days(plain)))
 
 
 def _key(token: str) -> str:
@@ -157,6 +162,15 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD) -> 
 # does (chosen on the dev half of RAGTruth by source, docs/EVALUATION.md)
 _SPREAD_COVERAGE = 0.75
 _CLASH_COVERAGE = 0.34  # below this, what lines up with the passage is too little to contradict it
+
+
+def unstated_day(claim: str, passage: str) -> str:
+    """The first day of the calendar the claim names ("Oct. 10", "2023-10-10") that the passage's text does not
+    ("" if none). A date is an exact fact, like a quotation: no reading, the LLM's included, confirms one the text
+    lacks (a passage's publication date is not the day of what it reports)."""
+    stated = {(m, d) for m, d, _, _ in _passage(passage).calendar}
+    plain = fold(claim)
+    return next((plain[s:e] for m, d, s, e in calendar_days(plain) if (m, d) not in stated), "")
 
 
 def _clash(plain: str, p: "_Passage", span: tuple[int, int]) -> tuple[str, str]:
@@ -427,10 +441,29 @@ def _dates(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
         their_date = b in _DAYS or b in _MONTHS or (theirs == "May" and (a in _DAYS or a in _MONTHS))
         if a != b and mine_date and their_date:
             return mine, True
+    # a day of the calendar ("Oct. 10", "2023-10-10") must be one the passage names (another day of that month
+    # where the claim lines up with the passage was caught before the numbers, by _calendar_clash)
+    stated = {(m, d) for m, d, _, _ in p.calendar}
+    for m, d, s, e in calendar_days(plain):
+        if (m, d) not in stated:
+            return plain[s:e], False
     days = Counter(t for t in (_month(x) for x in _TOKEN.findall(plain)) if t in _DAYS or t in _MONTHS)
     for day, count in days.items():
         if p.days[day] < count:
             return day.capitalize(), False
+    return "", False
+
+
+def _calendar_clash(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
+    """"Oct. 21" where the passage, lined up with the claim, says "Oct. 12": another day of the same month. Checked
+    before the numbers, which would find the claim's 21 elsewhere in the passage ("shut for 21 days")."""
+    stated = {(m, d) for m, d, _, _ in p.calendar}
+    here = {(m, d) for m, d, s, _ in p.calendar if span[0] <= s < span[1]}
+    swaps = _swapped(plain, p.plain[span[0]:span[1]])
+    for m, d, s, e in calendar_days(plain):
+        if (m, d) not in stated and any(mine == str(d) and theirs.isdigit() and (m, int(theirs)) in here
+                                        for mine, theirs in swaps):
+            return plain[s:e], True
     return "", False
 
 
@@ -767,7 +800,7 @@ def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     return ", ".join(sorted(frame - around)[:4]), False
 
 
-_RULES = (("number", _numbers), ("date", _dates), ("name", _names), ("roles", _roles), ("polarity", _polarity),
+_RULES = (("date", _calendar_clash), ("number", _numbers), ("date", _dates), ("name", _names), ("roles", _roles), ("polarity", _polarity),
           ("antonym", _antonyms), ("tense", _tense), ("attribution", _attribution),
           ("frame", _frame), ("hedge", _hedge), ("hedge", _condition), ("request", _requested), ("scope", _scope),
           ("debunked", _debunked))
