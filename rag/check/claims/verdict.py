@@ -800,7 +800,7 @@ def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     return ", ".join(sorted(frame - around)[:4]), False
 
 
-_RULES = (("date", _calendar_clash), ("number", _numbers), ("date", _dates), ("name", _names), ("roles", _roles), ("polarity", _polarity),
-          ("antonym", _antonyms), ("tense", _tense), ("attribution", _attribution),
+_RULES = (("date", _calendar_clash), ("number", _numbers), ("date", _dates), ("name", _names), ("roles", _roles),
+          ("polarity", _polarity), ("antonym", _antonyms), ("tense", _tense), ("attribution", _attribution),
           ("frame", _frame), ("hedge", _hedge), ("hedge", _condition), ("request", _requested), ("scope", _scope),
           ("debunked", _debunked))
