@@ -41,12 +41,14 @@ def _plain(sentence: str) -> str:
     return " ".join(_MARKS.sub("", sentence).split()).rstrip(".!?")
 
 
-def _verdict_of(sentence: str, verdicts: list[dict]) -> str:
+def _entry(sentence: str, verdicts: list[dict]) -> dict | None:
     want = _plain(sentence)
-    for v in verdicts:
-        if _plain(v["sentence"]) == want:
-            return v["verdict"]
-    return "none"
+    return next((v for v in verdicts if _plain(v["sentence"]) == want), None)
+
+
+def _verdict_of(sentence: str, verdicts: list[dict]) -> str:
+    v = _entry(sentence, verdicts)
+    return v["verdict"] if v else "none"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", required=True, help="the NEWSRAG_HOME the report's passages came from")
     ap.add_argument("--as-ran", action="store_true", help="count the verdicts the report recorded (with its LLM "
                     "pass), not a replay")
+    ap.add_argument("--show", action="store_true", help="print each sentence the check gets wrong, with the day "
+                    "asked: true ones not confirmed, false ones confirmed (rule and word that decided)")
     a = ap.parse_args(argv)
     report = json.loads(Path(a.report).read_text())
     labels: dict[str, list[dict]] = {}
@@ -86,10 +90,13 @@ def main(argv: list[str] | None = None) -> int:
                 if label["label"] == "no_claim":
                     continue
                 if "s" in label:
-                    verdict = _verdict_of(label["sentence"], checked.verdicts)
+                    entry = _entry(label["sentence"], checked.verdicts)
                 else:  # the first sentence's
-                    first = next((v for v in checked.verdicts if v["sentence"].strip()), None)
-                    verdict = first["verdict"] if first else "none"
+                    entry = next((v for v in checked.verdicts if v["sentence"].strip()), None)
+                verdict = entry["verdict"] if entry else "none"
+                if a.show and day and (verdict == "supported") != (label["label"] == "supported"):
+                    why = f'{entry["rule"]}: {entry["detail"]}' if entry and entry["rule"] else ""
+                    print(f'{q["id"]} {label["label"]} -> {verdict} {why}\n    {label["sentence"][:160]}')
                 counts[("with the day asked" if day else "without a day", label["label"], verdict)] += 1
     for key in sorted(counts):
         print(" / ".join(key), counts[key])

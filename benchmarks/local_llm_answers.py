@@ -44,6 +44,7 @@ from langchain_core.language_models import BaseChatModel  # noqa: E402
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage  # noqa: E402
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult  # noqa: E402
 from rag.llms.choose import make_chat_model  # noqa: E402
+from rag.core.prompts import load_prompt  # noqa: E402
 
 _MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
@@ -93,10 +94,25 @@ class Replayed(BaseChatModel):
     answer stage after the model (screen, check, fallback) measured again on the same real model text."""
 
     drafts: dict[str, str]
+    verifier: Any = None  # with --replay-verify: the real model, which reads the LLM verification pass's prompts
 
     @property
     def _llm_type(self) -> str:
         return "replayed"
+
+    @property
+    def context_window(self) -> int | None:  # the verifier's bounds, so its prompt is fitted as in use
+        return getattr(self.verifier, "context_window", None)
+
+    @property
+    def max_tokens(self) -> int:
+        return int(getattr(self.verifier, "max_tokens", 0) or 0)
+
+    def count_prompt_tokens(self, messages: list[BaseMessage]) -> int:
+        return self.verifier.count_prompt_tokens(messages)
+
+    def _verifying(self, messages: list[BaseMessage]) -> bool:
+        return self.verifier is not None and bool(messages) and messages[0].content == load_prompt("verify")
 
     def _draft(self, messages: list[BaseMessage]) -> str:
         text = "\n".join(str(m.content) for m in messages)
@@ -105,6 +121,9 @@ class Replayed(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
                   **kwargs: Any) -> ChatResult:
+        if self._verifying(messages):
+            reply = self.verifier.invoke(messages).text
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._draft(messages)))])
 
     def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
@@ -188,6 +207,8 @@ def main() -> int:
     ap.add_argument("--show", help="print a report's answers with their passages (needs --store), then stop")
     ap.add_argument("--replay", help="a report: each question's recorded draft stands in for the model (no model "
                     "runs, no LLM verification pass), to measure a change to the stages after the model")
+    ap.add_argument("--replay-verify", action="store_true", help="with --replay: the model given by --llm runs "
+                    "the LLM verification pass on the replayed drafts, as in use (the answers are not rewritten)")
     args = ap.parse_args()
     if args.show:
         return show(args.show, args.store)
@@ -199,8 +220,11 @@ def main() -> int:
         print(f"ingested: {report.counts()}", file=sys.stderr)
     if args.replay:
         recorded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
-        chat, name = Replayed(drafts={r["question"]: r["llm"]["draft"] for r in recorded["questions"]}), "replayed"
-        settings = settings.replace(llm_verify=False)
+        verifier = make_chat_model(settings.replace(llm=args.llm))[0] if args.replay_verify else None
+        chat = Replayed(drafts={r["question"]: r["llm"]["draft"] for r in recorded["questions"]}, verifier=verifier)
+        name = "replayed"
+        if verifier is None:
+            settings = settings.replace(llm_verify=False)
     else:
         chat, name, _ = make_chat_model(settings.replace(llm=args.llm))
     recorder = Recording(LLMAnswerer(chat, name, excerpts=None if args.whole_passages else 12))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.check.citations import check
+from rag.check.citations import Checker, check
 from rag.check.claims import judge
 from rag.core.schema import Hit, Passage
 
@@ -260,3 +260,30 @@ def test_a_day_of_the_calendar_is_read_in_each_way_writers_give_it():
     days = [(m, d) for m, d, _, _ in calendar_days("On Oct. 7, 2023, then October 10th, 7 November, 2023-12-01 "
                                                      "and the 3rd of March; it may 5 times; in May 2023; 7.5 percent")]
     assert days == [(10, 7), (10, 10), (11, 7), (12, 1), (3, 3)]
+
+
+PERMITS = ("Lena Ortiz leads the way among the region's mayors in new housing permits, the Census Bureau said. "
+           "Her city approved 1,200 permits this year.")
+
+
+def test_a_name_or_number_the_question_states_is_the_askers_premise_not_a_claim_the_passage_must_write():
+    asked = "Which mayor leads the Midwest in new housing permits, according to the Census Bureau?"
+    claim = "Lena Ortiz leads the Midwest in new housing permits, the Census Bureau said."
+    assert judge(claim, PERMITS).verdict == "unconfirmed"  # "Midwest" is not in the passage
+    assert judge(claim, PERMITS, premise=asked).ok
+    checker = Checker([_hit(PERMITS)], question=asked)
+    assert checker.add(claim + " [1]").verdict == "supported"
+
+
+def test_the_premise_is_not_taken_from_a_yes_no_question_or_for_a_passage_about_another_story():
+    claim = "Lena Ortiz leads the Midwest in new housing permits, the Census Bureau said."
+    # a yes/no question's words are what is asked
+    assert not judge(claim, PERMITS, premise="Does Lena Ortiz lead the Midwest in housing permits, the Census "
+                                             "Bureau asked?").ok
+    # the passage names nothing else the question names: it may be about another region's mayors
+    assert not judge(claim, PERMITS, premise="Which mayor leads the Midwest in new housing permits?").ok
+    # what the passage says in the same place still contradicts the asker's premise
+    other = PERMITS.replace("the way among the region's mayors", "the Southwest's mayors")
+    v = judge("Lena Ortiz leads the Midwest's mayors in new housing permits.", other,
+              premise="Which mayor leads the Midwest's mayors in new housing permits, the Census Bureau says?")
+    assert not v.ok

@@ -162,9 +162,9 @@ class Checker:
         if not supported and contra is None and override and 1 <= override.passage <= len(self.hits):
             by = "llm"
             text = self.hits[override.passage - 1].passage.text
-            v = judge(judged, text, threshold=self.threshold)
+            v = judge(judged, text, threshold=self.threshold, premise=self.question)
             if override.verdict == "supported" and not self._stale(judged, override.passage) \
-                    and not unstated_day(judged, text):
+                    and not unstated_day(judged, text, self.question):
                 supported = [(override.passage, v.span)]
             elif override.verdict == "contradicted":
                 contra = (override.passage, Verdict(False, "llm", override.reason[:200], v.span, True))
@@ -223,7 +223,7 @@ class Checker:
         if len(valid) > 1 and not any(self._stale(claim, n) for n in valid):
             # a sentence joining what two cited passages say: judge it against them together
             joined = "\n\n".join(self.hits[n - 1].passage.text for n in valid)
-            v = judge(claim, joined, threshold=self.threshold)
+            v = judge(claim, joined, threshold=self.threshold, premise=self.question)
             if v.ok:
                 return [(n, _span_in(self.hits, valid, n, v.span)) for n in valid], first_fail, None
         # uncited, or cited to a passage that does not state it: another given passage may (and then gets the
@@ -246,7 +246,7 @@ class Checker:
         only when it is from near the day asked about (rag/check/recency.py); else it is a failure of rule
         "dated" (an older story's figures are about another event: "after 197 days" then, "371" this week)."""
         text = self.hits[n - 1].passage.text
-        v = judge(claim, text, threshold=threshold)
+        v = judge(claim, text, threshold=threshold, premise=self.question)
         why = self._stale(claim, n) if v.ok or v.contradicted else None
         if v.ok and not why and v.span:
             why = told_of_another_year(claim, text[v.span[0]:v.span[1]], self.today)

@@ -11,7 +11,9 @@ def clear_caches() -> None:
 
     verdict._passage.cache_clear()
     verdict._swapped.cache_clear()
+    verdict._premise.cache_clear()
     quotes._find.cache_clear()
 
 
-__all__ = ["judge", "unstated_day", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD", "quantities", "Quantity", "clear_caches"]
+__all__ = ["judge", "unstated_day", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD", "quantities", "Quantity",
+           "clear_caches"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -100,6 +100,11 @@ class _Passage:
     numbers: tuple
     words: frozenset  # every content word of the passage
     calendar: tuple  # (month, day, start, end) of each calendar day it names ("Oct. 7")
+    # what the question asked already states (judge's `premise`): names, numbers and days the claim may repeat
+    # from it without the passage writing them; they never overrule what the passage says in the same place
+    premise_keys: frozenset = frozenset()
+    premise_numbers: tuple = ()
+    premise_days: frozenset = frozenset()
 
 
 @lru_cache(maxsize=2048)
@@ -129,9 +134,36 @@ def _key(token: str) -> str:
 SUPPORT_THRESHOLD = 0.55
 
 
-def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD) -> Verdict:
-    """Does `passage` state `claim`? Supported, contradicted or unconfirmed, with the rule and word that decided."""
+_WH = re.compile(r"(?i)\b(?:who|whom|whose|what|which|when|where|why|how)\b")
+
+
+@lru_cache(maxsize=256)
+def _premise(question: str) -> tuple[frozenset, frozenset, tuple, frozenset]:
+    """(the question's word keys, its names' keys, its numbers, its days) when it asks who/what/which/when/where/
+    why/how; nothing for a yes/no question, whose every word is what is asked ("Did the strike end on Oct. 3?")."""
+    plain = fold(question)
+    if not _WH.search(plain):
+        return frozenset(), frozenset(), (), frozenset()
+    raw = _TOKEN.findall(plain)
+    toks = [_month(t) for t in raw]
+    keys = frozenset(toks) | frozenset(x for t in toks for x in t.split("-"))
+    names = frozenset(_key(t) for t in raw[1:] if _is_name(t))
+    return keys, names, tuple(quantities(plain)), frozenset((m, d) for m, d, _, _ in calendar_days(plain))
+
+
+def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, premise: str = "") -> Verdict:
+    """Does `passage` state `claim`? Supported, contradicted or unconfirmed, with the rule and word that decided.
+    `premise`: the question the claim answers. A name, number or day the claim repeats from it is the asker's
+    own premise and need not be written in the passage ("Which country leads Europe in aid to Ukraine?" →
+    "Estonia leads Europe in aid …" against "Estonia leads the way"); its words still count towards the share
+    the passage must carry, and a passage that says otherwise in the same place still contradicts it. Only a
+    passage that names something else the question names is about the story asked about (one about another
+    port's strike does not take the asker's "Halvorsen port" as given)."""
     p = _passage(passage)
+    if premise:
+        keys, names, numbers, days = _premise(premise)
+        if names & p.keys:
+            p = replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days)
     plain = fold(claim).strip()
     words = set(content_words(plain))
     if not words:
@@ -164,11 +196,13 @@ _SPREAD_COVERAGE = 0.75
 _CLASH_COVERAGE = 0.34  # below this, what lines up with the passage is too little to contradict it
 
 
-def unstated_day(claim: str, passage: str) -> str:
+def unstated_day(claim: str, passage: str, premise: str = "") -> str:
     """The first day of the calendar the claim names ("Oct. 10", "2023-10-10") that the passage's text does not
     ("" if none). A date is an exact fact, like a quotation: no reading, the LLM's included, confirms one the text
     lacks (a passage's publication date is not the day of what it reports)."""
-    stated = {(m, d) for m, d, _, _ in _passage(passage).calendar}
+    p = _passage(passage)
+    given = _premise(premise) if premise else None
+    stated = {(m, d) for m, d, _, _ in p.calendar} | (given[3] if given and given[1] & p.keys else set())
     plain = fold(claim)
     return next((plain[s:e] for m, d, s, e in calendar_days(plain) if (m, d) not in stated), "")
 
@@ -413,7 +447,7 @@ def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]
         if match is not None:
             left.pop(match)
             continue
-        if not _agrees(q, plain, left, shares):
+        if not _agrees(q, plain, left, shares) and not any(q.same(x) for x in p.premise_numbers):
             return q.text, False
     return "", False
 
@@ -445,11 +479,11 @@ def _dates(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     # where the claim lines up with the passage was caught before the numbers, by _calendar_clash)
     stated = {(m, d) for m, d, _, _ in p.calendar}
     for m, d, s, e in calendar_days(plain):
-        if (m, d) not in stated:
+        if (m, d) not in stated and (m, d) not in p.premise_days:
             return plain[s:e], False
     days = Counter(t for t in (_month(x) for x in _TOKEN.findall(plain)) if t in _DAYS or t in _MONTHS)
     for day, count in days.items():
-        if p.days[day] < count:
+        if p.days[day] < count and day not in p.premise_keys:
             return day.capitalize(), False
     return "", False
 
@@ -507,7 +541,7 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
                 continue
         key = _month(tok)
         if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part) \
-                or p.keys & place_names(tok):
+                or p.keys & place_names(tok) or key in p.premise_keys:
             continue
         if _acronym_of(tok, p.plain):
             continue
