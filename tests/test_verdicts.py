@@ -34,6 +34,15 @@ TRUE_KINDS = {
                                 "The new ferry schedule takes effect on January 1 and runs until September 14."),
     "AP month on both sides": ("The new ferry schedule takes effect on Jan. 1 and runs until Sept. 14.",
                                "The ferry schedule takes effect on Jan. 1 and runs until Sept. 14."),
+    "imperative first word": ("Put the ribs in a resealable bag and add enough sauce to cover them.",
+                              "Place the ribs in a resealable bag and add enough sauce to cover them."),
+    "adverb first word": ("Step 4: Remove the skin. Rub the potato with both hands and watch the skin fall off.",
+                          "Finally, rub the potato with both hands to remove the skin."),
+    "preposition first word": ("Currently, available diagnostic tools give only snapshots of the tumor. The new device "
+                               "offers continuous data.",
+                               "Unlike current diagnostic tools, the new device offers continuous data on the tumor."),
+    "a people and its country": ("The Houthis released the Yemeni defense minister in Sanaa on Wednesday.",
+                                 "Houthi rebels released the defense minister of Yemen in Sanaa on Wednesday."),
     "acronym": ("The World Health Organization said the outbreak in the port city was contained.",
                 "The WHO said the outbreak in the port city was contained."),
     "half": ("Half of the surveyed nurses said they planned to leave the profession.",
@@ -83,6 +92,8 @@ FALSE_KINDS = {
                             "The committee's report was written by Dana Cole.", "contradicted"),
     "first word": ("Biden signed the bill on Thursday, the White House said.",
                    "Trump signed the bill on Thursday.", "contradicted"),
+    "a first-word name the passage lacks": ("The bill was signed on Thursday, the White House said.",
+                                            "Trump signed the bill on Thursday.", "unconfirmed"),
     "misattribution": ("Cafe owner Luis Ortega plans to raise the price of a small drip coffee from $3.25 to "
                        "$3.75. The Chamber of Commerce said its members are worried about costs.",
                        "The Chamber of Commerce plans to raise the price of a small drip coffee from $3.25 to "
@@ -108,7 +119,8 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
 
 
 @pytest.mark.parametrize("kind", ["synonyms", "rounding", "lower bound", "AP month", "AP month in the passage",
-                                  "AP month on both sides", "acronym", "half",
+                                  "AP month on both sides", "imperative first word", "adverb first word",
+                                  "preposition first word", "a people and its country", "acronym", "half",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
 def test_a_true_paraphrase_is_confirmed(kind):
@@ -287,3 +299,17 @@ def test_the_premise_is_not_taken_from_a_yes_no_question_or_for_a_passage_about_
     v = judge("Lena Ortiz leads the Midwest's mayors in new housing permits.", other,
               premise="Which mayor leads the Midwest's mayors in new housing permits, the Census Bureau says?")
     assert not v.ok
+
+
+def test_the_first_word_rule_reads_the_tagger_and_works_without_it(monkeypatch):
+    from rag.nlp import tags
+
+    assert tags.proper_nouns("Trump signed the bill.") == frozenset({0})
+    assert tags.proper_nouns("Place the ribs in a bag.") == frozenset()
+    monkeypatch.setattr(tags, "_nlp", None)  # not installed: every capitalised first word may be a name
+    tags.proper_nouns.cache_clear()
+    try:
+        assert tags.proper_nouns("Trump signed the bill.") is None
+        assert not judge("Trump signed the bill on Thursday.", FALSE_KINDS["first word"][0]).ok
+    finally:
+        tags.proper_nouns.cache_clear()

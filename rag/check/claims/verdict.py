@@ -32,6 +32,7 @@ from functools import lru_cache
 
 from rag.attribution.quotes import credited, credited_quotes, find_quotes, quote_spans
 from rag.nlp.calendar import MONTH_NAMES, WEEKDAYS, calendar_days
+from rag.nlp.tags import proper_nouns
 from rag.nlp.injection import without_instructions
 from rag.nlp.lexical import content_words
 from rag.nlp.lexicon import (
@@ -524,7 +525,8 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     for mine, theirs in (*_swapped(plain, window), *subjects):
         if _is_name(mine) and _is_name(theirs) and _key(mine) != _key(theirs) and _month(mine) not in _MONTHS \
                 and (_key(mine) not in p.keys or (mine, theirs) in tight) \
-                and not _acronym_of(mine, window) and not _acronym_of(theirs, plain) and not same_place(mine, theirs):
+                and not _acronym_of(mine, window) and not _acronym_of(theirs, plain) and not same_place(mine, theirs) \
+                and not _variant(_key(mine), _key(theirs)) and not _common_first_word(plain, mine):
             return mine, True
     outside = _unquoted(plain)
     toks = list(_TOKEN.finditer(outside))
@@ -537,16 +539,49 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
         if initial:
             nxt = toks[i + 1].group(0) if i + 1 < len(toks) else ""
             joined = nxt and outside[m.end():toks[i + 1].start()].strip() == ""
-            if tok in NOT_NAMES or not (joined and nxt[0].isupper()):
-                continue
+            tagged = proper_nouns(outside)
+            if tok in NOT_NAMES or (not (joined and nxt[0].isupper()) if tagged is None else m.start() not in tagged):
+                continue  # a first word is a name only if tagged one ("Trump signed", not "Place the ribs")
         key = _month(tok)
         if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part) \
-                or p.keys & place_names(tok) or key in p.premise_keys:
+                or p.keys & place_names(tok) or key in p.premise_keys or any(v in p.keys for v in _variants(key)):
             continue
         if _acronym_of(tok, p.plain):
             continue
         return tok, False
     return "", False
+
+
+# the endings that make one name of two spellings: a plural, a people or language ("Houthi" and "Houthis",
+# "Yemen" and "Yemeni", "Asia" and "Asian", "Republican" and "Republicans")
+_NAME_ENDINGS = ("s", "es", "i", "is", "n", "an", "ans", "ian", "ians", "ese", "ish")
+
+
+def _variants(key: str) -> list[str]:
+    """The other spellings of a name key, by _NAME_ENDINGS added or taken off (a stem of four letters or more)."""
+    out = [key + e for e in _NAME_ENDINGS]
+    out += [key[:-len(e)] for e in _NAME_ENDINGS if key.endswith(e) and len(key) - len(e) >= 4]
+    return out
+
+
+def _variant(a: str, b: str) -> bool:
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 4 and long_.startswith(short) and long_[len(short):] in _NAME_ENDINGS
+
+
+def _common_first_word(plain: str, tok: str) -> bool:
+    """Is `tok` the claim's first word (of the sentence or after a colon, dash or quote) everywhere it stands,
+    and tagged as no proper noun ("Finally, rub …", "Pushing chunks of bread …", "Unlike current tools …")?"""
+    tagged = proper_nouns(plain)
+    if tagged is None:
+        return False
+    found = False
+    for m in re.finditer(rf"(?<!\w){re.escape(tok)}(?!\w)", plain):
+        before = plain[:m.start()].rstrip()
+        if (before and before[-1] not in _INITIAL) or m.start() in tagged:
+            return False
+        found = True
+    return found
 
 
 def _near_keys(p: _Passage, span: tuple[int, int]) -> frozenset[str]:
