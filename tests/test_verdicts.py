@@ -43,6 +43,10 @@ TRUE_KINDS = {
                                "Unlike current diagnostic tools, the new device offers continuous data on the tumor."),
     "a people and its country": ("The Houthis released the Yemeni defense minister in Sanaa on Wednesday.",
                                  "Houthi rebels released the defense minister of Yemen in Sanaa on Wednesday."),
+    "'No. 1' is a rank": ("For the fifth year in a row, ambush attacks were the No. 1 cause of deaths of officers.",
+                          "Ambush attacks were the leading cause of deaths of officers for the fifth year in a row."),
+    "one negation, two words": ("Officials called for his release but said Washington wouldn't bargain with al Qaeda.",
+                                "Officials called for his release, but refused to bargain with al Qaeda."),
     "acronym": ("The World Health Organization said the outbreak in the port city was contained.",
                 "The WHO said the outbreak in the port city was contained."),
     "half": ("Half of the surveyed nurses said they planned to leave the profession.",
@@ -92,6 +96,8 @@ FALSE_KINDS = {
                             "The committee's report was written by Dana Cole.", "contradicted"),
     "first word": ("Biden signed the bill on Thursday, the White House said.",
                    "Trump signed the bill on Thursday.", "contradicted"),
+    "a rank negated": ("For the fifth year in a row, ambush attacks were the No. 1 cause of deaths of officers.",
+                       "Ambush attacks were not the No. 1 cause of deaths of officers.", "contradicted"),
     "a first-word name the passage lacks": ("The bill was signed on Thursday, the White House said.",
                                             "Trump signed the bill on Thursday.", "unconfirmed"),
     "misattribution": ("Cafe owner Luis Ortega plans to raise the price of a small drip coffee from $3.25 to "
@@ -120,7 +126,8 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
 
 @pytest.mark.parametrize("kind", ["synonyms", "rounding", "lower bound", "AP month", "AP month in the passage",
                                   "AP month on both sides", "imperative first word", "adverb first word",
-                                  "preposition first word", "a people and its country", "acronym", "half",
+                                  "preposition first word", "a people and its country", "'No. 1' is a rank",
+                                  "one negation, two words", "acronym", "half",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
 def test_a_true_paraphrase_is_confirmed(kind):

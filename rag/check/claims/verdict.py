@@ -728,18 +728,28 @@ def _debunked(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool
     return "", False
 
 
-def _negated(tokens: list[str]) -> tuple[dict[str, str], set[str]]:
+_NUMBER_SIGN = re.compile(r"\b[Nn]o\.\s?(?=\d)")  # "No. 1" is "number 1", not a negation
+
+
+def _words(text: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(_NUMBER_SIGN.sub("number ", text))]
+
+
+def _negated(tokens: list[str], groups: dict[str, int] | None = None) -> tuple[dict[str, str], set[str]]:
     """{word a negation applies to (stemmed): the negation} and the stems said without one. A verb that
-    negates the one it governs counts as a negation ("failed to win approval" ~ "was not approved")."""
+    negates the one it governs counts as a negation ("failed to win approval" ~ "was not approved").
+    `groups`, when given, gets each negated word's negation (its index): "refused to bargain with al Qaeda"
+    negates bargain and Qaeda at once, and matches "wouldn't bargain with al Qaeda" by either."""
     negated: dict[str, str] = {}
     plain: set[str] = set()
-    pending, left, heads = "", 0, 0
+    pending, left, heads, at = "", 0, 0, -1
     for k, t in enumerate(tokens):
         verb = t in NEGATING_VERBS and tokens[k + 1:k + 2] == ["to"]
         if t in _NEGATIONS or t.endswith("n't") or verb:
             # two negations close together cancel ("not because I haven't been disgusted")
             pending, left = ("", 0) if pending and left > 0 else (t, 3)
             heads = 2 if verb else 1  # "failed to win approval": both words are what did not happen
+            at = k
             continue
         if t in _AUXILIARY:
             continue
@@ -751,6 +761,9 @@ def _negated(tokens: list[str]) -> tuple[dict[str, str], set[str]]:
             negated.setdefault(head, pending)
             for alt in alternatives(head):
                 negated.setdefault(alt, pending)
+            if groups is not None:
+                for w in (head, *alternatives(head)):
+                    groups.setdefault(w, at)
             heads -= 1
             if heads <= 0:
                 pending = ""
@@ -760,22 +773,34 @@ def _negated(tokens: list[str]) -> tuple[dict[str, str], set[str]]:
     return negated, plain
 
 
+_NEGATION_STATEMENT = 0.34  # the share of the claim's words a window statement carries for its negations to count
+
+
 def _polarity(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     """A word the claim negates that the passage states plainly, or one the passage negates that the claim
     states plainly (order-free, so "X said the plan was not approved" ~ "The plan was not approved, X said")."""
-    tokens = [t.lower() for t in _TOKEN.findall(plain)]
+    tokens = _words(plain)
     if tokens[:1] in (["no"], ["yes"]):
         tokens = tokens[1:]  # "No, the fund does not …": the answer word to a question, not a negation
-    mine_neg, mine_plain = _negated(tokens)
-    their_neg, their_plain = _negated([t.lower() for t in _TOKEN.findall(p.plain[span[0]:span[1]])])
+    groups: dict[str, int] = {}
+    mine_neg, mine_plain = _negated(tokens, groups)
+    their_neg, their_plain = _negated(_words(p.plain[span[0]:span[1]]))
     # contradicted only where the two read alike word for word around the negation; elsewhere unconfirmed
     moved = bool(_negation_moved(plain, p.plain[span[0]:span[1]]))
+    matched = {groups[w] for w in mine_neg if w in their_neg}
     for word, neg in mine_neg.items():
-        if word in their_plain and word not in their_neg:
+        if word in their_plain and word not in their_neg and groups.get(word) not in matched:
             return neg, moved  # "has not sparked" where the passage says "has sparked"
+    # what the passage negates counts in the statements of the window that carry the claim, not in a neighbour
+    # the window took in for a word or two ("… no remorse." beside the statement the claim retells)
+    words = set(content_words(plain))
+    their_neg = {}
+    for (s, e), bag in zip(p.spans, p.bags):
+        if s < span[1] and span[0] < e and _covered(words, bag) >= _NEGATION_STATEMENT:
+            their_neg.update(_negated(_words(p.plain[s:e]))[0])
     if not their_neg:
         return "", False
-    _, anywhere = _negated([t.lower() for t in _TOKEN.findall(p.plain)])
+    _, anywhere = _negated(_words(p.plain))
     for word, neg in their_neg.items():
         if word in mine_plain and word not in mine_neg and word not in anywhere:
             return neg, moved  # "has sparked" where the passage says "has not sparked" (and nowhere says it plainly)
