@@ -47,6 +47,11 @@ TRUE_KINDS = {
                           "Ambush attacks were the leading cause of deaths of officers for the fifth year in a row."),
     "one negation, two words": ("Officials called for his release but said Washington wouldn't bargain with al Qaeda.",
                                 "Officials called for his release, but refused to bargain with al Qaeda."),
+    "British spelling": ("The rebels released the Yemeni Defense Minister Mahmoud al-Subaihi in Sanaa on Wednesday.",
+                         "The rebels released the Yemeni Defence Minister Mahmoud al-Subaihi in Sanaa on Wednesday."),
+    "the passage's acronym": ("As well as music, the sisters work with the U.N. High Commissioner for Refugees in "
+                              "Geneva.",
+                              "The sisters work with the United Nations High Commissioner for Refugees in Geneva."),
     "acronym": ("The World Health Organization said the outbreak in the port city was contained.",
                 "The WHO said the outbreak in the port city was contained."),
     "half": ("Half of the surveyed nurses said they planned to leave the profession.",
@@ -127,7 +132,8 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
 @pytest.mark.parametrize("kind", ["synonyms", "rounding", "lower bound", "AP month", "AP month in the passage",
                                   "AP month on both sides", "imperative first word", "adverb first word",
                                   "preposition first word", "a people and its country", "'No. 1' is a rank",
-                                  "one negation, two words", "acronym", "half",
+                                  "one negation, two words", "British spelling", "the passage's acronym",
+                                  "acronym", "half",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
 def test_a_true_paraphrase_is_confirmed(kind):

@@ -526,7 +526,8 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
         if _is_name(mine) and _is_name(theirs) and _key(mine) != _key(theirs) and _month(mine) not in _MONTHS \
                 and (_key(mine) not in p.keys or (mine, theirs) in tight) \
                 and not _acronym_of(mine, window) and not _acronym_of(theirs, plain) and not same_place(mine, theirs) \
-                and not _variant(_key(mine), _key(theirs)) and not _common_first_word(plain, mine):
+                and not _variant(_key(mine), _key(theirs)) and not _common_first_word(plain, mine) \
+                and len(theirs) > 1:  # "U" of "U.N.": a letter of an abbreviation, not a name
             return mine, True
     outside = _unquoted(plain)
     toks = list(_TOKEN.finditer(outside))
@@ -544,7 +545,9 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
                 continue  # a first word is a name only if tagged one ("Trump signed", not "Place the ribs")
         key = _month(tok)
         if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part) \
-                or p.keys & place_names(tok) or key in p.premise_keys or any(v in p.keys for v in _variants(key)):
+                or p.keys & place_names(tok) or key in p.premise_keys or any(v in p.keys for v in _variants(key)) \
+                or (len(key) >= 6 and any(_variant(key, k) for k in p.keys if abs(len(k) - len(key)) <= 1)) \
+                or _initials_in(outside, m.start(), p.plain):
             continue
         if _acronym_of(tok, p.plain):
             continue
@@ -565,8 +568,38 @@ def _variants(key: str) -> list[str]:
 
 
 def _variant(a: str, b: str) -> bool:
+    """Two spellings of one name: an ending of _NAME_ENDINGS, a hyphenated form ("Saudi-led" and "Saudi"), or
+    for names of six letters or more one letter changed, added or left out ("Defence" and "Defense")."""
     short, long_ = sorted((a, b), key=len)
-    return len(short) >= 4 and long_.startswith(short) and long_[len(short):] in _NAME_ENDINGS
+    if len(short) >= 4 and long_.startswith(short) and long_[len(short):] in _NAME_ENDINGS:
+        return True
+    if short in long_.split("-"):
+        return True
+    return len(short) >= 6 and len(long_) - len(short) <= 1 and _one_edit(short, long_)
+
+
+_NAME_RUN = re.compile(r"[A-Z][\w'-]*(?:\s+(?:(?:of|the|for|and|on)\s+)*[A-Z][\w'-]*)+")
+
+
+def _initials_in(text: str, at: int, passage: str) -> bool:
+    """Is the word at `at` part of a run of capitalised words whose initials the passage writes as an acronym
+    ("United Nations" where the passage has "U.N." or "UN")?"""
+    for m in _NAME_RUN.finditer(text):
+        if m.start() <= at < m.end():
+            caps = [w for w in re.finditer(r"\S+", m.group(0)) if w.group(0)[0].isupper()]
+            k = next(i for i, w in enumerate(caps) if m.start() + w.start() <= at < m.start() + w.end())
+            for i in range(k + 1):  # each stretch of the run that holds the word ("United Nations" of
+                for j in range(max(k, i + 1), len(caps)):  # "United Nations High Commissioner")
+                    letters = "".join(w.group(0)[0] for w in caps[i:j + 1])
+                    if re.search(r"(?<![\w.])" + r"\.?".join(letters) + r"\.?(?!\w)", passage):
+                        return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Are a and b (len(a) <= len(b)) one substitution, insertion or deletion apart?"""
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    return a[i + 1:] == b[i + 1:] if len(a) == len(b) else a[i:] == b[i + 1:]
 
 
 def _common_first_word(plain: str, tok: str) -> bool:
