@@ -326,3 +326,24 @@ def test_the_first_word_rule_reads_the_tagger_and_works_without_it(monkeypatch):
         assert not judge("Trump signed the bill on Thursday.", FALSE_KINDS["first word"][0]).ok
     finally:
         tags.proper_nouns.cache_clear()
+
+
+def test_the_llm_pass_never_confirms_a_name_the_passage_lacks_or_this_week_from_an_earlier_year():
+    """The local model's own pass confirmed "Taylor Swift welcomed Beyoncé …" from passages without her, and a
+    1985 "today in history" item as this week's news; neither is the LLM's to confirm."""
+    from datetime import date
+
+    from rag.check.citations import Checker, Override
+
+    premiere = _hit("The singer welcomed a special guest, her longtime friend and mentor, to the premiere of her "
+                    "concert film in Los Angeles on Wednesday.")
+    named = "The singer welcomed Dana Whitlock to the premiere of her concert film in Los Angeles."
+    plain = "The singer welcomed her mentor to the premiere of her concert film in Los Angeles."
+    for sentence, verdict in ((named, "unconfirmed"), (plain, "supported")):
+        checker = Checker([premiere], overrides={sentence: Override("supported", 1, "")})
+        assert checker.add(sentence).verdict == verdict, sentence
+    history = _hit("Today in history. 1987 — The Halden Hawks beat the Ostby Owls 4-1 to win the harbour cup.",
+                   1, "2026-12-01")
+    won = "The Halden Hawks won the harbour cup this week."
+    checker = Checker([history], overrides={won: Override("supported", 1, "")}, today=date(2026, 12, 4))
+    assert checker.add(won).verdict == "unconfirmed"

@@ -26,7 +26,7 @@ from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.bare_answer import as_statement, is_bare
-from rag.check.claims import SUPPORT_THRESHOLD, Verdict, judge, unstated_day
+from rag.check.claims import SUPPORT_THRESHOLD, Verdict, judge, unstated_day, unstated_name
 from rag.check.recency import told_of_another_year, too_old
 from rag.core.prompts import load_prompt
 from rag.core.schema import Citation, Hit
@@ -164,7 +164,11 @@ class Checker:
             text = self.hits[override.passage - 1].passage.text
             v = judge(judged, text, threshold=self.threshold, premise=self.question)
             if override.verdict == "supported" and not self._stale(judged, override.passage) \
-                    and not unstated_day(judged, text, self.question):
+                    and not unstated_day(judged, text, self.question) \
+                    and not unstated_name(judged, text, self.question) \
+                    and not told_of_another_year(judged, text[v.span[0]:v.span[1]], self.today):
+                # a day or a name the passage does not write, or "this week" from a story of an earlier year, is
+                # not the LLM's to confirm
                 supported = [(override.passage, v.span)]
             elif override.verdict == "contradicted":
                 contra = (override.passage, Verdict(False, "llm", override.reason[:200], v.span, True))

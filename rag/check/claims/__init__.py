@@ -1,6 +1,7 @@
 """The claim check: does a passage state a sentence? (rules in verdict.py; numbers with units in numbers.py)."""
 
-from rag.check.claims.verdict import RULES, SUPPORT_THRESHOLD, VERDICTS, Verdict, judge, unstated_day
+from rag.check.claims.verdict import (RULES, SUPPORT_THRESHOLD, VERDICTS, Verdict, judge, unstated_day,
+                                      unstated_name)
 from rag.nlp.numbers import Quantity, quantities
 
 
@@ -15,5 +16,5 @@ def clear_caches() -> None:
     quotes._find.cache_clear()
 
 
-__all__ = ["judge", "unstated_day", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD", "quantities", "Quantity",
-           "clear_caches"]
+__all__ = ["judge", "unstated_day", "unstated_name", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD",
+           "quantities", "Quantity", "clear_caches"]

@@ -197,6 +197,20 @@ _SPREAD_COVERAGE = 0.75
 _CLASH_COVERAGE = 0.34  # below this, what lines up with the passage is too little to contradict it
 
 
+def unstated_name(claim: str, passage: str, premise: str = "") -> str:
+    """The first name the claim gives that the passage nowhere writes ("" if none). Like a day, a name is an
+    exact fact: the LLM's reading does not confirm "Taylor Swift welcomed Beyoncé" from a passage without her."""
+    p = _passage(passage)
+    if premise:
+        keys, names, numbers, days = _premise(premise)
+        if names & p.keys:
+            p = replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days)
+    plain = fold(claim).strip()
+    plain = _STOPPED_INITIALS.sub(lambda m: m.group(0) if m.group(0) in p.plain else m.group(0).replace(".", ""),
+                                  plain)
+    return _absent_name(plain, p)
+
+
 def unstated_day(claim: str, passage: str, premise: str = "") -> str:
     """The first day of the calendar the claim names ("Oct. 10", "2023-10-10") that the passage's text does not
     ("" if none). A date is an exact fact, like a quotation: no reading, the LLM's included, confirms one the text
@@ -514,7 +528,7 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     """Each capitalised word outside quotation marks must occur near the claim's place in the passage (a name
     from another part of the passage does not confirm it); a name where the passage has another name in the
     same place contradicts it ("Trump signed the bill" against "Biden signed the bill"). A sentence's first
-    word counts only when the next one is capitalised too, or when it stands where the passage has a name."""
+    word counts as a name only when the tagger tags it one (rag/nlp/tags.py)."""
     # "U.S." where the passage does not write it so is one name, "US" (else its letters would be read one by one)
     plain = _STOPPED_INITIALS.sub(lambda m: m.group(0) if m.group(0) in p.plain else m.group(0).replace(".", ""),
                                   plain)
@@ -529,6 +543,12 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
                 and not _variant(_key(mine), _key(theirs)) and not _common_first_word(plain, mine) \
                 and len(theirs) > 1:  # "U" of "U.N.": a letter of an abbreviation, not a name
             return mine, True
+    return _absent_name(plain, p), False
+
+
+def _absent_name(plain: str, p: _Passage) -> str:
+    """The first name outside quotation marks that the passage nowhere writes (nor its plural, people, spelling
+    variant or initials, nor the question's premise); "" if none."""
     outside = _unquoted(plain)
     toks = list(_TOKEN.finditer(outside))
     for i, m in enumerate(toks):
@@ -551,8 +571,8 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
             continue
         if _acronym_of(tok, p.plain):
             continue
-        return tok, False
-    return "", False
+        return tok
+    return ""
 
 
 # the endings that make one name of two spellings: a plural, a people or language ("Houthi" and "Houthis",
