@@ -95,6 +95,7 @@ class Replayed(BaseChatModel):
 
     drafts: dict[str, str]
     verifier: Any = None  # with --replay-verify: the real model, which reads the LLM verification pass's prompts
+    replies: list = []  # the verifier's replies, in order: {"sentences": the numbered sentences asked, "reply": …}
 
     @property
     def _llm_type(self) -> str:
@@ -123,6 +124,8 @@ class Replayed(BaseChatModel):
                   **kwargs: Any) -> ChatResult:
         if self._verifying(messages):
             reply = self.verifier.invoke(messages).text
+            asked = str(messages[-1].content)
+            self.replies.append({"sentences": asked[asked.rfind("Sentences to check:"):], "reply": reply})
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._draft(messages)))])
 
@@ -244,6 +247,7 @@ def main() -> int:
         text, as_of = str(q["question"]), _question_date(q)
         x, xs = _timed(extractive, text, as_of)
         recorder.last, recorder.texts = {}, []
+        replied = len(chat.replies) if isinstance(chat, Replayed) else 0
         a, s = _timed(llm, text, as_of)
         rec = recorder.last
         in_given = bool(rec) and any(contains_answer(t, gold.answers) for t in recorder.texts)
@@ -267,6 +271,8 @@ def main() -> int:
                        "prompt_tokens": (rec.get("meta", {}).get("timings") or {}).get("prompt_n"),
                        "cached_tokens": (rec.get("meta", {}).get("timings") or {}).get("cache_n"),
                        "answer_tokens": (rec.get("meta", {}).get("timings") or {}).get("predicted_n")}}
+        if isinstance(chat, Replayed) and chat.verifier is not None:
+            row["llm"]["verify_replies"] = chat.replies[replied:]  # to judge other ways of using them offline
         rows.append(row)
         print(f"{i}/{len(picked)} {row['id']}: llm {s:.0f}s draft={rec.get('draft', '')[:90]!r} first={row['llm']['first_sentence']} "
               f"contains={row['llm']['contains']} refused={a.refused} | extractive first={row['extractive']['first_sentence']} "

@@ -339,8 +339,12 @@ def test_the_llm_pass_never_confirms_a_name_the_passage_lacks_or_this_week_from_
                     "concert film in Los Angeles on Wednesday.")
     named = "The singer welcomed Dana Whitlock to the premiere of her concert film in Los Angeles."
     plain = "The singer welcomed her mentor to the premiere of her concert film in Los Angeles."
-    for sentence, verdict in ((named, "unconfirmed"), (plain, "supported")):
-        checker = Checker([premiere], overrides={sentence: Override("supported", 1, "")})
+    surname = _hit("Her longtime mentor Whitlock joined the singer at the premiere of her concert film in Los "
+                   "Angeles on Wednesday.")
+    full = "The singer welcomed her mentor Dana Whitlock to the premiere of her concert film in Los Angeles."
+    for sentence, verdict, hit in ((named, "unconfirmed", premiere), (plain, "supported", premiere),
+                                   (full, "supported", surname)):  # a first name before the surname given
+        checker = Checker([hit], overrides={sentence: Override("supported", 1, "")})
         assert checker.add(sentence).verdict == verdict, sentence
     history = _hit("Today in history. 1987 — The Halden Hawks beat the Ostby Owls 4-1 to win the harbour cup.",
                    1, "2026-12-01")

@@ -208,7 +208,7 @@ def unstated_name(claim: str, passage: str, premise: str = "") -> str:
     plain = fold(claim).strip()
     plain = _STOPPED_INITIALS.sub(lambda m: m.group(0) if m.group(0) in p.plain else m.group(0).replace(".", ""),
                                   plain)
-    return _absent_name(plain, p)
+    return _absent_name(plain, p, given_name=True)
 
 
 def unstated_day(claim: str, passage: str, premise: str = "") -> str:
@@ -546,9 +546,10 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     return _absent_name(plain, p), False
 
 
-def _absent_name(plain: str, p: _Passage) -> str:
+def _absent_name(plain: str, p: _Passage, given_name: bool = False) -> str:
     """The first name outside quotation marks that the passage nowhere writes (nor its plural, people, spelling
-    variant or initials, nor the question's premise); "" if none."""
+    variant or initials, nor the question's premise); "" if none. `given_name`: a first name standing before a
+    surname the passage writes counts as written."""
     outside = _unquoted(plain)
     toks = list(_TOKEN.finditer(outside))
     for i, m in enumerate(toks):
@@ -564,6 +565,10 @@ def _absent_name(plain: str, p: _Passage) -> str:
             if tok in NOT_NAMES or (not (joined and nxt[0].isupper()) if tagged is None else m.start() not in tagged):
                 continue  # a first word is a name only if tagged one ("Trump signed", not "Place the ribs")
         key = _month(tok)
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if given_name and nxt is not None and outside[m.end():nxt.start()] == " " and nxt.group(0)[0].isupper() \
+                and _key(nxt.group(0)) in p.keys:
+            continue  # a first name before the surname the passage gives ("Sebastian Vettel" for "Vettel")
         if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part) \
                 or p.keys & place_names(tok) or key in p.premise_keys or any(v in p.keys for v in _variants(key)) \
                 or (len(key) >= 6 and any(_variant(key, k) for k in p.keys if abs(len(k) - len(key)) <= 1)) \
