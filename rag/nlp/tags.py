@@ -12,7 +12,7 @@ installed, every capitalised word counts as a possible name, as before.
 
 from __future__ import annotations
 
-import _imp
+import importlib.abc
 import sys
 import threading
 from functools import lru_cache
@@ -29,24 +29,35 @@ def _pipeline():
     global _nlp
     with _LOCK:
         if _nlp is _UNLOADED:
-            # thinc (under spaCy) imports torch when it can, 1.7 s the tagger never uses: `newsrag ask` stays free
-            # of the model stack (tests/test_cli_fast.py). A process that has torch already keeps it.
-            # The global import lock is held meanwhile, so no other thread's `import torch` meets the stand-in.
-            _imp.acquire_lock()
-            hide = "torch" not in sys.modules
-            if hide:
-                sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+            _keep_torch_from_thinc()
             try:
                 import spacy
 
                 _nlp = spacy.load(PIPELINE, exclude=["parser", "ner", "lemmatizer", "senter"])
             except (ImportError, OSError):
                 _nlp = None
-            finally:
-                if hide and sys.modules.get("torch", False) is None:
-                    del sys.modules["torch"]
-                _imp.release_lock()
         return _nlp
+
+
+class _NoTorchForThinc(importlib.abc.MetaPathFinder):
+    """thinc (under spaCy) imports torch when it can: 1.7 s the tagger never uses, which `newsrag ask` must not pay
+    (tests/test_cli_fast.py). This finder refuses `import torch` to code in thinc's modules only; every other
+    import, in any thread, goes on as before, and a torch already imported is simply there."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            frame = sys._getframe(1)
+            while frame is not None:
+                if str(frame.f_globals.get("__name__", "")).startswith("thinc"):
+                    raise ImportError("the tagger runs without torch")
+                frame = frame.f_back
+        return None
+
+
+def _keep_torch_from_thinc() -> None:
+    """Installed once, never removed (removing a finder while another thread walks sys.meta_path could skip one)."""
+    if not any(isinstance(f, _NoTorchForThinc) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoTorchForThinc())
 
 
 @lru_cache(maxsize=4096)
