@@ -101,6 +101,7 @@ class _Passage:
     numbers: tuple
     words: frozenset  # every content word of the passage
     calendar: tuple  # (month, day, start, end) of each calendar day it names ("Oct. 7")
+    named_days: frozenset  # (month, day) of those
     # what the question asked already states (judge's `premise`): names, numbers and days the claim may repeat
     # from it without the passage writing them; they never overrule what the passage says in the same place
     premise_keys: frozenset = frozenset()
@@ -121,8 +122,9 @@ def _passage(text: str) -> _Passage:
     months = [_month(t) if t[:1].isupper() else k for t, k in zip(raw, toks)]
     keys |= frozenset(months)
     days = Counter(k for k in months if k in _DAYS or k in _MONTHS)
+    days_named = tuple(calendar_days(plain))
     return _Passage(clean, plain, spans, bags, normalize(clean), keys, days, tuple(quantities(clean)),
-                    frozenset().union(*bags), tuple(calendar_days(plain)))
+                    frozenset().union(*bags), days_named, frozenset((m, d) for m, d, _, _ in days_named))
 
 
 def _key(token: str) -> str:
@@ -152,6 +154,17 @@ def _premise(question: str) -> tuple[frozenset, frozenset, tuple, frozenset]:
     return keys, names, tuple(quantities(plain)), frozenset((m, d) for m, d, _, _ in calendar_days(plain))
 
 
+def _read(passage: str, premise: str = "") -> _Passage:
+    """The parsed passage, with the question's premise (judge's `premise`) when the passage is about the story
+    asked about: it names something else the question names."""
+    p = _passage(passage)
+    if premise:
+        keys, names, numbers, days = _premise(premise)
+        if names & p.keys:
+            return replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days)
+    return p
+
+
 def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, premise: str = "") -> Verdict:
     """Does `passage` state `claim`? Supported, contradicted or unconfirmed, with the rule and word that decided.
     `premise`: the question the claim answers. A name, number or day the claim repeats from it is the asker's
@@ -160,11 +173,7 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
     the passage must carry, and a passage that says otherwise in the same place still contradicts it. Only a
     passage that names something else the question names is about the story asked about (one about another
     port's strike does not take the asker's "Halvorsen port" as given)."""
-    p = _passage(passage)
-    if premise:
-        keys, names, numbers, days = _premise(premise)
-        if names & p.keys:
-            p = replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days)
+    p = _read(passage, premise)
     plain = fold(claim).strip()
     words = set(content_words(plain))
     if not words:
@@ -200,26 +209,18 @@ _CLASH_COVERAGE = 0.34  # below this, what lines up with the passage is too litt
 def unstated_name(claim: str, passage: str, premise: str = "") -> str:
     """The first name the claim gives that the passage nowhere writes ("" if none). Like a day, a name is an
     exact fact: the LLM's reading does not confirm "Taylor Swift welcomed Beyoncé" from a passage without her."""
-    p = _passage(passage)
-    if premise:
-        keys, names, numbers, days = _premise(premise)
-        if names & p.keys:
-            p = replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days)
-    plain = fold(claim).strip()
-    plain = _STOPPED_INITIALS.sub(lambda m: m.group(0) if m.group(0) in p.plain else m.group(0).replace(".", ""),
-                                  plain)
-    return _absent_name(plain, p, given_name=True)
+    p = _read(passage, premise)
+    return _absent_name(_initials_joined(fold(claim).strip(), p), p, given_name=True)
 
 
 def unstated_day(claim: str, passage: str, premise: str = "") -> str:
     """The first day of the calendar the claim names ("Oct. 10", "2023-10-10") that the passage's text does not
     ("" if none). A date is an exact fact, like a quotation: no reading, the LLM's included, confirms one the text
     lacks (a passage's publication date is not the day of what it reports)."""
-    p = _passage(passage)
-    given = _premise(premise) if premise else None
-    stated = {(m, d) for m, d, _, _ in p.calendar} | (given[3] if given and given[1] & p.keys else set())
+    p = _read(passage, premise)
     plain = fold(claim)
-    return next((plain[s:e] for m, d, s, e in calendar_days(plain) if (m, d) not in stated), "")
+    return next((plain[s:e] for m, d, s, e in calendar_days(plain)
+                 if (m, d) not in p.named_days and (m, d) not in p.premise_days), "")
 
 
 def _clash(plain: str, p: "_Passage", span: tuple[int, int]) -> tuple[str, str]:
@@ -492,9 +493,8 @@ def _dates(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
             return mine, True
     # a day of the calendar ("Oct. 10", "2023-10-10") must be one the passage names (another day of that month
     # where the claim lines up with the passage was caught before the numbers, by _calendar_clash)
-    stated = {(m, d) for m, d, _, _ in p.calendar}
     for m, d, s, e in calendar_days(plain):
-        if (m, d) not in stated and (m, d) not in p.premise_days:
+        if (m, d) not in p.named_days and (m, d) not in p.premise_days:
             return plain[s:e], False
     days = Counter(t for t in (_month(x) for x in _TOKEN.findall(plain)) if t in _DAYS or t in _MONTHS)
     for day, count in days.items():
@@ -506,11 +506,10 @@ def _dates(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
 def _calendar_clash(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     """"Oct. 21" where the passage, lined up with the claim, says "Oct. 12": another day of the same month. Checked
     before the numbers, which would find the claim's 21 elsewhere in the passage ("shut for 21 days")."""
-    stated = {(m, d) for m, d, _, _ in p.calendar}
     here = {(m, d) for m, d, s, _ in p.calendar if span[0] <= s < span[1]}
     swaps = _swapped(plain, p.plain[span[0]:span[1]])
     for m, d, s, e in calendar_days(plain):
-        if (m, d) not in stated and any(mine == str(d) and theirs.isdigit() and (m, int(theirs)) in here
+        if (m, d) not in p.named_days and any(mine == str(d) and theirs.isdigit() and (m, int(theirs)) in here
                                         for mine, theirs in swaps):
             return plain[s:e], True
     return "", False
@@ -524,14 +523,17 @@ def _is_name(tok: str) -> bool:
 _STOPPED_INITIALS = re.compile(r"\b(?:[A-Z]\.){2,4}(?!\w)")
 
 
+def _initials_joined(plain: str, p: _Passage) -> str:
+    """"U.S." where the passage does not write it so is one name, "US" (else its letters would be read one by one)."""
+    return _STOPPED_INITIALS.sub(lambda m: m.group(0) if m.group(0) in p.plain else m.group(0).replace(".", ""), plain)
+
+
 def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     """Each capitalised word outside quotation marks must occur near the claim's place in the passage (a name
     from another part of the passage does not confirm it); a name where the passage has another name in the
     same place contradicts it ("Trump signed the bill" against "Biden signed the bill"). A sentence's first
     word counts as a name only when the tagger tags it one (rag/nlp/tags.py)."""
-    # "U.S." where the passage does not write it so is one name, "US" (else its letters would be read one by one)
-    plain = _STOPPED_INITIALS.sub(lambda m: m.group(0) if m.group(0) in p.plain else m.group(0).replace(".", ""),
-                                  plain)
+    plain = _initials_joined(plain, p)
     window = p.plain[span[0]:span[1]]
     tight = _statement_swaps(plain, p, span)
     subjects = [pair for s, e in p.spans if s < span[1] and span[0] < e
