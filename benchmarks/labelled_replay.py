@@ -46,6 +46,13 @@ def _entry(sentence: str, verdicts: list[dict]) -> dict | None:
     return next((v for v in verdicts if _plain(v["sentence"]) == want), None)
 
 
+def labelled_entry(label: dict, verdicts: list[dict]) -> dict | None:
+    """The verdict a label is about: its sentence's (`s` labels), or the answer's first sentence's."""
+    if "s" in label:
+        return _entry(label["sentence"], verdicts)
+    return next((v for v in verdicts if v["sentence"].strip()), None)
+
+
 def _verdict_of(sentence: str, verdicts: list[dict]) -> str:
     v = _entry(sentence, verdicts)
     return v["verdict"] if v else "none"
@@ -89,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             for label in mine:
                 if label["label"] == "no_claim":
                     continue
-                if "s" in label:
-                    entry = _entry(label["sentence"], checked.verdicts)
-                else:  # the first sentence's
-                    entry = next((v for v in checked.verdicts if v["sentence"].strip()), None)
+                entry = labelled_entry(label, checked.verdicts)
                 verdict = entry["verdict"] if entry else "none"
                 if a.show and day and (verdict == "supported") != (label["label"] == "supported"):
                     why = f'{entry["rule"]}: {entry["detail"]}' if entry and entry["rule"] else ""

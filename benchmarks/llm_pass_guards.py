@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections import Counter
 from datetime import date
@@ -27,11 +26,8 @@ from rag.core.schema import Hit  # noqa: E402
 from rag.core.settings import Settings  # noqa: E402
 from rag.index import Index  # noqa: E402
 
-_MARKS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
-
-
-def _plain(sentence: str) -> str:
-    return " ".join(_MARKS.sub("", sentence).split()).rstrip(".!?")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from labelled_replay import labelled_entry  # noqa: E402
 
 
 def _no_text(*args, **kwargs) -> str:
@@ -77,11 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 for label in labels.get(q["id"], []):
                     if label["label"] == "no_claim":
                         continue
-                    if "s" in label:
-                        v = next((v for v in checked.verdicts if _plain(v["sentence"]) == _plain(label["sentence"])),
-                                 None)
-                    else:  # the first sentence's
-                        v = next((v for v in checked.verdicts if v["sentence"].strip()), None)
+                    v = labelled_entry(label, checked.verdicts)
                     counts[(label["label"], v["verdict"] if v else "none")] += 1
         finally:
             citations.unstated_day, citations.unstated_name, citations.told_of_another_year = real
