@@ -365,3 +365,19 @@ def test_the_tagger_loads_without_torch_and_leaves_torch_importable(tmp_path):
             "import torch\nprint('ok', torch.__name__)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "ok torch" in done.stdout, done.stderr[-800:]
+
+
+def test_a_text_longer_than_spacy_takes_is_tagged_in_pieces(monkeypatch):
+    """spaCy refuses a text over its max_length (1,000,000 characters: an eval row can be that long); the tagger
+    reads it in pieces, with each word's offset in the whole text."""
+    from rag.nlp import tags
+
+    nlp = tags._pipeline()
+    monkeypatch.setattr(nlp, "max_length", 60)
+    tags.proper_nouns.cache_clear()
+    try:
+        text = "Place the ribs in a bag and wait. " * 4 + "Trump signed the bill on Thursday."
+        assert len(text) > 2 * nlp.max_length
+        assert tags.proper_nouns(text) == frozenset({text.index("Trump"), text.index("Thursday")})
+    finally:
+        tags.proper_nouns.cache_clear()

@@ -67,9 +67,13 @@ def proper_nouns(text: str) -> frozenset[int] | None:
     nlp = _pipeline()
     if nlp is None:
         return None
-    with _LOCK:  # one document at a time through the shared pipeline
-        doc = nlp(text)
-    return frozenset(t.idx for t in doc if t.tag_ in ("NNP", "NNPS"))
+    limit = nlp.max_length  # spaCy refuses longer texts; a longer one is tagged in pieces of that size
+    found = set()
+    for start in range(0, len(text), limit):
+        with _LOCK:  # one document at a time through the shared pipeline
+            doc = nlp(text[start:start + limit])
+        found.update(start + t.idx for t in doc if t.tag_ in ("NNP", "NNPS"))
+    return frozenset(found)
 
 
 def warm_up() -> None:
