@@ -206,6 +206,8 @@ def main() -> int:
     ap.add_argument("--shift", type=int, default=0, help="the spread sample moved K questions on (another sample "
                     "of the same size; 2 gives one disjoint from 0's at 12 of 61)")
     ap.add_argument("--whole-passages", action="store_true", help="give whole passages, not excerpts")
+    ap.add_argument("--order", default="retrieval", choices=["retrieval", "best-first", "best-last"],
+                    help="the sequence the model reads the passages in (LLMAnswerer.order)")
     ap.add_argument("--json", help="write the report here")
     ap.add_argument("--show", help="print a report's answers with their passages (needs --store), then stop")
     ap.add_argument("--replay", help="a report: each question's recorded draft stands in for the model (no model "
@@ -230,7 +232,8 @@ def main() -> int:
             settings = settings.replace(llm_verify=False)
     else:
         chat, name, _ = make_chat_model(settings.replace(llm=args.llm))
-    recorder = Recording(LLMAnswerer(chat, name, excerpts=None if args.whole_passages else 12))
+    recorder = Recording(LLMAnswerer(chat, name, excerpts=None if args.whole_passages else 12,
+                                     order=args.order))
     llm = Assistant(extractive.retriever, recorder, settings=settings.replace(llm=args.llm))
     t = time.perf_counter()
     recorder.inner.warm_up()
@@ -279,7 +282,7 @@ def main() -> int:
               f"| load {row['load']}", file=sys.stderr, flush=True)
     report = {
         "command": " ".join(sys.argv), "llm": name, "model_load_s": round(load_s, 1),
-        "excerpts": None if args.whole_passages else 12,
+        "excerpts": None if args.whole_passages else 12, "order": args.order,
         "settings": {"llm_context": settings.llm_context, "llm_max_tokens": settings.llm_max_tokens,
                      "llm_threads": settings.llm_threads, "llm_timeout": settings.llm_timeout, "top_k": settings.top_k},
         "questions_n": len(rows), "grounded_in_set": len(grounded),

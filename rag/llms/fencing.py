@@ -61,11 +61,13 @@ def format_passage(n: int, hit: Hit) -> str:
     return "\n".join(lines)
 
 
-def format_passages(hits: Sequence[Hit]) -> str:
-    """All hits as fenced passages numbered from 1 (passage n is hits[n-1]), separated by blank lines."""
+def format_passages(hits: Sequence[Hit], order: Sequence[int] | None = None) -> str:
+    """All hits as fenced passages numbered from 1 (passage n is hits[n-1]), separated by blank lines; `order`
+    (0-based indexes into hits): the sequence they are shown in, each keeping its own number."""
     if not hits:
         return "(no passages were found)"
-    return "\n\n".join(format_passage(i, hit) for i, hit in enumerate(hits, start=1))
+    shown = list(order) if order is not None else range(len(hits))
+    return "\n\n".join(format_passage(i + 1, hits[i]) for i in shown)
 
 
 def format_history(history: Sequence[dict], *, max_turns: int = 8, max_chars: int = 1500) -> str:

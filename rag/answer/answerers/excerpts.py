@@ -15,7 +15,7 @@ from rag.answer.answerers.extractive import ExtractiveAnswerer
 from rag.attribution.speakers import asked_speaker
 from rag.core.schema import Hit
 
-__all__ = ["excerpt_hits"]
+__all__ = ["excerpt_hits", "relevance_order"]
 
 GAP = " … "
 
@@ -46,3 +46,16 @@ def excerpt_hits(question: str, hits: Sequence[Hit], count: int) -> list[Hit] | 
             text += " …"
         out.append(dataclasses.replace(hit, passage=dataclasses.replace(hit.passage, text=text)))
     return out
+
+
+def relevance_order(question: str, hits: Sequence[Hit]) -> list[int] | None:
+    """The hits' indexes, the passage holding the best statement first (by the same ranking as the excerpts),
+    those holding none last in retrieval order; None when the ranking does not apply."""
+    units = ExtractiveAnswerer()._ranked(question, hits, asked_speaker(question))
+    if not units:
+        return None
+    order: list[int] = []
+    for u in units:
+        if u.n - 1 not in order:
+            order.append(u.n - 1)
+    return order + [i for i in range(len(hits)) if i not in order]

@@ -22,7 +22,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from rag.answer.answerers.base import Turn
-from rag.answer.answerers.excerpts import excerpt_hits
+from rag.answer.answerers.excerpts import excerpt_hits, relevance_order
 from rag.answer.answerers.lead_marks import lead_marks_moved
 from rag.check.claims import SUPPORT_THRESHOLD
 from rag.check.stream import CheckedStream, checked_pieces
@@ -41,12 +41,12 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None = None, *,
-                    rules: str = "answer") -> list[BaseMessage]:
+                    rules: str = "answer", order: Sequence[int] | None = None) -> list[BaseMessage]:
     """The chat messages for an answer: the rules (prompts/answer.md; `rules="answer_local"` for a small local
     model) as system, fenced passages + question as user. `as_of`: the day the question is asked (default
     today), written beside the passages' dates."""
     asked_on = (as_of.isoformat() if isinstance(as_of, date) else str(as_of)[:10]) if as_of else date.today().isoformat()
-    user = load_prompt("answer_user").format(passages=format_passages(hits), question=neutralise(question.strip()),
+    user = load_prompt("answer_user").format(passages=format_passages(hits, order), question=neutralise(question.strip()),
                                              asked_on=asked_on)
     return [SystemMessage(content=load_prompt(rules)), HumanMessage(content=user)]
 
@@ -73,9 +73,13 @@ class LLMAnswerer:
     """An Answerer backed by a LangChain chat model; `name` is shown to users ("openai:gpt-4o-mini")."""
 
 
-    def __init__(self, chat_model: BaseChatModel, name: str, *, excerpts: int | None = 12) -> None:
+    def __init__(self, chat_model: BaseChatModel, name: str, *, excerpts: int | None = 12,
+                 order: str = "retrieval") -> None:
         self.chat_model = chat_model
         self.name = name
+        # the sequence a bounded-context model reads the passages in: "retrieval" (as retrieved), "best-first"
+        # or "best-last" (by the passage's best statement, as the excerpts rank them); numbers never change
+        self.order = order
         # a chat model with a bounded context reads the passages cut to their best `excerpts` statements
         # (rag/answer/answerers/excerpts.py); None: whole passages
         self.excerpts = excerpts
@@ -98,13 +102,20 @@ class LLMAnswerer:
             return answer_messages(question, hits, as_of), hits
         room = window - int(getattr(self.chat_model, "max_tokens", 0) or 0)
         shown = hits
+        ranked = relevance_order(question, hits) if self.order != "retrieval" else None
+        if ranked is not None and self.order == "best-last":
+            ranked.reverse()
+
+        def order(n: int) -> list[int] | None:
+            return None if ranked is None else [i for i in ranked if i < n]
+
         for statements in (self.excerpts, 8, 5) if self.excerpts else ():
             shown = excerpt_hits(question, hits, min(statements, self.excerpts)) or hits
-            messages = answer_messages(question, shown, as_of, rules="answer_local")
+            messages = answer_messages(question, shown, as_of, rules="answer_local", order=order(len(shown)))
             if count(messages) <= room:
                 return messages, shown
         for n in range(len(shown), 0, -1):
-            messages = answer_messages(question, shown[:n], as_of, rules="answer_local")
+            messages = answer_messages(question, shown[:n], as_of, rules="answer_local", order=order(n))
             if count(messages) <= room:
                 return messages, shown[:n]
         raise LLMError(load_prompt("llm_context_full").format(
