@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
 import threading
 import time
 from datetime import date
@@ -394,6 +395,22 @@ def test_a_small_model_reads_each_passage_cut_to_its_best_statements(scripted) -
     assert "parking fees downtown. The council met on day 3" not in messages[1].content
     whole, _ = LLMAnswerer(model(), "gguf:model.gguf", excerpts=None).prompt("How often?", hits)
     assert filler in whole[1].content
+
+
+def test_passages_can_be_read_best_first_or_best_last_each_keeping_its_number(scripted) -> None:
+    filler = " ".join(f"The council met on day {i} to discuss parking fees downtown." for i in range(3))
+    hits = [hit(filler, 0), hit(STORY, 1), hit("Bus fares rise next spring, the council said.", 2)]
+    question = "How often will the Marlow night trams run?"
+
+    def shown(order: str) -> list[str]:
+        content = LLMAnswerer(model(), "gguf:model.gguf", order=order).prompt(question, hits)[0][1].content
+        return re.findall(r'<passage n="(\d)"', content)
+
+    scripted("Ada won [1].")
+    assert shown("retrieval") == ["1", "2", "3"]
+    first = shown("best-first")
+    assert first[0] == "2" and sorted(first) == ["1", "2", "3"]  # the trams passage first, still numbered 2
+    assert shown("best-last") == first[::-1]
 
 
 # --- benchmarks/local_llm_answers.py -------------------------------------------------------------------------

@@ -68,7 +68,8 @@ class Settings:
     # a store whose quotes an older extractor derived is refreshed in batches: each ingest spends at most this many
     # seconds on it after its own articles, and the web server finishes it in the background (rag/attribution/refresh.py)
     quote_refresh_seconds: float = 5.0
-    max_per_article: int = 2
+    # at most this many passages of one article among the top_k (3 since session 15: docs/EVALUATION.md, Retrieval)
+    max_per_article: int = 3
     dense_weight: float = 2.0  # weight of the dense ranking against BM25's (1.0) in reciprocal rank fusion
     lead_prior: float = 0.1  # news put the main facts first: passage i of an article scores x(1 + this/(1+i)); 0 = off
     # asked as of a day: a passage d days older scores x(1 + as_of_prior * 2^(-d/half_life)); 0 = off
