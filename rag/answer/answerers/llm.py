@@ -44,10 +44,11 @@ def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None
                     rules: str = "answer", order: Sequence[int] | None = None) -> list[BaseMessage]:
     """The chat messages for an answer: the rules (prompts/answer.md; `rules="answer_local"` for a small local
     model) as system, fenced passages + question as user. `as_of`: the day the question is asked (default
-    today), written beside the passages' dates."""
+    today), written beside the passages' dates. `order`: the sequence the passages are shown in (each keeps its
+    number)."""
     asked_on = (as_of.isoformat() if isinstance(as_of, date) else str(as_of)[:10]) if as_of else date.today().isoformat()
-    user = load_prompt("answer_user").format(passages=format_passages(hits, order), question=neutralise(question.strip()),
-                                             asked_on=asked_on)
+    user = load_prompt("answer_user").format(passages=format_passages(hits, order),
+                                             question=neutralise(question.strip()), asked_on=asked_on)
     return [SystemMessage(content=load_prompt(rules)), HumanMessage(content=user)]
 
 
