@@ -32,7 +32,7 @@ from typing import Any, Iterator, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rag.answer.answerers.lead_marks import lead_marks_moved  # noqa: E402
-from rag.answer.answerers.llm import LLMAnswerer  # noqa: E402
+from rag.answer.answerers.llm import ORDERS, LLMAnswerer  # noqa: E402
 from rag.answer.assistant import Assistant  # noqa: E402
 from rag.check.citations import unconfirmed_mark  # noqa: E402
 from rag.core.schema import Answer, Hit  # noqa: E402
@@ -206,7 +206,7 @@ def main() -> int:
     ap.add_argument("--shift", type=int, default=0, help="the spread sample moved K questions on (another sample "
                     "of the same size; 2 gives one disjoint from 0's at 12 of 61)")
     ap.add_argument("--whole-passages", action="store_true", help="give whole passages, not excerpts")
-    ap.add_argument("--order", default="retrieval", choices=["retrieval", "best-first", "best-last"],
+    ap.add_argument("--order", default="retrieval", choices=ORDERS,
                     help="the sequence the model reads the passages in (LLMAnswerer.order)")
     ap.add_argument("--json", help="write the report here")
     ap.add_argument("--show", help="print a report's answers with their passages (needs --store), then stop")

@@ -411,6 +411,8 @@ def test_passages_can_be_read_best_first_or_best_last_each_keeping_its_number(sc
     first = shown("best-first")
     assert first[0] == "2" and sorted(first) == ["1", "2", "3"]  # the trams passage first, still numbered 2
     assert shown("best-last") == first[::-1]
+    with pytest.raises(ValueError, match="best-first"):
+        LLMAnswerer(model(), "gguf:model.gguf", order="best")
 
 
 # --- benchmarks/local_llm_answers.py -------------------------------------------------------------------------

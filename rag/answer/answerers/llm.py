@@ -70,6 +70,9 @@ def _clean_rewrite(text: str, question: str) -> str:
     return line
 
 
+ORDERS = ("retrieval", "best-first", "best-last")  # LLMAnswerer.order
+
+
 class LLMAnswerer:
     """An Answerer backed by a LangChain chat model; `name` is shown to users ("openai:gpt-4o-mini")."""
 
@@ -80,6 +83,8 @@ class LLMAnswerer:
         self.name = name
         # the sequence a bounded-context model reads the passages in: "retrieval" (as retrieved), "best-first"
         # or "best-last" (by the passage's best statement, as the excerpts rank them); numbers never change
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
         self.order = order
         # a chat model with a bounded context reads the passages cut to their best `excerpts` statements
         # (rag/answer/answerers/excerpts.py); None: whole passages
