@@ -15,16 +15,23 @@ from rag.answer.answerers.extractive import ExtractiveAnswerer
 from rag.attribution.speakers import asked_speaker
 from rag.core.schema import Hit
 
-__all__ = ["excerpt_hits", "relevance_order"]
+__all__ = ["ranked_statements", "excerpt_hits", "relevance_order"]
 
 GAP = " … "
 
 
-def excerpt_hits(question: str, hits: Sequence[Hit], count: int) -> list[Hit] | None:
+def ranked_statements(question: str, hits: Sequence[Hit]) -> list | None:
+    """Every statement of the hits, best first, as the extractive answerer ranks them (None: the ranking does not
+    apply). Rank once and hand the result to excerpt_hits and relevance_order."""
+    return ExtractiveAnswerer()._ranked(question, hits, asked_speaker(question))
+
+
+def excerpt_hits(question: str, hits: Sequence[Hit], count: int, units: list | None = None) -> list[Hit] | None:
     """The hits with each passage's text cut to its share of the best `count` statements (a passage with none
     keeps its first statement, so every number the model may cite shows something); None when the ranking does
-    not apply (a question about no subject: the whole passages are better)."""
-    units = ExtractiveAnswerer()._ranked(question, hits, asked_speaker(question))
+    not apply (a question about no subject: the whole passages are better). `units`: ranked_statements(question,
+    hits), if already computed."""
+    units = ranked_statements(question, hits) if units is None else units
     if not units:
         return None
     chosen: dict[int, list] = {}
@@ -48,10 +55,11 @@ def excerpt_hits(question: str, hits: Sequence[Hit], count: int) -> list[Hit] | 
     return out
 
 
-def relevance_order(question: str, hits: Sequence[Hit]) -> list[int] | None:
+def relevance_order(question: str, hits: Sequence[Hit], units: list | None = None) -> list[int] | None:
     """The hits' indexes, the passage holding the best statement first (by the same ranking as the excerpts),
-    those holding none last in retrieval order; None when the ranking does not apply."""
-    units = ExtractiveAnswerer()._ranked(question, hits, asked_speaker(question))
+    those holding none last in retrieval order; None when the ranking does not apply. `units` as for
+    excerpt_hits."""
+    units = ranked_statements(question, hits) if units is None else units
     if not units:
         return None
     order: list[int] = []

@@ -22,7 +22,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from rag.answer.answerers.base import Turn
-from rag.answer.answerers.excerpts import excerpt_hits, relevance_order
+from rag.answer.answerers.excerpts import excerpt_hits, ranked_statements, relevance_order
 from rag.answer.answerers.lead_marks import lead_marks_moved
 from rag.check.claims import SUPPORT_THRESHOLD
 from rag.check.stream import CheckedStream, checked_pieces
@@ -108,7 +108,9 @@ class LLMAnswerer:
             return answer_messages(question, hits, as_of), hits
         room = window - int(getattr(self.chat_model, "max_tokens", 0) or 0)
         shown = hits
-        ranked = relevance_order(question, hits) if self.order != "retrieval" else None
+        # the statements ranked once, for the excerpts and the order (None: the ranking does not apply)
+        units = ranked_statements(question, hits) if self.excerpts or self.order != "retrieval" else None
+        ranked = relevance_order(question, hits, units or []) if self.order != "retrieval" else None
         if ranked is not None and self.order == "best-last":
             ranked.reverse()
 
@@ -116,7 +118,7 @@ class LLMAnswerer:
             return None if ranked is None else [i for i in ranked if i < n]
 
         for statements in (self.excerpts, 8, 5) if self.excerpts else ():
-            shown = excerpt_hits(question, hits, min(statements, self.excerpts)) or hits
+            shown = excerpt_hits(question, hits, min(statements, self.excerpts), units or []) or hits
             messages = answer_messages(question, shown, as_of, rules="answer_local", order=order(len(shown)))
             if count(messages) <= room:
                 return messages, shown
