@@ -171,6 +171,7 @@ def _summary(rows: list[dict], key: str) -> dict[str, Any]:
             "first_sentence": sum(r["first_sentence"] for r in own),
             "first_confirmed": sum(r.get("first_confirmed", False) for r in own),
             "refused": sum(r["refused"] for r in own), "fallback": sum(bool(r.get("fallback")) for r in own),
+            "opened": sum(bool(r.get("opened")) for r in own),
             "claims_dropped": sum(r["claims_dropped"] for r in own), "claims_checked": sum(r["claims_checked"] for r in own),
             "seconds_p50": _pct(secs, 0.5), "seconds_p95": _pct(secs, 0.95), "seconds_median": round(statistics.median(secs), 1) if secs else None}
 
@@ -261,7 +262,8 @@ def main() -> int:
                               "claims_checked": x.claims_checked, "claims_dropped": x.claims_dropped,
                               **_scores(x.text, x.refused, gold.answers)},
                "llm": {"text": a.text, "refused": a.refused, "seconds": round(s, 2), "answerer": a.answerer,
-                       "fallback": a.answerer != name, "claims_checked": a.claims_checked,
+                       "fallback": a.answerer.startswith("extractive"),
+                       "opened": a.answerer.startswith(f"{name} (opened"), "claims_checked": a.claims_checked,
                        "claims_dropped": a.claims_dropped,
                        "dropped": [{k: d.get(k) for k in ("sentence", "verdict", "rule", "detail")} for d in a.dropped],
                        "verdicts": [{k: v.get(k) for k in ("sentence", "verdict", "rule", "detail", "kept", "by")}

@@ -154,15 +154,55 @@ def test_the_llm_verdict_confirms_or_removes_an_unconfirmed_sentence(home):
     assert any(d["verdict"] == "unconfirmed" and d["sentence"].startswith("Prices") for d in answer.dropped)
 
 
-def test_an_answer_no_passage_confirms_stays_marked_with_its_passages_not_a_refusal(home):
+def test_an_answer_that_opens_unconfirmed_opens_with_the_passages_best_sentence_instead(home):
     from rag.check.citations import unconfirmed_mark
-    from rag.frontends.web.render import answer_sources
 
-    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}), draft="Prices will double by Christmas [1].")
+    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
+                    draft="Prices will double by Christmas [1]. Roasters expect prices to stay high until the "
+                          "spring harvest [1].")
     try:
         answer = _assistant(home, fake.url).ask(QUESTION)
     finally:
         fake.close()
+    # the passages' own answer first, cited; the model's guess after it, still marked; its true sentence kept
+    lead, rest = answer.text.split(" Prices will double", 1)
+    assert lead.endswith(" [1].") and lead[:-len(" [1].")] + "." in ARTICLE["body"] and not answer.refused
+    assert rest.startswith(f" by Christmas {unconfirmed_mark()}.")
+    assert re.search(r"until the spring harvest \[\d\]\.$", rest)
+    assert answer.unconfirmed == ["Prices will double by Christmas."]
+    assert [v["verdict"] for v in answer.verdicts] == ["supported", "unconfirmed", "supported"]
+    assert answer.answerer == "openai:scripted (opened with the passages' best sentence)"
+    assert any("The first sentence openai:scripted wrote is not one the passages confirm" in n
+               for n in answer.notices)
+    assert fake.calls == ["answer", "verify"]  # the verifier's verdicts are reused, not asked for again
+
+    # a model whose first sentence the passages confirm keeps its own opening
+    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
+                    draft="Roasters expect prices to stay high until the spring harvest [1]. "
+                          "Prices will double by Christmas [1].")
+    try:
+        own = _assistant(home, fake.url).ask(QUESTION)
+    finally:
+        fake.close()
+    assert own.text.startswith("Roasters expect") and own.answerer == "openai:scripted"
+    assert "drought" not in own.text
+
+
+def test_an_answer_no_passage_confirms_is_marked_with_its_passages_not_a_refusal(home):
+    from rag.answer.assistant import Assistant
+    from rag.answer.answerers.extractive import ExtractiveAnswerer
+    from rag.check.citations import unconfirmed_mark
+    from rag.core.settings import Settings
+    from rag.frontends.web.render import answer_sources
+
+    class Guessing(ExtractiveAnswerer):  # writes only a guess; an answer from passages is not opened by them again
+        name = "guessing"
+
+        def stream(self, question, hits, as_of=None):
+            yield "Prices will double by Christmas [1]."
+
+    base = Assistant.from_settings(Settings(home=home, llm="extractive"))
+    answer = Assistant(base.retriever, Guessing(), settings=base.settings).ask(QUESTION)
     assert not answer.refused and answer.text == f"Prices will double by Christmas {unconfirmed_mark()}."
     assert not answer.citations and answer.passages and answer.unconfirmed == ["Prices will double by Christmas."]
     assert any("could be confirmed" in n for n in answer.notices)

@@ -154,7 +154,17 @@ class Assistant:
             answer.answerer = f"extractive (fallback from {self.answerer.name})"
             guard = self._guard(standalone, hits, query.as_of)
             yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
-        checked = self._verified(guard, answerer, answer)
+        checked, overrides = self._verified(guard, answerer, answer)
+        if not isinstance(answerer, ExtractiveAnswerer) and _opens_unconfirmed(checked):
+            # The model's first sentence is not one the passages confirm: the answer opens with the passages'
+            # sentence that best answers the question, and what the model wrote follows it, checked as before.
+            led = guard.led_by(self._fallback.lead(standalone, hits), overrides)
+            if led.verdicts and led.verdicts[0]["verdict"] == "supported":
+                checked = led
+                notice = load_prompt("model_lead_unconfirmed").format(model=self.answerer.name)
+                answer.notices.append(notice)
+                yield Notice(notice)
+                answer.answerer = f"{self.answerer.name} (opened with the passages' best sentence)"
         if not checked.citations and not (checked.unconfirmed and checked.text.strip()) \
                 and not isinstance(answerer, ExtractiveAnswerer):
             # Nothing the model wrote survived the check (a bare "1", a fragment, each sentence contradicted), on
@@ -168,7 +178,7 @@ class Assistant:
             answer.answerer = f"extractive (nothing {self.answerer.name} wrote was confirmed)"
             guard = self._guard(standalone, hits, query.as_of)
             yield from self._drafted(guard, answerer.stream(standalone, hits, as_of=query.as_of), standalone, hits)
-            checked = self._verified(guard, answerer, answer)
+            checked, _ = self._verified(guard, answerer, answer)
             checked.dropped, checked.verdicts = removed + list(checked.dropped), judged + list(checked.verdicts)
             checked.claims_checked += first.claims_checked
             checked.claims_dropped += first.claims_dropped
@@ -247,17 +257,18 @@ class Assistant:
                              strict=self.settings.check == "strict", today=as_of or date.today())
 
     def _verified(self, guard: CheckedStream, answerer: Any, answer: Answer):
-        """The draft checked; with an LLM (and NEWSRAG_LLM_VERIFY on), the sentences the rules leave unconfirmed
-        read by it in one call, its verdicts joined to the rules' (rag/check/verify_llm.py)."""
+        """The draft checked, and the LLM's verdicts: with an LLM (and NEWSRAG_LLM_VERIFY on), the sentences the
+        rules leave unconfirmed are read by it in one call and its verdicts joined to the rules'
+        (rag/check/verify_llm.py)."""
         checked = guard.finish()
         model = getattr(answerer, "chat_model", None)
         if not (self.settings.llm_verify and model is not None and checked.unconfirmed):
-            return checked
+            return checked, {}
         overrides, notice = verify_unconfirmed(model, checked.unconfirmed, guard.hits,
                                                timeout=self.settings.llm_verify_timeout, name=answerer.name)
         if notice:
             answer.notices.append(notice)
-        return guard.finish(overrides) if overrides else checked
+        return (guard.finish(overrides) if overrides else checked), overrides
 
     def _validate(self, question: str) -> str:
         question = (question or "").strip()
@@ -298,6 +309,12 @@ class Assistant:
             dated = any(low <= h.passage.published_at[:10] <= high for h in hits[:5] if h.passage.published_at)
         return should_answer(question, hits, refuse_below=self.settings.refuse_below, dated=dated,
                              sources=self.index.sources)
+
+
+def _opens_unconfirmed(checked) -> bool:
+    """Does the checked answer open with a sentence the passages do not confirm (kept, marked)?"""
+    kept = [v for v in checked.verdicts if v.get("kept")]
+    return bool(kept) and kept[0]["verdict"] == "unconfirmed"
 
 
 def _quietly(step) -> None:

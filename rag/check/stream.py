@@ -125,6 +125,11 @@ class CheckedStream:
         from outside the rules (rag.check.verify_llm)."""
         return self._check(self.draft, overrides)
 
+    def led_by(self, lead: str, overrides: Mapping[str, Override] | None = None) -> Checked:
+        """The whole draft checked with `lead` (a passage's own sentence, with its [n]) before it; the numbering
+        starts from the lead. Text already given out is not changed: the final answer replaces it."""
+        return self._check(f"{lead.strip()} {self.draft}", overrides)
+
     def rest(self, final_text: str) -> str:
         """What is left to give out once the final text is known (nothing if it does not extend what was given)."""
         return self._release(final_text)

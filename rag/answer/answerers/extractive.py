@@ -71,14 +71,14 @@ class ExtractiveAnswerer:
         self.rerank = rerank
 
     def answer(self, question: str, hits: Sequence[Hit]) -> str:
+        return " ".join(_written(u) for u in self._pick(question, hits))
+
+    def lead(self, question: str, hits: Sequence[Hit]) -> str:
+        """The statement this answerer would open with ("" if none): the passages' sentence that best answers
+        the question, with its [n]. An LLM answer whose own first sentence the passages do not confirm opens with
+        it (rag/answer/assistant.py)."""
         units = self._pick(question, hits)
-        parts = []
-        for u in units:
-            text = u.text
-            if u.speaker and not mentions(text, u.speaker) and text.lstrip().startswith('"'):
-                text = f"{u.speaker} said: {text}"
-            parts.append(f"{text} [{u.n}]")
-        return " ".join(parts)
+        return _written(units[0]) if units else ""
 
     def stream(self, question: str, hits: Sequence[Hit], as_of: Any = None) -> Iterator[str]:
         """The answer in one piece (it is chosen whole, at once); `as_of` is not needed: the passages are
@@ -210,6 +210,14 @@ class ExtractiveAnswerer:
                 u.score += _OPENING  # the lede: what the story is about, stated first
         units.sort(key=lambda u: -u.score)
         return units
+
+
+def _written(u: _Unit) -> str:
+    """A chosen unit as the answer writes it: a quotation with its speaker, then its [n]."""
+    text = u.text
+    if u.speaker and not mentions(text, u.speaker) and text.lstrip().startswith('"'):
+        text = f"{u.speaker} said: {text}"
+    return f"{text} [{u.n}]"
 
 
 def opens_article(passage, start: int) -> bool:
