@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rag.answer.answerers.lead_marks import lead_marks_moved  # noqa: E402
 from rag.answer.answerers.llm import ORDERS, LLMAnswerer  # noqa: E402
 from rag.answer.assistant import Assistant  # noqa: E402
-from rag.check.citations import unconfirmed_mark  # noqa: E402
+from rag.check.citations import split_claims, unconfirmed_mark  # noqa: E402
 from rag.core.schema import Answer, Hit  # noqa: E402
 from rag.core.settings import Settings  # noqa: E402
 from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
@@ -149,6 +149,31 @@ def _scores(text: str, refused: bool, answers: Sequence[str]) -> dict[str, bool]
     return {"contains": (not refused) and contains_answer(plain, answers),
             "first_sentence": (not refused) and contains_answer(first, answers),
             "first_confirmed": (not refused) and contains_answer(first, answers) and unconfirmed_mark() not in first}
+
+
+def _sha(text: str) -> str:
+    return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def without_passage_text(llm: dict[str, Any], passages: Sequence[str]) -> dict[str, Any]:
+    """A recorded LLM answer with the passages' own sentences in it (an answer the passages made instead, or the
+    passages' sentences it was opened with) stored as their SHA-1: the report keeps no publishers' text."""
+    llm = dict(llm)
+    if llm.get("fallback"):
+        llm["text"] = _sha(llm["text"])
+        llm["verdicts"] = [{**v, "sentence": _sha(v["sentence"])} if v.get("kept") else v for v in llm["verdicts"]]
+    elif llm.get("opened"):
+        def own(sentence: str) -> bool:
+            return any(sentence.rstrip(".!?\"'” ") in p for p in passages)
+
+        lead = 0
+        while lead < len(llm["verdicts"]) and own(llm["verdicts"][lead]["sentence"]):
+            lead += 1
+        claims = split_claims(llm["text"])
+        llm["text"] = " ".join([*(f"[{_sha(c)}]" for c in claims[:lead]), *claims[lead:]])
+        llm["verdicts"] = [{**v, "sentence": _sha(v["sentence"])} if i < lead else v
+                           for i, v in enumerate(llm["verdicts"])]
+    return llm
 
 
 def _timed(assistant: Assistant, question: str, as_of: str | None) -> tuple[Answer, float]:
@@ -278,6 +303,7 @@ def main() -> int:
                        "answer_tokens": (rec.get("meta", {}).get("timings") or {}).get("predicted_n")}}
         if isinstance(chat, Replayed) and chat.verifier is not None:
             row["llm"]["verify_replies"] = chat.replies[replied:]  # to judge other ways of using them offline
+        row["llm"] = without_passage_text(row["llm"], [h.passage.text for h in a.passages])  # scored above
         rows.append(row)
         print(f"{i}/{len(picked)} {row['id']}: llm {s:.0f}s draft={rec.get('draft', '')[:90]!r} first={row['llm']['first_sentence']} "
               f"contains={row['llm']['contains']} refused={a.refused} | extractive first={row['extractive']['first_sentence']} "

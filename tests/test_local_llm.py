@@ -454,3 +454,27 @@ def test_the_benchmark_records_the_draft_the_passages_read_and_both_answerers(sc
     assert answering and "asked on 2023-10-06" in answering[-1]["messages"][1]["content"]
     # the LLM pass read the unconfirmed sentence, as it does in use (one call after the answer)
     assert any("Sentences to check" in b["messages"][1]["content"] for b in server.bodies)
+
+
+def test_the_benchmark_stores_the_passages_own_sentences_only_as_their_sha1() -> None:
+    spec = importlib.util.spec_from_file_location("local_llm_answers",
+                                                  Path(__file__).parents[1] / "benchmarks" / "local_llm_answers.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    passage = "Night trams will run every twenty minutes. The council approved the plan on Tuesday."
+    guess = "Pensioners will ride free."
+    opened = {"opened": True, "fallback": False,
+              "text": f"Night trams will run every twenty minutes [1]. {guess[:-1]} {unconfirmed_mark()}.",
+              "verdicts": [{"sentence": "Night trams will run every twenty minutes.", "verdict": "supported",
+                            "kept": True}, {"sentence": guess, "verdict": "unconfirmed", "kept": True}]}
+    out = bench.without_passage_text(opened, [passage])
+    assert "Night trams" not in json.dumps(out) and out["text"].startswith("[sha1:")
+    assert out["text"].endswith(f"{guess[:-1]} {unconfirmed_mark()}.") and out["verdicts"][1]["sentence"] == guess
+    fallback = {"opened": False, "fallback": True, "text": "The council approved the plan on Tuesday [1].",
+                "verdicts": [{"sentence": "1", "verdict": "screened", "kept": False},
+                             {"sentence": "The council approved the plan on Tuesday.", "verdict": "supported",
+                              "kept": True}]}
+    out = bench.without_passage_text(fallback, [passage])
+    assert "council" not in json.dumps(out) and out["verdicts"][0]["sentence"] == "1"
+    own = {"opened": False, "fallback": False, "text": guess, "verdicts": []}
+    assert bench.without_passage_text(own, [passage]) == own
