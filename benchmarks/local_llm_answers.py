@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from answer_first import first_sha1  # noqa: E402
 from rag.answer.answerers.lead_marks import lead_marks_moved  # noqa: E402
 from rag.answer.answerers.llm import ORDERS, LLMAnswerer  # noqa: E402
 from rag.answer.assistant import Assistant  # noqa: E402
@@ -141,14 +143,16 @@ def _ref(n: int, hit: Hit) -> dict[str, Any]:
             "sha1": hashlib.sha1(p.text.encode("utf-8")).hexdigest()[:12], "words": len(p.text.split())}
 
 
-def _scores(text: str, refused: bool, answers: Sequence[str]) -> dict[str, bool]:
+def _scores(text: str, refused: bool, answers: Sequence[str]) -> dict[str, Any]:
     """Whether the answer and its first sentence hold the gold; `first_confirmed`: the first sentence holds it and
-    is not one the check left marked unconfirmed."""
+    is not one the check left marked unconfirmed; `first_sha1`: the key of a hand verdict on the first sentence
+    (benchmarks/llm_judged_first.py; "" for a refusal)."""
     plain = _MARKS.sub("", text)
     first = _first_sentence(plain)
     return {"contains": (not refused) and contains_answer(plain, answers),
             "first_sentence": (not refused) and contains_answer(first, answers),
-            "first_confirmed": (not refused) and contains_answer(first, answers) and unconfirmed_mark() not in first}
+            "first_confirmed": (not refused) and contains_answer(first, answers) and unconfirmed_mark() not in first,
+            "first_sha1": "" if refused else first_sha1(first)}
 
 
 def _sha(text: str) -> str:

@@ -64,3 +64,41 @@ def test_a_broken_or_missing_verdict_file_stops_with_its_name(tmp_path: Path) ->
         af.load_verdicts(str(broken))
     with pytest.raises(SystemExit, match="missing.jsonl"):
         af.load_verdicts(str(tmp_path / "missing.jsonl"))
+
+
+def _llm_judged():
+    spec = importlib.util.spec_from_file_location("llm_judged_first", ROOT / "benchmarks" / "llm_judged_first.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_local_llm_report_is_judged_per_answerer_and_the_rest_listed_to_judge(tmp_path: Path, capsys) -> None:
+    lj = _llm_judged()
+    melanoma, skin = af.first_sha1("The soap treats melanoma."), af.first_sha1("It treats skin cancer.")
+    def answer(first: bool, sha: str, refused: bool = False) -> dict:
+        return {"first_sentence": first, "first_sha1": sha, "refused": refused}
+    report = {"questions": [
+        {"id": "q1", "extractive": answer(True, skin), "llm": answer(False, melanoma)},  # right in other words
+        {"id": "q2", "extractive": answer(False, "", refused=True), "llm": answer(True, "feedbeef0001")},
+    ]}
+    (tmp_path / "r.json").write_text(json.dumps(report))
+    verdicts = tmp_path / "v.jsonl"
+    verdicts.write_text("".join(json.dumps({"id": "q1", "first_sha1": sha, "correct": True, "why": "names it"}) + "\n"
+                                for sha in (melanoma, skin)))
+    todo = tmp_path / "todo.jsonl"
+    assert lj.main([str(tmp_path / "r.json"), "--verdicts", str(verdicts), "--todo", str(todo)]) == 0
+    figures, missing = lj.judged(report, af.load_verdicts(str(verdicts)))
+    assert figures["llm"] == {"n": 2, "string_match": 1, "judged_correct": 1, "unjudged": 1,
+                              "string_match_but_wrong": 0, "right_but_no_string_match": 1}
+    assert figures["extractive"]["judged_correct"] == 1 and figures["extractive"]["unjudged"] == 0  # a refusal: wrong
+    assert [(t["id"], t["answerer"]) for t in load_jsonl(todo)] == [("q2", "llm")]
+    assert "1 first sentences to judge" in capsys.readouterr().out
+
+
+def test_a_report_from_before_the_hashes_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    lj = _llm_judged()
+    report = {"questions": [{"id": "q1", "extractive": {"first_sentence": True, "refused": False},
+                             "llm": {"first_sentence": True, "refused": False}}]}
+    with pytest.raises(SystemExit, match="q1: the report has no first_sha1"):
+        lj.judged(report, {})

@@ -450,6 +450,7 @@ def test_the_benchmark_records_the_draft_the_passages_read_and_both_answerers(sc
     assert row["llm"]["given"][0]["passage_id"] == "tram-1:0" and len(row["llm"]["given"][0]["sha1"]) == 12
     assert row["gold_in_given"] and row["extractive"]["first_sentence"] and "text" not in row["extractive"]
     assert report["llm_summary"]["first_sentence"] == 1 and report["extractive"]["n"] == 1
+    assert len(row["llm"]["first_sha1"]) == 12 and len(row["extractive"]["first_sha1"]) == 12  # hand verdicts' keys
     answering = [b for b in server.bodies if "asked on" in b["messages"][1]["content"]]
     assert answering and "asked on 2023-10-06" in answering[-1]["messages"][1]["content"]
     # the LLM pass read the unconfirmed sentence, as it does in use (one call after the answer)
