@@ -10,8 +10,8 @@ ends in an even/odd number. Retrieved hits are cached (--hits) so that reruns on
     NEWSRAG_EMBEDDING_CACHE=/work/embcache python benchmarks/answer_first.py --store /tmp/rt \\
         --questions ../shared/eval/realtimeqa/questions.jsonl --hits /tmp/rt-hits.pkl [-v] [--json out.json]
 
---verdicts FILE adds a figure judged by hand beside the string match: FILE is JSONL, one row per question,
-`{"id", "first_sha1", "correct", "why"}`, where first_sha1 is the first 12 hex digits of the SHA-1 of the answer's
+--verdicts FILE adds a figure judged by hand beside the string match: FILE is JSONL, one row per judged first
+sentence, `{"id", "first_sha1", "correct", "why"}`, where first_sha1 is the first 12 hex digits of the SHA-1 of the answer's
 first sentence (whitespace collapsed) and correct says whether that sentence answers the question with the gold
 answer, in any wording. A verdict counts only while the first sentence is the one judged: a changed sentence is
 "unjudged" until judged again, and --todo FILE writes those rows (ids and hashes, no text) to fill in. The

@@ -49,9 +49,9 @@ def test_a_row_without_a_verdict_is_refused_with_its_id(tmp_path: Path) -> None:
         af.load_verdicts(str(path))
 
 
-def test_the_committed_verdicts_load_and_judge_each_question_once_with_a_reason() -> None:
+def test_the_committed_verdicts_load_and_judge_each_sentence_once_with_a_reason() -> None:
     rows = load_jsonl(VERDICTS)
-    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({(r["id"], r["first_sha1"]) for r in rows}) == len(rows)  # a question's other first sentences too
     assert all(set(r) == {"id", "first_sha1", "correct", "why"} and r["why"] for r in rows)
     assert all(isinstance(r["correct"], bool) for r in rows)
     assert af.load_verdicts(str(VERDICTS))  # the file the docs' figure comes from is one the benchmark accepts
