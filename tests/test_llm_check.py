@@ -176,6 +176,17 @@ def test_an_answer_that_opens_unconfirmed_opens_with_the_passages_best_sentence_
                for n in answer.notices)
     assert fake.calls == ["answer", "verify"]  # the verifier's verdicts are reused, not asked for again
 
+    # the model's guess, then the very sentence the answer is opened with: it is not said twice
+    lead_sentence = lead[:-len(" [1].")] + "."
+    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
+                    draft=f"Prices will double by Christmas [1]. {lead_sentence} [1]")
+    try:
+        twice = _assistant(home, fake.url).ask(QUESTION)
+    finally:
+        fake.close()
+    assert twice.text.count(lead_sentence[:40]) == 1 and twice.text.startswith(lead_sentence[:40])
+    assert f"Prices will double by Christmas {unconfirmed_mark()}." in twice.text
+
     # a model whose first sentence the passages confirm keeps its own opening
     fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
                     draft="Roasters expect prices to stay high until the spring harvest [1]. "

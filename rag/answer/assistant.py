@@ -158,8 +158,9 @@ class Assistant:
         if not isinstance(answerer, ExtractiveAnswerer) and _opens_unconfirmed(checked):
             # The model's first sentence is not one the passages confirm: the answer opens with the passages'
             # sentence that best answers the question, and what the model wrote follows it, checked as before.
-            led = guard.led_by(self._fallback.lead(standalone, hits), overrides)
-            if led.verdicts and led.verdicts[0]["verdict"] == "supported":
+            lead = self._fallback.lead(standalone, hits)
+            led = guard.led_by(lead, overrides) if lead else None
+            if led is not None and led.verdicts and led.verdicts[0]["verdict"] == "supported":
                 checked = led
                 notice = load_prompt("model_lead_unconfirmed").format(model=self.answerer.name)
                 answer.notices.append(notice)

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.bare_answer import has_common_word
-from rag.check.citations import Checked, Override, check, drop_record
+from rag.check.citations import Checked, Override, check, drop_record, split_claims
 from rag.core.schema import Hit
 from rag.nlp.injection import looks_like_instruction, without_instructions
 from rag.nlp.lexical import content_words
@@ -44,6 +44,11 @@ def _echoes(claim: str, words: set[str], asked: set[str], question: str) -> bool
     "… began this week. How many walked out?"). A yes/no question's restatement may be its answer: not this."""
     return len(words) >= 2 and words <= asked and bool(_WH.search(question)) \
         and set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(question))  # "Level 4" adds a number
+
+
+def _said(sentence: str) -> str:
+    """A sentence as compared for repetition: without its markers, spacing, case and closing punctuation."""
+    return " ".join(_MARKS.sub("", sentence).split()).rstrip(".!?").lower()
 
 
 def _quotes_balanced(text: str) -> bool:
@@ -127,8 +132,11 @@ class CheckedStream:
 
     def led_by(self, lead: str, overrides: Mapping[str, Override] | None = None) -> Checked:
         """The whole draft checked with `lead` (a passage's own sentence, with its [n]) before it; the numbering
-        starts from the lead. Text already given out is not changed: the final answer replaces it."""
-        return self._check(f"{lead.strip()} {self.draft}", overrides)
+        starts from the lead, and a draft sentence saying the same as the lead is not said twice. Text already
+        given out is not changed: the final answer replaces it."""
+        said = {_said(c) for c in split_claims(lead)}
+        rest = [c for c in split_claims(self.draft) if _said(c) not in said]
+        return self._check(" ".join([lead.strip(), *rest]), overrides)
 
     def rest(self, final_text: str) -> str:
         """What is left to give out once the final text is known (nothing if it does not extend what was given)."""
