@@ -187,6 +187,16 @@ def test_an_answer_that_opens_unconfirmed_opens_with_the_passages_best_sentence_
     assert twice.text.count(lead_sentence[:40]) == 1 and twice.text.startswith(lead_sentence[:40])
     assert f"Prices will double by Christmas {unconfirmed_mark()}." in twice.text
 
+    # a link the screen removes before the guess does not stop the opening
+    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
+                    draft="Read more at https://phish.example/login. Prices will double by Christmas [1].")
+    try:
+        linked = _assistant(home, fake.url).ask(QUESTION)
+    finally:
+        fake.close()
+    assert linked.text.startswith(lead_sentence[:40]) and "phish" not in linked.text
+    assert linked.answerer.endswith("(opened with the passages' best sentence)")
+
     # a model whose first sentence the passages confirm keeps its own opening
     fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
                     draft="Roasters expect prices to stay high until the spring harvest [1]. "

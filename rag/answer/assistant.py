@@ -160,7 +160,7 @@ class Assistant:
             # sentence that best answers the question, and what the model wrote follows it, checked as before.
             lead = self._fallback.lead(standalone, hits)
             led = guard.led_by(lead, overrides) if lead else None
-            if led is not None and led.verdicts and led.verdicts[0]["verdict"] == "supported":
+            if led is not None and _opening(led) == "supported":  # the passages' sentence held (screened text aside)
                 checked = led
                 notice = load_prompt("model_lead_unconfirmed").format(model=self.answerer.name)
                 answer.notices.append(notice)
@@ -312,10 +312,14 @@ class Assistant:
                              sources=self.index.sources)
 
 
+def _opening(checked) -> str | None:
+    """The verdict on the first sentence a checked answer keeps (None when it keeps none)."""
+    return next((v["verdict"] for v in checked.verdicts if v.get("kept")), None)
+
+
 def _opens_unconfirmed(checked) -> bool:
     """Does the checked answer open with a sentence the passages do not confirm (kept, marked)?"""
-    kept = [v for v in checked.verdicts if v.get("kept")]
-    return bool(kept) and kept[0]["verdict"] == "unconfirmed"
+    return _opening(checked) == "unconfirmed"
 
 
 def _quietly(step) -> None:
