@@ -5,7 +5,8 @@ setting chosen on one half can be checked on the other.
 
 Half "dev" holds the sources whose CRC-32 of `article_id` is even (the half the rules' settings were chosen on),
 "held-out" the others. Prints numbers only; `--json` writes both reports (ids and numbers, no text). With
-`--llm`, the LLM pass reads the unconfirmed claims of the first N responses of the dev half (one call each).
+`--llm`, the LLM pass reads the unconfirmed claims of the first N responses of the dev half, or of the held-out half
+with `--llm-half held-out` (one call each).
 """
 
 from __future__ import annotations
@@ -31,14 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--threshold", type=float, default=0.55, help="the support threshold (NEWSRAG_SUPPORT_THRESHOLD)")
     ap.add_argument("--llm", help="a model for the LLM pass (local, gguf:PATH, openai:MODEL, ollama:MODEL)")
-    ap.add_argument("--limit", type=int, default=0, help="with --llm: only the first N responses of the dev half")
+    ap.add_argument("--limit", type=int, default=0, help="with --llm: only the first N responses of that half")
+    ap.add_argument("--llm-half", choices=("dev", "held-out"), default="dev",
+                    help="with --llm: the half whose responses the LLM pass reads (the other is not scored)")
     args = ap.parse_args(argv)
     rows = load_claims(args.claims)
     reports = {}
     for name in ("dev", "held-out"):
         part = [r for r in rows if half(r) == name]
         llm = None
-        if args.llm and name == "dev":
+        if args.llm and name == args.llm_half:
             from rag.answer.answerers.llm import LLMAnswerer
             from rag.core.settings import Settings
             from rag.llms.choose import make_chat_model

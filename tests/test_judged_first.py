@@ -102,3 +102,24 @@ def test_a_report_from_before_the_hashes_is_refused_with_what_to_do(tmp_path: Pa
                              "llm": {"first_sentence": True, "refused": False}}]}
     with pytest.raises(SystemExit, match="q1: the report has no first_sha1"):
         lj.judged(report, {})
+
+
+def test_the_claims_halves_split_by_source_and_the_llm_half_is_named(tmp_path: Path, capsys) -> None:
+    spec = importlib.util.spec_from_file_location("claims_halves", ROOT / "benchmarks" / "claims_halves.py")
+    halves = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(halves)
+    passage = "The ferry entered service on Monday. It carries 300 passengers."
+    rows = [{"id": f"r{i}", "article_id": f"src{i}", "passage": passage, "claim": claim, "supported": ok,
+             "kind": "summary", "response_id": f"resp{i}"}
+            for i, (claim, ok) in enumerate([("The ferry carries 300 passengers.", True),
+                                             ("The ferry carries 500 passengers.", False)] * 3)]
+    path, out = tmp_path / "claims.jsonl", tmp_path / "halves.json"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert {halves.half(r) for r in rows} == {"dev", "held-out"}  # six sources, both halves
+    assert halves.main([str(path), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert set(report) == {"dev", "held-out"}
+    assert sum(r["claims"] for r in report.values()) == 6 and all("wrong" not in r for r in report.values())
+    with pytest.raises(SystemExit):
+        halves.main([str(path), "--llm", "local", "--llm-half", "test"])  # only dev or held-out
+    assert "invalid choice" in capsys.readouterr().err
