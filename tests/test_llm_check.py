@@ -94,6 +94,16 @@ def _assistant(home: Path, url: str, **settings: Any):
 QUESTION = "Why are coffee prices rising in Lakeland?"
 
 
+def _asked(home: Path, draft: str, **settings: Any):
+    """The Answer to QUESTION from a scripted model that writes `draft` and whose verifier confirms nothing, and
+    the calls the model got ("answer", "verify")."""
+    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}), draft=draft)
+    try:
+        return _assistant(home, fake.url, **settings).ask(QUESTION), fake.calls
+    finally:
+        fake.close()
+
+
 def test_the_llm_answer_keeps_true_sentences_and_never_presents_the_rest_as_cited_fact(home):
     fake = Scripted(lambda prompt: json.dumps({"verdicts": []}))
     try:
@@ -157,13 +167,8 @@ def test_the_llm_verdict_confirms_or_removes_an_unconfirmed_sentence(home):
 def test_an_answer_that_opens_unconfirmed_opens_with_the_passages_best_sentence_instead(home):
     from rag.check.citations import unconfirmed_mark
 
-    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
-                    draft="Prices will double by Christmas [1]. Roasters expect prices to stay high until the "
-                          "spring harvest [1].")
-    try:
-        answer = _assistant(home, fake.url).ask(QUESTION)
-    finally:
-        fake.close()
+    answer, calls = _asked(home, "Prices will double by Christmas [1]. Roasters expect prices to stay high until the "
+                                 "spring harvest [1].")
     # the passages' own answer first, cited; the model's guess after it, still marked; its true sentence kept
     lead, rest = answer.text.split(" Prices will double", 1)
     assert lead.endswith(" [1].") and lead[:-len(" [1].")] + "." in ARTICLE["body"] and not answer.refused
@@ -174,37 +179,22 @@ def test_an_answer_that_opens_unconfirmed_opens_with_the_passages_best_sentence_
     assert answer.answerer == "openai:scripted (opened with the passages' best sentence)"
     assert any("The first sentence openai:scripted wrote is not one the passages confirm" in n
                for n in answer.notices)
-    assert fake.calls == ["answer", "verify"]  # the verifier's verdicts are reused, not asked for again
+    assert calls == ["answer", "verify"]  # the verifier's verdicts are reused, not asked for again
 
     # the model's guess, then the very sentence the answer is opened with: it is not said twice
     lead_sentence = lead[:-len(" [1].")] + "."
-    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
-                    draft=f"Prices will double by Christmas [1]. {lead_sentence} [1]")
-    try:
-        twice = _assistant(home, fake.url).ask(QUESTION)
-    finally:
-        fake.close()
+    twice, _ = _asked(home, f"Prices will double by Christmas [1]. {lead_sentence} [1]")
     assert twice.text.count(lead_sentence[:40]) == 1 and twice.text.startswith(lead_sentence[:40])
     assert f"Prices will double by Christmas {unconfirmed_mark()}." in twice.text
 
     # a link the screen removes before the guess does not stop the opening
-    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
-                    draft="Read more at https://phish.example/login. Prices will double by Christmas [1].")
-    try:
-        linked = _assistant(home, fake.url).ask(QUESTION)
-    finally:
-        fake.close()
+    linked, _ = _asked(home, "Read more at https://phish.example/login. Prices will double by Christmas [1].")
     assert linked.text.startswith(lead_sentence[:40]) and "phish" not in linked.text
     assert linked.answerer.endswith("(opened with the passages' best sentence)")
 
     # a model whose first sentence the passages confirm keeps its own opening
-    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}),
-                    draft="Roasters expect prices to stay high until the spring harvest [1]. "
+    own, _ = _asked(home, "Roasters expect prices to stay high until the spring harvest [1]. "
                           "Prices will double by Christmas [1].")
-    try:
-        own = _assistant(home, fake.url).ask(QUESTION)
-    finally:
-        fake.close()
     assert own.text.startswith("Roasters expect") and own.answerer == "openai:scripted"
     assert "drought" not in own.text
 
@@ -239,11 +229,7 @@ def test_an_answer_no_passage_confirms_is_marked_with_its_passages_not_a_refusal
 
 
 def test_when_nothing_the_model_wrote_survives_the_passages_own_sentences_answer(home):
-    fake = Scripted(lambda prompt: json.dumps({"verdicts": []}), draft="1 [1].")  # a bare number: a fragment
-    try:
-        answer = _assistant(home, fake.url).ask(QUESTION)
-    finally:
-        fake.close()
+    answer, _ = _asked(home, "1 [1].")  # a bare number: a fragment
     assert not answer.refused and answer.citations  # not a refusal: the passages were relevant
     assert "drought in Brazil" in answer.text and "1 [1]" not in answer.text
     assert answer.answerer == "extractive (nothing openai:scripted wrote was confirmed)"
