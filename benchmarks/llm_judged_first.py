@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             report = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise SystemExit(f"{path}: {exc}") from None
+        questions = report.get("questions") if isinstance(report, dict) else None
+        if not isinstance(questions, list) or not all(isinstance(q, dict) and set(ANSWERERS) <= set(q)
+                                                      for q in questions):
+            raise SystemExit(f"{path}: not a report of benchmarks/local_llm_answers.py (--json): it needs a "
+                             "'questions' list whose rows hold 'extractive' and 'llm'")
         figures, missing = judged(report, verdicts)
         todo += missing
         for who, f in figures.items():

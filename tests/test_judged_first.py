@@ -96,6 +96,17 @@ def test_a_local_llm_report_is_judged_per_answerer_and_the_rest_listed_to_judge(
     assert "1 first sentences to judge" in capsys.readouterr().out
 
 
+def test_a_file_that_is_not_a_report_is_refused_with_its_name(tmp_path: Path) -> None:
+    lj = _llm_judged()
+    verdicts = tmp_path / "v.jsonl"
+    verdicts.write_text("")
+    for body in ('{"questions": 3}', "[1, 2]", '{"questions": [{"id": "q1"}]}'):
+        odd = tmp_path / "odd.json"
+        odd.write_text(body)
+        with pytest.raises(SystemExit, match="odd.json: not a report of benchmarks/local_llm_answers.py"):
+            lj.main([str(odd), "--verdicts", str(verdicts)])
+
+
 def test_a_report_from_before_the_hashes_is_refused_with_what_to_do(tmp_path: Path) -> None:
     lj = _llm_judged()
     report = {"questions": [{"id": "q1", "extractive": {"first_sentence": True, "refused": False},
