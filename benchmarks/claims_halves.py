@@ -1,12 +1,13 @@
 """The claim check's figures on each half of a claims file, split by source (the row's `article_id`), so a
 setting chosen on one half can be checked on the other.
 
-    python benchmarks/claims_halves.py ../shared/eval/ragtruth/claims.jsonl [--json OUT] [--llm local --limit N]
+    python benchmarks/claims_halves.py ../shared/eval/ragtruth/claims.jsonl [--json OUT]
+        [--llm local [--llm-half held-out] --limit N [--skip M]]
 
 Half "dev" holds the sources whose CRC-32 of `article_id` is even (the half the rules' settings were chosen on),
 "held-out" the others. Prints numbers only; `--json` writes both reports (ids and numbers, no text). With
 `--llm`, the LLM pass reads the unconfirmed claims of the first N responses of the dev half, or of the held-out half
-with `--llm-half held-out` (one call each).
+with `--llm-half held-out` (one call each); `--skip M` starts after the first M responses.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ def half(row: dict) -> str:
     return "dev" if zlib.crc32(str(row.get("article_id") or row["id"]).encode()) % 2 == 0 else "held-out"
 
 
+def responses(rows: list[dict], limit: int = 0, skip: int = 0) -> list[dict]:
+    """The rows of the responses after the first `skip` (in file order), at most `limit` responses (0: all)."""
+    order = list(dict.fromkeys(r.get("response_id") or r["id"] for r in rows))
+    keep = set(order[skip:skip + limit] if limit else order[skip:])
+    return [r for r in rows if (r.get("response_id") or r["id"]) in keep]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("claims")
@@ -33,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, default=0.55, help="the support threshold (NEWSRAG_SUPPORT_THRESHOLD)")
     ap.add_argument("--llm", help="a model for the LLM pass (local, gguf:PATH, openai:MODEL, ollama:MODEL)")
     ap.add_argument("--limit", type=int, default=0, help="with --llm: only the first N responses of that half")
+    ap.add_argument("--skip", type=int, default=0, help="with --llm: leave out that half's first N responses "
+                    "(to extend an earlier --limit run with the next ones)")
     ap.add_argument("--llm-half", choices=("dev", "held-out"), default="dev",
                     help="with --llm: the half whose responses the LLM pass reads (the other is not scored)")
     args = ap.parse_args(argv)
@@ -48,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
             model, label, _ = make_chat_model(Settings.from_env(llm=args.llm))
             llm = LLMAnswerer(model, label)
-            if args.limit:
-                keep = list(dict.fromkeys(r.get("response_id") or r["id"] for r in part))[:args.limit]
-                part = [r for r in part if (r.get("response_id") or r["id"]) in set(keep)]
+            part = responses(part, args.limit, args.skip)
         elif args.llm:
             continue
         reports[name] = score_claims(part, llm=llm, threshold=args.threshold)

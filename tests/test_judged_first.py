@@ -131,6 +131,12 @@ def test_the_claims_halves_split_by_source_and_the_llm_half_is_named(tmp_path: P
     report = json.loads(out.read_text())
     assert set(report) == {"dev", "held-out"}
     assert sum(r["claims"] for r in report.values()) == 6 and all("wrong" not in r for r in report.values())
+    # --limit / --skip pick whole responses in file order: an earlier run's responses are not read again
+    two = [dict(r, response_id=f"resp{i // 2}") for i, r in enumerate(rows)]
+    assert [r["id"] for r in halves.responses(two, limit=1)] == ["r0", "r1"]
+    assert [r["id"] for r in halves.responses(two, limit=1, skip=1)] == ["r2", "r3"]
+    assert [r["id"] for r in halves.responses(two, skip=2)] == ["r4", "r5"]
+    assert halves.responses(two) == two
     with pytest.raises(SystemExit):
         halves.main([str(path), "--llm", "local", "--llm-half", "test"])  # only dev or held-out
     assert "invalid choice" in capsys.readouterr().err
