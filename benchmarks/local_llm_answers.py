@@ -163,7 +163,7 @@ def without_passage_text(llm: dict[str, Any], passages: Sequence[str]) -> dict[s
     """A recorded LLM answer with the passages' own sentences in it (an answer the passages made instead, or the
     passages' sentences it was opened with) stored as their SHA-1: the report keeps no publishers' text."""
     llm = dict(llm)
-    if llm.get("fallback"):
+    if llm.get("fallback") or llm.get("quote_index"):
         llm["text"] = _sha(llm["text"])
         llm["verdicts"] = [{**v, "sentence": _sha(v["sentence"])} if v.get("kept") else v for v in llm["verdicts"]]
     elif llm.get("opened"):
@@ -200,6 +200,7 @@ def _summary(rows: list[dict], key: str) -> dict[str, Any]:
             "first_sentence": sum(r["first_sentence"] for r in own),
             "first_confirmed": sum(r.get("first_confirmed", False) for r in own),
             "refused": sum(r["refused"] for r in own), "fallback": sum(bool(r.get("fallback")) for r in own),
+            "quote_index": sum(bool(r.get("quote_index")) for r in own),
             "opened": sum(bool(r.get("opened")) for r in own),
             "claims_dropped": sum(r["claims_dropped"] for r in own), "claims_checked": sum(r["claims_checked"] for r in own),
             "seconds_p50": _pct(secs, 0.5), "seconds_p95": _pct(secs, 0.95), "seconds_median": round(statistics.median(secs), 1) if secs else None}
@@ -291,7 +292,10 @@ def main() -> int:
                               "claims_checked": x.claims_checked, "claims_dropped": x.claims_dropped,
                               **_scores(x.text, x.refused, gold.answers)},
                "llm": {"text": a.text, "refused": a.refused, "seconds": round(s, 2), "answerer": a.answerer,
-                       "fallback": a.answerer.startswith("extractive"),
+                       # the quote index answers who-said-what questions before any model (its own kind, not a
+                       # fallback); a fallback is the extractive answer standing in for the model's
+                       "quote_index": a.answerer.endswith("(quote index)"),
+                       "fallback": a.answerer.startswith("extractive") and not a.answerer.endswith("(quote index)"),
                        "opened": a.answerer.startswith(f"{name} (opened"), "claims_checked": a.claims_checked,
                        "claims_dropped": a.claims_dropped,
                        "dropped": [{k: d.get(k) for k in ("sentence", "verdict", "rule", "detail")} for d in a.dropped],

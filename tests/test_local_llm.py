@@ -477,5 +477,8 @@ def test_the_benchmark_stores_the_passages_own_sentences_only_as_their_sha1() ->
                               "kept": True}]}
     out = bench.without_passage_text(fallback, [passage])
     assert "council" not in json.dumps(out) and out["verdicts"][0]["sentence"] == "1"
+    quoted = {"opened": False, "fallback": False, "quote_index": True, "verdicts": [],
+              "text": 'The mayor said "the trams will run all night" [1].'}
+    assert "trams" not in json.dumps(bench.without_passage_text(quoted, [passage]))
     own = {"opened": False, "fallback": False, "text": guess, "verdicts": []}
     assert bench.without_passage_text(own, [passage]) == own
