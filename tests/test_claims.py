@@ -190,3 +190,32 @@ def test_two_negations_close_together_cancel():
     passage = '"I have been quiet, not because I haven\'t been upset by the campaign, but to listen," she wrote.'
     assert judge('She was "upset by the campaign".', passage).ok
     assert judge("She has been upset by the campaign.", "She has not been upset by the campaign.").rule == "polarity"
+
+
+def test_the_claims_eval_llm_pass_reads_each_responses_unconfirmed_claims_once_and_records_its_reading() -> None:
+    """`newsrag eval --claims --llm`: one call per response for the claims the rules leave unconfirmed; the
+    model's reading turns them supported or contradicted, never a rule's verdict; the report lists, per claim
+    sent, the reading and the verdict it led to (ids only, no text)."""
+    from types import SimpleNamespace
+
+    from langchain_core.language_models import FakeListChatModel
+
+    from rag.eval.claims import format_claims_report, score_claims
+
+    passage = "The ferry entered service on Monday. It carries 300 passengers across the bay each hour."
+    rows = [{"id": "a", "response_id": "r1", "passage": passage, "claim": "The ferry carries 300 passengers.",
+             "supported": True, "kind": "summary"},  # the rules confirm it: never sent
+            {"id": "b", "response_id": "r1", "passage": passage, "kind": "summary", "supported": True,
+             "claim": "Hundreds of riders cross the water hourly on the new vessel."},
+            {"id": "c", "response_id": "r1", "passage": passage, "kind": "summary", "supported": False,
+             "claim": "Tourists praised the quiet engines of the vessel."}]
+    reply = json.dumps({"verdicts": [{"sentence": 1, "verdict": "supported", "passage": 1},
+                                     {"sentence": 2, "verdict": "none", "passage": 0}]})
+    model = FakeListChatModel(responses=[reply])
+    report = score_claims(rows, llm=SimpleNamespace(chat_model=model, name="fake"))
+    assert report["llm"]["calls"] == 1
+    read = {r["id"]: r for r in report["llm"]["read"]}
+    assert set(read) == {"b", "c"}  # only what the rules left unconfirmed
+    assert read["b"]["llm"] == "supported" and read["b"]["verdict"] == "supported"
+    assert read["c"]["llm"] is None and read["c"]["verdict"] == "unconfirmed"
+    assert "Hundreds" not in json.dumps(report["llm"]) and "'read'" not in format_claims_report(report)

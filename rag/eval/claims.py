@@ -162,6 +162,7 @@ def _llm_pass(rows: Sequence[dict[str, Any]], verdicts: list[str], llm: Any, tim
     seconds: list[float] = []
     changed: Counter = Counter()
     notices: Counter = Counter()
+    read: list[dict[str, Any]] = []  # per claim sent: the model's reading and the verdict it led to (no text)
     for (_, text), idx in groups.items():
         hit = Hit(Passage(id="p:0", article_id="p", index=0, start=0, end=len(text), text=text, title="",
                           source=None, published_at=None), score=1.0)
@@ -177,9 +178,12 @@ def _llm_pass(rows: Sequence[dict[str, Any]], verdicts: list[str], llm: Any, tim
                 checker = Checker([hit], overrides={rows[i]["claim"]: o})
                 verdicts[i] = checker.add(rows[i]["claim"]).verdict
                 changed[verdicts[i]] += 1
+            read.append({"id": rows[i]["id"], "llm": o.verdict if o else None, "verdict": verdicts[i],
+                         "failed": bool(notice)})
     s = np.array(seconds) if seconds else np.zeros(1)
     return {"model": llm.name, "calls": len(seconds), "changed_to": dict(changed), "failures": dict(notices),
-            "seconds_p50": round(float(np.percentile(s, 50)), 2), "seconds_p95": round(float(np.percentile(s, 95)), 2)}
+            "seconds_p50": round(float(np.percentile(s, 50)), 2), "seconds_p95": round(float(np.percentile(s, 95)), 2),
+            "read": read}
 
 
 def _share(values: Sequence[bool]) -> float | None:
@@ -197,7 +201,7 @@ def format_claims_report(report: dict[str, Any]) -> str:
         lines.append(f"responses ({task}, n={r['responses']}): hallucinated-response precision {r['precision']} "
                      f"recall {r['recall']} F1 {r['f1']} (contradicted only: F1 {r['contradicted_only']['f1']})")
     if report.get("llm"):
-        lines.append(f"llm pass: {report['llm']}")
+        lines.append(f"llm pass: { {k: v for k, v in report['llm'].items() if k != 'read'} }")
     lines += ["", f"{'kind':<22}{'n':>5}{'right':>8}  verdicts"]
     for kind, k in report["by_kind"].items():
         verdicts = ", ".join(f"{r} {c}" for r, c in sorted(k["verdicts"].items(), key=lambda x: -x[1]))
