@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import pytest
 
+from rag.check.citations import unconfirmed_mark
+
 from .conftest import ingested_home
 from .obedient_llm import CompletionServer
 
@@ -136,7 +138,7 @@ def test_the_llm_answer_keeps_true_sentences_and_never_presents_the_rest_as_cite
     assert json.loads(json.dumps(answer.to_dict()))["verdicts"]  # the JSON carries the verdict list
 
 
-def test_the_llm_verdict_confirms_or_removes_an_unconfirmed_sentence(home):
+def test_the_llm_verdict_contradicting_an_unconfirmed_sentence_marks_it_and_never_removes_it(home):
     def reply(prompt: str) -> str:
         n = _numbered(prompt, "Prices will double")
         return "Sure! " + json.dumps({"verdicts": [{"sentence": n, "verdict": "contradicted", "passage": 1,
@@ -147,11 +149,13 @@ def test_the_llm_verdict_confirms_or_removes_an_unconfirmed_sentence(home):
         answer = _assistant(home, fake.url).ask(QUESTION)
     finally:
         fake.close()
-    assert "double" not in answer.text
-    gone = next(d for d in answer.dropped if d["sentence"].startswith("Prices will double"))
-    assert gone["verdict"] == "contradicted" and gone["rule"] == "llm" and "stay high" in gone["detail"]
-    by = {v["sentence"][:12]: v["by"] for v in answer.verdicts}
-    assert by["Prices will "] == "llm"
+    # The model's "contradicted" is not proof (the local model's were wrong about true sentences 6 times in 9 on
+    # RAGTruth's dev half): the sentence stays, marked and uncited, with the model's reason; nothing is removed.
+    assert f"Prices will double by Christmas {unconfirmed_mark()}." in answer.text
+    assert not any(d["sentence"].startswith("Prices will double") for d in answer.dropped)
+    marked = next(v for v in answer.verdicts if v["sentence"].startswith("Prices will double"))
+    assert marked["verdict"] == "unconfirmed" and marked["rule"] == "llm" and "stay high" in marked["detail"]
+    assert marked["by"] == "llm"
 
     # strict mode and the verification switched off: the unconfirmed sentence is removed, no verify call
     fake = Scripted(lambda prompt: "{}")
