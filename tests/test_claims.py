@@ -206,16 +206,21 @@ def test_the_claims_eval_llm_pass_reads_each_responses_unconfirmed_claims_once_a
     rows = [{"id": "a", "response_id": "r1", "passage": passage, "claim": "The ferry carries 300 passengers.",
              "supported": True, "kind": "summary"},  # the rules confirm it: never sent
             {"id": "b", "response_id": "r1", "passage": passage, "kind": "summary", "supported": True,
-             "claim": "Hundreds of riders cross the water hourly on the new vessel."},
+             "claim": "The new ferry started sailing on Monday."},
             {"id": "c", "response_id": "r1", "passage": passage, "kind": "summary", "supported": False,
-             "claim": "Tourists praised the quiet engines of the vessel."}]
+             "claim": "Tourists praised the quiet engines of the vessel."},
+            {"id": "d", "response_id": "r1", "passage": passage, "kind": "summary", "supported": True,
+             "claim": "Hundreds of riders cross the water hourly on the new vessel."}]
     reply = json.dumps({"verdicts": [{"sentence": 1, "verdict": "supported", "passage": 1},
-                                     {"sentence": 2, "verdict": "none", "passage": 0}]})
+                                     {"sentence": 2, "verdict": "none", "passage": 0},
+                                     {"sentence": 3, "verdict": "supported", "passage": 1}]})
     model = FakeListChatModel(responses=[reply])
     report = score_claims(rows, llm=SimpleNamespace(chat_model=model, name="fake"))
     assert report["llm"]["calls"] == 1
     read = {r["id"]: r for r in report["llm"]["read"]}
-    assert set(read) == {"b", "c"}  # only what the rules left unconfirmed
+    assert set(read) == {"b", "c", "d"}  # only what the rules left unconfirmed
     assert read["b"]["llm"] == "supported" and read["b"]["verdict"] == "supported"
     assert read["c"]["llm"] is None and read["c"]["verdict"] == "unconfirmed"
+    # a reading that confirms a sentence most of whose words no stretch of the passage holds is not taken
+    assert read["d"]["llm"] == "supported" and read["d"]["verdict"] == "unconfirmed"
     assert "Hundreds" not in json.dumps(report["llm"]) and "'read'" not in format_claims_report(report)

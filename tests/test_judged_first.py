@@ -140,3 +140,36 @@ def test_the_claims_halves_split_by_source_and_the_llm_half_is_named(tmp_path: P
     with pytest.raises(SystemExit):
         halves.main([str(path), "--llm", "local", "--llm-half", "test"])  # only dev or held-out
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_llm_pass_replay_applies_todays_combination_to_recorded_readings(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("llm_pass_replay", ROOT / "benchmarks" / "llm_pass_replay.py")
+    replay = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(replay)
+    passage = "The ferry entered service on Monday. It carries 300 passengers across the bay each hour."
+    rows = [{"id": f"r{i}", "article_id": "src0", "passage": passage, "claim": claim, "supported": ok,
+             "kind": "summary", "response_id": f"resp{i}"}
+            for i, (claim, ok) in enumerate([("The ferry carries 300 passengers.", True),
+                                             ("The new ferry started sailing on Monday.", True),
+                                             ("Hundreds of riders cross the water hourly on the new vessel.", False),
+                                             ("The ferry sank on its first crossing.", False)])]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    half = replay.halves.half(rows[0])
+    # as the run combined them: both readings confirmed, and the model's "contradicted" removed r3
+    read = [{"id": "r1", "llm": "supported", "verdict": "supported"},
+            {"id": "r2", "llm": "supported", "verdict": "supported"},
+            {"id": "r3", "llm": "contradicted", "verdict": "contradicted"}]
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({half: {"claims": 4, "llm": {"read": read}}}))
+    out = tmp_path / "out.json"
+    assert replay.main([str(path), str(report), "--half", half, "--json", str(out)]) == 0
+    got = json.loads(out.read_text())
+    assert got["as_run"]["false_confirmed"] == 0.5 and got["as_run"]["kept_supported"] == 1.0
+    # today: the reading of r2 is not taken (the passage holds too little of it), r3 stays marked
+    assert got["now"]["false_confirmed"] == 0.0 and got["now"]["kept_supported"] == 1.0
+    assert got["rules"]["kept_supported"] == 0.5 and got["now"]["true_removed"] == 0.0
+    with pytest.raises(SystemExit, match="picks 2|pick 2"):
+        replay.main([str(path), str(report), "--half", half, "--limit", "2"])
+    with pytest.raises(SystemExit, match="readings"):
+        replay.main([str(path), str(path), "--half", half])

@@ -381,3 +381,18 @@ def test_a_text_longer_than_spacy_takes_is_tagged_in_pieces(monkeypatch):
         assert tags.proper_nouns(text) == frozenset({text.index("Trump"), text.index("Thursday")})
     finally:
         tags.proper_nouns.cache_clear()
+
+
+def test_the_llm_may_confirm_only_what_the_passage_largely_holds_beyond_the_question() -> None:
+    from rag.check.claims import LLM_MIN_COVERAGE, coverage_beyond
+
+    question = "Which country gives the most aid to Ukraine per head in Europe?"
+    passage = "Per head of population, Estonia gives more to Ukraine than any other European country, officials said."
+    # the question's words are the asker's: only the sentence's own words need a stretch of the passage
+    restated = "Estonia gives the most aid to Ukraine per head in Europe."
+    assert coverage_beyond(restated, passage, question) >= LLM_MIN_COVERAGE
+    assert coverage_beyond(restated, passage, question) > judge(restated, passage, premise=question).coverage
+    # an answer whose own words the passage mostly lacks is not the LLM's to confirm
+    guessed = "Latvia pledged three new air defence batteries and a field hospital."
+    assert coverage_beyond(guessed, passage, question) < LLM_MIN_COVERAGE
+    assert coverage_beyond("Ukraine.", passage, question) == 1.0  # nothing of its own to check

@@ -213,6 +213,22 @@ def unstated_name(claim: str, passage: str, premise: str = "") -> str:
     return _absent_name(_initials_joined(fold(claim).strip(), p), p, given_name=True)
 
 
+# The LLM pass may confirm a sentence only where one stretch of the passage holds at least this share of the
+# sentence's own content words (those the question does not give). Chosen on RAGTruth's dev half with the local
+# model's recorded readings (benchmarks/llm_pass_replay.py): its confirmations below it were its least reliable.
+LLM_MIN_COVERAGE = 0.5
+
+
+def coverage_beyond(claim: str, passage: str, premise: str = "") -> float:
+    """The share of the claim's content words that the question (`premise`) does not give which the passage's
+    best-matching stretch holds (1.0 when the claim adds no word of its own)."""
+    p = _read(passage, premise)
+    words = set(content_words(fold(claim).strip())) - (set(content_words(fold(premise).strip())) if premise else set())
+    if not words:
+        return 1.0
+    return _best_window(words, p)[1]
+
+
 def unstated_day(claim: str, passage: str, premise: str = "") -> str:
     """The first day of the calendar the claim names ("Oct. 10", "2023-10-10") that the passage's text does not
     ("" if none). A date is an exact fact, like a quotation: no reading, the LLM's included, confirms one the text
