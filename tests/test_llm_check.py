@@ -138,7 +138,7 @@ def test_the_llm_answer_keeps_true_sentences_and_never_presents_the_rest_as_cite
     assert json.loads(json.dumps(answer.to_dict()))["verdicts"]  # the JSON carries the verdict list
 
 
-def test_the_llm_verdict_contradicting_an_unconfirmed_sentence_marks_it_and_never_removes_it(home):
+def test_the_llm_verdict_contradicting_an_unconfirmed_sentence_marks_it_and_never_removes_it(home, capsys):
     def reply(prompt: str) -> str:
         n = _numbered(prompt, "Prices will double")
         return "Sure! " + json.dumps({"verdicts": [{"sentence": n, "verdict": "contradicted", "passage": 1,
@@ -156,6 +156,20 @@ def test_the_llm_verdict_contradicting_an_unconfirmed_sentence_marks_it_and_neve
     marked = next(v for v in answer.verdicts if v["sentence"].startswith("Prices will double"))
     assert marked["verdict"] == "unconfirmed" and marked["rule"] == "llm" and "stay high" in marked["detail"]
     assert marked["by"] == "llm"
+    # the model's reason reaches the user beside the mark: the web chat's line under the answer, Slack, the CLI
+    from rag.check.reasons import doubted_lines
+    from rag.frontends.cli import _print_answer
+    from rag.frontends.slack.format import format_answer
+    from rag.frontends.web.render import notice_markdown
+
+    assert doubted_lines(answer.verdicts) == [f"“{marked['sentence']}” — the LLM read a passage as contradicting "
+                                              f"it ({marked['detail']}); kept, marked, since the LLM's reading is "
+                                              "not proof"]
+    assert "doubted:" in notice_markdown(answer) and "stay high" in notice_markdown(answer)
+    slack = json.dumps(format_answer(answer)["blocks"], ensure_ascii=False)
+    assert "doubted:" in slack and "stay high" in slack
+    _print_answer(answer.to_dict())
+    assert "Marked, the LLM doubting them:" in capsys.readouterr().out
 
     # strict mode and the verification switched off: the unconfirmed sentence is removed, no verify call
     fake = Scripted(lambda prompt: "{}")

@@ -8,7 +8,7 @@ from typing import Mapping
 
 from rag.core.prompts import load_prompt
 
-__all__ = ["reason", "removed_lines"]
+__all__ = ["reason", "removed_lines", "doubted_lines"]
 
 
 @lru_cache(maxsize=1)
@@ -37,3 +37,10 @@ def reason(record: Mapping) -> str:
 def removed_lines(dropped: list[Mapping]) -> list[str]:
     """'“sentence” — reason' per removed sentence, for the CLI, the web chat and Slack."""
     return [f"“{' '.join(str(d.get('sentence', '')).split())}” — {reason(d)}" for d in dropped]
+
+
+def doubted_lines(verdicts: list[Mapping]) -> list[str]:
+    """'“sentence” — reason' per sentence kept marked because the LLM pass read a passage as contradicting it
+    (it marks, it never removes: rag/check/citations.py), for the CLI, the web chat and Slack."""
+    return removed_lines([v for v in verdicts if v.get("kept") and v.get("verdict") == "unconfirmed"
+                          and v.get("rule") == "llm"])

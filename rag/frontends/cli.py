@@ -288,7 +288,7 @@ def _quoted(text: str, limit: int = 300) -> str:
 
 def _print_answer(answer: dict) -> None:
     """An Answer dict (from this process or from a server) for the terminal."""
-    from rag.check.reasons import removed_lines
+    from rag.check.reasons import doubted_lines, removed_lines
 
     for notice in dict.fromkeys(answer.get("notices") or []):
         print(_printable(f"note: {notice}"), file=sys.stderr)
@@ -314,6 +314,11 @@ def _print_answer(answer: dict) -> None:
     if removed:
         print("\nRemoved by the check:")
         for line in removed_lines(removed):
+            print(_printable(f"  - {line}"))
+    doubted = doubted_lines(answer.get("verdicts") or [])
+    if doubted:
+        print("\nMarked, the LLM doubting them:")
+        for line in doubted:
             print(_printable(f"  - {line}"))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-from rag.check.reasons import removed_lines
+from rag.check.reasons import doubted_lines, removed_lines
 from rag.core.links import safe_url
 from rag.core.schema import Answer, Citation, Hit
 from rag.nlp.text import clip as _clip
@@ -174,7 +174,8 @@ def _cap(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _notices(answer: Answer) -> list[dict[str, Any]]:
-    notices = [*answer.notices, *(f"removed: {x}" for x in removed_lines(answer.dropped))]
+    notices = [*answer.notices, *(f"removed: {x}" for x in removed_lines(answer.dropped)),
+               *(f"doubted: {x}" for x in doubted_lines(answer.verdicts))]
     if not notices:
         return []
     text = escape(_clip(" · ".join(notices), 1900))

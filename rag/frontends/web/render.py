@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
 from rag.check.citations import unconfirmed_mark
-from rag.check.reasons import removed_lines
+from rag.check.reasons import doubted_lines, removed_lines
 from rag.core.links import safe_url
 from rag.core.schema import Answer, Citation, Hit, Passage
 from rag.nlp.text import clip as _clip
@@ -389,6 +389,7 @@ def notice_markdown(answer: Answer) -> str:
     line = " · ".join(bits)
     notes = [md_escape(n) for n in dict.fromkeys(answer.notices)]
     notes += [f"removed: {md_escape(x)}" for x in removed_lines(answer.dropped)]
+    notes += [f"doubted: {md_escape(x)}" for x in doubted_lines(answer.verdicts)]
     return md_escape(line) + ("" if not notes else "  \n" + "  \n".join(f"ⓘ {n}" for n in notes))
 
 
