@@ -163,13 +163,22 @@ def test_the_llm_verdict_contradicting_an_unconfirmed_sentence_marks_it_and_neve
     from rag.frontends.web.render import notice_markdown
 
     assert doubted_lines(answer.verdicts) == [f"“{marked['sentence']}” — the LLM read a passage as contradicting "
-                                              f"it ({marked['detail']}); kept, marked, since the LLM's reading is "
-                                              "not proof"]
+                                              f"it ({marked['detail']}), which the rules could not confirm"]
     assert "doubted:" in notice_markdown(answer) and "stay high" in notice_markdown(answer)
     slack = json.dumps(format_answer(answer)["blocks"], ensure_ascii=False)
     assert "doubted:" in slack and "stay high" in slack
     _print_answer(answer.to_dict())
     assert "Marked, the LLM doubting them:" in capsys.readouterr().out
+
+    # strict mode removes what is unconfirmed, this sentence too, with the model's reason among the removed
+    fake = Scripted(reply)
+    try:
+        strict = _assistant(home, fake.url, check="strict").ask(QUESTION)
+    finally:
+        fake.close()
+    assert "double" not in strict.text and not doubted_lines(strict.verdicts)
+    gone = next(d for d in strict.dropped if d["sentence"].startswith("Prices will double"))
+    assert gone["rule"] == "llm" and "stay high" in gone["detail"]
 
     # strict mode and the verification switched off: the unconfirmed sentence is removed, no verify call
     fake = Scripted(lambda prompt: "{}")
