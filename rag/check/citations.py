@@ -191,8 +191,8 @@ class Checker:
         if self.strict or rule == "quote":  # words in quotation marks the source lacks would misquote someone
             reason = drop_record(claim, "unconfirmed", rule, detail, n)
             self.dropped.append(reason)
-            return SentenceCheck(claim, "", [], reason, "unconfirmed", rule, detail, n, by if rule == "llm" else "rules",
-                                 stated or "")
+            return SentenceCheck(claim, "", [], reason, "unconfirmed", rule, detail, n,
+                                 by if rule == "llm" else "rules", stated or "")
         return SentenceCheck(claim, _marked(claim, unconfirmed_mark()), [], None, "unconfirmed", rule, detail, n,
                              by if rule == "llm" else "rules", stated or "")
 
