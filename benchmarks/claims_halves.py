@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="with --llm: only the first N responses of that half")
     ap.add_argument("--skip", type=int, default=0, help="with --llm: leave out that half's first N responses "
                     "(to extend an earlier --limit run with the next ones)")
+    ap.add_argument("--task", choices=("qa", "summary"), help="with --llm: only that task's responses (RAGTruth "
+                    "rows' kind begins ragtruth_qa_ or ragtruth_summary_; each half lists its summaries first)")
     ap.add_argument("--llm-half", choices=("dev", "held-out"), default="dev",
                     help="with --llm: the half whose responses the LLM pass reads (the other is not scored)")
     args = ap.parse_args(argv)
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
             model, label, _ = make_chat_model(Settings.from_env(llm=args.llm))
             llm = LLMAnswerer(model, label)
+            if args.task:
+                part = [r for r in part if str(r.get("kind", "")).startswith(f"ragtruth_{args.task}_")]
             part = responses(part, args.limit, args.skip)
         elif args.llm:
             continue

@@ -4,8 +4,8 @@ the model (rag/check/citations.py), without running the model again.
     python benchmarks/llm_pass_replay.py ../shared/eval/ragtruth/claims.jsonl REPORT.json --half dev --limit 100
 
 REPORT is what `claims_halves.py --llm … --json` wrote: its `llm.read` lists, per sentence the rules left
-unconfirmed, the model's reading ("supported", "contradicted" or none). `--half`, `--limit` and `--skip` must be
-those of that run (they pick the same responses). Prints, on those rows, the rules alone, the readings as the
+unconfirmed, the model's reading ("supported", "contradicted" or none). `--half`, `--task`, `--limit` and `--skip`
+must be those of that run (they pick the same responses). Prints, on those rows, the rules alone, the readings as the
 run combined them, and the readings as the check combines them now; numbers only.
 """
 
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--half", choices=("dev", "held-out"), required=True)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--skip", type=int, default=0)
+    ap.add_argument("--task", choices=("qa", "summary"))
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args(argv)
     try:
@@ -70,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, TypeError):
         raise SystemExit(f"{args.report}: not a claims_halves.py --llm report of the {args.half} half with the "
                          "model's readings (llm.read); run claims_halves.py with --llm and --json first") from None
-    rows = halves.responses([r for r in load_claims(args.claims) if halves.half(r) == args.half],
-                            args.limit, args.skip)
+    rows = [r for r in load_claims(args.claims) if halves.half(r) == args.half
+            and (not args.task or str(r.get("kind", "")).startswith(f"ragtruth_{args.task}_"))]
+    rows = halves.responses(rows, args.limit, args.skip)
     if report[args.half].get("claims") not in (None, len(rows)):
         raise SystemExit(f"{args.report} scored {report[args.half]['claims']} rows, these options pick {len(rows)}: "
                          "give the --half, --limit and --skip of its run")

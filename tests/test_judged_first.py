@@ -171,5 +171,7 @@ def test_llm_pass_replay_applies_todays_combination_to_recorded_readings(tmp_pat
     assert got["rules"]["kept_supported"] == 0.5 and got["now"]["true_removed"] == 0.0
     with pytest.raises(SystemExit, match="picks 2|pick 2"):
         replay.main([str(path), str(report), "--half", half, "--limit", "2"])
+    with pytest.raises(SystemExit, match="pick 0"):  # --task keeps RAGTruth's rows of that task only
+        replay.main([str(path), str(report), "--half", half, "--task", "qa"])
     with pytest.raises(SystemExit, match="readings"):
         replay.main([str(path), str(path), "--half", half])
