@@ -34,6 +34,14 @@ def responses(rows: list[dict], limit: int = 0, skip: int = 0) -> list[dict]:
     return [r for r in rows if (r.get("response_id") or r["id"]) in keep]
 
 
+def picked(rows: list[dict], name: str, task: str | None = None, limit: int = 0, skip: int = 0) -> list[dict]:
+    """The rows an LLM-pass run reads: half `name`, RAGTruth task `task` (rows whose kind begins ragtruth_qa_ or
+    ragtruth_summary_; None: both), then `responses(…, limit, skip)`."""
+    part = [r for r in rows if half(r) == name
+            and (not task or str(r.get("kind", "")).startswith(f"ragtruth_{task}_"))]
+    return responses(part, limit, skip)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("claims")
@@ -60,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
             model, label, _ = make_chat_model(Settings.from_env(llm=args.llm))
             llm = LLMAnswerer(model, label)
-            if args.task:
-                part = [r for r in part if str(r.get("kind", "")).startswith(f"ragtruth_{args.task}_")]
-            part = responses(part, args.limit, args.skip)
+            part = picked(rows, name, args.task, args.limit, args.skip)
         elif args.llm:
             continue
         reports[name] = score_claims(part, llm=llm, threshold=args.threshold)

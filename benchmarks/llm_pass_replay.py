@@ -20,10 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.check.citations import Checker, Override  # noqa: E402
+from rag.check.citations import Override  # noqa: E402
 from rag.check.claims import judge  # noqa: E402
-from rag.core.schema import Hit, Passage  # noqa: E402
-from rag.eval.claims import load_claims  # noqa: E402
+from rag.eval.claims import label_figures, load_claims, passage_hit, with_reading  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("claims_halves", ROOT / "benchmarks" / "claims_halves.py")
 halves = importlib.util.module_from_spec(_spec)
@@ -31,28 +30,22 @@ _spec.loader.exec_module(halves)
 
 
 def scores(rows: list[dict], verdicts: dict[str, str]) -> dict[str, float | int]:
-    """kept_supported, rejected_unsupported, balanced_accuracy, true_removed, false_confirmed (as `newsrag eval
-    --claims` defines them) of `verdicts` {row id: verdict} on `rows`."""
-    true = [r for r in rows if r["supported"]]
-    false = [r for r in rows if not r["supported"]]
-    if not true or not false:
+    """The label counts and kept_supported, rejected_unsupported, balanced_accuracy, true_removed, false_confirmed
+    (`newsrag eval --claims`'s own figures) of `verdicts` {row id: verdict} on `rows`."""
+    true = sum(1 for r in rows if r["supported"])
+    if not true or true == len(rows):
         raise SystemExit("these rows hold only one label: balanced accuracy needs both supported and unsupported rows")
-    kept = sum(verdicts[r["id"]] == "supported" for r in true) / len(true)
-    confirmed = sum(verdicts[r["id"]] == "supported" for r in false) / len(false)
-    removed = sum(verdicts[r["id"]] == "contradicted" for r in true) / len(true)
-    return {"supported": len(true), "unsupported": len(false), "kept_supported": round(kept, 3),
-            "rejected_unsupported": round(1 - confirmed, 3), "balanced_accuracy": round((kept + 1 - confirmed) / 2, 3),
-            "true_removed": round(removed, 3), "false_confirmed": round(confirmed, 3)}
+    figures = label_figures(rows, [verdicts[r["id"]] for r in rows])
+    return {"supported": true, "unsupported": len(rows) - true,
+            **{k: figures[k] for k in ("kept_supported", "rejected_unsupported", "balanced_accuracy", "true_removed",
+                                       "false_confirmed")}}
 
 
 def replayed(row: dict, reading: str | None) -> str:
     """Today's verdict on a row given the model's recorded reading (None: it gave none)."""
     if reading not in ("supported", "contradicted"):
         return judge(row["claim"], row["passage"]).verdict
-    text = row["passage"]
-    hit = Hit(Passage(id="p:0", article_id="p", index=0, start=0, end=len(text), text=text, title="", source=None,
-                      published_at=None), score=1.0)
-    return Checker([hit], overrides={row["claim"]: Override(reading, 1, "")}).add(row["claim"]).verdict
+    return with_reading(row["claim"], passage_hit(row["passage"]), Override(reading, 1, ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,9 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, TypeError):
         raise SystemExit(f"{args.report}: not a claims_halves.py --llm report of the {args.half} half with the "
                          "model's readings (llm.read); run claims_halves.py with --llm and --json first") from None
-    rows = [r for r in load_claims(args.claims) if halves.half(r) == args.half
-            and (not args.task or str(r.get("kind", "")).startswith(f"ragtruth_{args.task}_"))]
-    rows = halves.responses(rows, args.limit, args.skip)
+    rows = halves.picked(load_claims(args.claims), args.half, args.task, args.limit, args.skip)
     if report[args.half].get("claims") not in (None, len(rows)):
         raise SystemExit(f"{args.report} scored {report[args.half]['claims']} rows, these options pick {len(rows)}: "
                          "give the --half, --limit and --skip of its run")

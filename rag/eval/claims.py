@@ -26,7 +26,8 @@ import numpy as np
 from rag.check.claims import SUPPORT_THRESHOLD, clear_caches, judge
 from rag.core.errors import InputError
 
-__all__ = ["load_claims", "score_claims", "format_claims_report", "main_claims"]
+__all__ = ["load_claims", "score_claims", "label_figures", "passage_hit", "with_reading", "format_claims_report",
+           "main_claims"]
 
 
 def load_claims(path: str | Path) -> list[dict[str, Any]]:
@@ -72,29 +73,18 @@ def score_claims(rows: Sequence[dict[str, Any]], *, threshold: float = SUPPORT_T
         verdicts.append(v.verdict)
         rules[row["kind"]][v.rule or "kept"] += 1
     llm_report = _llm_pass(rows, verdicts, llm, llm_timeout) if llm is not None else None
-    by_label: dict[str, Counter] = {"supported": Counter(), "unsupported": Counter()}
     right: dict[str, list[bool]] = defaultdict(list)
     wrong: list[dict[str, Any]] = []
     for row, verdict in zip(rows, verdicts):
-        by_label["supported" if row["supported"] else "unsupported"][verdict] += 1
         ok = (verdict == "supported") == row["supported"]
         right[row["kind"]].append(ok)
         if not ok:
             wrong.append({"id": row["id"], "kind": row["kind"], "verdict": verdict})
-    sup = by_label["supported"]
-    uns = by_label["unsupported"]
-    kept = _ratio(sup["supported"], sum(sup.values()))
-    rejected = _ratio(sum(uns.values()) - uns["supported"], sum(uns.values()))
     ms = np.array(times)
     report = {
         "claims": len(rows),
         "threshold": threshold,
-        "rejected_unsupported": rejected,
-        "kept_supported": kept,
-        "balanced_accuracy": round((kept + rejected) / 2, 3) if kept is not None and rejected is not None else None,
-        "true_removed": _ratio(sup["contradicted"], sum(sup.values())),
-        "false_confirmed": _ratio(uns["supported"], sum(uns.values())),
-        "verdicts": {label: dict(c) for label, c in by_label.items()},
+        **label_figures(rows, verdicts),
         "by_kind": {k: {"n": len(v), "right": _share(v), "verdicts": dict(rules[k])} for k, v in sorted(right.items())},
         "ms_p50": round(float(np.percentile(ms, 50)), 2),
         "ms_p95": round(float(np.percentile(ms, 95)), 2),
@@ -109,6 +99,41 @@ def score_claims(rows: Sequence[dict[str, Any]], *, threshold: float = SUPPORT_T
     if llm_report:
         report["llm"] = llm_report
     return report
+
+
+def label_figures(rows: Sequence[dict[str, Any]], verdicts: Sequence[str]) -> dict[str, Any]:
+    """rejected_unsupported, kept_supported, balanced_accuracy, true_removed, false_confirmed and the verdict
+    counts by label, of `verdicts` (one per row, in order) against the rows' `supported` labels."""
+    by_label: dict[str, Counter] = {"supported": Counter(), "unsupported": Counter()}
+    for row, verdict in zip(rows, verdicts):
+        by_label["supported" if row["supported"] else "unsupported"][verdict] += 1
+    sup = by_label["supported"]
+    uns = by_label["unsupported"]
+    kept = _ratio(sup["supported"], sum(sup.values()))
+    rejected = _ratio(sum(uns.values()) - uns["supported"], sum(uns.values()))
+    return {
+        "rejected_unsupported": rejected,
+        "kept_supported": kept,
+        "balanced_accuracy": round((kept + rejected) / 2, 3) if kept is not None and rejected is not None else None,
+        "true_removed": _ratio(sup["contradicted"], sum(sup.values())),
+        "false_confirmed": _ratio(uns["supported"], sum(uns.values())),
+        "verdicts": {label: dict(c) for label, c in by_label.items()},
+    }
+
+
+def passage_hit(text: str) -> Any:
+    """A claims row's passage as the one Hit the check reads (no outlet, no date)."""
+    from rag.core.schema import Hit, Passage
+
+    return Hit(Passage(id="p:0", article_id="p", index=0, start=0, end=len(text), text=text, title="", source=None,
+                       published_at=None), score=1.0)
+
+
+def with_reading(claim: str, hit: Any, override: Any) -> str:
+    """The check's verdict on `claim` against `hit` given an LLM's reading of it (rag.check.citations.Override)."""
+    from rag.check.citations import Checker
+
+    return Checker([hit], overrides={claim: override}).add(claim).verdict
 
 
 def _ratio(a: int, b: int) -> float | None:
@@ -151,9 +176,7 @@ def _round(x: float | None) -> float | None:
 def _llm_pass(rows: Sequence[dict[str, Any]], verdicts: list[str], llm: Any, timeout: float) -> dict[str, Any]:
     """The unconfirmed claims, one call per response (or per row without response_id), read by the chat model;
     `verdicts` updated in place. Returns calls made, their seconds and how many verdicts changed."""
-    from rag.check.citations import Checker
     from rag.check.verify_llm import verify_unconfirmed
-    from rag.core.schema import Hit, Passage
 
     groups: dict[Any, list[int]] = defaultdict(list)
     for i, (row, verdict) in enumerate(zip(rows, verdicts)):
@@ -164,8 +187,7 @@ def _llm_pass(rows: Sequence[dict[str, Any]], verdicts: list[str], llm: Any, tim
     notices: Counter = Counter()
     read: list[dict[str, Any]] = []  # per claim sent: the model's reading and the verdict it led to (no text)
     for (_, text), idx in groups.items():
-        hit = Hit(Passage(id="p:0", article_id="p", index=0, start=0, end=len(text), text=text, title="",
-                          source=None, published_at=None), score=1.0)
+        hit = passage_hit(text)
         t0 = time.perf_counter()
         overrides, notice = verify_unconfirmed(llm.chat_model, [rows[i]["claim"] for i in idx], [hit],
                                                timeout=timeout, name=llm.name)
@@ -175,8 +197,7 @@ def _llm_pass(rows: Sequence[dict[str, Any]], verdicts: list[str], llm: Any, tim
         for i in idx:
             o = overrides.get(rows[i]["claim"])
             if o is not None:
-                checker = Checker([hit], overrides={rows[i]["claim"]: o})
-                verdicts[i] = checker.add(rows[i]["claim"]).verdict
+                verdicts[i] = with_reading(rows[i]["claim"], hit, o)
                 changed[verdicts[i]] += 1
             read.append({"id": rows[i]["id"], "llm": o.verdict if o else None, "verdict": verdicts[i],
                          "failed": bool(notice)})
