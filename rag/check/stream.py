@@ -46,6 +46,11 @@ def _echoes(claim: str, words: set[str], asked: set[str], question: str) -> bool
         and set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(question))  # "Level 4" adds a number
 
 
+def carries_link_or_instruction(text: str) -> bool:
+    """Would the screen remove this text from an answer (a link, or words addressed to the assistant)?"""
+    return bool(_LINK.search(text)) or looks_like_instruction(text)
+
+
 def _said(sentence: str) -> str:
     """A sentence as compared for repetition: without its markers, spacing, case and closing punctuation."""
     return " ".join(_MARKS.sub("", sentence).split()).rstrip(".!?").lower()

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from rag.check.citations import Override
+from rag.check.stream import carries_link_or_instruction
 from rag.core.prompts import load_prompt
 from rag.core.schema import Hit
 from rag.llms.fencing import format_passages, neutralise
@@ -73,7 +74,10 @@ def parse_verdicts(text: str, sentences: Sequence[str], n_passages: int) -> dict
         verdict = str(item.get("verdict", "")).strip().lower()
         if not (1 <= i <= len(sentences)) or not (1 <= n <= n_passages) or verdict not in ("supported", "contradicted"):
             continue
-        out[sentences[i - 1]] = Override(verdict, n, " ".join(str(item.get("reason") or "").split())[:200])
+        reason = " ".join(str(item.get("reason") or "").split())[:200]
+        if carries_link_or_instruction(reason):  # the reason is shown to the user: held to what an answer may say
+            reason = ""
+        out[sentences[i - 1]] = Override(verdict, n, reason)
     return out
 
 
