@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.check.citations import Override  # noqa: E402
 from rag.check.claims import judge  # noqa: E402
+from rag.core.errors import InputError  # noqa: E402
 from rag.eval.claims import label_figures, load_claims, passage_hit, with_reading  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("claims_halves", ROOT / "benchmarks" / "claims_halves.py")
@@ -64,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, TypeError):
         raise SystemExit(f"{args.report}: not a claims_halves.py --llm report of the {args.half} half with the "
                          "model's readings (llm.read); run claims_halves.py with --llm and --json first") from None
-    rows = halves.picked(load_claims(args.claims), args.half, args.task, args.limit, args.skip)
+    try:
+        claims = load_claims(args.claims)
+    except InputError as exc:
+        raise SystemExit(str(exc)) from None
+    rows = halves.picked(claims, args.half, args.task, args.limit, args.skip)
     if report[args.half].get("claims") not in (None, len(rows)):
         raise SystemExit(f"{args.report} scored {report[args.half]['claims']} rows, these options pick {len(rows)}: "
                          "give the --half, --limit and --skip of its run")

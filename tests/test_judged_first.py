@@ -175,3 +175,7 @@ def test_llm_pass_replay_applies_todays_combination_to_recorded_readings(tmp_pat
         replay.main([str(path), str(report), "--half", half, "--task", "qa"])
     with pytest.raises(SystemExit, match="readings"):
         replay.main([str(path), str(path), "--half", half])
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(SystemExit, match="holds no claims"):  # one line, not a traceback
+        replay.main([str(empty), str(report), "--half", half])
