@@ -396,3 +396,18 @@ def test_the_llm_may_confirm_only_what_the_passage_largely_holds_beyond_the_ques
     guessed = "Latvia pledged three new air defence batteries and a field hospital."
     assert coverage_beyond(guessed, passage, question) < LLM_MIN_COVERAGE
     assert coverage_beyond("Ukraine.", passage, question) == 1.0  # nothing of its own to check
+
+
+def test_the_day_of_a_date_is_no_count_a_sentence_can_take_for_its_own():
+    passage = ("Households can once again order free home tests through the government website. "
+               "Positive tests climbed to 12.5% as of Sept. 16, health officials said.")
+    # the 16 of "Sept. 16" is a date: it does not state sixteen tests
+    v = judge("Households can order 16 free home tests through the government website.", passage)
+    assert not v.ok and v.rule == "number" and v.detail == "16"
+    # the date rules judge the day itself: the passage's day confirms it, another day does not
+    assert judge("Positive tests climbed to 12.5% as of Sept. 16.", passage).ok
+    v = judge("Positive tests climbed to 12.5% as of Sept. 17.", passage)
+    assert not v.ok and v.rule == "date"
+    # a count the passage states is one, wherever a date stands beside it
+    assert judge("Officials said 16 sites reopened on Sept. 3.",
+                 "On Sept. 3, officials said, 16 sites reopened across the state.").ok

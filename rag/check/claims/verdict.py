@@ -123,7 +123,7 @@ def _passage(text: str) -> _Passage:
     keys |= frozenset(months)
     days = Counter(k for k in months if k in _DAYS or k in _MONTHS)
     days_named = tuple(calendar_days(plain))
-    return _Passage(clean, plain, spans, bags, normalize(clean), keys, days, tuple(quantities(clean)),
+    return _Passage(clean, plain, spans, bags, normalize(clean), keys, days, _counts(quantities(clean), days_named),
                     frozenset().union(*bags), days_named, frozenset((m, d) for m, d, _, _ in days_named))
 
 
@@ -460,10 +460,18 @@ def _near(q, x, kind: str) -> bool:
     return abs(q.value - x.value) <= 0.1 * abs(x.value)
 
 
+def _counts(found: list, days: tuple | list) -> tuple:
+    """The quantities that are not the day of a calendar date: the 16 of "as of Sept. 16" is a date (the date
+    rules judge it), not a count, so it does not state "16 free tests"."""
+    return tuple(q for q in found
+                 if not any(s <= q.start < e and q.value == d and not _is_year(q) for _, d, s, e in days))
+
+
 def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     """A number the passage gives otherwise in the same place contradicts; one it does not give is unconfirmed.
-    Rounded and qualified numbers agree with the exact figure ("nearly 49 percent" for 48.7 percent)."""
-    mine_all = quantities(plain)
+    Rounded and qualified numbers agree with the exact figure ("nearly 49 percent" for 48.7 percent). The day of
+    a calendar date is left to the date rules, on both sides."""
+    mine_all = list(_counts(quantities(plain), calendar_days(plain)))
     shares = fractions(p.plain)
     for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
         a, b = _value(mine), _value(theirs)
