@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
@@ -169,8 +170,8 @@ def test_prompt_contains_numbered_fenced_passages_and_rules() -> None:
     assert system.type == "system" and "ONLY" in system.content
     assert "does not answer this" in system.content
     text = user.content
-    assert '<passage n="1" source="Daily Planet" date="2024-05-01">' in text
-    assert '<passage n="2" source="City News" date="2024-05-01">' in text
+    assert '<passage n="1" source="Daily Planet" date="2024-05-01" age="' in text
+    assert '<passage n="2" source="City News" date="2024-05-01" age="' in text
     assert text.count("</passage>") == 2
     assert "Title: Bridge to open" in text and "Title: Budget vote" in text
     assert text.index("the bridge opens in June") < text.index('<passage n="2"')
@@ -355,3 +356,19 @@ def test_auto_prefers_openai_when_configured() -> None:
     settings = Settings(llm="auto", openai_base_url="http://user:pw@127.0.0.1:1/v1", openai_model="tiny")
     model, name, notices = make_chat_model(settings)
     assert name == "openai:tiny" and "NEWSRAG_OPENAI_BASE_URL" in notices[0] and "pw" not in notices[0]
+
+
+def test_each_passage_says_how_long_before_the_question_it_was_published() -> None:
+    # a small model cannot be trusted to subtract two dates: the fence says how old each passage was when asked
+    from rag.llms.fencing import age
+
+    asked = date(2024, 5, 3)
+    assert age("2024-05-03", asked) == "on the day asked"
+    assert age("2024-05-01T09:00:00Z", asked) == "2 days before the question"
+    assert age("2024-04-12", asked) == "3 weeks before the question"
+    assert age("2023-12-01", asked) == "5 months before the question"
+    assert age("2018-12-19", asked) == "5 years before the question"
+    assert age("2024-06-01", asked) == age(None, asked) == age("soon", asked) == age("2024-05-01", None) == ""
+    _, user = answer_messages("When does the bridge open?", HITS, "2024-05-03")
+    assert '<passage n="1" source="Daily Planet" date="2024-05-01" age="2 days before the question">' in user.content
+    assert "how long before the question" in user.content

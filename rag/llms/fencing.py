@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from typing import Sequence
 
 from rag.core.schema import Hit
@@ -46,13 +47,34 @@ def _attr(value: str | None) -> str:
     return html.escape(" ".join((value or "unknown").split()), quote=True)
 
 
-def format_passage(n: int, hit: Hit) -> str:
-    """Render one hit as passage number `n`: the fence carries outlet and date; title and text sit inside."""
+def age(published: str | None, asked_on: date | None) -> str:
+    """How long before the day asked a passage was published, in words a small model need not work out from two
+    dates ("3 days before the question", "on the day asked", "6 years before the question"); "" when either
+    date is unknown or the passage is newer."""
+    try:
+        days = (asked_on - date.fromisoformat((published or "")[:10])).days if asked_on else -1
+    except ValueError:
+        return ""
+    if days < 0:
+        return ""
+    if days == 0:
+        return "on the day asked"
+    # days up to two weeks, then weeks up to two months, months up to two years, then years
+    k, unit = next(((days // size, unit) for size, unit in ((365, "year"), (30, "month"), (7, "week"))
+                    if days >= 2 * size), (days, "day"))
+    return f"{k} {unit}{'s' if k > 1 else ''} before the question"
+
+
+def format_passage(n: int, hit: Hit, asked_on: date | None = None) -> str:
+    """Render one hit as passage number `n`: the fence carries outlet and date (and, given the day the question is
+    asked, the passage's age then); title and text sit inside."""
     p = hit.passage
-    date = (p.published_at or "")[:10] or None
+    published = (p.published_at or "")[:10] or None
     title = neutralise(mask_instructions(" ".join((p.title or "").split()))) or "(untitled)"
+    how_old = age(published, asked_on)
     lines = [
-        f'<passage n="{n}" source="{_attr(p.source)}" date="{_attr(date)}">',
+        f'<passage n="{n}" source="{_attr(p.source)}" date="{_attr(published)}"'
+        + (f' age="{_attr(how_old)}"' if how_old else "") + ">",
         f"Title: {title}",
         "",
         neutralise(mask_instructions(p.text.strip())),
@@ -61,13 +83,14 @@ def format_passage(n: int, hit: Hit) -> str:
     return "\n".join(lines)
 
 
-def format_passages(hits: Sequence[Hit], order: Sequence[int] | None = None) -> str:
+def format_passages(hits: Sequence[Hit], order: Sequence[int] | None = None, asked_on: date | None = None) -> str:
     """All hits as fenced passages numbered from 1 (passage n is hits[n-1]), separated by blank lines; `order`
-    (0-based indexes into hits): the sequence they are shown in, each keeping its own number."""
+    (0-based indexes into hits): the sequence they are shown in, each keeping its own number; `asked_on`: the day
+    the question is asked (each fence then says how long before it the passage was published)."""
     if not hits:
         return "(no passages were found)"
     shown = list(order) if order is not None else range(len(hits))
-    return "\n\n".join(format_passage(i + 1, hits[i]) for i in shown)
+    return "\n\n".join(format_passage(i + 1, hits[i], asked_on) for i in shown)
 
 
 def format_history(history: Sequence[dict], *, max_turns: int = 8, max_chars: int = 1500) -> str:

@@ -47,7 +47,11 @@ def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None
     today), written beside the passages' dates. `order`: the sequence the passages are shown in (each keeps its
     number)."""
     asked_on = (as_of.isoformat() if isinstance(as_of, date) else str(as_of)[:10]) if as_of else date.today().isoformat()
-    user = load_prompt("answer_user").format(passages=format_passages(hits, order),
+    try:
+        day = date.fromisoformat(asked_on)
+    except ValueError:
+        day = None
+    user = load_prompt("answer_user").format(passages=format_passages(hits, order, day),
                                              question=neutralise(question.strip()), asked_on=asked_on)
     return [SystemMessage(content=load_prompt(rules)), HumanMessage(content=user)]
 
