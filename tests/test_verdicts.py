@@ -203,6 +203,26 @@ def test_a_sentence_saying_this_week_is_confirmed_only_by_a_passage_from_near_th
                  today=asked).verdicts[0]["verdict"] == "contradicted"
 
 
+
+def test_a_counted_stretch_of_recent_days_is_confirmed_only_by_a_passage_from_within_it():
+    from datetime import date
+
+    from rag.check.recency import relative_reach, too_old
+
+    asked = date(2026, 12, 4)
+    text = "Shares of Harbourline have jumped more than 20% in the past five days, traders said."
+    claim = "Harbourline shares jumped more than 20% in the past five days [1]."
+    stale = check(claim, [_hit(text, 1, "2025-12-29")], today=asked)  # that stretch was a year ago
+    assert not stale.citations and stale.verdicts[0]["rule"] == "dated"
+    assert check(claim, [_hit(text, 1, "2026-12-02")], today=asked).citations
+    # the stretch's own length sets the reach: days, weeks, months, in digits or words
+    assert relative_reach("Sales fell over the last two weeks.") == ("last two weeks", 21)
+    assert relative_reach("Prices rose in the past 3 months.")[1] == 124
+    assert too_old("Rents rose over the previous few days.", "2026-11-20", asked)
+    assert not too_old("Rents rose over the previous few days.", "2026-11-30", asked)
+    assert relative_reach("Rents rose over the past ten years.") is None  # years: no reach to judge
+    assert relative_reach('She said rents "rose over the past five days".') is None  # the speaker's days
+
 def test_a_number_a_cited_passage_states_is_not_contradicted_by_another_passage():
     hits = [_hit("Captain Ilse Marr would spend 214 days at sea before her voyage ended.", 1),
             _hit("Three sailors returned to Halden in 2024 after 190 days at sea.", 2)]

@@ -3,7 +3,8 @@
 "The strike ended this week" is stated word for word by a story from years ago, and was true that week; asked
 today (or as of a question's day), it is not. So a passage confirms such a sentence only when it was published
 within the phrase's reach of the day the question is asked about: two days for today / tonight / yesterday,
-fourteen for this or last week (or weekend), 62 for this or last month, the same year for "this year". Otherwise
+fourteen for this or last week (or weekend), 62 for this or last month, the same year for "this year", and for
+"the past five days" or "the last two weeks" that many days, weeks or months and a little more. Otherwise
 the sentence is left unconfirmed (rule "dated"), not contradicted: it may be true, the passages do not show it.
 A passage without a date, or a sentence without such a phrase, is not judged here, nor is a phrase inside
 quotation marks (the speaker's "this week" is the week they spoke).
@@ -29,6 +30,13 @@ _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
 ]
 
 
+# "in the past five days", "over the last two weeks", "the previous few months": N of them, and a little more
+_COUNTED = re.compile(r"\b(?:past|last|previous)\s+(\d{1,3}|a few|few|several|two|three|four|five|six|seven|eight|"
+                      r"nine|ten|eleven|twelve)\s+(day|week|month)s\b", re.I)
+_COUNTS = {"a few": 5, "few": 5, "several": 5, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+           "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 31}
+
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 
@@ -37,6 +45,10 @@ def relative_reach(sentence: str) -> tuple[str, int | None] | None:
     outside quotation marks."""
     sentence = _QUOTED.sub(" ", sentence)
     found = [(m.start(), m.group(0), days) for pattern, days in _PHRASES if (m := pattern.search(sentence))]
+    for m in _COUNTED.finditer(sentence):
+        n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
+        unit = _UNIT_DAYS[m.group(2).lower()]
+        found.append((m.start(), m.group(0), n * unit + max(2, unit)))  # "past five days": 7 days back
     if not found:
         return None
     _, phrase, days = min(found)
