@@ -221,6 +221,7 @@ def test_a_counted_stretch_of_recent_days_is_confirmed_only_by_a_passage_from_wi
     assert too_old("Rents rose over the previous few days.", "2026-11-20", asked)
     assert not too_old("Rents rose over the previous few days.", "2026-11-30", asked)
     assert relative_reach("Rents rose over the past ten years.") is None  # years: no reach to judge
+    assert relative_reach("It rained in the last three days of the fair.") is None  # a stretch of something else
     assert relative_reach('She said rents "rose over the past five days".') is None  # the speaker's days
 
 def test_a_number_a_cited_passage_states_is_not_contradicted_by_another_passage():

@@ -31,8 +31,9 @@ _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
 
 
 # "in the past five days", "over the last two weeks", "the previous few months": N of them, and a little more
+# (not "the last three days of the fair": a stretch of something else)
 _COUNTED = re.compile(r"\b(?:past|last|previous)\s+(\d{1,3}|a few|few|several|two|three|four|five|six|seven|eight|"
-                      r"nine|ten|eleven|twelve)\s+(day|week|month)s\b", re.I)
+                      r"nine|ten|eleven|twelve)\s+(day|week|month)s\b(?!\s+of\b)", re.I)
 _COUNTS = {"a few": 5, "few": 5, "several": 5, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
            "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 31}
