@@ -429,6 +429,20 @@ def test_the_day_of_a_date_is_no_count_a_sentence_can_take_for_its_own():
     assert judge("Positive tests climbed to 12.5% as of Sept. 16.", passage).ok
     v = judge("Positive tests climbed to 12.5% as of Sept. 17.", passage)
     assert not v.ok and v.rule == "date"
+    # the day stays the date's however it is written, on either side
+    for day in ("26 March", "March 26", "26th of March"):
+        assert judge(f"The minister had been held since {day}.",
+                     "The minister, held since March 26, was freed on Tuesday, officials said.").ok, day
     # a count the passage states is one, wherever a date stands beside it
     assert judge("Officials said 16 sites reopened on Sept. 3.",
                  "On Sept. 3, officials said, 16 sites reopened across the state.").ok
+
+
+def test_an_ordinal_in_the_place_of_another_contradicts_it():
+    passage = "Ana Ruiz and Tom Hale will co-moderate the second mayoral debate, the station said on Monday."
+    v = judge("Ana Ruiz and Tom Hale will co-moderate the first mayoral debate.", passage)
+    assert v.verdict == "contradicted" and v.rule == "number" and v.detail == "first"
+    assert judge("Ana Ruiz and Tom Hale will co-moderate the second mayoral debate.", passage).ok
+    # "first" elsewhere in the sentence, not in the passage's slot, is not a swap
+    assert judge("For the first time, Ana Ruiz and Tom Hale will co-moderate the second mayoral debate.",
+                 passage).verdict != "contradicted"

@@ -460,11 +460,14 @@ def _near(q, x, kind: str) -> bool:
     return abs(q.value - x.value) <= 0.1 * abs(x.value)
 
 
+_ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())
+
+
 def _counts(found: list, days: tuple | list) -> tuple:
     """The quantities that are not the day of a calendar date: the 16 of "as of Sept. 16" is a date (the date
     rules judge it), not a count, so it does not state "16 free tests"."""
     return tuple(q for q in found
-                 if not any(s <= q.start < e and q.value == d and not _is_year(q) for _, d, s, e in days))
+                 if not any(q.start < e and s < q.end and q.value == d and not _is_year(q) for _, d, s, e in days))
 
 
 def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
@@ -474,6 +477,8 @@ def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]
     mine_all = list(_counts(quantities(plain), calendar_days(plain)))
     shares = fractions(p.plain)
     for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
+        if {mine.lower(), theirs.lower()} <= _ORDINALS and mine.lower() != theirs.lower():
+            return mine, True  # "the first debate" where the passage, lined up, says "the second debate"
         a, b = _value(mine), _value(theirs)
         digits = any(c.isdigit() for c in mine) and any(c.isdigit() for c in theirs)
         if (a is not None and b is not None) or (digits and a is None and b is None):
