@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from rag.nlp.numbers import NUMBER_WORDS
+
 __all__ = ["relative_reach", "too_old", "told_of_another_year"]
 
 # (pattern, days the phrase reaches back; None: the same calendar year)
@@ -34,8 +36,7 @@ _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
 # (not "the last three days of the fair": a stretch of something else)
 _COUNTED = re.compile(r"\b(?:past|last|previous)\s+(\d{1,3}|a few|few|several|two|three|four|five|six|seven|eight|"
                       r"nine|ten|eleven|twelve)\s+(day|week|month)s\b(?!\s+of\b)", re.I)
-_COUNTS = {"a few": 5, "few": 5, "several": 5, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-           "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_VAGUE = {"a few": 5, "few": 5, "several": 5}  # the number words are rag.nlp.numbers' own
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 31}
 
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
@@ -47,7 +48,8 @@ def relative_reach(sentence: str) -> tuple[str, int | None] | None:
     sentence = _QUOTED.sub(" ", sentence)
     found = [(m.start(), m.group(0), days) for pattern, days in _PHRASES if (m := pattern.search(sentence))]
     for m in _COUNTED.finditer(sentence):
-        n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
+        word = m.group(1).lower()
+        n = int(word) if word.isdigit() else _VAGUE.get(word) or int(NUMBER_WORDS[word])
         unit = _UNIT_DAYS[m.group(2).lower()]
         found.append((m.start(), m.group(0), n * unit + max(2, unit)))  # "past five days": 7 days back
     if not found:

@@ -13,8 +13,9 @@ from functools import lru_cache
 from rag.nlp.calendar import MONTH_ABBREVIATIONS
 from rag.nlp.lexical import content_words
 
-__all__ = ["alternatives", "antonyms", "same_place", "place_names", "HEDGES", "CONDITIONS", "QUANTIFIERS", "SUPERLATIVES", "DENIALS",
-           "FRACTIONS", "MONTH_ABBREVIATIONS", "APPROXIMATE", "AT_LEAST", "AT_MOST", "FUTURE", "NEGATING_VERBS"]
+__all__ = ["ORDINALS", "alternatives", "antonyms", "same_place", "place_names", "HEDGES", "CONDITIONS", "QUANTIFIERS",
+           "SUPERLATIVES", "DENIALS", "FRACTIONS", "MONTH_ABBREVIATIONS", "APPROXIMATE", "AT_LEAST", "AT_MOST",
+           "FUTURE", "NEGATING_VERBS"]
 
 # Words that news text and summaries use for one another. A group is a set of interchangeable words; a word may
 # sit in several groups.
@@ -127,6 +128,7 @@ HEDGES = frozenset("may might could possibly perhaps allegedly reportedly appare
 CONDITIONS = frozenset("if unless provided whether".split())
 QUANTIFIERS = frozenset("all every everyone everybody everything always entire entirely whole completely "
                         "totally only sole solely none".split())
+ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())  # one rank each
 SUPERLATIVES = frozenset("largest biggest highest lowest best worst greatest smallest fastest slowest oldest "
                          "youngest longest shortest deadliest richest poorest strongest weakest most least first "
                          "record unprecedented".split())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rag.nlp.text import fold
 
-__all__ = ["Quantity", "quantities", "SCALES"]
+__all__ = ["Quantity", "quantities", "SCALES", "NUMBER_WORDS"]
 
 SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6, "b": 1e9,
           "bn": 1e9, "mn": 1e6, "mln": 1e6, "tn": 1e12, "hundred": 1e2}
@@ -18,6 +18,7 @@ _WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six"
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
           "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12, "half": 0.5}
+NUMBER_WORDS = _WORDS  # "two" -> 2, for other readers of numbers written in words
 _CURRENCY_SIGN = {"$": "usd", "£": "gbp", "€": "eur", "¥": "jpy"}
 _CURRENCY_WORD = {"dollar": "usd", "dollars": "usd", "pound": "gbp", "pounds": "gbp", "euro": "eur",
                   "euros": "eur", "yen": "jpy", "cents": "cent", "cent": "cent"}

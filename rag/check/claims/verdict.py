@@ -45,6 +45,7 @@ from rag.nlp.lexicon import (
     HEDGES,
     MONTH_ABBREVIATIONS,
     NEGATING_VERBS,
+    ORDINALS,
     QUANTIFIERS,
     SUPERLATIVES,
     alternatives,
@@ -460,9 +461,6 @@ def _near(q, x, kind: str) -> bool:
     return abs(q.value - x.value) <= 0.1 * abs(x.value)
 
 
-_ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())
-
-
 def _counts(found: list, days: tuple | list) -> tuple:
     """The quantities that are not the day of a calendar date: the 16 of "as of Sept. 16" is a date (the date
     rules judge it), not a count, so it does not state "16 free tests"."""
@@ -477,7 +475,7 @@ def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]
     mine_all = list(_counts(quantities(plain), calendar_days(plain)))
     shares = fractions(p.plain)
     for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
-        if {mine.lower(), theirs.lower()} <= _ORDINALS and mine.lower() != theirs.lower():
+        if {mine.lower(), theirs.lower()} <= ORDINALS and mine.lower() != theirs.lower():
             return mine, True  # "the first debate" where the passage, lined up, says "the second debate"
         a, b = _value(mine), _value(theirs)
         digits = any(c.isdigit() for c in mine) and any(c.isdigit() for c in theirs)
