@@ -321,6 +321,20 @@ def test_a_name_or_number_the_question_states_is_the_askers_premise_not_a_claim_
     assert checker.add(claim + " [1]").verdict == "supported"
 
 
+PREMIERE = ('Singer Mara Quill joined Dev Anand at the opening night of his film "Harbor Lights" on Friday, calling '
+            'him her "north star".')
+
+
+def test_words_the_question_puts_around_a_title_it_quotes_are_the_askers_premise_not_a_frame_to_confirm():
+    asked = 'Dev Anand greeted which singer at the opening night of his "Harbor Lights" film?'
+    claim = 'Dev Anand greeted Mara Quill at the opening night of his "Harbor Lights" film.'
+    v = judge(claim, PREMIERE)
+    assert (v.verdict, v.rule) == ("unconfirmed", "frame")  # "greeted": the passage says "joined"
+    assert judge(claim, PREMIERE, premise=asked).ok
+    # a frame word the question does not give still needs the passage
+    v = judge('Dev Anand kissed Mara Quill at the opening night of his "Harbor Lights" film.', PREMIERE, premise=asked)
+    assert (v.verdict, v.rule) == ("unconfirmed", "frame")
+
 def test_the_premise_is_not_taken_from_a_yes_no_question_or_for_a_passage_about_another_story():
     claim = "Lena Ortiz leads the Midwest in new housing permits, the Census Bureau said."
     # a yes/no question's words are what is asked

@@ -108,6 +108,7 @@ class _Passage:
     premise_keys: frozenset = frozenset()
     premise_numbers: tuple = ()
     premise_days: frozenset = frozenset()
+    premise_words: frozenset = frozenset()  # the question's content words (a quotation's frame may repeat them)
 
 
 @lru_cache(maxsize=2048)
@@ -162,7 +163,8 @@ def _read(passage: str, premise: str = "") -> _Passage:
     if premise:
         keys, names, numbers, days = _premise(premise)
         if names & p.keys:
-            return replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days)
+            return replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days,
+                           premise_words=frozenset(content_words(fold(premise))))
     return p
 
 
@@ -972,7 +974,9 @@ def _frame(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     outside = _unquoted(plain)
     named = set(content_words(" ".join(t for t in _TOKEN.findall(outside) if t[0].isupper())))
     verbs = set(content_words(" ".join(SPEECH.findall(outside))))
-    frame = set(content_words(outside)) - named - verbs  # names have their own rule; "stated" may say "said"
+    # names have their own rule; "stated" may say "said"; what the question itself says around a title or phrase
+    # it quotes ("Who did Swift welcome to her "Eras Tour" film?") is the asker's premise, as its names are
+    frame = set(content_words(outside)) - named - verbs - p.premise_words
     if not frame:
         return "", False
     around = set(content_words(p.plain[max(0, span[0] - 300): span[1] + 300]))
