@@ -224,6 +224,24 @@ def test_a_counted_stretch_of_recent_days_is_confirmed_only_by_a_passage_from_wi
     assert relative_reach("It rained in the last three days of the fair.") is None  # a stretch of something else
     assert relative_reach('She said rents "rose over the past five days".') is None  # the speaker's days
 
+
+def test_an_outlet_or_show_named_today_says_no_day():
+    from datetime import date
+
+    from rag.check.recency import relative_reach
+    from rag.nlp.dates import parse_dates
+
+    asked = date(2026, 12, 4)
+    text = "Harbourline's port strike ended after nine days, USA TODAY reported."
+    claim = "USA TODAY reported that Harbourline's port strike ended after nine days [1]."
+    assert check(claim, [_hit(text, 1, "2026-10-02")], today=asked).citations  # not "today": the paper
+    assert relative_reach("She told the TODAY show she would run.") is None
+    assert relative_reach("USA Today said today the strike ended.") == ("today", 2)  # the day, after the name
+    intent = parse_dates("Which port did USA TODAY find had the longest strike?", asked)
+    assert (intent.since, intent.until) == (None, None)
+    assert parse_dates("Which port reopened today?", asked).since == asked
+
+
 def test_a_number_a_cited_passage_states_is_not_contradicted_by_another_passage():
     hits = [_hit("Captain Ilse Marr would spend 214 days at sea before her voyage ended.", 1),
             _hit("Three sailors returned to Halden in 2024 after 190 days at sea.", 2)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from rag.nlp.dates import without_day_names
 from rag.nlp.numbers import NUMBER_WORDS
 
 __all__ = ["relative_reach", "too_old", "told_of_another_year"]
@@ -44,8 +45,8 @@ _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 def relative_reach(sentence: str) -> tuple[str, int | None] | None:
     """(the phrase, how many days back it reaches, None for "this year") of the first relative-time phrase
-    outside quotation marks."""
-    sentence = _QUOTED.sub(" ", sentence)
+    outside quotation marks and names ("USA TODAY reported …" says no day)."""
+    sentence = without_day_names(_QUOTED.sub(" ", sentence))
     found = [(m.start(), m.group(0), days) for pattern, days in _PHRASES if (m := pattern.search(sentence))]
     for m in _COUNTED.finditer(sentence):
         word = m.group(1).lower()

@@ -14,9 +14,17 @@ from datetime import date, timedelta
 
 from rag.nlp.calendar import MONTH_NUMBER, MONTH_PATTERN
 
-__all__ = ["DateIntent", "parse_dates", "to_date"]
+__all__ = ["DateIntent", "parse_dates", "to_date", "without_day_names"]
 
 _MONTHS = MONTH_NUMBER
+
+# "today" inside a name is no day: outlets and shows called "… Today" ("USA TODAY found …", "the Today show")
+_DAY_NAMES = re.compile(r"\b(?:usa|business|india|russia|psychology)\s+today\b|\btoday\s+(?:show|programme)\b", re.I)
+
+
+def without_day_names(text: str) -> str:
+    """`text` with names that hold a day word ("USA TODAY", "the Today show") blanked, same length."""
+    return _DAY_NAMES.sub(lambda m: " " * len(m.group(0)), text)
 _MON = f"({MONTH_PATTERN})"
 
 
@@ -53,7 +61,7 @@ def _month_end(y: int, m: int) -> date:
 
 def parse_dates(question: str, as_of: date | None = None) -> DateIntent:
     """The dates a question's words name, read as of `as_of` (default: today)."""
-    q = question.lower()
+    q = without_day_names(question).lower()
     anchor = as_of or date.today()
     # A day that does not exist ("February 30, 2024") is text, not a date: the next patterns may still match.
     for m in re.finditer(rf"\b(?:on\s+)?{_MON}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", q):
