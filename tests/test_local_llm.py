@@ -415,6 +415,24 @@ def test_passages_can_be_read_best_first_or_best_last_each_keeping_its_number(sc
         LLMAnswerer(model(), "gguf:model.gguf", order="best")
 
 
+def test_a_question_about_this_week_reads_only_this_weeks_passages_when_enough_are_that_recent(scripted) -> None:
+    old = hit("Three sailors returned to Halden this week after six months at sea, the port said.", 0, "2019-05-02")
+    new = [hit("The crew of the Ilse Marr came home to Halden on Wednesday after 214 days at sea.", 1, "2026-12-02"),
+           hit("Captain Ilse Marr's voyage, planned for six months, ran long after an engine fault.", 2, "2026-12-03")]
+    asked = date(2026, 12, 4)
+    scripted("Ada won [1].")
+
+    def shown(question: str, hits: list[Hit], **kw: Any) -> list[str]:
+        content = LLMAnswerer(model(), "gguf:model.gguf", **kw).prompt(question, hits, asked)[0][1].content
+        return re.findall(r'<passage n="(\d)"', content)
+
+    question = "Three sailors returned to Halden this week after how many days at sea?"
+    assert shown(question, [old, *new]) == ["2", "3"]  # the 2019 story, whose words match best, is not read
+    assert shown(question, [old, *new], order="best-first") in (["2", "3"], ["3", "2"])
+    assert shown(question, [old, new[0]]) == ["1", "2"]  # one recent passage: too few to leave the others out
+    assert shown("Which sailors returned to Halden after six months at sea?", [old, *new]) == ["1", "2", "3"]
+    assert shown(question, [old, *new], excerpts=None) == ["1", "2", "3"]  # whole passages: a large model's prompt
+
 # --- benchmarks/local_llm_answers.py -------------------------------------------------------------------------
 
 

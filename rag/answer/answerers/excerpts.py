@@ -9,13 +9,15 @@ still judges each sentence against the whole passage it cites.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Sequence
 
 from rag.answer.answerers.extractive import ExtractiveAnswerer
 from rag.attribution.speakers import asked_speaker
+from rag.check.recency import too_old
 from rag.core.schema import Hit
 
-__all__ = ["ranked_statements", "excerpt_hits", "relevance_order"]
+__all__ = ["ranked_statements", "excerpt_hits", "relevance_order", "within_reach", "FRESH_ENOUGH"]
 
 GAP = " … "
 
@@ -67,3 +69,19 @@ def relevance_order(question: str, hits: Sequence[Hit], units: list | None = Non
         if u.n - 1 not in order:
             order.append(u.n - 1)
     return order + [i for i in range(len(hits)) if i not in order]
+
+
+FRESH_ENOUGH = 2  # passages within the question's reach that make the older ones only a distraction
+
+
+def within_reach(question: str, hits: Sequence[Hit], asked_on: date) -> list[int] | None:
+    """For a question that says when relative to the day asked ("this week", "today", "the past five days"): the
+    indexes of the hits published within that reach, when there are at least FRESH_ENOUGH of them and older ones
+    beside them; None otherwise (the question names no such time, or too few passages are that recent to leave
+    the older ones out). The same reach as the check's (rag/check/recency.py): a sentence saying "this week"
+    from an older story would not be confirmed anyway, and a small model copies the older story whose words
+    match the question's ("astronauts returned to Earth after six months") over this week's."""
+    fresh = [i for i, h in enumerate(hits) if not too_old(question, h.passage.published_at, asked_on)]
+    if len(fresh) < FRESH_ENOUGH or len(fresh) == len(hits):
+        return None
+    return fresh

@@ -22,7 +22,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from rag.answer.answerers.base import Turn
-from rag.answer.answerers.excerpts import excerpt_hits, ranked_statements, relevance_order
+from rag.answer.answerers.excerpts import excerpt_hits, ranked_statements, relevance_order, within_reach
 from rag.answer.answerers.lead_marks import lead_marks_moved
 from rag.check.claims import SUPPORT_THRESHOLD
 from rag.check.stream import CheckedStream, checked_pieces
@@ -38,6 +38,16 @@ __all__ = ["LLMAnswerer", "answer_messages", "rewrite_messages", "explain_llm_er
 _LABEL = re.compile(r"^\s*(standalone\s+question|rewritten\s+question|question)\s*:\s*", re.IGNORECASE)
 _CITED = re.compile(r"\[\d+\]")
 _MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+def _day(as_of: date | str | None) -> date:
+    """The day a question is asked: `as_of` (a date or an ISO string), else today."""
+    if isinstance(as_of, date):
+        return as_of
+    try:
+        return date.fromisoformat(str(as_of)[:10]) if as_of else date.today()
+    except ValueError:
+        return date.today()
 
 
 def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None = None, *,
@@ -114,12 +124,19 @@ class LLMAnswerer:
         shown = hits
         # the statements ranked once, for the excerpts and the order (None: the ranking does not apply)
         units = ranked_statements(question, hits) if self.excerpts or self.order != "retrieval" else None
+        # a question about this week reads only this week's passages when there are enough of them (the others
+        # keep their numbers, unshown)
+        keep = within_reach(question, hits, _day(as_of)) if self.excerpts else None
+        if keep is not None and units:
+            units = [u for u in units if u.n - 1 in keep]
         ranked = relevance_order(question, hits, units or []) if self.order != "retrieval" else None
         if ranked is not None and self.order == "best-last":
             ranked.reverse()
 
         def order(n: int) -> list[int] | None:
-            return None if ranked is None else [i for i in ranked if i < n]
+            if ranked is None and keep is None:
+                return None
+            return [i for i in (range(n) if ranked is None else ranked) if i < n and (keep is None or i in keep)]
 
         for statements in (self.excerpts, 8, 5) if self.excerpts else ():
             shown = excerpt_hits(question, hits, min(statements, self.excerpts), units or []) or hits
