@@ -430,6 +430,8 @@ def test_a_question_about_this_week_reads_only_this_weeks_passages_when_enough_a
     assert shown(question, [old, *new]) == ["2", "3"]  # the 2019 story, whose words match best, is not read
     assert shown(question, [old, *new], order="best-first") in (["2", "3"], ["3", "2"])
     assert shown(question, [old, new[0]]) == ["1", "2"]  # one recent passage: too few to leave the others out
+    # "now", "latest": the last two weeks' coverage
+    assert shown("How many days at sea have the Halden sailors now spent?", [old, *new]) == ["2", "3"]
     assert shown("Which sailors returned to Halden after six months at sea?", [old, *new]) == ["1", "2", "3"]
     assert shown(question, [old, *new], excerpts=None) == ["1", "2", "3"]  # whole passages: a large model's prompt
 

@@ -14,12 +14,15 @@ from datetime import date, timedelta
 
 from rag.nlp.calendar import MONTH_NUMBER, MONTH_PATTERN
 
-__all__ = ["DateIntent", "parse_dates", "to_date", "without_day_names"]
+__all__ = ["DateIntent", "RECENT_WORDS", "parse_dates", "to_date", "without_day_names"]
 
 _MONTHS = MONTH_NUMBER
 
 # "today" inside a name is no day: outlets and shows called "… Today" ("USA TODAY found …", "the Today show")
 _DAY_NAMES = re.compile(r"\b(?:usa|business|india|russia|psychology)\s+today\b|\btoday\s+(?:show|programme)\b", re.I)
+
+# words that ask for the newest coverage without naming a time ("Who is now…", "the latest…")
+RECENT_WORDS = re.compile(r"\b(latest|most recent|newest|recently|current(ly)?|now)\b", re.I)
 
 
 def without_day_names(text: str) -> str:
@@ -101,6 +104,6 @@ def parse_dates(question: str, as_of: date | None = None) -> DateIntent:
     m = re.search(r"\bthis\s+year\b", q)
     if m:
         return DateIntent(date(anchor.year, 1, 1), anchor, phrase=m.group(0))
-    if re.search(r"\b(latest|most recent|newest|recently|current(ly)?|now)\b", q):
+    if RECENT_WORDS.search(q):
         return DateIntent(recent=True, phrase="latest")
     return DateIntent()
