@@ -58,6 +58,12 @@ TRUE_KINDS = {
              "50% of the surveyed nurses said they planned to leave the profession."),
     "negated paraphrase": ("The harbour expansion failed to win approval from the regional council.",
                            "The harbour expansion was not approved by the regional council."),
+    "every for all": ("The jury found the arsonist guilty on every count on Friday.",
+                      "The jury found the arsonist guilty on all counts on Friday."),
+    "just for only": ("It takes just a couple of minutes to renew a parking permit online, the city said.",
+                      "It only takes a couple of minutes to renew a parking permit online."),
+    "first as a step": ("Tenants must sign the new lease before the landlord repairs the roof, the agency said.",
+                        "Tenants must first sign the new lease before the landlord repairs the roof."),
     "spread over the passage": ("Mira Patel runs the Eastside food bank. The food bank served 4,000 families in "
                                 "March. Demand has doubled since the winter.",
                                 "Mira Patel's Eastside food bank served 4,000 families in March."),
@@ -133,7 +139,7 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
                                   "AP month on both sides", "imperative first word", "adverb first word",
                                   "preposition first word", "a people and its country", "'No. 1' is a rank",
                                   "one negation, two words", "British spelling", "the passage's acronym",
-                                  "acronym", "half",
+                                  "acronym", "half", "every for all", "just for only", "first as a step",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
 def test_a_true_paraphrase_is_confirmed(kind):

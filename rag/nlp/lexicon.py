@@ -14,8 +14,8 @@ from rag.nlp.calendar import MONTH_ABBREVIATIONS
 from rag.nlp.lexical import content_words
 
 __all__ = ["ORDINALS", "alternatives", "antonyms", "same_place", "place_names", "HEDGES", "CONDITIONS", "QUANTIFIERS",
-           "SUPERLATIVES", "DENIALS", "FRACTIONS", "MONTH_ABBREVIATIONS", "APPROXIMATE", "AT_LEAST", "AT_MOST",
-           "FUTURE", "NEGATING_VERBS"]
+           "same_scope", "SUPERLATIVES", "DENIALS", "FRACTIONS", "MONTH_ABBREVIATIONS", "APPROXIMATE", "AT_LEAST",
+           "AT_MOST", "FUTURE", "NEGATING_VERBS"]
 
 # Words that news text and summaries use for one another. A group is a set of interchangeable words; a word may
 # sit in several groups.
@@ -128,6 +128,18 @@ HEDGES = frozenset("may might could possibly perhaps allegedly reportedly appare
 CONDITIONS = frozenset("if unless provided whether".split())
 QUANTIFIERS = frozenset("all every everyone everybody everything always entire entirely whole completely "
                         "totally only sole solely none".split())
+# quantifiers that state the same scope: "found guilty on all counts" is "on every count"; "it only takes a few
+# clicks" is "it takes just a couple"
+_SCOPE_KIN = [frozenset("all every each entire entirely whole completely totally fully".split()),
+              frozenset("everyone everybody all".split()),
+              frozenset("only just sole solely merely exclusively alone".split())]
+
+
+def same_scope(word: str) -> frozenset[str]:
+    """`word` and the quantifiers that state the same scope as it."""
+    return frozenset({word}).union(*(g for g in _SCOPE_KIN if word in g))
+
+
 ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())  # one rank each
 SUPERLATIVES = frozenset("largest biggest highest lowest best worst greatest smallest fastest slowest oldest "
                          "youngest longest shortest deadliest richest poorest strongest weakest most least first "

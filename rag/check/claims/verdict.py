@@ -52,6 +52,7 @@ from rag.nlp.lexicon import (
     antonyms,
     place_names,
     same_place,
+    same_scope,
     fractions,
 )
 from rag.nlp.numbers import quantities
@@ -799,10 +800,16 @@ def _scope(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     use near the claim's place."""
     mine = [t.lower() for t in _TOKEN.findall(_unquoted(plain))]
     near = _near_keys(p, span)
-    for t in mine:
-        if (t in QUANTIFIERS or t in SUPERLATIVES) and t not in near:
-            return t, False
+    for i, t in enumerate(mine):
+        if not (t in QUANTIFIERS or t in SUPERLATIVES) or same_scope(t) & near:
+            continue
+        if t == "first" and not (i and (mine[i - 1] in _DETERMINERS or mine[i - 1].endswith("'s"))):
+            continue  # "they must first agree": an order of steps, not "the first to …"
+        return t, False
     return "", False
+
+
+_DETERMINERS = frozenset("the a an its his her their our my your this that".split())
 
 
 def _debunked(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
