@@ -62,6 +62,8 @@ TRUE_KINDS = {
                       "The jury found the arsonist guilty on all counts on Friday."),
     "just for only": ("It takes just a couple of minutes to renew a parking permit online, the city said.",
                       "It only takes a couple of minutes to renew a parking permit online."),
+    "a negation a few words on": ("The judge sentenced Ilse Marr to life without the possibility of parole.",
+                                  "Ilse Marr was sentenced to life without parole."),
     "first as a step": ("Tenants must sign the new lease before the landlord repairs the roof, the agency said.",
                         "Tenants must first sign the new lease before the landlord repairs the roof."),
     "spread over the passage": ("Mira Patel runs the Eastside food bank. The food bank served 4,000 families in "
@@ -140,6 +142,7 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
                                   "preposition first word", "a people and its country", "'No. 1' is a rank",
                                   "one negation, two words", "British spelling", "the passage's acronym",
                                   "acronym", "half", "every for all", "just for only", "first as a step",
+                                  "a negation a few words on",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
 def test_a_true_paraphrase_is_confirmed(kind):

@@ -869,6 +869,17 @@ def _negated(tokens: list[str], groups: dict[str, int] | None = None) -> tuple[d
     return negated, plain
 
 
+def _negation_before(word: str, tokens: list[str], reach: int = 4) -> bool:
+    """Whether the passage's tokens put a negation a few words before `word` (stemmed), past the one word
+    `_negated` reads as its head: "life without the possibility of parole" negates parole too."""
+    for k, t in enumerate(tokens):
+        stems = content_words(t)
+        if stems and stems[0] == word and any(
+                x in _NEGATIONS or x.endswith("n't") for x in tokens[max(0, k - reach):k]):
+            return True
+    return False
+
+
 _NEGATION_STATEMENT = 0.34  # the share of the claim's words a window statement carries for its negations to count
 
 
@@ -884,8 +895,10 @@ def _polarity(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool
     # contradicted only where the two read alike word for word around the negation; elsewhere unconfirmed
     moved = bool(_negation_moved(plain, p.plain[span[0]:span[1]]))
     matched = {groups[w] for w in mine_neg if w in their_neg}
+    window = _words(p.plain[span[0]:span[1]])
     for word, neg in mine_neg.items():
-        if word in their_plain and word not in their_neg and groups.get(word) not in matched:
+        if word in their_plain and word not in their_neg and groups.get(word) not in matched \
+                and not _negation_before(word, window):
             return neg, moved  # "has not sparked" where the passage says "has sparked"
     # what the passage negates counts in the statements of the window that carry the claim, not in a neighbour
     # the window took in for a word or two ("… no remorse." beside the statement the claim retells)
