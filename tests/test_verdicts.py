@@ -64,6 +64,10 @@ TRUE_KINDS = {
                       "It only takes a couple of minutes to renew a parking permit online."),
     "a negation a few words on": ("The judge sentenced Ilse Marr to life without the possibility of parole.",
                                   "Ilse Marr was sentenced to life without parole."),
+    "declared for according to": ("A measles outbreak that affected 90 people since May is over, the Marlow "
+                                  "Department of Public Health declared Friday.",
+                                  "The measles outbreak that affected 90 people since May is over, according to "
+                                  "the Marlow Department of Public Health."),
     "first as a step": ("Tenants must sign the new lease before the landlord repairs the roof, the agency said.",
                         "Tenants must first sign the new lease before the landlord repairs the roof."),
     "spread over the passage": ("Mira Patel runs the Eastside food bank. The food bank served 4,000 families in "
@@ -142,7 +146,7 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
                                   "preposition first word", "a people and its country", "'No. 1' is a rank",
                                   "one negation, two words", "British spelling", "the passage's acronym",
                                   "acronym", "half", "every for all", "just for only", "first as a step",
-                                  "a negation a few words on",
+                                  "a negation a few words on", "declared for according to",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
 def test_a_true_paraphrase_is_confirmed(kind):

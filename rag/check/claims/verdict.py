@@ -57,7 +57,7 @@ from rag.nlp.lexicon import (
 )
 from rag.nlp.numbers import quantities
 from rag.nlp.sentences import statement_spans
-from rag.nlp.text import NOT_NAMES, SPEECH, fold, name_key, normalize, same_person
+from rag.nlp.text import CUE_VERB, NOT_NAMES, SPEECH, fold, name_key, normalize, same_person
 
 __all__ = ["Verdict", "judge", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
 
@@ -952,9 +952,13 @@ def _named_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
 
 def _credited_near(speaker: str, p: _Passage, s: int, e: int) -> bool:
     """Reported speech the quote finder credits to nobody, in a statement that names the speaker beside a
-    speech verb ("Whitfield, an economist, said the causes were …" reported as "Whitfield said …")."""
-    return any(SPEECH.search(p.plain[a:b]) and _surname_in(speaker, p.plain[a:b])
+    verb that credits words ("Whitfield, an economist, said the causes were …" reported as "Whitfield said …";
+    "… is over, the health department declared Friday" as "according to the health department")."""
+    return any(_CREDITS.search(p.plain[a:b]) and _surname_in(speaker, p.plain[a:b])
                for a, b in p.spans if a <= s < b or s <= a < e)
+
+
+_CREDITS = re.compile(rf"\b(?:{CUE_VERB})\b", re.I)
 
 
 def _misquoted(quote: str, norm_passage: str) -> bool:
