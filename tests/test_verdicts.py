@@ -68,6 +68,10 @@ TRUE_KINDS = {
                                   "Department of Public Health declared Friday.",
                                   "The measles outbreak that affected 90 people since May is over, according to "
                                   "the Marlow Department of Public Health."),
+    "a word in quotation marks": ('At the Tuesday meeting, Marlow residents called the new parking plan '
+                                  '"unworkable" and asked the council to start again.',
+                                  'Marlow residents at the Tuesday meeting slammed the new parking plan, branding it '
+                                  '"unworkable".'),
     "first as a step": ("Tenants must sign the new lease before the landlord repairs the roof, the agency said.",
                         "Tenants must first sign the new lease before the landlord repairs the roof."),
     "spread over the passage": ("Mira Patel runs the Eastside food bank. The food bank served 4,000 families in "
@@ -147,6 +151,7 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
                                   "one negation, two words", "British spelling", "the passage's acronym",
                                   "acronym", "half", "every for all", "just for only", "first as a step",
                                   "a negation a few words on", "declared for according to",
+                                  "a word in quotation marks",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
 def test_a_true_paraphrase_is_confirmed(kind):
@@ -352,18 +357,19 @@ def test_a_name_or_number_the_question_states_is_the_askers_premise_not_a_claim_
     assert checker.add(claim + " [1]").verdict == "supported"
 
 
-PREMIERE = ('Singer Mara Quill joined Dev Anand at the opening night of his film "Harbor Lights" on Friday, calling '
-            'him her "north star".')
+PREMIERE = ('Singer Mara Quill joined Dev Anand at the opening night of his film "Harbor Lights at Dawn" on '
+            'Friday, calling him her "north star".')
 
 
 def test_words_the_question_puts_around_a_title_it_quotes_are_the_askers_premise_not_a_frame_to_confirm():
-    asked = 'Dev Anand greeted which singer at the opening night of his "Harbor Lights" film?'
-    claim = 'Dev Anand greeted Mara Quill at the opening night of his "Harbor Lights" film.'
+    asked = 'Dev Anand greeted which singer at the opening night of his "Harbor Lights at Dawn" film?'
+    claim = 'Dev Anand greeted Mara Quill at the opening night of his "Harbor Lights at Dawn" film.'
     v = judge(claim, PREMIERE)
     assert (v.verdict, v.rule) == ("unconfirmed", "frame")  # "greeted": the passage says "joined"
     assert judge(claim, PREMIERE, premise=asked).ok
     # a frame word the question does not give still needs the passage
-    v = judge('Dev Anand kissed Mara Quill at the opening night of his "Harbor Lights" film.', PREMIERE, premise=asked)
+    kissed = 'Dev Anand kissed Mara Quill at the opening night of his "Harbor Lights at Dawn" film.'
+    v = judge(kissed, PREMIERE, premise=asked)
     assert (v.verdict, v.rule) == ("unconfirmed", "frame")
 
 def test_the_premise_is_not_taken_from_a_yes_no_question_or_for_a_passage_about_another_story():
