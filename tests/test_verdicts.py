@@ -372,6 +372,16 @@ def test_words_the_question_puts_around_a_title_it_quotes_are_the_askers_premise
     v = judge(kissed, PREMIERE, premise=asked)
     assert (v.verdict, v.rule) == ("unconfirmed", "frame")
 
+def test_how_an_answer_talks_about_its_sources_is_no_claim_the_passage_must_carry():
+    passage = "The Marlow ferry will stop running at midnight from June, the harbour office said."
+    for framed in ("Sure! Based on the provided passages, the Marlow ferry will stop at midnight.",
+                   "However, the article also mentions that the Marlow ferry will stop at midnight.",
+                   "According to the passages, the Marlow ferry will stop at midnight."):
+        assert judge(framed, passage).ok, framed
+    # the frame changes nothing else: what the sentence states is judged as without it
+    assert not judge("Based on the provided passages, the Marlow ferry will stop at midnight in January.",
+                     passage).ok
+
 def test_the_premise_is_not_taken_from_a_yes_no_question_or_for_a_passage_about_another_story():
     claim = "Lena Ortiz leads the Midwest in new housing permits, the Census Bureau said."
     # a yes/no question's words are what is asked

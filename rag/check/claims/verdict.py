@@ -180,7 +180,7 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
     port's strike does not take the asker's "Halvorsen port" as given)."""
     p = _read(passage, premise)
     plain = fold(claim).strip()
-    words = set(content_words(plain))
+    words = set(content_words(_DISCOURSE.sub(" ", plain)))
     if not words:
         return Verdict(False, "empty", plain[:40])
     quoted = [q for q in _quoted(plain) if len(q.split()) >= 2]
@@ -204,6 +204,17 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
             return Verdict(False, rule, failed, span, contradicted, cov)
     return Verdict(True, span=span, coverage=cov)
 
+
+# How a model's answer talks about its sources and links its sentences, not what it states: "Sure!", "Based on
+# the provided passages, …", "According to the article, …", "The passage also mentions that …", "However, …"
+_SOURCE = (r"(?:given |provided |above |available )?"
+           r"(?:passages?|articles?|texts?|information|context|sources?|documents?)")
+_DISCOURSE = re.compile(
+    r"(?i)^\s*(?:sure|certainly|yes|no)\b[!,.:]?"
+    rf"|\b(?:based on|according to|from|in) (?:the |these |this )?{_SOURCE}\b,?"
+    r"|\bthe (?:passages?|article|text|author)s? (?:also )?(?:states?|mentions?|notes?|says?|explains?|suggests?|"
+    r"highlights?|describes?|reports?|discuss(?:es)?)(?: that)?\b"
+    r"|^\s*(?:however|additionally|moreover|furthermore|therefore|overall|in addition|in conclusion|finally|also)\b,?")
 
 # a claim whose words the whole passage carries this fully counts as stated even when no run of three statements
 # does (chosen on the dev half of RAGTruth by source, docs/EVALUATION.md)
