@@ -382,6 +382,13 @@ def test_how_an_answer_talks_about_its_sources_is_no_claim_the_passage_must_carr
     assert not judge("Based on the provided passages, the Marlow ferry will stop at midnight in January.",
                      passage).ok
 
+def test_a_negation_before_another_mention_of_the_word_does_not_negate_the_plain_one():
+    passage = ("The new tools can create all kinds of images in seconds, some that look as if not wholly created by a "
+               "machine at all.")
+    assert not judge("The new tools can not create all kinds of images in seconds.", passage).ok
+    assert judge("Ilse Marr was sentenced to life without parole.",
+                 "The judge sentenced Ilse Marr to life without the possibility of parole.").ok
+
 def test_the_premise_is_not_taken_from_a_yes_no_question_or_for_a_passage_about_another_story():
     claim = "Lena Ortiz leads the Midwest in new housing permits, the Census Bureau said."
     # a yes/no question's words are what is asked

@@ -882,14 +882,12 @@ def _negated(tokens: list[str], groups: dict[str, int] | None = None) -> tuple[d
 
 
 def _negation_before(word: str, tokens: list[str], reach: int = 4) -> bool:
-    """Whether the passage's tokens put a negation a few words before `word` (stemmed), past the one word
-    `_negated` reads as its head: "life without the possibility of parole" negates parole too."""
-    for k, t in enumerate(tokens):
-        stems = content_words(t)
-        if stems and stems[0] == word and any(
-                x in _NEGATIONS or x.endswith("n't") for x in tokens[max(0, k - reach):k]):
-            return True
-    return False
+    """Whether the passage's tokens put a negation a few words before `word` (stemmed) wherever they write it,
+    past the one word `_negated` reads as its head: "life without the possibility of parole" negates parole too
+    (but "can create all kinds … if not seemingly created by" still states "create" plainly once)."""
+    at = [k for k, t in enumerate(tokens) if (stems := content_words(t)) and stems[0] == word]
+    return bool(at) and all(any(x in _NEGATIONS or x.endswith("n't") for x in tokens[max(0, k - reach):k])
+                            for k in at)
 
 
 _NEGATION_STATEMENT = 0.34  # the share of the claim's words a window statement carries for its negations to count
