@@ -389,6 +389,14 @@ def test_a_negation_before_another_mention_of_the_word_does_not_negate_the_plain
     assert judge("Ilse Marr was sentenced to life without parole.",
                  "The judge sentenced Ilse Marr to life without the possibility of parole.").ok
 
+def test_a_name_with_accents_is_one_word_the_passage_must_write_with_or_without_them():
+    assert judge("Zoë Marr won the harbour race in Zürich on Sunday.",
+                 "Zoe Marr won the harbour race in Zurich on Sunday, organisers said.").ok
+    # "Beyonc" cut at the accent once passed as a spelling of "Beyond"
+    v = judge("Mara Quill welcomed Beyoncé to the premiere of her concert film.",
+              "Mara Quill welcomed Beyond the Stars to the premiere of her concert film on Friday.")
+    assert not v.ok and v.rule == "name"
+
 def test_the_premise_is_not_taken_from_a_yes_no_question_or_for_a_passage_about_another_story():
     claim = "Lena Ortiz leads the Midwest in new housing permits, the Census Bureau said."
     # a yes/no question's words are what is asked

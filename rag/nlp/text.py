@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from rag.nlp.calendar import MONTHS, WEEKDAY_NAMES
 
 __all__ = [
-    "QUOTE_TABLE", "fold", "normalize", "norm", "same_text", "clip",
+    "QUOTE_TABLE", "fold", "plain_letters", "normalize", "norm", "same_text", "clip",
     "SPEECH_VERB", "SPEECH", "CUE_VERB", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
     "NAME_PARTICLES", "NAME_TOKEN", "MONTHS", "name_key", "name_terms", "same_person", "NOT_NAMES", "is_cue_word",
 ]
@@ -33,6 +34,23 @@ _NON_WORD = re.compile(r"\W+")
 def fold(text: str) -> str:
     """Typographic quotes, dashes and spaces made plain; nothing else changes (same length)."""
     return (text or "").translate(QUOTE_TABLE)
+
+
+def plain_letters(text: str) -> str:
+    """Each accented Latin letter as its plain letter ("Beyoncé" → "Beyonce", "Zürich" → "Zurich"), nothing else
+    changed (same length), so a word is one token and "José" in one text is "Jose" in another."""
+    if not text or text.isascii():
+        return text or ""
+    return "".join(_plain_letter(c) for c in text)
+
+
+@lru_cache(maxsize=4096)
+def _plain_letter(c: str) -> str:
+    if c.isascii():
+        return c
+    d = unicodedata.normalize("NFKD", c)
+    return d[0] if len(d) > 1 and d[0].isascii() and d[0].isalpha() and all(unicodedata.combining(x) for x in d[1:]) \
+        else c
 
 
 def normalize(text: str) -> str:

@@ -57,7 +57,7 @@ from rag.nlp.lexicon import (
 )
 from rag.nlp.numbers import quantities
 from rag.nlp.sentences import statement_spans
-from rag.nlp.text import CUE_VERB, NOT_NAMES, SPEECH, fold, name_key, normalize, same_person
+from rag.nlp.text import CUE_VERB, NOT_NAMES, SPEECH, fold, name_key, normalize, plain_letters, same_person
 
 __all__ = ["Verdict", "judge", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
 
@@ -115,7 +115,7 @@ class _Passage:
 
 @lru_cache(maxsize=2048)
 def _passage(text: str) -> _Passage:
-    clean = without_instructions(text)
+    clean = without_instructions(plain_letters(text))  # accented letters plain, as in the claim (same length)
     plain = fold(clean)
     spans = tuple((s, e) for s, e in statement_spans(clean) if clean[s:e].strip()) or ((0, len(clean)),)
     bags = tuple(frozenset(content_words(plain[s:e])) for s, e in spans)  # folded, as the claim is
@@ -148,7 +148,7 @@ _WH = re.compile(r"(?i)\b(?:who|whom|whose|what|which|when|where|why|how)\b")
 def _premise(question: str) -> tuple[frozenset, frozenset, tuple, frozenset]:
     """(the question's word keys, its names' keys, its numbers, its days) when it asks who/what/which/when/where/
     why/how; nothing for a yes/no question, whose every word is what is asked ("Did the strike end on Oct. 3?")."""
-    plain = fold(question)
+    plain = fold(plain_letters(question))
     if not _WH.search(plain):
         return frozenset(), frozenset(), (), frozenset()
     raw = _TOKEN.findall(plain)
@@ -166,7 +166,7 @@ def _read(passage: str, premise: str = "") -> _Passage:
         keys, names, numbers, days = _premise(premise)
         if names & p.keys:
             return replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days,
-                           premise_words=frozenset(content_words(fold(premise))))
+                           premise_words=frozenset(content_words(fold(plain_letters(premise)))))
     return p
 
 
@@ -179,7 +179,7 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
     passage that names something else the question names is about the story asked about (one about another
     port's strike does not take the asker's "Halvorsen port" as given)."""
     p = _read(passage, premise)
-    plain = fold(claim).strip()
+    plain = fold(plain_letters(claim)).strip()
     words = set(content_words(_DISCOURSE.sub(" ", plain)))
     if not words:
         return Verdict(False, "empty", plain[:40])
@@ -226,7 +226,7 @@ def unstated_name(claim: str, passage: str, premise: str = "") -> str:
     """The first name the claim gives that the passage nowhere writes ("" if none). Like a day, a name is an
     exact fact: the LLM's reading does not confirm "Taylor Swift welcomed Beyoncé" from a passage without her."""
     p = _read(passage, premise)
-    return _absent_name(_initials_joined(fold(claim).strip(), p), p, given_name=True)
+    return _absent_name(_initials_joined(fold(plain_letters(claim)).strip(), p), p, given_name=True)
 
 
 # The LLM pass may confirm a sentence only where one stretch of the passage holds at least this share of the
@@ -239,7 +239,8 @@ def coverage_beyond(claim: str, passage: str, premise: str = "") -> float:
     """The share of the claim's content words that the question (`premise`) does not give which the passage's
     best-matching stretch holds (1.0 when the claim adds no word of its own)."""
     p = _read(passage, premise)
-    words = set(content_words(fold(claim).strip())) - (set(content_words(fold(premise).strip())) if premise else set())
+    words = set(content_words(fold(plain_letters(claim)).strip())) \
+        - (set(content_words(fold(plain_letters(premise)).strip())) if premise else set())
     if not words:
         return 1.0
     return _best_window(words, p)[1]
@@ -250,7 +251,7 @@ def unstated_day(claim: str, passage: str, premise: str = "") -> str:
     ("" if none). A date is an exact fact, like a quotation: no reading, the LLM's included, confirms one the text
     lacks (a passage's publication date is not the day of what it reports)."""
     p = _read(passage, premise)
-    plain = fold(claim)
+    plain = fold(plain_letters(claim))
     return next((plain[s:e] for m, d, s, e in calendar_days(plain)
                  if (m, d) not in p.named_days and (m, d) not in p.premise_days), "")
 
