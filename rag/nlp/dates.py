@@ -28,6 +28,8 @@ RECENT_WORDS = re.compile(r"\b(latest|most recent|newest|recently|current(ly)?|n
 def without_day_names(text: str) -> str:
     """`text` with names that hold a day word ("USA TODAY", "the Today show") blanked, same length."""
     return _DAY_NAMES.sub(lambda m: " " * len(m.group(0)), text)
+
+
 _MON = f"({MONTH_PATTERN})"
 
 
