@@ -139,6 +139,8 @@ FALSE_KINDS = {
 
 
 @pytest.mark.parametrize("kind", sorted(TRUE_KINDS))
+
+
 def test_a_true_paraphrase_is_never_contradicted(kind):
     passage, claim = TRUE_KINDS[kind]
     v = judge(claim, passage)
@@ -154,6 +156,8 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
                                   "a word in quotation marks",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
+
+
 def test_a_true_paraphrase_is_confirmed(kind):
     passage, claim = TRUE_KINDS[kind]
     v = judge(claim, passage)
@@ -161,6 +165,8 @@ def test_a_true_paraphrase_is_confirmed(kind):
 
 
 @pytest.mark.parametrize("kind", sorted(FALSE_KINDS))
+
+
 def test_a_false_sentence_is_never_confirmed(kind):
     passage, claim, expected = FALSE_KINDS[kind]
     v = judge(claim, passage)
@@ -372,6 +378,7 @@ def test_words_the_question_puts_around_a_title_it_quotes_are_the_askers_premise
     v = judge(kissed, PREMIERE, premise=asked)
     assert (v.verdict, v.rule) == ("unconfirmed", "frame")
 
+
 def test_how_an_answer_talks_about_its_sources_is_no_claim_the_passage_must_carry():
     passage = "The Marlow ferry will stop running at midnight from June, the harbour office said."
     for framed in ("Sure! Based on the provided passages, the Marlow ferry will stop at midnight.",
@@ -382,12 +389,14 @@ def test_how_an_answer_talks_about_its_sources_is_no_claim_the_passage_must_carr
     assert not judge("Based on the provided passages, the Marlow ferry will stop at midnight in January.",
                      passage).ok
 
+
 def test_a_negation_before_another_mention_of_the_word_does_not_negate_the_plain_one():
     passage = ("The new tools can create all kinds of images in seconds, some that look as if not wholly created by a "
                "machine at all.")
     assert not judge("The new tools can not create all kinds of images in seconds.", passage).ok
     assert judge("Ilse Marr was sentenced to life without parole.",
                  "The judge sentenced Ilse Marr to life without the possibility of parole.").ok
+
 
 def test_a_name_with_accents_is_one_word_the_passage_must_write_with_or_without_them():
     assert judge("Zoë Marr won the harbour race in Zürich on Sunday.",
@@ -396,6 +405,7 @@ def test_a_name_with_accents_is_one_word_the_passage_must_write_with_or_without_
     v = judge("Mara Quill welcomed Beyoncé to the premiere of her concert film.",
               "Mara Quill welcomed Beyond the Stars to the premiere of her concert film on Friday.")
     assert not v.ok and v.rule == "name"
+
 
 def test_the_premise_is_not_taken_from_a_yes_no_question_or_for_a_passage_about_another_story():
     claim = "Lena Ortiz leads the Midwest in new housing permits, the Census Bureau said."
