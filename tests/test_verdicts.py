@@ -139,8 +139,6 @@ FALSE_KINDS = {
 
 
 @pytest.mark.parametrize("kind", sorted(TRUE_KINDS))
-
-
 def test_a_true_paraphrase_is_never_contradicted(kind):
     passage, claim = TRUE_KINDS[kind]
     v = judge(claim, passage)
@@ -156,8 +154,6 @@ def test_a_true_paraphrase_is_never_contradicted(kind):
                                   "a word in quotation marks",
                                   "negated paraphrase", "quote through she said", "paraphrased attribution",
                                   "according to"])
-
-
 def test_a_true_paraphrase_is_confirmed(kind):
     passage, claim = TRUE_KINDS[kind]
     v = judge(claim, passage)
@@ -165,8 +161,6 @@ def test_a_true_paraphrase_is_confirmed(kind):
 
 
 @pytest.mark.parametrize("kind", sorted(FALSE_KINDS))
-
-
 def test_a_false_sentence_is_never_confirmed(kind):
     passage, claim, expected = FALSE_KINDS[kind]
     v = judge(claim, passage)
