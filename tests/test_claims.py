@@ -75,6 +75,13 @@ def test_numbers_keep_unit_and_scale():
                      "three": (3.0, None)}
 
 
+def test_a_year_after_mid_pre_or_post_is_a_number_and_a_name_with_digits_is_not():
+    assert [q.value for q in quantities("since the mid-1970s, pre-2020 levels")] == [1970.0, 2020.0]
+    assert quantities("COVID-19 cases on the A320") == []
+    assert judge("The group has clashed with Marlow over the valley since the 1970s.",
+                 "The group has clashed with Marlow over the valley since the mid-1970s, officials said.").ok
+
+
 def test_a_short_verbatim_quote_does_not_approve_the_sentence_around_it():
     # The old check approved any sentence holding a verbatim quote of three words or more.
     v = judge('The mayor resigned on Friday after saying "the pier will stay open".', PASSAGE)

@@ -27,6 +27,7 @@ _NUM = re.compile(
     r"(?P<sign>[$£€¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|mln|tn|[kmb])\b)?"
     r"(?:\s?(?P<unit>%|percent\b|per cent\b|dollars?\b|pounds?\b|euros?\b|yen\b|cents?\b))?", re.I)
+_TIME_PREFIX = re.compile(r"(?i)\b(?:mid|pre|post)-$")  # "mid-1970s", "pre-2020", "post-1945"
 _WORDNUM = re.compile(
     rf"\b(?P<num>{'|'.join(_WORDS)})(?:[\s-](?P<num2>one|two|three|four|five|six|seven|eight|nine))?"
     rf"(?:\s(?P<scale>hundred|thousand|million|billion|trillion))?"
@@ -61,8 +62,9 @@ def quantities(text: str) -> list[Quantity]:
     taken: list[tuple[int, int]] = []
     for m in _NUM.finditer(plain):
         before = plain[max(0, m.start("num") - 2):m.start("num")]
-        if before[-1:].isalpha() or (before[-1:] == "-" and before[:1].isalpha()):
-            continue  # "COVID-19", "A320": part of a name, left to the name rule
+        if (before[-1:].isalpha() or (before[-1:] == "-" and before[:1].isalpha())) \
+                and not _TIME_PREFIX.search(plain, max(0, m.start("num") - 6), m.start("num")):
+            continue  # "COVID-19", "A320": part of a name, left to the name rule ("mid-1970s" is a time)
         value = float(m.group("num").replace(",", ""))
         scale = (m.group("scale") or "").lower()
         end = m.end()
