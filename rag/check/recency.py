@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from rag.nlp.dates import without_day_names
+from rag.nlp.dates import published_day, without_day_names
 from rag.nlp.numbers import NUMBER_WORDS
 
-__all__ = ["relative_reach", "too_old", "told_of_another_year"]
+__all__ = ["relative_reach", "too_old", "within", "told_of_another_year"]
 
 # (pattern, days the phrase reaches back; None: the same calendar year)
 _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
@@ -61,20 +61,21 @@ def relative_reach(sentence: str) -> tuple[str, int | None] | None:
 
 def too_old(sentence: str, published_at: str | None, today: date | None) -> str | None:
     """Why a passage published on `published_at` cannot confirm `sentence` asked about `today` (None: it can)."""
-    if today is None or not published_at:
+    if today is None:
         return None
     reach = relative_reach(sentence)
-    if reach is None:
-        return None
-    try:
-        day = date.fromisoformat(published_at[:10])
-    except ValueError:
+    day = published_day(published_at)
+    if reach is None or day is None:
         return None
     phrase, days = reach
-    fresh = day.year == today.year if days is None else (today - day).days <= days
-    if fresh:
+    if within(day, today, days):
         return None
     return f"“{phrase}”, but the passage is from {day.isoformat()}, {_age(today, day)}"
+
+
+def within(day: date, today: date, days: int | None) -> bool:
+    """Whether `day` lies within `days` before `today` (None: in the same calendar year), as a reach counts."""
+    return day.year == today.year if days is None else (today - day).days <= days
 
 
 _YEAR_FIRST = re.compile(r"(?:^|(?<=[.!?…]\s)|\n)\s*(?:(?:In|By|On [A-Z][a-z]+\.? \d{1,2},)\s+)?((?:1[6-9]|20)\d\d)\b"

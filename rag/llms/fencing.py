@@ -13,6 +13,7 @@ from datetime import date
 from typing import Sequence
 
 from rag.core.schema import Hit
+from rag.nlp.dates import published_day
 from rag.nlp.injection import instruction_spans
 
 __all__ = ["neutralise", "mask_instructions", "format_passage", "format_passages", "format_history", "REMOVED"]
@@ -51,10 +52,8 @@ def age(published: str | None, asked_on: date | None) -> str:
     """How long before the day asked a passage was published, in words a small model need not work out from two
     dates ("3 days before the question", "on the day asked", "6 years before the question"); "" when either
     date is unknown or the passage is newer."""
-    try:
-        days = (asked_on - date.fromisoformat((published or "")[:10])).days if asked_on else -1
-    except ValueError:
-        return ""
+    day = published_day(published)
+    days = (asked_on - day).days if asked_on and day else -1
     if days < 0:
         return ""
     if days == 0:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from rag.nlp.calendar import MONTH_NUMBER, MONTH_PATTERN
 
-__all__ = ["DateIntent", "RECENT_WORDS", "parse_dates", "to_date", "without_day_names"]
+__all__ = ["DateIntent", "RECENT_WORDS", "parse_dates", "published_day", "to_date", "without_day_names"]
 
 _MONTHS = MONTH_NUMBER
 
@@ -51,6 +51,15 @@ def to_date(value: str | date | None) -> date | None:
         return date.fromisoformat(value[:10].replace("/", "-"))
     except ValueError:
         raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def published_day(published_at: str | None) -> date | None:
+    """The day of an ISO publication date or datetime; None when there is none or it is not a date (a passage's
+    date is read, not checked: to_date is for what a user types)."""
+    try:
+        return date.fromisoformat(published_at[:10]) if published_at else None
+    except ValueError:
+        return None
 
 
 def _day(y: int, m: int, d: int) -> date | None:

@@ -14,8 +14,8 @@ from typing import Sequence
 
 from rag.answer.answerers.extractive import ExtractiveAnswerer
 from rag.attribution.speakers import asked_speaker
-from rag.check.recency import relative_reach, too_old
-from rag.nlp.dates import RECENT_WORDS
+from rag.check.recency import relative_reach, within
+from rag.nlp.dates import RECENT_WORDS, published_day
 from rag.core.schema import Hit
 
 __all__ = ["ranked_statements", "excerpt_hits", "relevance_order", "within_reach", "FRESH_ENOUGH"]
@@ -83,20 +83,16 @@ def within_reach(question: str, hits: Sequence[Hit], asked_on: date) -> list[int
     the older ones out). The same reach as the check's (rag/check/recency.py): a sentence saying "this week"
     from an older story would not be confirmed anyway, and a small model copies the older story whose words
     match the question's ("astronauts returned to Earth after six months") over this week's."""
-    if relative_reach(question):
-        fresh = [i for i, h in enumerate(hits) if not too_old(question, h.passage.published_at, asked_on)]
+    reach = relative_reach(question)
+    if reach is not None:
+        days = reach[1]
     elif RECENT_WORDS.search(question):
-        fresh = [i for i, h in enumerate(hits) if _days_before(h.passage.published_at, asked_on) <= RECENT_REACH]
+        days = RECENT_REACH
     else:
         return None
+    # a passage without a readable date is never left out
+    fresh = [i for i, h in enumerate(hits)
+             if (day := published_day(h.passage.published_at)) is None or within(day, asked_on, days)]
     if len(fresh) < FRESH_ENOUGH or len(fresh) == len(hits):
         return None
     return fresh
-
-
-def _days_before(published_at: str | None, asked_on: date) -> float:
-    """How many days before `asked_on` a passage was published (0 when undated or unreadable: not left out)."""
-    try:
-        return (asked_on - date.fromisoformat(str(published_at)[:10])).days if published_at else 0
-    except ValueError:
-        return 0

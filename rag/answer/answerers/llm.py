@@ -40,14 +40,14 @@ _CITED = re.compile(r"\[\d+\]")
 _MARKERS = re.compile(r"\s*\[\d+\]")
 
 
-def _day(as_of: date | str | None) -> date:
-    """The day a question is asked: `as_of` (a date or an ISO string), else today."""
-    if isinstance(as_of, date):
-        return as_of
+def _asked_on(as_of: date | str | None) -> tuple[str, date | None]:
+    """The day a question is asked as the prompt writes it (`as_of`, else today) and as a date (None when that is
+    not a plain ISO date)."""
+    asked_on = (as_of.isoformat() if isinstance(as_of, date) else str(as_of)[:10]) if as_of else date.today().isoformat()
     try:
-        return date.fromisoformat(str(as_of)[:10]) if as_of else date.today()
+        return asked_on, date.fromisoformat(asked_on)
     except ValueError:
-        return date.today()
+        return asked_on, None
 
 
 def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None = None, *,
@@ -56,11 +56,7 @@ def answer_messages(question: str, hits: Sequence[Hit], as_of: date | str | None
     model) as system, fenced passages + question as user. `as_of`: the day the question is asked (default
     today), written beside the passages' dates. `order`: the sequence the passages are shown in (each keeps its
     number)."""
-    asked_on = (as_of.isoformat() if isinstance(as_of, date) else str(as_of)[:10]) if as_of else date.today().isoformat()
-    try:
-        day = date.fromisoformat(asked_on)
-    except ValueError:
-        day = None
+    asked_on, day = _asked_on(as_of)
     user = load_prompt("answer_user").format(passages=format_passages(hits, order, day),
                                              question=neutralise(question.strip()), asked_on=asked_on)
     return [SystemMessage(content=load_prompt(rules)), HumanMessage(content=user)]
@@ -126,7 +122,7 @@ class LLMAnswerer:
         units = ranked_statements(question, hits) if self.excerpts or self.order != "retrieval" else None
         # a question about this week reads only this week's passages when there are enough of them (the others
         # keep their numbers, unshown)
-        keep = within_reach(question, hits, _day(as_of)) if self.excerpts else None
+        keep = within_reach(question, hits, _asked_on(as_of)[1] or date.today()) if self.excerpts else None
         if keep is not None and units:
             units = [u for u in units if u.n - 1 in keep]
         ranked = relevance_order(question, hits, units or []) if self.order != "retrieval" else None

@@ -131,6 +131,11 @@ def _passage(text: str) -> _Passage:
                     frozenset().union(*bags), days_named, frozenset((m, d) for m, d, _, _ in days_named))
 
 
+def _plain(text: str) -> str:
+    """Any text as the check reads it: accented letters plain, then typographic marks plain (same length)."""
+    return fold(plain_letters(text))
+
+
 def _key(token: str) -> str:
     t = token.lower()
     return t[:-2] if t.endswith("'s") else t.rstrip("'")
@@ -148,7 +153,7 @@ _WH = re.compile(r"(?i)\b(?:who|whom|whose|what|which|when|where|why|how)\b")
 def _premise(question: str) -> tuple[frozenset, frozenset, tuple, frozenset]:
     """(the question's word keys, its names' keys, its numbers, its days) when it asks who/what/which/when/where/
     why/how; nothing for a yes/no question, whose every word is what is asked ("Did the strike end on Oct. 3?")."""
-    plain = fold(plain_letters(question))
+    plain = _plain(question)
     if not _WH.search(plain):
         return frozenset(), frozenset(), (), frozenset()
     raw = _TOKEN.findall(plain)
@@ -166,7 +171,7 @@ def _read(passage: str, premise: str = "") -> _Passage:
         keys, names, numbers, days = _premise(premise)
         if names & p.keys:
             return replace(p, premise_keys=keys, premise_numbers=numbers, premise_days=days,
-                           premise_words=frozenset(content_words(fold(plain_letters(premise)))))
+                           premise_words=frozenset(content_words(_plain(premise))))
     return p
 
 
@@ -179,7 +184,7 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
     passage that names something else the question names is about the story asked about (one about another
     port's strike does not take the asker's "Halvorsen port" as given)."""
     p = _read(passage, premise)
-    plain = fold(plain_letters(claim)).strip()
+    plain = _plain(claim).strip()
     words = set(content_words(_DISCOURSE.sub(" ", plain)))
     if not words:
         return Verdict(False, "empty", plain[:40])
@@ -226,7 +231,7 @@ def unstated_name(claim: str, passage: str, premise: str = "") -> str:
     """The first name the claim gives that the passage nowhere writes ("" if none). Like a day, a name is an
     exact fact: the LLM's reading does not confirm "Taylor Swift welcomed Beyoncé" from a passage without her."""
     p = _read(passage, premise)
-    return _absent_name(_initials_joined(fold(plain_letters(claim)).strip(), p), p, given_name=True)
+    return _absent_name(_initials_joined(_plain(claim).strip(), p), p, given_name=True)
 
 
 # The LLM pass may confirm a sentence only where one stretch of the passage holds at least this share of the
@@ -239,8 +244,8 @@ def coverage_beyond(claim: str, passage: str, premise: str = "") -> float:
     """The share of the claim's content words that the question (`premise`) does not give which the passage's
     best-matching stretch holds (1.0 when the claim adds no word of its own)."""
     p = _read(passage, premise)
-    words = set(content_words(fold(plain_letters(claim)).strip())) \
-        - (set(content_words(fold(plain_letters(premise)).strip())) if premise else set())
+    words = set(content_words(_plain(claim).strip())) \
+        - (set(content_words(_plain(premise).strip())) if premise else set())
     if not words:
         return 1.0
     return _best_window(words, p)[1]
@@ -251,7 +256,7 @@ def unstated_day(claim: str, passage: str, premise: str = "") -> str:
     ("" if none). A date is an exact fact, like a quotation: no reading, the LLM's included, confirms one the text
     lacks (a passage's publication date is not the day of what it reports)."""
     p = _read(passage, premise)
-    plain = fold(plain_letters(claim))
+    plain = _plain(claim)
     return next((plain[s:e] for m, d, s, e in calendar_days(plain)
                  if (m, d) not in p.named_days and (m, d) not in p.premise_days), "")
 
@@ -902,11 +907,11 @@ def _polarity(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool
         tokens = tokens[1:]  # "No, the fund does not …": the answer word to a question, not a negation
     groups: dict[str, int] = {}
     mine_neg, mine_plain = _negated(tokens, groups)
-    their_neg, their_plain = _negated(_words(p.plain[span[0]:span[1]]))
+    window = _words(p.plain[span[0]:span[1]])
+    their_neg, their_plain = _negated(window)
     # contradicted only where the two read alike word for word around the negation; elsewhere unconfirmed
     moved = bool(_negation_moved(plain, p.plain[span[0]:span[1]]))
     matched = {groups[w] for w in mine_neg if w in their_neg}
-    window = _words(p.plain[span[0]:span[1]])
     for word, neg in mine_neg.items():
         if word in their_plain and word not in their_neg and groups.get(word) not in matched \
                 and not _negation_before(word, window):
