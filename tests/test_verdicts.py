@@ -526,3 +526,19 @@ def test_an_ordinal_in_the_place_of_another_contradicts_it():
     # "first" elsewhere in the sentence, not in the passage's slot, is not a swap
     assert judge("For the first time, Ana Ruiz and Tom Hale will co-moderate the second mayoral debate.",
                  passage).verdict != "contradicted"
+
+
+def test_a_sentence_that_states_nothing_is_kept_as_written_without_a_citation_or_a_mark():
+    passage = "The Marlow ferry will stop running at midnight from June, the harbour office said."
+    for empty in ("Sure!", "Certainly.", "I hope this helps!", "Let me know if you have any other questions.",
+                  "Sure, I can help you with that!", "Based on the provided passages, here is my answer:"):
+        v = judge(empty, passage)
+        assert (v.verdict, v.rule) == ("supported", "empty"), empty
+    # a bare yes or no answers what was asked, and initials cut from their name are a fragment: not "nothing"
+    for answer in ("Yes.", "No!", "B.B."):
+        assert judge(answer, passage).verdict == "unconfirmed", answer
+    # in an answer: shown as written, no [n], no mark, never the sentence an answer is judged to open with
+    out = check("Sure! The Marlow ferry will stop running at midnight [1].", [_hit(passage)])
+    assert out.text.startswith("Sure! The Marlow ferry") and out.text.count("[1]") == 1
+    assert [v["verdict"] for v in out.verdicts] == ["supported", "supported"]
+    assert out.verdicts[0]["rule"] == "empty" and out.verdicts[0]["citations"] == [] and not out.unconfirmed

@@ -7,6 +7,8 @@ Each sentence gets one of three verdicts (rag/check/claims):
   one, is supported when another given passage states it, and then gets that passage's [n];
 - *contradicted*: a given passage states something incompatible (another number, date, name, speaker, polarity,
   quotation): removed, its reason kept in `dropped`;
+- a sentence that states nothing ("Sure!", "I hope this helps!") is kept as written, supported with rule "empty"
+  and no [n]: nothing in it can be false;
 - *unconfirmed*: no given passage states or contradicts it. It is never shown as cited fact: by default it stays,
   without [n] and marked (prompts/unconfirmed_mark.md); in strict mode (NEWSRAG_CHECK=strict) it is removed.
   A quotation no passage holds word for word is removed in either mode: shown in quotation marks, even marked,
@@ -26,8 +28,8 @@ from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.bare_answer import as_statement, is_bare
-from rag.check.claims import (LLM_MIN_COVERAGE, SUPPORT_THRESHOLD, Verdict, coverage_beyond, judge, unstated_day,
-                              unstated_name)
+from rag.check.claims import (LLM_MIN_COVERAGE, SUPPORT_THRESHOLD, Verdict, coverage_beyond, judge, states_nothing,
+                              unstated_day, unstated_name)
 from rag.check.recency import told_of_another_year, too_old
 from rag.core.prompts import load_prompt
 from rag.core.schema import Citation, Hit
@@ -150,6 +152,8 @@ class Checker:
         if not claim:
             return SentenceCheck(claim, "", [])
         self.checked += 1
+        if states_nothing(claim):  # "Sure!", "I hope this helps!": no claim, so nothing to cite or to mark
+            return SentenceCheck(claim, claim, [], rule="empty")
         valid = [n for n in dict.fromkeys(marks) if 1 <= n <= len(self.hits)]
         stated = as_statement(self.question, claim) if self.question and is_bare(claim) else None
         judged = stated or claim

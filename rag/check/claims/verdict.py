@@ -59,7 +59,7 @@ from rag.nlp.numbers import quantities
 from rag.nlp.sentences import statement_spans
 from rag.nlp.text import CUE_VERB, NOT_NAMES, SPEECH, fold, name_key, normalize, plain_letters, same_person
 
-__all__ = ["Verdict", "judge", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
+__all__ = ["Verdict", "judge", "states_nothing", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
 
 RULES = ("empty", "quote", "words", "number", "date", "name", "roles", "polarity", "antonym", "tense",
          "attribution", "frame", "hedge", "request", "scope", "debunked")
@@ -187,7 +187,9 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
     plain = _plain(claim).strip()
     words = set(content_words(_DISCOURSE.sub(" ", plain)))
     if not words:
-        return Verdict(False, "empty", plain[:40])
+        # nothing beyond a pleasantry or a remark about the sources: nothing in it can be false ("Sure!", "I hope
+        # this helps!"); a bare yes or no answers what was asked, which no passage is read as saying
+        return Verdict(states_nothing(plain), "empty", plain[:40])
     quoted = [q for q in _quoted(plain) if len(q.split()) >= 2]
     for q in quoted:
         if not _quote_in(q, p.norm):
@@ -219,7 +221,21 @@ _DISCOURSE = re.compile(
     rf"|\b(?:based on|according to|from|in) (?:the |these |this )?{_SOURCE}\b,?"
     r"|\bthe (?:passages?|article|text|author)s? (?:also )?(?:states?|mentions?|notes?|says?|explains?|suggests?|"
     r"highlights?|describes?|reports?|discuss(?:es)?)(?: that)?\b"
-    r"|^\s*(?:however|additionally|moreover|furthermore|therefore|overall|in addition|in conclusion|finally|also)\b,?")
+    r"|^\s*(?:however|additionally|moreover|furthermore|therefore|overall|in addition|in conclusion|finally|also)\b,?"
+    # pleasantries of a chat answer
+    r"|\bi hope (?:this|that|it) helps\b|\blet me know if you have any (?:\w+ )?questions?\b|\bgood luck\b"
+    r"|\b(?:i can|i'd be happy to|i would be happy to|happy to) help(?: you)?(?: with (?:that|this))?\b"
+    r"|\bhere(?:'s| is) (?:my|the) answer\b")
+_YES_NO = re.compile(r"(?i)^\W*(?:yes|no)\b")
+
+
+def states_nothing(claim: str) -> bool:
+    """Is the sentence no claim at all: only a pleasantry or a remark about the sources ("Sure!", "I hope this
+    helps!")? It is kept as written, with no [n] and no mark. A bare yes or no is a claim, and so is a fragment
+    with no content word ("B.B.", initials cut from their name): only what the remark's words leave is nothing."""
+    plain = _plain(claim).strip()
+    return bool(_DISCOURSE.search(plain)) and not _YES_NO.match(plain) \
+        and not content_words(_DISCOURSE.sub(" ", plain))
 
 # a claim whose words the whole passage carries this fully counts as stated even when no run of three statements
 # does (chosen on the dev half of RAGTruth by source, docs/EVALUATION.md)
