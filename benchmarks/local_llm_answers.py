@@ -202,8 +202,17 @@ def _summary(rows: list[dict], key: str) -> dict[str, Any]:
             "refused": sum(r["refused"] for r in own), "fallback": sum(bool(r.get("fallback")) for r in own),
             "quote_index": sum(bool(r.get("quote_index")) for r in own),
             "opened": sum(bool(r.get("opened")) for r in own),
+            # answers that said their sources are older than the question's "this week" (of them, first right)
+            "older_sources": sum(bool(r.get("older_sources")) for r in own),
+            "older_sources_first_right": sum(bool(r.get("older_sources")) and r["first_sentence"] for r in own),
             "claims_dropped": sum(r["claims_dropped"] for r in own), "claims_checked": sum(r["claims_checked"] for r in own),
             "seconds_p50": _pct(secs, 0.5), "seconds_p95": _pct(secs, 0.95), "seconds_median": round(statistics.median(secs), 1) if secs else None}
+
+
+def _older(answer: Answer) -> bool:
+    """Did the answer say its sources are older than the question's "this week" (prompts/older_sources_notice.md)?"""
+    opening = load_prompt("older_sources_notice").split("{", 1)[0]
+    return any(n.startswith(opening) for n in answer.notices)
 
 
 def _sample(items: list, n: int, shift: int = 0) -> list:
@@ -290,6 +299,7 @@ def main() -> int:
                "gold_in_given": in_given, "gold_in_passages": in_offered, "load": round(os.getloadavg()[0], 1),
                "extractive": {"sha1": hashlib.sha1(x.text.encode("utf-8")).hexdigest()[:12], "refused": x.refused, "seconds": round(xs, 2),
                               "claims_checked": x.claims_checked, "claims_dropped": x.claims_dropped,
+                              "older_sources": _older(x),
                               **_scores(x.text, x.refused, gold.answers)},
                "llm": {"text": a.text, "refused": a.refused, "seconds": round(s, 2), "answerer": a.answerer,
                        # the quote index answers who-said-what questions before any model (its own kind, not a
@@ -297,6 +307,7 @@ def main() -> int:
                        "quote_index": a.answerer.endswith("(quote index)"),
                        "fallback": a.answerer.startswith("extractive") and not a.answerer.endswith("(quote index)"),
                        "opened": a.answerer.startswith(f"{name} (opened"), "claims_checked": a.claims_checked,
+                       "older_sources": _older(a),
                        "claims_dropped": a.claims_dropped,
                        "dropped": [{k: d.get(k) for k in ("sentence", "verdict", "rule", "detail")} for d in a.dropped],
                        "verdicts": [{k: v.get(k) for k in ("sentence", "verdict", "rule", "detail", "kept", "by")}

@@ -168,3 +168,29 @@ def test_web_as_of_box_and_sources_panel_dates(assistant):
     assert "2024-03-12" in panel and "2024-05-20" not in panel  # each source's date; nothing after as_of
     answer = h.api_ask("What did Ilse Varga say about the Corrin dam spillway?", as_of="2024-03-15")
     assert all((c["published_at"] or "") <= "2024-03-15" for c in answer["citations"])
+
+
+def test_an_answer_about_this_week_from_older_sources_says_they_are_older(assistant):
+    question = "What did the dam inspection find this week?"
+    late = assistant.ask(question, as_of="2024-04-20")  # the inspection stories are from March
+    assert not late.refused and late.citations
+    assert max(c.published_at for c in late.citations) == "2024-03-12"
+    assert any(n.startswith('The question asks about "this week"') and "2024-03-12" in n for n in late.notices)
+    # asked within the week, or without a relative time, nothing is said
+    for answer in (assistant.ask(question, as_of="2024-03-15"),
+                   assistant.ask("What did the dam inspection find?", as_of="2024-04-20")):
+        assert not any(n.startswith("The question asks about") for n in answer.notices)
+
+
+def test_sources_before_reach_reads_relative_times_and_the_newest_words():
+    from rag.check.recency import sources_before_reach
+
+    today = date(2024, 4, 20)
+    assert sources_before_reach("Who won the regatta this week?", ["2024-03-12", "2023-01-02"], today) \
+        == ("this week", "2024-03-12")
+    assert sources_before_reach("Who leads the water board now?", ["2024-03-12"], today) == ("now", "2024-03-12")
+    assert sources_before_reach("Who won the regatta this week?", ["2024-04-15"], today) is None
+    assert sources_before_reach("Who won the regatta this week?", ["2024-03-12", None], today) is None  # undated
+    assert sources_before_reach("Who won the regatta?", ["2020-03-12"], today) is None
+    assert sources_before_reach('Who said "the regatta is on now"?', ["2020-03-12"], today) is None  # quoted
+    assert sources_before_reach("What did USA TODAY report on the regatta?", ["2020-03-12"], today) is None

@@ -16,6 +16,7 @@ from rag.answer.refusal import should_answer
 from rag.answer.retriever import Retriever
 from rag.attribution.answerer import QuoteAnswerer, QuoteDraft, quote_followup
 from rag.check.citations import REFUSAL_PREFIX
+from rag.check.recency import sources_before_reach
 from rag.check.stream import CheckedStream, checked_pieces
 from rag.check.verify_llm import verify_unconfirmed
 from rag.core.errors import EmptyStoreError, InputError, LLMError
@@ -189,6 +190,10 @@ class Assistant:
         if checked.citations:
             answer.text = " ".join([checked.text, *find_conflicts(checked.citations, standalone)])
             answer.notices.extend(newest_source_notice(checked.citations))
+            older = sources_before_reach(standalone, [c.published_at for c in checked.citations],
+                                         query.as_of or date.today())
+            if older:  # "this week?" answered from a story of years ago: say so
+                answer.notices.append(load_prompt("older_sources_notice").format(phrase=older[0], newest=older[1]))
         elif checked.unconfirmed and checked.text.strip():
             # only sentences no passage states or contradicts: they stay, marked, with the passages listed
             # (NEWSRAG_CHECK=strict removes them, and the answer is a refusal)

@@ -19,10 +19,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from rag.nlp.dates import published_day, without_day_names
+from rag.nlp.dates import RECENT_WORDS, published_day, without_day_names
 from rag.nlp.numbers import NUMBER_WORDS
 
-__all__ = ["relative_reach", "too_old", "within", "told_of_another_year"]
+__all__ = ["relative_reach", "question_reach", "sources_before_reach", "too_old", "within", "told_of_another_year",
+           "RECENT_REACH"]
 
 # (pattern, days the phrase reaches back; None: the same calendar year)
 _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
@@ -57,6 +58,34 @@ def relative_reach(sentence: str) -> tuple[str, int | None] | None:
         return None
     _, phrase, days = min(found)
     return phrase, days
+
+
+RECENT_REACH = 14  # days: "now", "latest", "currently" ask for this week's coverage, as "this week" does
+
+
+def question_reach(question: str) -> tuple[str, int | None] | None:
+    """(the phrase, the days it reaches back) of a question that says when relative to the day asked ("this
+    week", "the past five days"), or asks for the newest ("now", "latest": RECENT_REACH days); None otherwise."""
+    reach = relative_reach(question)
+    if reach is not None:
+        return reach
+    m = RECENT_WORDS.search(without_day_names(_QUOTED.sub(" ", question)))
+    return (m.group(0), RECENT_REACH) if m else None
+
+
+def sources_before_reach(question: str, published: list[str | None], today: date | None
+                         ) -> tuple[str, str] | None:
+    """(the question's phrase, the newest of `published`) when the question asks about a time relative to
+    `today` ("this week", "latest") and every source the answer relies on is dated and older than that reach:
+    the answer may tell of an earlier event ("Which automaker recalled vehicles this week?" answered from a
+    recall of years ago). None when any source is undated or recent enough, or the question names no such time."""
+    reach = question_reach(question) if today is not None and published else None
+    if reach is None:
+        return None
+    days = [published_day(p) for p in published]
+    if any(d is None or within(d, today, reach[1]) for d in days):
+        return None
+    return reach[0], max(days).isoformat()
 
 
 def too_old(sentence: str, published_at: str | None, today: date | None) -> str | None:

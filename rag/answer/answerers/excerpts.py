@@ -14,8 +14,8 @@ from typing import Sequence
 
 from rag.answer.answerers.extractive import ExtractiveAnswerer
 from rag.attribution.speakers import asked_speaker
-from rag.check.recency import relative_reach, within
-from rag.nlp.dates import RECENT_WORDS, published_day
+from rag.check.recency import question_reach, within
+from rag.nlp.dates import published_day
 from rag.core.schema import Hit
 
 __all__ = ["ranked_statements", "excerpt_hits", "relevance_order", "within_reach", "FRESH_ENOUGH"]
@@ -73,7 +73,6 @@ def relevance_order(question: str, hits: Sequence[Hit], units: list | None = Non
 
 
 FRESH_ENOUGH = 2  # passages within the question's reach that make the older ones only a distraction
-RECENT_REACH = 14  # days: "now", "latest", "currently" read as this week's coverage
 
 
 def within_reach(question: str, hits: Sequence[Hit], asked_on: date) -> list[int] | None:
@@ -83,13 +82,10 @@ def within_reach(question: str, hits: Sequence[Hit], asked_on: date) -> list[int
     the older ones out). The same reach as the check's (rag/check/recency.py): a sentence saying "this week"
     from an older story would not be confirmed anyway, and a small model copies the older story whose words
     match the question's ("astronauts returned to Earth after six months") over this week's."""
-    reach = relative_reach(question)
-    if reach is not None:
-        days = reach[1]
-    elif RECENT_WORDS.search(question):
-        days = RECENT_REACH
-    else:
+    reach = question_reach(question)
+    if reach is None:
         return None
+    days = reach[1]
     # a passage without a readable date is never left out
     fresh = [i for i, h in enumerate(hits)
              if (day := published_day(h.passage.published_at)) is None or within(day, asked_on, days)]
