@@ -379,6 +379,12 @@ def test_how_an_answer_talks_about_its_sources_is_no_claim_the_passage_must_carr
                    "However, the article also mentions that the Marlow ferry will stop at midnight.",
                    "According to the passages, the Marlow ferry will stop at midnight."):
         assert judge(framed, passage).ok, framed
+    # numbered passages, as an answer over numbered passages names them, are its sources too
+    for framed in ("Passage 2 mentions that the Marlow ferry will stop at midnight.",
+                   "As noted in passage 1, the Marlow ferry will stop at midnight.",
+                   "The Marlow ferry will stop at midnight (passages 1 & 2)."):
+        assert judge(framed, passage).ok, framed
+    assert judge("(Passage 2)", passage).rule == "empty"
     # the frame changes nothing else: what the sentence states is judged as without it
     assert not judge("Based on the provided passages, the Marlow ferry will stop at midnight in January.",
                      passage).ok

@@ -185,11 +185,13 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
     port's strike does not take the asker's "Halvorsen port" as given)."""
     p = _read(passage, premise)
     plain = _plain(claim).strip()
-    words = set(content_words(_DISCOURSE.sub(" ", plain)))
+    if not _YES_NO.match(plain):  # how the answer talks about its sources is not what it states (same length)
+        plain = _DISCOURSE.sub(lambda m: " " * len(m.group(0)), plain)
+    words = set(content_words(plain))
     if not words:
         # nothing beyond a pleasantry or a remark about the sources: nothing in it can be false ("Sure!", "I hope
         # this helps!"); a bare yes or no answers what was asked, which no passage is read as saying
-        return Verdict(states_nothing(plain), "empty", plain[:40])
+        return Verdict(states_nothing(claim), "empty", _plain(claim).strip()[:40])
     quoted = [q for q in _quoted(plain) if len(q.split()) >= 2]
     for q in quoted:
         if not _quote_in(q, p.norm):
@@ -214,13 +216,17 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
 
 # How a model's answer talks about its sources and links its sentences, not what it states: "Sure!", "Based on
 # the provided passages, …", "According to the article, …", "The passage also mentions that …", "However, …"
+_NUMBERED = r"(?:\s*#?\d+(?:\s*(?:,|&|and)\s*\d+)*)"  # "passage 2", "passages 2 & 3"
 _SOURCE = (r"(?:given |provided |above |available )?"
-           r"(?:passages?|articles?|texts?|information|context|sources?|documents?)")
+           rf"(?:passages?{_NUMBERED}?|articles?|texts?|information|context|sources?|documents?)")
 _DISCOURSE = re.compile(
-    r"(?i)^\s*(?:sure|certainly|yes|no)\b[!,.:]?"
-    rf"|\b(?:based on|according to|from|in) (?:the |these |this )?{_SOURCE}\b,?"
-    r"|\bthe (?:passages?|article|text|author)s? (?:also )?(?:states?|mentions?|notes?|says?|explains?|suggests?|"
-    r"highlights?|describes?|reports?|discuss(?:es)?)(?: that)?\b"
+    r"(?i)^\s*(?:(?:sure|certainly)\b[!,.:]?|(?:yes|no)[!,.:])"  # not the "No" of "No ferry will stop"
+    rf"|\b(?:based on|according to|from|in|as (?:mentioned|stated|noted|described|shown) in) "
+    rf"(?:the |these |this )?{_SOURCE}\b,?"
+    rf"|\(\s*(?:see |from |in )?passages?{_NUMBERED}\s*\)"
+    rf"|\b(?:as )?(?:the passages?|the article|the text|the author|passages?{_NUMBERED})s? (?:also )?"
+    r"(?:states?|mentions?|notes?|says?|explains?|suggests?|highlights?|describes?|reports?|discuss(?:es)?|"
+    r"provides?|recommends?|indicates?)(?: that)?\b"
     r"|^\s*(?:however|additionally|moreover|furthermore|therefore|overall|in addition|in conclusion|finally|also)\b,?"
     # pleasantries of a chat answer
     r"|\bi hope (?:this|that|it) helps\b|\blet me know if you have any (?:\w+ )?questions?\b|\bgood luck\b"
