@@ -548,3 +548,14 @@ def test_a_sentence_that_states_nothing_is_kept_as_written_without_a_citation_or
     assert out.text.startswith("Sure! The Marlow ferry") and out.text.count("[1]") == 1
     assert [v["verdict"] for v in out.verdicts] == ["supported", "supported"]
     assert out.verdicts[0]["rule"] == "empty" and out.verdicts[0]["citations"] == [] and not out.unconfirmed
+
+
+def test_words_the_passage_credits_to_a_pronoun_do_not_contradict_the_person_a_sentence_names():
+    passage = ("Mara Quill, 34, was arrested in Dayton in May. Prosecutor Ann Reyes asked the judge on Monday to set "
+               "bail at $5,000. In her defence, she claimed she had been forced to sign the papers by her employer.")
+    v = judge("Mara Quill claimed she had been forced to sign the papers by her employer.", passage)
+    assert v.verdict != "contradicted"  # "she" was read as the prosecutor, the woman last named: a guess
+    # a speaker the passage names still contradicts another
+    named = "Judge Tom Reyes said the papers had been signed under pressure from the employer."
+    v = judge("Mara Quill said the papers had been signed under pressure from the employer.", named)
+    assert v.verdict == "contradicted"

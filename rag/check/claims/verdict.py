@@ -967,8 +967,10 @@ def _attribution(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, b
         names = credited(theirs, s, e)
         if any(same_person(q.speaker, n) or _acronym_of(q.speaker, n) for n in names):
             continue
-        # credited to someone the passage describes without naming ("a statement from the developer")
-        other = bool(names) or any(x.description or x.cue_start >= 0 for x in credited_quotes(theirs, s, e))
+        # credited to someone the passage names, or describes without naming ("a statement from the developer");
+        # not to a pronoun ("she claimed"), which the quote finder reads as the person last named: a guess
+        other = any(x.speaker or x.description or x.cue_start >= 0
+                    for x in credited_quotes(theirs, s, e) if not x.via_pronoun)
         if len(name_key(q.speaker)) < 3 or (not names and q.kind != "direct" and _credited_near(q.speaker, p, s, e)):
             continue  # "U" of "U.S. Attorney …": not a name to compare
         # contradicted only when the passage credits these words to another person and never names the
