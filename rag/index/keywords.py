@@ -141,7 +141,7 @@ def day_clauses(since_day: int | None, until_day: int | None, as_of_day: int | N
 def rare_words(words: Sequence[str], df: dict[str, int], budget: int) -> list[str] | None:
     """None when all the words' postings fit the budget (match them all); else the rarest words, whose postings
     fit a share of it (their best passages are then rescored over every word). Both catalogs prune alike."""
-    distinct = sorted(set(words), key=lambda w: df[w])
+    distinct = sorted(set(words), key=lambda w: (df[w], w))  # ties by the word: the same in every process
     if sum(df[w] for w in distinct) <= budget:
         return None
     rare, total = [], 0
