@@ -559,3 +559,12 @@ def test_words_the_passage_credits_to_a_pronoun_do_not_contradict_the_person_a_s
     named = "Judge Tom Reyes said the papers had been signed under pressure from the employer."
     v = judge("Mara Quill said the papers had been signed under pressure from the employer.", named)
     assert v.verdict == "contradicted"
+
+
+def test_a_contraction_is_the_stop_word_it_shortens_not_a_word_the_passage_must_hold():
+    from rag.nlp.lexical import content_words
+
+    assert content_words("It's clear they're sure we'll see, and he can't stop Biden's plan.") == \
+        content_words("clear sure see stop Biden plan")
+    passage = "The Marlow ferry will stop running at midnight from June, the harbour office said."
+    assert judge("It's the harbour office that said the Marlow ferry will stop running at midnight.", passage).ok

@@ -41,7 +41,9 @@ def content_words(text: str) -> list[str]:
 
 @lru_cache(maxsize=4096)  # an answer reads each statement's words in several checks (passage-sized texts)
 def _content_words(text: str) -> tuple[str, ...]:
-    return tuple(_stem_word(w.strip("'-")) for w in words(text) if w not in STOP and len(w.strip("'-")) > 1)
+    # a contraction is its first part's word ("it's", "they're", "can't" are stop words; "Biden's" is Biden)
+    return tuple(_stem_word(w.strip("'-")) for w in words(text)
+                 if w not in STOP and w.split("'")[0] not in STOP and len(w.strip("'-")) > 1)
 
 
 def idf_weights(docs: Iterable[set[str]]) -> dict[str, float]:
