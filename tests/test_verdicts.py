@@ -568,3 +568,17 @@ def test_a_contraction_is_the_stop_word_it_shortens_not_a_word_the_passage_must_
         content_words("clear sure see stop Biden plan")
     passage = "The Marlow ferry will stop running at midnight from June, the harbour office said."
     assert judge("It's the harbour office that said the Marlow ferry will stop running at midnight.", passage).ok
+
+
+def test_an_answer_opens_with_its_first_claim_not_its_pleasantry():
+    from types import SimpleNamespace
+
+    from rag.answer.assistant import _opening
+
+    def opening(*verdicts):
+        return _opening(SimpleNamespace(verdicts=[{"verdict": v, "rule": r, "kept": True} for v, r in verdicts]))
+
+    assert opening(("supported", "empty"), ("unconfirmed", "words")) == "unconfirmed"  # "Sure! <unconfirmed>"
+    assert opening(("supported", "empty"), ("supported", "")) == "supported"
+    assert opening(("unconfirmed", "empty"), ("supported", "")) == "unconfirmed"  # a bare "Yes." is a claim
+    assert opening(("supported", "empty")) is None

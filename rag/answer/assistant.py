@@ -319,7 +319,8 @@ class Assistant:
 
 def _opening(checked) -> str | None:
     """The verdict on the first claim a checked answer keeps (None when it keeps none; "Sure!" is no claim)."""
-    return next((v["verdict"] for v in checked.verdicts if v.get("kept") and v.get("rule") != "empty"), None)
+    return next((v["verdict"] for v in checked.verdicts
+                 if v.get("kept") and not (v["verdict"] == "supported" and v.get("rule") == "empty")), None)
 
 
 def _opens_unconfirmed(checked) -> bool:

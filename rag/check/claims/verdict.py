@@ -185,8 +185,8 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
     port's strike does not take the asker's "Halvorsen port" as given)."""
     p = _read(passage, premise)
     plain = _plain(claim).strip()
-    if not _YES_NO.match(plain):  # how the answer talks about its sources is not what it states (same length)
-        plain = _DISCOURSE.sub(lambda m: " " * len(m.group(0)), plain)
+    # how the answer talks about its sources is not what it states (blanked, same length)
+    plain = _DISCOURSE.sub(lambda m: " " * len(m.group(0)), plain)
     words = set(content_words(plain))
     if not words:
         # nothing beyond a pleasantry or a remark about the sources: nothing in it can be false ("Sure!", "I hope
