@@ -176,6 +176,9 @@ def test_an_answer_about_this_week_from_older_sources_says_they_are_older(assist
     assert not late.refused and late.citations
     assert max(c.published_at for c in late.citations) == "2024-03-12"
     assert any(n.startswith('The question asks about "this week"') and "2024-03-12" in n for n in late.notices)
+    # who said what, answered from the quote index, says so too
+    quoted = assistant.ask("What did Ilse Varga say about the dam this week?", as_of="2024-04-20")
+    assert quoted.citations and any(n.startswith('The question asks about "this week"') for n in quoted.notices)
     # asked within the week, or without a relative time, nothing is said
     for answer in (assistant.ask(question, as_of="2024-03-15"),
                    assistant.ask("What did the dam inspection find?", as_of="2024-04-20")):

@@ -190,10 +190,7 @@ class Assistant:
         if checked.citations:
             answer.text = " ".join([checked.text, *find_conflicts(checked.citations, standalone)])
             answer.notices.extend(newest_source_notice(checked.citations))
-            older = sources_before_reach(standalone, [c.published_at for c in checked.citations],
-                                         query.as_of or date.today())
-            if older:  # "this week?" answered from a story of years ago: say so
-                answer.notices.append(load_prompt("older_sources_notice").format(phrase=older[0], newest=older[1]))
+            answer.notices.extend(older_sources_notice(standalone, checked.citations, query.as_of))
         elif checked.unconfirmed and checked.text.strip():
             # only sentences no passage states or contradicts: they stay, marked, with the passages listed
             # (NEWSRAG_CHECK=strict removes them, and the answer is a refusal)
@@ -238,6 +235,8 @@ class Assistant:
         answer.dropped, answer.verdicts = checked.dropped, checked.verdicts
         answer.citations = checked.citations
         answer.notices.extend(newest_source_notice(checked.citations))
+        answer.notices.extend(older_sources_notice(answer.standalone_question or answer.question, checked.citations,
+                                                   as_of))
         # Verbatim quotes from the index, whatever the answerer: no model paraphrases who said what.
         answer.answerer = "extractive" if self.answerer.name == "extractive" else "extractive (quote index)"
         answer.text = " ".join(x for x in (drafted.lead, checked.text, drafted.trail) if x)
@@ -347,6 +346,13 @@ def newest_source_notice(citations: Sequence[Citation]) -> list[str]:
 
 _default: Assistant | None = None
 _default_lock = threading.Lock()
+
+
+def older_sources_notice(question: str, citations: Sequence[Citation], as_of: date | None) -> list[str]:
+    """One notice when the question asks about "this week" (or "now", "latest") and every cited source is older
+    than that: the answer may tell of an earlier event ("which automaker recalled … this week?" from a 2015 recall)."""
+    older = sources_before_reach(question, [c.published_at for c in citations], as_of or date.today())
+    return [load_prompt("older_sources_notice").format(phrase=older[0], newest=older[1])] if older else []
 
 
 def ask(question: str, *, history: Sequence[Turn] | None = None, sources: Sequence[str] | None = None,
