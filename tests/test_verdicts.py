@@ -582,3 +582,9 @@ def test_an_answer_opens_with_its_first_claim_not_its_pleasantry():
     assert opening(("supported", "empty"), ("supported", "")) == "supported"
     assert opening(("unconfirmed", "empty"), ("supported", "")) == "unconfirmed"  # a bare "Yes." is a claim
     assert opening(("supported", "empty")) is None
+
+
+def test_a_figure_written_with_the_word_percentage_is_a_percent():
+    passage = "The Marlow forecast for Friday is 12 degrees and cloudy. There is 42 percentage chance of rain."
+    assert judge("Friday in Marlow will be cloudy with a 42% chance of rain.", passage).ok
+    assert not judge("Friday in Marlow will be cloudy with a 24% chance of rain.", passage).ok

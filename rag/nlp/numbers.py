@@ -22,16 +22,17 @@ NUMBER_WORDS = _WORDS  # "two" -> 2, for other readers of numbers written in wor
 _CURRENCY_SIGN = {"$": "usd", "£": "gbp", "€": "eur", "¥": "jpy"}
 _CURRENCY_WORD = {"dollar": "usd", "dollars": "usd", "pound": "gbp", "pounds": "gbp", "euro": "eur",
                   "euros": "eur", "yen": "jpy", "cents": "cent", "cent": "cent"}
-_PERCENT = {"%", "percent", "per cent", "percentage points", "percentage point", "points"}
+_PERCENT = {"%", "percent", "per cent", "percentage", "percentage points", "percentage point", "points"}
 _NUM = re.compile(
     r"(?P<sign>[$£€¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|mln|tn|[kmb])\b)?"
-    r"(?:\s?(?P<unit>%|percent\b|per cent\b|dollars?\b|pounds?\b|euros?\b|yen\b|cents?\b))?", re.I)
+    r"(?:\s?(?P<unit>%|percentage(?: points?)?\b|percent\b|per cent\b|dollars?\b|pounds?\b|euros?\b|yen\b|"
+    r"cents?\b))?", re.I)
 _TIME_PREFIX = re.compile(r"(?i)\b(?:mid|pre|post)-$")  # "mid-1970s", "pre-2020", "post-1945"
 _WORDNUM = re.compile(
     rf"\b(?P<num>{'|'.join(_WORDS)})(?:[\s-](?P<num2>one|two|three|four|five|six|seven|eight|nine))?"
     rf"(?:\s(?P<scale>hundred|thousand|million|billion|trillion))?"
-    r"(?:\s(?P<unit>percent|per cent|dollars?|pounds?|euros?))?\b", re.I)
+    r"(?:\s(?P<unit>percentage(?: points?)?|percent|per cent|dollars?|pounds?|euros?))?\b", re.I)
 
 
 @dataclass(frozen=True)
