@@ -588,3 +588,13 @@ def test_a_figure_written_with_the_word_percentage_is_a_percent():
     passage = "The Marlow forecast for Friday is 12 degrees and cloudy. There is 42 percentage chance of rain."
     assert judge("Friday in Marlow will be cloudy with a 42% chance of rain.", passage).ok
     assert not judge("Friday in Marlow will be cloudy with a 24% chance of rain.", passage).ok
+
+
+def test_titles_written_out_mixed_case_acronyms_and_hours_are_no_names_the_passage_lacks():
+    passage = ("Marlow Gov. Ann Reyes signed the ferry bill on Friday. The Marlow Harbour Pilots Association backed "
+               "it. The last ferry leaves at 6pm.")
+    for claim in ("Marlow Governor Ann Reyes signed the ferry bill on Friday.",
+                  "The Marlow Harbour Pilots Association (MHaPA) backed the ferry bill.",
+                  "The last ferry leaves at 6 PM."):
+        assert judge(claim, passage).ok, claim
+    assert not judge("Marlow Senator Ann Reyes signed the ferry bill on Friday.", passage).ok

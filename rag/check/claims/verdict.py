@@ -629,6 +629,8 @@ def _absent_name(plain: str, p: _Passage, given_name: bool = False) -> str:
         if not tok[0].isupper() or tok in ("I", "I'm", "I've", "I'd", "I'll"):
             continue
         before = outside[:m.start()].rstrip()
+        if tok in ("AM", "PM") and before[-1:].isdigit():
+            continue  # "3 PM" is a time of day ("3pm")
         initial = not before or before[-1] in _INITIAL
         if initial:
             nxt = toks[i + 1].group(0) if i + 1 < len(toks) else ""
@@ -643,6 +645,7 @@ def _absent_name(plain: str, p: _Passage, given_name: bool = False) -> str:
             continue  # a first name before the surname the passage gives ("Sebastian Vettel" for "Vettel")
         if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part) \
                 or p.keys & place_names(tok) or key in p.premise_keys or any(v in p.keys for v in _variants(key)) \
+                or _TITLE_SHORT.get(key) in p.keys \
                 or (len(key) >= 6 and any(_variant(key, k) for k in p.keys if abs(len(k) - len(key)) <= 1)) \
                 or _initials_in(outside, m.start(), p.plain):
             continue
@@ -651,6 +654,11 @@ def _absent_name(plain: str, p: _Passage, given_name: bool = False) -> str:
         return tok
     return ""
 
+
+# a title and the abbreviation news writes before a name ("Arizona Governor Doug Ducey" for "Arizona Gov. Doug Ducey")
+_TITLE_SHORT = {"governor": "gov", "senator": "sen", "representative": "rep", "general": "gen", "colonel": "col",
+                "lieutenant": "lt", "sergeant": "sgt", "captain": "capt", "president": "pres", "professor": "prof",
+                "doctor": "dr", "reverend": "rev", "attorney": "atty"}
 
 # the endings that make one name of two spellings: a plural, a people or language ("Houthi" and "Houthis",
 # "Yemen" and "Yemeni", "Asia" and "Asian", "Republican" and "Republicans")
@@ -727,6 +735,9 @@ def _near_keys(p: _Passage, span: tuple[int, int]) -> frozenset[str]:
 def _acronym_of(token: str, text: str) -> bool:
     """"WHO" for "World Health Organization", "U.S." for "United States": the initials of capitalised words."""
     letters = token.replace(".", "")
+    if letters.isalpha() and not letters.isupper() and sum(c.isupper() for c in letters) >= 3 \
+            and letters[0].isupper():
+        letters = "".join(c for c in letters if c.isupper())  # "APhA": American Pharmacists Association
     if not (2 <= len(letters) <= 6 and letters.isupper() and letters.isalpha()):
         return False
     if re.search(r"\b" + r"\.\s?".join(letters) + r"\.", text):
