@@ -16,6 +16,7 @@ __all__ = [
     "QUOTE_TABLE", "fold", "plain_letters", "normalize", "norm", "same_text", "clip",
     "SPEECH_VERB", "SPEECH", "CUE_VERB", "OPEN_QUOTES", "CLOSE_QUOTES", "QUOTE_MARKS",
     "NAME_PARTICLES", "NAME_TOKEN", "MONTHS", "name_key", "name_terms", "same_person", "NOT_NAMES", "is_cue_word",
+    "TITLE_ABBREVIATIONS",
 ]
 
 # Curly and other typographic marks -> plain ASCII; dashes -> "-"; odd spaces -> " ".
@@ -120,6 +121,10 @@ Their Our My This That These Those There Here Then When While After Before Since
 Also Still Yet Now Later Earlier Today Yesterday Tomorrow Last Next Some Many Most All Both Each Every Other Such
 What Who Why How Where Which Whether Mr Mrs Ms Dr Sir Not No Yes""".split()) | WEEKDAY_NAMES | MONTHS
 _TITLES = frozenset("mr mrs ms miss dr sir dame prof rev sen rep gov gen col lt sgt capt pres st".split())
+# a title written out and the abbreviation news writes before a name ("Governor Doug Ducey", "Gov. Doug Ducey")
+TITLE_ABBREVIATIONS = {"governor": "gov", "senator": "sen", "representative": "rep", "general": "gen",
+                       "colonel": "col", "lieutenant": "lt", "sergeant": "sgt", "captain": "capt", "president": "pres",
+                       "professor": "prof", "doctor": "dr", "reverend": "rev", "attorney": "atty"}
 
 
 def _tokens(name: str) -> list[str]:

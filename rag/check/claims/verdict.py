@@ -57,7 +57,8 @@ from rag.nlp.lexicon import (
 )
 from rag.nlp.numbers import quantities
 from rag.nlp.sentences import statement_spans
-from rag.nlp.text import CUE_VERB, NOT_NAMES, SPEECH, fold, name_key, normalize, plain_letters, same_person
+from rag.nlp.text import (CUE_VERB, NOT_NAMES, SPEECH, TITLE_ABBREVIATIONS, fold, name_key, normalize, plain_letters,
+                          same_person)
 
 __all__ = ["Verdict", "judge", "states_nothing", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
 
@@ -645,7 +646,7 @@ def _absent_name(plain: str, p: _Passage, given_name: bool = False) -> str:
             continue  # a first name before the surname the passage gives ("Sebastian Vettel" for "Vettel")
         if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part) \
                 or p.keys & place_names(tok) or key in p.premise_keys or any(v in p.keys for v in _variants(key)) \
-                or _TITLE_SHORT.get(key) in p.keys \
+                or TITLE_ABBREVIATIONS.get(key) in p.keys \
                 or (len(key) >= 6 and any(_variant(key, k) for k in p.keys if abs(len(k) - len(key)) <= 1)) \
                 or _initials_in(outside, m.start(), p.plain):
             continue
@@ -654,11 +655,6 @@ def _absent_name(plain: str, p: _Passage, given_name: bool = False) -> str:
         return tok
     return ""
 
-
-# a title and the abbreviation news writes before a name ("Arizona Governor Doug Ducey" for "Arizona Gov. Doug Ducey")
-_TITLE_SHORT = {"governor": "gov", "senator": "sen", "representative": "rep", "general": "gen", "colonel": "col",
-                "lieutenant": "lt", "sergeant": "sgt", "captain": "capt", "president": "pres", "professor": "prof",
-                "doctor": "dr", "reverend": "rev", "attorney": "atty"}
 
 # the endings that make one name of two spellings: a plural, a people or language ("Houthi" and "Houthis",
 # "Yemen" and "Yemeni", "Asia" and "Asian", "Republican" and "Republicans")
