@@ -598,3 +598,14 @@ def test_titles_written_out_mixed_case_acronyms_and_hours_are_no_names_the_passa
                   "The last ferry leaves at 6 PM."):
         assert judge(claim, passage).ok, claim
     assert not judge("Marlow Senator Ann Reyes signed the ferry bill on Friday.", passage).ok
+
+
+def test_a_figure_bounded_the_other_way_contradicts_and_one_bounded_the_same_way_agrees():
+    # "just over" where the passage says "just under" the same figure: incompatible, whatever the rest says
+    passage = "The ferry serves a village of just under 400 people and runs twice a week."
+    v = judge("The ferry serves a village of just over 400 people.", passage)
+    assert (v.verdict, v.rule, v.detail) == ("contradicted", "number", "400")
+    assert judge("The ferry serves a village of fewer than 400 people.", passage).verdict == "supported"
+    # a number the passage also gives plainly somewhere is not bound by the qualified mention
+    both = passage + " In summer the village grows to 400 people."
+    assert judge("The ferry serves a village of more than 400 people.", both).verdict != "contradicted"

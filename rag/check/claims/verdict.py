@@ -532,11 +532,24 @@ def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]
     for q in mine_all:
         match = next((i for i, x in enumerate(left) if q.same(x)), None)
         if match is not None:
+            if _opposite_bounds(q, plain, p):
+                return q.text, True  # "just over 270" where the passage says "just under 270"
             left.pop(match)
             continue
         if not _agrees(q, plain, left, shares) and not any(q.same(x) for x in p.premise_numbers):
             return q.text, False
     return "", False
+
+
+def _opposite_bounds(q, plain: str, p: _Passage) -> bool:
+    """Does the claim bound its number one way ("more than 270") where every place the passage gives that number
+    bounds it the other ("fewer than 270")? Bounds that agree, or a number the passage gives plainly, do not clash."""
+    mine = _qualifier(plain, q.start)
+    if mine not in ("at_least", "at_most"):
+        return False
+    other = "at_most" if mine == "at_least" else "at_least"
+    same = [x for x in p.numbers if q.same(x)]
+    return bool(same) and all(_qualifier(p.plain, x.start) == other for x in same)
 
 
 def _agrees(q, plain: str, theirs: list, shares: list[float]) -> bool:
