@@ -625,3 +625,25 @@ def test_a_clause_the_passage_does_not_hold_leaves_the_sentence_unconfirmed_howe
     # a clause the question states is the asker's premise
     asked = "Insulation caught fire at the Brannock shipyard while welders were working, and investigators suspect arson."
     assert judge(asked, passage, premise="What caught fire at the Brannock shipyard in the blaze investigators suspect was arson?").rule != "clause"
+
+
+def _chunk(article: str, index: int, text: str) -> Hit:
+    return Hit(Passage(id=f"{article}:{index}", article_id=article, index=index, start=0, end=len(text), text=text,
+                       title=article, source="Ledger", published_at="2026-11-30"), score=1.0, rank=index + 1)
+
+
+def test_a_sentence_one_article_states_across_the_seam_of_two_passages_is_confirmed_by_them_together():
+    first = ("The county named its new harbour master on Friday. After a long search, the board chose "
+             "Ingrid Solvang, a former ferry captain.")
+    second = ("She will oversee the rebuilding of the north pier, which storms damaged in March, and a budget of "
+              "$4 million for dredging.")
+    sentence = "Ingrid Solvang will oversee the rebuilding of the north pier and a $4 million dredging budget [2]."
+    # neither passage alone states it
+    for text in (first, second):
+        assert judge(sentence.replace(" [2]", ""), text).verdict == "unconfirmed"
+    checked = check(sentence, [_chunk("a1", 3, second), _chunk("a1", 2, first)])
+    assert checked.verdicts[0]["verdict"] == "supported"
+    assert sorted(c.article_id for c in checked.citations) == ["a1", "a1"] and "(not confirmed" not in checked.text
+    # passages of two articles, or of one article but not neighbours, are not read as one text
+    for hits in ([_chunk("a1", 2, first), _chunk("a2", 3, second)], [_chunk("a1", 2, first), _chunk("a1", 4, second)]):
+        assert check(sentence, hits).verdicts[0]["verdict"] == "unconfirmed"

@@ -4,7 +4,8 @@ No sentence is exempt: notes, hedges and "I could not find" sentences are judged
 sentences the product writes, such as refusals, are added after the check and never pass through it).
 Each sentence gets one of three verdicts (rag/check/claims):
 - *supported*: a passage it cites states it; it keeps that [n]. A sentence that cites no passage, or the wrong
-  one, is supported when another given passage states it, and then gets that passage's [n];
+  one, is supported when another given passage states it, and then gets that passage's [n]; one that an article
+  states across the seam of two or three of its neighbouring passages is supported by them together;
 - *contradicted*: a given passage states something incompatible (another number, date, name, speaker, polarity,
   quotation): removed, its reason kept in `dropped`;
 - a sentence that states nothing ("Sure!", "I hope this helps!") is kept as written, supported with rule "empty"
@@ -253,6 +254,18 @@ class Checker:
                 contra = (n, v)
             if first_fail[1] is None or _closer(v, first_fail[1]):
                 first_fail = (n, v) if not valid else first_fail
+        if contra is None:
+            # a sentence that one article states across the seam of two of its passages ("Sultan Alneyadi" at
+            # the end of one, "the Crew-6 capsule splashed down" at the start of the next): judge it against the
+            # run of that article's neighbouring passages, as the article reads
+            for run in _article_runs(self.hits):
+                if any(self._stale(claim, n) for n in run):
+                    continue
+                joined = "\n\n".join(self.hits[n - 1].passage.text for n in run)
+                v = judge(claim, joined, threshold=self.threshold if set(run) & set(valid) else strict,
+                          premise=self.question)
+                if v.ok:
+                    return [(n, _span_in(self.hits, run, n, v.span)) for n in run], first_fail, None
         return [], first_fail, contra
 
     def _judge(self, claim: str, n: int, threshold: float) -> Verdict:
@@ -305,6 +318,32 @@ def _holds(window: str, answer: str) -> bool:
 def _closer(a: Verdict, b: Verdict) -> bool:
     """For the reason an uncited sentence is dropped: a rule failed after the words matched says more."""
     return a.rule != "words" and b.rule == "words"
+
+
+_MAX_RUN = 3  # the most neighbouring passages of one article judged together
+
+
+def _article_runs(hits: Sequence[Hit]) -> list[list[int]]:
+    """The passage numbers (hits index + 1) of each run of two or more neighbouring passages of one article
+    among the hits (passage index i, i+1, …), in article order: every stretch of neighbours, in windows of at
+    most _MAX_RUN."""
+    by_article: dict[str, dict[int, int]] = {}
+    for n, h in enumerate(hits, 1):
+        by_article.setdefault(h.passage.article_id, {}).setdefault(h.passage.index, n)
+    runs = []
+    for chunks in by_article.values():
+        order = sorted(chunks)
+        stretches: list[list[int]] = []
+        for i in order:
+            if stretches and i == stretches[-1][-1] + 1:
+                stretches[-1].append(i)
+            else:
+                stretches.append([i])
+        for stretch in stretches:
+            if len(stretch) > 1:
+                size = min(len(stretch), _MAX_RUN)
+                runs.extend([chunks[i] for i in stretch[k:k + size]] for k in range(len(stretch) - size + 1))
+    return runs
 
 
 def _span_in(hits: Sequence[Hit], valid: list[int], n: int, span: tuple[int, int]) -> tuple[int, int]:
