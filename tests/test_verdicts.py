@@ -618,7 +618,7 @@ def test_a_clause_the_passage_does_not_hold_leaves_the_sentence_unconfirmed_howe
     assert judge(told, passage).ok
     added = told[:-1] + ", and the blaze was put out quickly without any injuries."
     v = judge(added, passage)
-    assert (v.verdict, v.rule) == ("unconfirmed", "clause") and "injuri" in v.detail
+    assert (v.verdict, v.rule, v.detail) == ("unconfirmed", "clause", "the blaze was put out quickly without any injuries")
     # each clause the passage holds, joined: still confirmed
     joined = told[:-1] + ", which has built ferries for the county since 1961."
     assert judge(joined, passage).ok

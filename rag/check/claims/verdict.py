@@ -898,12 +898,13 @@ _CLAUSE_COVERAGE = 0.34  # the share of them the passage must hold (chosen on RA
 
 def _clause(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
     """A clause of the sentence whose words the passage (or the question) hardly holds anywhere: a detail the
-    model added to what the passage states. Unconfirmed, with the words it lacks."""
+    model added to what the passage states. Unconfirmed, with that clause as the detail."""
     bag = p.words | p.premise_words
     for piece in _CLAUSE.split(plain):
         words = set(content_words(piece))
         if len(words) >= _CLAUSE_WORDS and _covered(words, bag) < _CLAUSE_COVERAGE:
-            return ", ".join(sorted(w for w in words if w not in bag and alternatives(w).isdisjoint(bag))[:4]), False
+            piece = " ".join(piece.split()).strip(" ,;.")
+            return (piece if len(piece) <= 80 else piece[:79].rsplit(" ", 1)[0] + "…"), False
     return "", False
 
 
