@@ -264,7 +264,7 @@ class Checker:
                 joined = "\n\n".join(self.hits[n - 1].passage.text for n in run)
                 v = judge(claim, joined, threshold=self.threshold if set(run) & set(valid) else strict,
                           premise=self.question)
-                if v.ok:
+                if v.ok and not told_of_another_year(claim, joined[v.span[0]:v.span[1]], self.today):
                     return [(n, _span_in(self.hits, run, n, v.span)) for n in run], first_fail, None
         return [], first_fail, contra
 
