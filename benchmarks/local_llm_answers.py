@@ -37,6 +37,7 @@ from rag.answer.answerers.lead_marks import lead_marks_moved  # noqa: E402
 from rag.answer.answerers.llm import ORDERS, LLMAnswerer  # noqa: E402
 from rag.answer.assistant import Assistant  # noqa: E402
 from rag.check.citations import split_claims, unconfirmed_mark  # noqa: E402
+from rag.core.errors import LLMError  # noqa: E402
 from rag.core.schema import Answer, Hit  # noqa: E402
 from rag.core.settings import Settings  # noqa: E402
 from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
@@ -98,6 +99,7 @@ class Replayed(BaseChatModel):
     drafts: dict[str, str]
     verifier: Any = None  # with --replay-verify: the real model, which reads the LLM verification pass's prompts
     replies: list = []  # the verifier's replies, in order: {"sentences": the numbered sentences asked, "reply": …}
+    errors: dict[str, str] = {}  # question -> the error that stopped the recorded run's model (no draft)
 
     @property
     def _llm_type(self) -> str:
@@ -117,10 +119,13 @@ class Replayed(BaseChatModel):
     def _verifying(self, messages: list[BaseMessage]) -> bool:
         return self.verifier is not None and bool(messages) and messages[0].content == load_prompt("verify")
 
-    def _draft(self, messages: list[BaseMessage]) -> str:
+    def _asked(self, messages: list[BaseMessage]) -> str:
         text = "\n".join(str(m.content) for m in messages)
         asked = [q for q in self.drafts if q in text]
-        return self.drafts[max(asked, key=len)] if asked else ""
+        return max(asked, key=len) if asked else ""
+
+    def _draft(self, messages: list[BaseMessage]) -> str:
+        return self.drafts.get(self._asked(messages), "")
 
     def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
                   **kwargs: Any) -> ChatResult:
@@ -133,7 +138,10 @@ class Replayed(BaseChatModel):
 
     def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        for piece in re.findall(r"\S+\s*|\s+", self._draft(messages)):
+        asked = self._asked(messages)
+        if asked and not self.drafts[asked] and self.errors.get(asked):
+            raise LLMError(self.errors[asked])  # the recorded run's model stopped (its deadline): as it ran
+        for piece in re.findall(r"\S+\s*|\s+", self.drafts.get(asked, "")):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
 
@@ -266,7 +274,9 @@ def main() -> int:
     if args.replay:
         recorded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
         verifier = make_chat_model(settings.replace(llm=args.llm))[0] if args.replay_verify else None
-        chat = Replayed(drafts={r["question"]: r["llm"]["draft"] for r in recorded["questions"]}, verifier=verifier)
+        chat = Replayed(drafts={r["question"]: r["llm"]["draft"] for r in recorded["questions"]}, verifier=verifier,
+                        errors={r["question"]: r["llm"]["error"] for r in recorded["questions"]
+                                if r["llm"].get("error")})
         name = "replayed"
         if verifier is None:
             settings = settings.replace(llm_verify=False)
