@@ -614,17 +614,21 @@ def test_a_figure_bounded_the_other_way_contradicts_and_one_bounded_the_same_way
 def test_a_clause_the_passage_does_not_hold_leaves_the_sentence_unconfirmed_however_much_else_it_holds():
     passage = ("Crews at the Brannock shipyard said insulation caught fire on Tuesday while welders were working on "
                "the hull of the ferry Marisol. The shipyard has built ferries for the county since 1961.")
-    told = "Insulation caught fire at the Brannock shipyard while welders were working on the hull of the ferry Marisol."
+    told = ("Insulation caught fire at the Brannock shipyard while welders were working on the hull of the "
+            "ferry Marisol.")
     assert judge(told, passage).ok
     added = told[:-1] + ", and the blaze was put out quickly without any injuries."
     v = judge(added, passage)
-    assert (v.verdict, v.rule, v.detail) == ("unconfirmed", "clause", "the blaze was put out quickly without any injuries")
+    assert (v.verdict, v.rule) == ("unconfirmed", "clause")
+    assert v.detail == "the blaze was put out quickly without any injuries"
     # each clause the passage holds, joined: still confirmed
     joined = told[:-1] + ", which has built ferries for the county since 1961."
     assert judge(joined, passage).ok
     # a clause the question states is the asker's premise
-    asked = "Insulation caught fire at the Brannock shipyard while welders were working, and investigators suspect arson."
-    assert judge(asked, passage, premise="What caught fire at the Brannock shipyard in the blaze investigators suspect was arson?").rule != "clause"
+    asked = ("Insulation caught fire at the Brannock shipyard while welders were working, and investigators "
+             "suspect arson.")
+    question = "What caught fire at the Brannock shipyard in the blaze investigators suspect was arson?"
+    assert judge(asked, passage, premise=question).rule != "clause"
 
 
 def _chunk(article: str, index: int, text: str) -> Hit:
