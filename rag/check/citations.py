@@ -235,12 +235,11 @@ class Checker:
             return supported, first_fail, None
         if contra is not None and _stated_elsewhere(contra, [n for n in valid if n != contra[0]], self.hits):
             contra = None
-        if len(valid) > 1 and not any(self._stale(claim, n) for n in valid):
+        if len(valid) > 1:
             # a sentence joining what two cited passages say: judge it against them together
-            joined = "\n\n".join(self.hits[n - 1].passage.text for n in valid)
-            v = judge(claim, joined, threshold=self.threshold, premise=self.question)
-            if v.ok:
-                return [(n, _span_in(self.hits, valid, n, v.span)) for n in valid], first_fail, None
+            together = self._together(claim, valid, self.threshold)
+            if together:
+                return together[0], first_fail, None
         # uncited, or cited to a passage that does not state it: another given passage may (and then gets the
         # [n]); any given passage may contradict it
         strict = max(self.threshold, _UNCITED_THRESHOLD)
@@ -259,14 +258,22 @@ class Checker:
             # the end of one, "the Crew-6 capsule splashed down" at the start of the next): judge it against the
             # run of that article's neighbouring passages, as the article reads
             for run in _article_runs(self.hits):
-                if any(self._stale(claim, n) for n in run):
-                    continue
-                joined = "\n\n".join(self.hits[n - 1].passage.text for n in run)
-                v = judge(claim, joined, threshold=self.threshold if set(run) & set(valid) else strict,
-                          premise=self.question)
-                if v.ok and not told_of_another_year(claim, joined[v.span[0]:v.span[1]], self.today):
-                    return [(n, _span_in(self.hits, run, n, v.span)) for n in run], first_fail, None
+                together = self._together(claim, run, self.threshold if set(run) & set(valid) else strict)
+                if together and not told_of_another_year(claim, together[1], self.today):
+                    return together[0], first_fail, None
         return [], first_fail, contra
+
+    def _together(self, claim: str, ns: list[int], threshold: float
+                  ) -> tuple[list[tuple[int, tuple[int, int]]], str] | None:
+        """Passages ns read as one text: [(n, the part of the supporting span in passage n)] and the supporting
+        text when they state the claim; None when they do not, or when one is too old for a "this week" claim."""
+        if any(self._stale(claim, n) for n in ns):
+            return None
+        joined = "\n\n".join(self.hits[n - 1].passage.text for n in ns)
+        v = judge(claim, joined, threshold=threshold, premise=self.question)
+        if not v.ok:
+            return None
+        return [(n, _span_in(self.hits, ns, n, v.span)) for n in ns], joined[v.span[0]:v.span[1]]
 
     def _judge(self, claim: str, n: int, threshold: float) -> Verdict:
         """judge() against passage n, then: a passage that states or contradicts a "this week" sentence counts
@@ -332,9 +339,8 @@ def _article_runs(hits: Sequence[Hit]) -> list[list[int]]:
         by_article.setdefault(h.passage.article_id, {}).setdefault(h.passage.index, n)
     runs = []
     for chunks in by_article.values():
-        order = sorted(chunks)
         stretches: list[list[int]] = []
-        for i in order:
+        for i in sorted(chunks):
             if stretches and i == stretches[-1][-1] + 1:
                 stretches[-1].append(i)
             else:
