@@ -217,6 +217,12 @@ def _summary(rows: list[dict], key: str) -> dict[str, Any]:
             "seconds_p50": _pct(secs, 0.5), "seconds_p95": _pct(secs, 0.95), "seconds_median": round(statistics.median(secs), 1) if secs else None}
 
 
+def _batch_threads(settings: Settings) -> int:
+    """The threads that read the prompt, as the local model resolves NEWSRAG_LLM_BATCH_THREADS."""
+    from rag.llms.gguf import batch_threads
+    return batch_threads(settings.llm_batch_threads, settings.llm_threads)
+
+
 def _older(answer: Answer) -> bool:
     """Did the answer say its sources are older than the question's "this week" (prompts/older_sources_notice.md)?"""
     opening = load_prompt("older_sources_notice").split("{", 1)[0]
@@ -341,7 +347,8 @@ def main() -> int:
         "command": " ".join(sys.argv), "llm": name, "model_load_s": round(load_s, 1),
         "excerpts": None if args.whole_passages else 12, "order": args.order,
         "settings": {"llm_context": settings.llm_context, "llm_max_tokens": settings.llm_max_tokens,
-                     "llm_threads": settings.llm_threads, "llm_timeout": settings.llm_timeout, "top_k": settings.top_k,
+                     "llm_threads": settings.llm_threads, "llm_batch_threads": _batch_threads(settings),
+                     "llm_timeout": settings.llm_timeout, "top_k": settings.top_k,
                      "max_per_article": settings.max_per_article},
         "questions_n": len(rows), "grounded_in_set": len(grounded),
         "gold_in_given": sum(r["gold_in_given"] for r in rows),

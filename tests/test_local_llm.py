@@ -86,7 +86,8 @@ def scripted(monkeypatch):
 
     def install(reply, *, context: int = 2048, threads: int = 1, **kw) -> ScriptedServer:
         server = ScriptedServer(reply, **kw)
-        monkeypatch.setitem(gguf_model._engines, (FAKE_PATH, context, threads), ScriptedEngine(server, "", "", 0.0))
+        monkeypatch.setitem(gguf_model._engines, (FAKE_PATH, context, threads, gguf_model.batch_threads(0, threads)),
+                            ScriptedEngine(server, "", "", 0.0))
         return server
 
     return install
@@ -127,13 +128,29 @@ def test_gguf_settings_reach_the_model_and_a_full_context_is_refused(tmp_path) -
     if importlib.util.find_spec("xllamacpp") is None:
         pytest.skip("xllamacpp is not installed")
     chat, name, notices = make_chat_model(Settings(llm=f"gguf:{file}", llm_threads=3, llm_context=1024,
-                                                   llm_max_tokens=100, llm_timeout=7))
+                                                   llm_max_tokens=100, llm_timeout=7, llm_batch_threads=5))
     assert name == "gguf:tiny.gguf" and notices == []
-    assert (chat.threads, chat.context_window, chat.max_tokens, chat.deadline) == (3, 1024, 100, 7.0)
+    assert (chat.threads, chat.batch_threads, chat.context_window, chat.max_tokens, chat.deadline) \
+        == (3, 5, 1024, 100, 7.0)
+    assert Settings.from_env({"NEWSRAG_LLM_BATCH_THREADS": "2"}).llm_batch_threads == 2
     with pytest.raises(SettingsError, match="NEWSRAG_LLM_MAX_TOKENS=400 leaves no room"):
         make_chat_model(Settings(llm=f"gguf:{file}", llm_context=400))
     with pytest.raises(SettingsError, match="NEWSRAG_LLM_THREADS=0 is too small"):
         Settings.from_env({"NEWSRAG_LLM_THREADS": "0"})
+    with pytest.raises(SettingsError, match="NEWSRAG_LLM_BATCH_THREADS=-1 is too small"):
+        Settings.from_env({"NEWSRAG_LLM_BATCH_THREADS": "-1"})
+
+
+def test_the_prompt_is_read_on_the_cores_this_process_may_use_at_most_four_and_never_fewer_than_write(
+        monkeypatch) -> None:
+    monkeypatch.setattr(gguf_model.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert gguf_model.batch_threads(0, 1) == 2  # automatic: the two cores
+    assert gguf_model.batch_threads(0, 3) == 3  # never fewer than the threads that write
+    assert gguf_model.batch_threads(1, 1) == 1  # as asked
+    monkeypatch.setattr(gguf_model.os, "sched_getaffinity", lambda pid: set(range(32)), raising=False)
+    assert gguf_model.batch_threads(0, 1) == 4
+    # each setting loads its own engine: a model object asking for another count does not reuse this one
+    assert model(batch_threads=3)._identifying_params["batch_threads"] == 3
 
 
 # --- the bundled model's chunks --------------------------------------------------------------------------------
@@ -449,7 +466,9 @@ def test_the_benchmark_records_the_draft_the_passages_read_and_both_answerers(sc
     model_file = tmp_path / "m.gguf"
     model_file.write_bytes(b"GGUF")
     server = scripted("[1] " + SUPPORTED.replace(" [1].", ".") + "\n" + UNSUPPORTED)
-    monkeypatch.setitem(gguf_model._engines, (str(model_file), 2048, 1), gguf_model._engines[(FAKE_PATH, 2048, 1)])
+    batch = gguf_model.batch_threads(0, 1)
+    monkeypatch.setitem(gguf_model._engines, (str(model_file), 2048, 1, batch),
+                        gguf_model._engines[(FAKE_PATH, 2048, 1, batch)])
     articles, questions = tmp_path / "a.jsonl", tmp_path / "q.jsonl"
     articles.write_text(json.dumps({"id": "tram-1", "title": "Marlow night trams", "source": "Marlow Post",
                                     "published_at": "2023-10-05T08:00:00Z", "body": STORY}) + "\n")

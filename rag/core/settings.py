@@ -24,7 +24,8 @@ _AT_LEAST = {"top_k": 1, "candidates": 1, "keyword_postings": 100, "max_per_arti
              "chunk_min_words": 1, "chunk_max_words": 1, "embed_batch_size": 1, "max_question_chars": 1,
              "embedding_cache_max_mb": 1,
              "chunk_overlap_sentences": 0, "llm_max_tokens": 1, "slack_rate_limit": 0, "quote_refresh_seconds": 0.0,
-             "api_rate_limit": 0, "llm_threads": 1, "llm_context": 256, "job_lease_seconds": 0.5}
+             "api_rate_limit": 0, "llm_threads": 1, "llm_batch_threads": 0, "llm_context": 256,
+             "job_lease_seconds": 0.5}
 # Settings with both ends bounded: (low, high, whether low itself is allowed).
 _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": (0.0, 1.0, True),
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
@@ -95,6 +96,9 @@ class Settings:
     llm_timeout: float = 60.0
     llm_max_tokens: int = 400
     llm_threads: int = 1  # llama.cpp threads for local and gguf:PATH (one was 3-7x faster than two on shared cores)
+    # llama.cpp threads for reading the prompt (0: this machine's cores, at most 4): reading a prompt is work done
+    # in batches, which a second thread speeds up even on shared cores (docs/EVALUATION.md), unlike writing
+    llm_batch_threads: int = 0
     llm_context: int = 2048  # local and gguf:PATH: tokens of prompt + answer; the passages that fit are given
     host: str = "127.0.0.1"
     port: int = 7860

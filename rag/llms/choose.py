@@ -106,7 +106,7 @@ def _gguf(settings: Settings, path: str, name: str) -> BaseChatModel:
                             f"NEWSRAG_LLM_CONTEXT={settings.llm_context} tokens: lower the first or raise the second.")
     return GGUFChatModel(model_path=str(file), display_name=name, context_window=settings.llm_context,
                          max_tokens=settings.llm_max_tokens, threads=settings.llm_threads,
-                         deadline=settings.llm_timeout)
+                         batch_threads=settings.llm_batch_threads, deadline=settings.llm_timeout)
 
 
 def _local(settings: Settings) -> BaseChatModel:

