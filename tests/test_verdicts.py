@@ -651,3 +651,25 @@ def test_a_sentence_one_article_states_across_the_seam_of_two_passages_is_confir
     # passages of two articles, or of one article but not neighbours, are not read as one text
     for hits in ([_chunk("a1", 2, first), _chunk("a2", 3, second)], [_chunk("a1", 2, first), _chunk("a1", 4, second)]):
         assert check(sentence, hits).verdicts[0]["verdict"] == "unconfirmed"
+
+
+def test_a_sentence_about_what_the_sources_do_not_say_is_never_confirmed_by_a_passage_holding_its_words():
+    """"The passage does not mention X" states something about every source; a passage that holds X's words is, if
+    anything, evidence against it. Neither the rules nor the LLM's reading confirm it."""
+    from rag.check.citations import Override
+
+    passage = ("The Harlow town council approved $2 million on Tuesday to repair the library roof. The vote was 5 "
+               "to 2, and work is due to start in April.")
+    for sentence in ("The passage does not mention the $2 million the Harlow council approved for the library roof.",
+                     "The articles don't say when work on the library roof will start.",
+                     "Passages 1 and 2 make no mention of the vote on the library roof.",
+                     "The cost of the library roof is not given in the provided passages."):
+        v = judge(sentence, passage)
+        assert (v.verdict, v.rule) == ("unconfirmed", "absence"), sentence
+        checker = Checker([_hit(passage)], overrides={sentence: Override("supported", 1, "the passage says so")})
+        assert checker.add(sentence).verdict == "unconfirmed", sentence
+    # what the passage states is confirmed as before, and so is news about what someone else's report lacks
+    assert judge("The Harlow council approved $2 million to repair the library roof.", passage).ok
+    report = "The auditors' report does not say how many jobs the merger will cut, the union said on Monday."
+    assert judge("The auditors' report does not say how many jobs the merger will cut.", report).ok
+    assert judge("The report was not mentioned in the minutes.", "The report was not mentioned in the minutes.").ok

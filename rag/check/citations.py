@@ -29,8 +29,8 @@ from datetime import date
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from rag.check.bare_answer import as_statement, is_bare
-from rag.check.claims import (LLM_MIN_COVERAGE, SUPPORT_THRESHOLD, Verdict, coverage_beyond, judge, states_nothing,
-                              unstated_day, unstated_name)
+from rag.check.claims import (LLM_MIN_COVERAGE, SUPPORT_THRESHOLD, Verdict, coverage_beyond, judge,
+                              says_sources_lack, states_nothing, unstated_day, unstated_name)
 from rag.check.recency import told_of_another_year, too_old
 from rag.core.prompts import load_prompt
 from rag.core.schema import Citation, Hit
@@ -172,10 +172,12 @@ class Checker:
             if override.verdict == "supported" and not self._stale(judged, override.passage) \
                     and not unstated_day(judged, text, self.question) \
                     and not unstated_name(judged, text, self.question) \
+                    and not says_sources_lack(judged) \
                     and not told_of_another_year(judged, text[v.span[0]:v.span[1]], self.today) \
                     and coverage_beyond(judged, text, self.question) >= LLM_MIN_COVERAGE:
-                # a day or a name the passage does not write, "this week" from a story of an earlier year, or a
-                # sentence most of whose own words no stretch of the passage holds, is not the LLM's to confirm
+                # a day or a name the passage does not write, what the sources do not say, "this week" from a story
+                # of an earlier year, or a sentence most of whose own words no stretch of the passage holds, is not
+                # the LLM's to confirm
                 supported = [(override.passage, v.span)]
             elif override.verdict == "contradicted":
                 # The model's "contradicted" marks the sentence (unconfirmed, its reason kept) but does not remove

@@ -1,8 +1,8 @@
 """The claim check: does a passage state a sentence? (rules in verdict.py; numbers with units in numbers.py)."""
 
 from rag.check.claims.verdict import (LLM_MIN_COVERAGE, RULES, SUPPORT_THRESHOLD, VERDICTS, Verdict,
-                                      coverage_beyond, judge, states_nothing, unstated_day,
-                                      unstated_name)
+                                      coverage_beyond, judge, says_sources_lack, states_nothing,
+                                      unstated_day, unstated_name)
 from rag.nlp.numbers import Quantity, quantities
 
 
@@ -17,6 +17,6 @@ def clear_caches() -> None:
     quotes._find.cache_clear()
 
 
-__all__ = ["judge", "states_nothing", "unstated_day", "unstated_name", "coverage_beyond", "LLM_MIN_COVERAGE", "Verdict",
+__all__ = ["judge", "states_nothing", "says_sources_lack", "unstated_day", "unstated_name", "coverage_beyond", "LLM_MIN_COVERAGE", "Verdict",
            "RULES", "VERDICTS", "SUPPORT_THRESHOLD",
            "quantities", "Quantity", "clear_caches"]

@@ -60,10 +60,10 @@ from rag.nlp.sentences import statement_spans
 from rag.nlp.text import (CUE_VERB, NOT_NAMES, SPEECH, TITLE_ABBREVIATIONS, fold, name_key, normalize, plain_letters,
                           same_person)
 
-__all__ = ["Verdict", "judge", "states_nothing", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
+__all__ = ["Verdict", "judge", "states_nothing", "says_sources_lack", "RULES", "VERDICTS", "SUPPORT_THRESHOLD"]
 
 RULES = ("empty", "quote", "words", "number", "date", "name", "roles", "polarity", "antonym", "tense",
-         "attribution", "frame", "hedge", "request", "scope", "debunked", "clause")
+         "attribution", "frame", "hedge", "request", "scope", "debunked", "clause", "absence")
 VERDICTS = ("supported", "contradicted", "unconfirmed")
 _TOKEN = re.compile(r"\d[\d,.]*\d|[A-Za-z0-9][A-Za-z0-9'\-]*")
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor cannot without nowhere".split())
@@ -199,6 +199,9 @@ def judge(claim: str, passage: str, *, threshold: float = SUPPORT_THRESHOLD, pre
             return Verdict(False, "quote", q.strip(), contradicted=_misquoted(q, p.norm))
     anchors = [at for q in quoted for at in _occurrences(q, p.plain)]
     span, cov, window = _best_window(words, p, anchors)
+    lacking = says_sources_lack(claim)  # read before the remarks about sources are blanked
+    if lacking:  # what the sources do not say: no passage confirms or contradicts it, whatever words it holds
+        return Verdict(False, "absence", lacking, span, False, cov)
     if cov < threshold and _covered(words, p.words) >= _SPREAD_COVERAGE:
         cov = max(cov, threshold)  # facts spread over the passage ("X's food bank … It served 4,000 families …")
     if cov < threshold:
@@ -906,6 +909,29 @@ def _clause(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
             piece = " ".join(piece.split()).strip(" ,;.")
             return (piece if len(piece) <= 80 else piece[:79].rsplit(" ", 1)[0] + "…"), False
     return "", False
+
+
+# A sentence about what the sources do not say ("The passages do not mention the price", "The cost is not given in
+# the article"): a statement about every source, which no passage confirms by holding its words (a passage that
+# holds them is, if anything, evidence against it). Only the answer's own sources count: "the report does not say"
+# may be news.
+_LACKING_SOURCE = (r"(?:the |these |this |those |any |provided |given |available )*"
+                   r"(?:passages?|articles?|texts?|sources?|coverage|context|provided information|given information)"
+                   rf"{_NUMBERED}?")
+_LACK_VERB = (r"(?:provide|mention|say|state|specify|include|contain|give|discuss|address|offer|list|describe|"
+              r"indicate|explain|detail|clarify|cover|name|identify|reveal)")
+_SOURCES_LACK = re.compile(
+    rf"(?i)\b{_LACKING_SOURCE}\s+(?:does|do|did)\s*(?:not|n't)\s+(?:\w+ly\s+)?{_LACK_VERB}\b"
+    rf"|\b{_LACKING_SOURCE}\s+(?:makes?|made|gives?|has|have|contains?|offers?)\s+no\s+(?:mention|information|details?)\b"
+    r"|\b(?:is|are|was|were)\s+not\s+(?:\w+ly\s+)?(?:mentioned|specified|stated|provided|given|discussed|addressed|"
+    rf"described|reported|explained|detailed|named|listed)\s+(?:in|by)\s+{_LACKING_SOURCE}\b")
+
+
+def says_sources_lack(claim: str) -> str:
+    """The words by which the sentence says its sources do not state something ("" if it does not): no passage
+    confirms such a sentence, and neither does the LLM's reading of one."""
+    m = _SOURCES_LACK.search(_plain(claim))
+    return " ".join(m.group(0).split()) if m else ""
 
 
 def _words(text: str) -> list[str]:
