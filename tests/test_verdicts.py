@@ -673,3 +673,17 @@ def test_a_sentence_about_what_the_sources_do_not_say_is_never_confirmed_by_a_pa
     report = "The auditors' report does not say how many jobs the merger will cut, the union said on Monday."
     assert judge("The auditors' report does not say how many jobs the merger will cut.", report).ok
     assert judge("The report was not mentioned in the minutes.", "The report was not mentioned in the minutes.").ok
+
+
+def test_words_about_sources_that_are_news_in_another_sense_stay_ordinary_claims():
+    from rag.check.claims import says_sources_lack
+
+    for news in ("Two sources familiar with the talks did not say when the deal would close.",
+                 "The coverage does not include damage from floods, the insurer said.",
+                 "The texts did not mention the payment, prosecutors said.",
+                 "The victim was not named by sources.", "The payment was not mentioned in the texts."):
+        assert says_sources_lack(news) == "", news
+    for remark in ("The article doesn't say who paid.", "Passage 2 does not provide the date.",
+                   "The given information does not include a price.", "These articles make no mention of a delay.",
+                   "The price is not specified in the provided text."):
+        assert says_sources_lack(remark), remark

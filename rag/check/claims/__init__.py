@@ -17,6 +17,6 @@ def clear_caches() -> None:
     quotes._find.cache_clear()
 
 
-__all__ = ["judge", "states_nothing", "says_sources_lack", "unstated_day", "unstated_name", "coverage_beyond", "LLM_MIN_COVERAGE", "Verdict",
-           "RULES", "VERDICTS", "SUPPORT_THRESHOLD",
+__all__ = ["judge", "states_nothing", "says_sources_lack", "unstated_day", "unstated_name", "coverage_beyond",
+           "LLM_MIN_COVERAGE", "Verdict", "RULES", "VERDICTS", "SUPPORT_THRESHOLD",
            "quantities", "Quantity", "clear_caches"]
