@@ -63,13 +63,14 @@ class Engine:
 
 
 _engines: dict[tuple[str, int, int, int], Engine] = {}
+_engines_lock = threading.Lock()
 _MOST_BATCH_THREADS = 4  # the automatic choice; only 2 (this project's machine) has been measured
 
 
 def batch_threads(requested: int, threads: int) -> int:
     """The threads that read the prompt: `requested`, or (0) the cores this process may use, at most 4; never
-    fewer than the threads that write. On 2 shared cores, 2 read a 870-token prompt at 63 tokens/s against 36
-    for 1, and no slower than 1 with another process busy on a core (docs/EVALUATION.md, "A local LLM")."""
+    fewer than the threads that write. On 2 cores, 2 read an 871-token prompt at 74 tokens/s against 38 for 1
+    (42 against 38 with another process busy on a core; benchmarks/llm_batch_threads.py, docs/EVALUATION.md)."""
     if requested > 0:
         return max(requested, threads)
     try:
@@ -77,7 +78,6 @@ def batch_threads(requested: int, threads: int) -> int:
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(threads, min(cores, _MOST_BATCH_THREADS))
-_engines_lock = threading.Lock()
 
 
 def loaded_engines() -> int:
