@@ -22,9 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from common import machine  # noqa: E402
 from rag.llms.bundled import bundled_model  # noqa: E402
-from rag.llms.gguf import Engine, _load  # noqa: E402
+from rag.llms.gguf import Engine, GGUFChatModel  # noqa: E402
 
 SAMPLE = ROOT / "examples" / "news" / "kim-kardashian-balenciaga.txt"
 
@@ -63,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
     for p in spinners:
         p.start()
-    report = {"command": " ".join(sys.argv), "cpus": os.cpu_count(), "busy": args.busy, "settings": {}}
+    report = {"command": " ".join(sys.argv), "machine": machine(), "busy": args.busy, "settings": {}}
     try:
         for batch in args.batch:
             # each setting is its own engine (the file, context and both thread counts key it)
-            engine = _load(str(bundled_model()), 2048, 1, batch)
+            engine = GGUFChatModel(model_path=str(bundled_model()), context_window=2048, threads=1,
+                                   batch_threads=batch).load()
             rows = measure(engine, args.runs, words)
             summary = {"runs": rows, "prompt_per_s_median": statistics.median(r["prompt_per_s"] for r in rows),
                        "answer_per_s_median": statistics.median(r["answer_per_s"] for r in rows),
