@@ -139,6 +139,9 @@ def test_gguf_settings_reach_the_model_and_a_full_context_is_refused(tmp_path) -
         Settings.from_env({"NEWSRAG_LLM_THREADS": "0"})
     with pytest.raises(SettingsError, match="NEWSRAG_LLM_BATCH_THREADS=-1 is too small"):
         Settings.from_env({"NEWSRAG_LLM_BATCH_THREADS": "-1"})
+    for name in ("NEWSRAG_LLM_THREADS", "NEWSRAG_LLM_BATCH_THREADS"):
+        with pytest.raises(SettingsError, match=f"{name}=100000 is out of range: use a number from"):
+            Settings.from_env({name: "100000"})
 
 
 def test_the_prompt_is_read_on_the_cores_this_process_may_use_at_most_four_and_never_fewer_than_write(

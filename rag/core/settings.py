@@ -31,7 +31,9 @@ _BETWEEN = {"near_duplicate_threshold": (0.0, 1.0, False), "support_threshold": 
             "refuse_below": (-1.0, 1.0, True), "llm_timeout": (0.0, 3600.0, False),
             "llm_verify_timeout": (0.0, 3600.0, False),
             "port": (0, 65535, True), "slack_port": (0, 65535, True), "chroma_port": (1, 65535, True),
-            "mcp_port": (0, 65535, True)}
+            "mcp_port": (0, 65535, True),
+            # llama.cpp threads: a typo such as 10000 would start that many threads on the first question
+            "llm_threads": (1, 256, True), "llm_batch_threads": (0, 256, True)}
 # Fields whose values never appear in repr (and so in logs and tracebacks): by name, so new ones are covered.
 _SECRET = re.compile(r"(password|api_key|(^|_)token|secret|catalog_url)$")  # a catalog URL may hold a password
 # Fetching and input limits (docs/INGEST.md): (lowest, highest) each may be set to.
