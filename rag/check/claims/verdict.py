@@ -916,8 +916,10 @@ def _clause(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
 # holds them is, if anything, evidence against it). Only the answer's own sources count, so words that are news in
 # other senses need care: "sources did not say" (people), "the coverage does not include floods" (insurance), "the
 # texts did not mention the payment" (messages) stay ordinary claims.
+# at most three words before the noun ("all the provided passages"): an unbounded run made the search quadratic in a
+# long sentence of such words (20,000 characters of "the the …" took 6 s)
 _OWN_SOURCE = (r"(?:(?:the|these|this|those|any|each|both|all|either|neither|provided|given|above|available|"
-               r"retrieved)\s+)*"
+               r"retrieved)\s+){0,3}"
                r"(?:passages?" + _NUMBERED + r"?|context|(?:provided|given|above|available|retrieved)\s+"
                r"(?:texts?|sources?|information|articles?|coverage|documents?|excerpts?))")
 # only in the present tense, with a verb of saying: a remark on the sources ("The article does not say who paid"),
