@@ -435,6 +435,34 @@ def test_the_first_word_rule_reads_the_tagger_and_works_without_it(monkeypatch):
         tags.proper_nouns.cache_clear()
 
 
+def test_last_saturday_and_last_night_are_confirmed_only_by_a_passage_from_that_week():
+    """The local model wrote "90% … voted No in the referendum last Saturday" and its own LLM pass confirmed it
+    from a story two years older about another referendum: "last Saturday" reached no day, so no rule was asked."""
+    from datetime import date
+
+    from rag.check.citations import Checker, Override
+    from rag.check.recency import relative_reach, too_old
+
+    asked = date(2026, 12, 4)
+    assert relative_reach("Voters rejected the plan last Saturday.") == ("last Saturday", 9)
+    assert relative_reach("This past Monday the port reopened.")[1] == 9
+    assert relative_reach("The fire broke out last night.") == ("last night", 2)
+    assert relative_reach("The Saturday Evening Post ran the story.") is None  # a name, no day
+    assert relative_reach("She said the vote \"last Saturday\" was fair.") is None  # the speaker's Saturday
+    assert too_old("Voters rejected the plan last Saturday.", "2024-11-30", asked)
+    assert not too_old("Voters rejected the plan last Saturday.", "2026-11-30", asked)
+    assert too_old("The fire broke out last night.", "2026-11-30", asked)
+    text = "In the last referendum, 90% of voters in Halden rejected the harbour plan."
+    claim = "90% of voters in Halden rejected the harbour plan last Saturday."
+    question = "What share of voters in Halden rejected the harbour plan last Saturday?"  # its day: the premise
+    old = _hit(text, 1, "2024-05-20")
+    for overrides in ({}, {claim: Override("supported", 1, "")}):  # the rules, then the LLM pass
+        checked = Checker([old], overrides=overrides, today=asked, question=question).add(claim + " [1]")
+        assert checked.verdict == "unconfirmed" and checked.rule == "dated", overrides
+    recent = Checker([_hit(text, 1, "2026-12-01")], today=asked, question=question).add(claim + " [1]")
+    assert recent.verdict == "supported"
+
+
 def test_the_llm_pass_never_confirms_a_name_the_passage_lacks_or_this_week_from_an_earlier_year():
     """The local model's own pass confirmed "Taylor Swift welcomed Beyoncé …" from passages without her, and a
     1985 "today in history" item as this week's news; neither is the LLM's to confirm."""

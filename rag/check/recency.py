@@ -2,9 +2,10 @@
 
 "The strike ended this week" is stated word for word by a story from years ago, and was true that week; asked
 today (or as of a question's day), it is not. So a passage confirms such a sentence only when it was published
-within the phrase's reach of the day the question is asked about: two days for today / tonight / yesterday,
-fourteen for this or last week (or weekend), 62 for this or last month, the same year for "this year", and for
-"the past five days" or "the last two weeks" that many days, weeks or months and a little more. Otherwise
+within the phrase's reach of the day the question is asked about: two days for today / tonight / yesterday / last
+night, nine for last (this, this past) Saturday or another weekday, fourteen for this or last week (or weekend), 62
+for this or last month, the same year for "this year", and for "the past five days" or "the last two weeks" that
+many days, weeks or months and a little more. Otherwise
 the sentence is left unconfirmed (rule "dated"), not contradicted: it may be true, the passages do not show it.
 A passage without a date, or a sentence without such a phrase, is not judged here, nor is a phrase inside
 quotation marks (the speaker's "this week" is the week they spoke).
@@ -28,6 +29,10 @@ __all__ = ["relative_reach", "question_reach", "sources_before_reach", "too_old"
 # (pattern, days the phrase reaches back; None: the same calendar year)
 _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
     (re.compile(r"\b(?:today|tonight|yesterday|this (?:morning|afternoon|evening))\b", re.I), 2),
+    (re.compile(r"\blast night\b", re.I), 2),
+    # "last Saturday", "this past Monday": at most a week back, and a day or two for the story to be written
+    (re.compile(r"\b(?:last|this past|this) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I),
+     9),
     (re.compile(r"\b(?:this|last|past) (?:week|weekend)\b|\bearlier this week\b", re.I), 14),
     (re.compile(r"\b(?:this|last|past) month\b|\bearlier this month\b", re.I), 62),
     (re.compile(r"\b(?:this|earlier this) year\b", re.I), None),
