@@ -111,5 +111,7 @@ def name_kinds(text: str) -> dict[str, frozenset[str]] | None:
 
 
 def warm_up() -> None:
-    """Load the tagger now (a server calls this at start, so the first answer does not wait for it)."""
+    """Load the tagger and the entity recogniser now (a server calls this at start, so the first answer does not
+    wait for them)."""
     _pipeline()
+    _recogniser()
