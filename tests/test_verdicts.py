@@ -290,7 +290,9 @@ def test_a_place_or_a_spelling_in_place_of_another_name_leaves_the_claim_unconfi
               "Former governor Kim Osei dropped out of the 2024 Republican presidential race on Saturday."): "US",
              ("Officials reported two drone strikes against militants in Yemen.",
               "Officials on Wednesday reported two drone strikes against militants in Mukalla."): "Yemen",
-             ("Press the Volume Down button to scroll.", "Press the Volum Down button to scroll."): "Volume"}
+             ("Press the Volume Down button to scroll.", "Press the Volum Down button to scroll."): "Volume",
+             ("Yemen's officials reported two drone strikes against militants.",
+              "Mukalla's officials reported two drone strikes against militants on Wednesday."): "Yemen's"}
     for (claim, passage), word in cases.items():
         v = judge(claim, passage)
         assert (v.verdict, v.rule, v.detail) == ("unconfirmed", "name", word), claim

@@ -651,7 +651,8 @@ def _may_be_one(mine: str, plain: str, theirs: str, window: str) -> bool:
     kinds_mine, kinds_theirs = name_kinds(plain), name_kinds(window)
     if kinds_mine is None or kinds_theirs is None:
         return False
-    a, b = kinds_mine.get(mine, frozenset()), kinds_theirs.get(theirs, frozenset())
+    a, b = (kinds.get(re.sub(r"['’]s$", "", name), frozenset())  # spaCy splits off "'s"
+            for kinds, name in ((kinds_mine, mine), (kinds_theirs, theirs)))
     return bool((a | b) & _PLACES) or (("NORP" in a) != ("NORP" in b))
 
 
