@@ -473,6 +473,8 @@ def test_last_saturday_and_last_night_are_confirmed_only_by_a_passage_from_that_
     assert relative_reach("This past Monday the port reopened.")[1] == 9
     assert relative_reach("The fire broke out last night.") == ("last night", 2)
     assert relative_reach("The Saturday Evening Post ran the story.") is None  # a name, no day
+    assert relative_reach("The fair moved to the last Saturday of October.") is None  # a day of the calendar
+    assert relative_reach("Markets close early this Friday in November.") is None
     assert relative_reach("She said the vote \"last Saturday\" was fair.") is None  # the speaker's Saturday
     assert too_old("Voters rejected the plan last Saturday.", "2024-11-30", asked)
     assert not too_old("Voters rejected the plan last Saturday.", "2026-11-30", asked)

@@ -30,9 +30,10 @@ __all__ = ["relative_reach", "question_reach", "sources_before_reach", "too_old"
 _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
     (re.compile(r"\b(?:today|tonight|yesterday|this (?:morning|afternoon|evening))\b", re.I), 2),
     (re.compile(r"\blast night\b", re.I), 2),
-    # "last Saturday", "this past Monday": at most a week back, and a day or two for the story to be written
-    (re.compile(r"\b(?:last|this past|this) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I),
-     9),
+    # "last Saturday", "this past Monday": at most a week back, and a day or two for the story to be written (not
+    # "the last Saturday of October", a day of the calendar)
+    (re.compile(r"(?<!the )\b(?:last|this past|this) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+                r"\b(?!\s+(?:of|in)\b)", re.I), 9),
     (re.compile(r"\b(?:this|last|past) (?:week|weekend)\b|\bearlier this week\b", re.I), 14),
     (re.compile(r"\b(?:this|last|past) month\b|\bearlier this month\b", re.I), 62),
     (re.compile(r"\b(?:this|earlier this) year\b", re.I), None),
