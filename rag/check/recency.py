@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from rag.nlp.calendar import WEEKDAYS
 from rag.nlp.dates import RECENT_WORDS, published_day, without_day_names
 from rag.nlp.numbers import NUMBER_WORDS
 
@@ -32,8 +33,7 @@ _PHRASES: list[tuple[re.Pattern[str], int | None]] = [
     (re.compile(r"\blast night\b", re.I), 2),
     # "last Saturday", "this past Monday": at most a week back, and a day or two for the story to be written (not
     # "the last Saturday of October", a day of the calendar)
-    (re.compile(r"(?<!the )\b(?:last|this past|this) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-                r"\b(?!\s+(?:of|in)\b)", re.I), 9),
+    (re.compile(rf"(?<!the )\b(?:last|this past|this) (?:{'|'.join(WEEKDAYS)})\b(?!\s+(?:of|in)\b)", re.I), 9),
     (re.compile(r"\b(?:this|last|past) (?:week|weekend)\b|\bearlier this week\b", re.I), 14),
     (re.compile(r"\b(?:this|last|past) month\b|\bearlier this month\b", re.I), 62),
     (re.compile(r"\b(?:this|earlier this) year\b", re.I), None),

@@ -28,17 +28,23 @@ _nlp: object = _UNLOADED
 _ner: object = _UNLOADED
 
 
+def _load(exclude: list[str]):
+    """The package's pipeline without the `exclude`d components; None when it is not installed. Called under
+    _LOCK."""
+    _keep_torch_from_thinc()
+    try:
+        import spacy
+
+        return spacy.load(PIPELINE, exclude=exclude)
+    except (ImportError, OSError):
+        return None
+
+
 def _pipeline():
     global _nlp
     with _LOCK:
         if _nlp is _UNLOADED:
-            _keep_torch_from_thinc()
-            try:
-                import spacy
-
-                _nlp = spacy.load(PIPELINE, exclude=["parser", "ner", "lemmatizer", "senter"])
-            except (ImportError, OSError):
-                _nlp = None
+            _nlp = _load(["parser", "ner", "lemmatizer", "senter"])
         return _nlp
 
 
@@ -83,13 +89,7 @@ def _recogniser():
     global _ner
     with _LOCK:
         if _ner is _UNLOADED:
-            _keep_torch_from_thinc()
-            try:
-                import spacy
-
-                _ner = spacy.load(PIPELINE, exclude=["parser", "tagger", "attribute_ruler", "lemmatizer", "senter"])
-            except (ImportError, OSError):
-                _ner = None
+            _ner = _load(["parser", "tagger", "attribute_ruler", "lemmatizer", "senter"])
         return _ner
 
 
