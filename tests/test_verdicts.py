@@ -135,6 +135,11 @@ FALSE_KINDS = {
                                       "The museum reopens on 2026-11-30 after the repairs.", "unconfirmed"),
     "number": ("The council approved a budget of $4 million for the bridge.",
                "The council approved a budget of $9 million for the bridge.", "contradicted"),
+    # the claim's figure is in the passage, but as another measure: where the claim lines up, the passage has 30
+    "figure taken from elsewhere in the passage": (
+        "The new footbridge over the Lune will be 4 metres wide and 30 metres long, the council said. Work "
+        "starts in spring. The old crossing stood for 60 years before floods closed it.",
+        "The new footbridge over the Lune will be 4 metres wide and 60 metres long.", "unconfirmed"),
 }
 
 
@@ -176,6 +181,19 @@ def test_verdict_names_its_rule_and_word():
     assert v.verdict == "contradicted" and v.rule == "number"
     v = judge("Turnout was driven by young voters.", TRUE_KINDS["rounding"][0])
     assert v.verdict == "unconfirmed" and v.rule == "words"
+
+
+def test_a_figure_taken_from_elsewhere_in_the_passage_is_unconfirmed_but_a_passage_number_is_no_figure():
+    passage, claim, _ = FALSE_KINDS["figure taken from elsewhere in the passage"]
+    v = judge(claim, passage)
+    assert (v.verdict, v.rule, v.detail) == ("unconfirmed", "number", "60")
+    # the passage gives both figures in the statement the claim retells: the claim's is confirmed there
+    assert judge("The footbridge will be 30 metres long.", passage).ok
+    # "Passage 2" names a source, not a measure, though it lines up against the passage's "passage 1" and the
+    # passage gives 2 elsewhere (as a model answering over numbered passages writes its headings)
+    numbered = ("passage 1:Ferry timetables for the island. The old crossing stood for 60 years. Floods closed it "
+                "in the winter. passage 2:Bridge plans. The new footbridge will be 30 metres long. It opens in May.")
+    assert judge("Passage 2:", numbered).ok
 
 
 def test_a_wrong_marker_is_corrected_to_the_passage_that_states_the_sentence():

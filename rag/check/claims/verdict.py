@@ -531,6 +531,12 @@ def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]
                 q = next((q for q in mine_all if mine in q.text), None)
                 if q is None or not _agrees(q, plain, list(p.numbers), shares):
                     return (q.text if q else mine), True
+                if not _agrees(q, plain, [x for x in p.numbers if span[0] <= x.start < span[1]], shares) \
+                        and not _REFERENCE_NUMBER.search(plain[:q.start]):
+                    # the passage gives this number, but elsewhere: where the claim lines up with it, the
+                    # passage has another ("a height of 7 inches" against "a height of 5 inches", 7 being some
+                    # other measure further on). A figure moved to another quantity is not confirmed.
+                    return q.text, False
     left = list(p.numbers)
     for q in mine_all:
         match = next((i for i, x in enumerate(left) if q.same(x)), None)
@@ -542,6 +548,10 @@ def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]
         if not _agrees(q, plain, left, shares) and not any(q.same(x) for x in p.premise_numbers):
             return q.text, False
     return "", False
+
+
+# A number that names one of the answer's sources ("Passage 2", "source 3"), not a quantity of the news.
+_REFERENCE_NUMBER = re.compile(r"(?i)\b(?:passages?|sources?|articles?|documents?)\s*#?\s*$")
 
 
 def _opposite_bounds(q, plain: str, p: _Passage) -> bool:
