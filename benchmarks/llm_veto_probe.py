@@ -7,6 +7,11 @@ the model's log-probability of "Yes" minus "No" to the question of `prompts/veto
     python benchmarks/llm_veto_probe.py ../shared/eval/ragtruth/claims.jsonl --half dev --true-sample 135 \\
         --json benchmarks/results/llm_veto_probe_dev.json
 
+With `--batched N`, one call per response instead (`prompts/veto_probe_batch*.md`): every confirmed sentence of a
+response with its window, numbered, the model writing "<n>: Yes" or "<n>: No" per line and the k-th Yes/No it
+writes read as sentence k's; the responses are those holding a confirmed hallucinated sentence and N
+others drawn at random (all their confirmed sentences count).
+
 Prints the AUC (a hallucinated sentence scoring below a true one) beside the rules' own coverage share, and what
 a veto below a few scores would flag; `--json` writes ids and numbers, no text. Needs `make local`.
 """
@@ -53,12 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--half", choices=("dev", "held-out"), default="dev")
     ap.add_argument("--true-sample", type=int, default=135)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--batched", type=int, default=0, help="one call per response: the responses with a confirmed "
+                    "hallucinated sentence and this many others")
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args(argv)
     from rag.llms.bundled import bundled_model
     from rag.llms.gguf import _load
 
-    engine = _load(str(bundled_model()), 2048, 1, 2)
+    engine = _load(str(bundled_model()), 8192, 1, 2)  # a batch of windows needs more than 2,048 tokens
     confirmed = []
     for row in load_claims(args.claims):
         if half(row) == args.half:
@@ -68,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     bad = [x for x in confirmed if not x[0]["supported"]]
     good = [x for x in confirmed if x[0]["supported"]]
     random.seed(args.seed)
+    if args.batched:
+        out = _batched(engine, confirmed, args.batched)
+        return _report(args, confirmed, bad, good, out, len([r for r in out if r["supported"]]))
     picked = bad + random.sample(good, min(args.true_sample, len(good)))
     out = []
     for row, v in picked:
@@ -85,14 +95,62 @@ def main(argv: list[str] | None = None) -> int:
 
         out.append({"id": row["id"], "supported": row["supported"], "score": round(logprob("yes") - logprob("no"), 4),
                     "coverage": round(v.coverage, 4), "seconds": round(time.perf_counter() - t0, 2)})
+    return _report(args, confirmed, bad, good, out, len(picked) - len(bad))
+
+
+def _batched(engine, confirmed: list, others: int) -> list[dict]:
+    """One call per response: the responses holding a confirmed hallucinated sentence and `others` more."""
+    by_response: dict[str, list] = {}
+    for row, v in confirmed:
+        by_response.setdefault(row.get("response_id") or row["id"], []).append((row, v))
+    with_bad = [k for k, xs in by_response.items() if any(not r["supported"] for r, _ in xs)]
+    rest = sorted(set(by_response) - set(with_bad))
+    picked = with_bad + random.sample(rest, min(others, len(rest)))
+    out = []
+    for key in picked:
+        items = by_response[key]
+        blocks = "\n\n".join(load_prompt("veto_probe_batch_item").format(
+            n=n, passage=context(row["passage"], v.span), claim=row["claim"]) for n, (row, v) in enumerate(items, 1))
+        body = {"messages": [{"role": "system", "content": load_prompt("veto_probe_batch")},
+                             {"role": "user", "content": blocks}],
+                "max_tokens": 8 * len(items) + 8, "temperature": 0.0, "logprobs": True, "top_logprobs": 10,
+                "stream": False, "cache_prompt": False}
+        t0 = time.perf_counter()
+        reply = engine.server.handle_chat_completions(body)
+        seconds = time.perf_counter() - t0
+        scores = _line_scores(reply["choices"][0]["logprobs"]["content"], len(items))
+        for n, (row, v) in enumerate(items, 1):
+            out.append({"id": row["id"], "supported": row["supported"], "score": scores.get(n),
+                        "coverage": round(v.coverage, 4), "seconds": round(seconds / len(items), 2)})
+    return out
+
+
+def _line_scores(tokens: list[dict], n: int) -> dict[int, float]:
+    """{line: log P(Yes) - log P(No)} for the first n Yes/No tokens the reply writes, in order (the k-th answers
+    sentence k; the numbers the model writes are not trusted: a small model may number every line "1")."""
+    scores: dict[int, float] = {}
+    for t in tokens:
+        if t["token"].strip().lower() in ("yes", "no") and len(scores) < n:
+            top = t["top_logprobs"]
+
+            def logprob(w: str) -> float:
+                return max([x["logprob"] for x in top if x["token"].strip().lower() == w] or [-30.0])
+
+            scores[len(scores) + 1] = round(logprob("yes") - logprob("no"), 4)
+    return scores
+
+
+def _report(args, confirmed, bad, good, out, true_sampled) -> int:
+    scored = [r for r in out if r["score"] is not None]
     report = {
-        "half": args.half, "confirmed_by_rules": len(confirmed), "hallucinated_confirmed": len(bad),
-        "true_confirmed": len(good), "true_sampled": len(picked) - len(bad),
-        "auc_model": round(auc([(r["supported"], r["score"]) for r in out]), 3),
-        "auc_coverage": round(auc([(r["supported"], r["coverage"]) for r in out]), 3),
+        "half": args.half, "batched": args.batched, "confirmed_by_rules": len(confirmed),
+        "hallucinated_confirmed": len(bad), "true_confirmed": len(good), "true_sampled": true_sampled,
+        "unread": len(out) - len(scored),
+        "auc_model": round(auc([(r["supported"], r["score"]) for r in scored]), 3),
+        "auc_coverage": round(auc([(r["supported"], r["coverage"]) for r in scored]), 3),
         "seconds_p50": statistics.median(r["seconds"] for r in out),
-        "veto": {str(t): {"hallucinated": sum(1 for r in out if not r["supported"] and r["score"] < t),
-                          "true_in_sample": sum(1 for r in out if r["supported"] and r["score"] < t)}
+        "veto": {str(t): {"hallucinated": sum(1 for r in scored if not r["supported"] and r["score"] < t),
+                          "true_in_sample": sum(1 for r in scored if r["supported"] and r["score"] < t)}
                  for t in (-1, 0, 1, 2)},
         "rows": out,
     }
