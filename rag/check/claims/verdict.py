@@ -516,9 +516,10 @@ def _counts(found: list, days: tuple | list) -> tuple:
 
 
 def _numbers(plain: str, p: _Passage, span: tuple[int, int]) -> tuple[str, bool]:
-    """A number the passage gives otherwise in the same place contradicts; one it does not give is unconfirmed.
-    Rounded and qualified numbers agree with the exact figure ("nearly 49 percent" for 48.7 percent). The day of
-    a calendar date is left to the date rules, on both sides."""
+    """A number the passage gives otherwise in the same place contradicts; one it does not give is unconfirmed,
+    and so is one it gives only outside the statements that carry the claim while those put another in its place
+    (a figure moved from another quantity). Rounded and qualified numbers agree with the exact figure ("nearly 49
+    percent" for 48.7 percent). The day of a calendar date is left to the date rules, on both sides."""
     mine_all = list(_counts(quantities(plain), calendar_days(plain)))
     shares = fractions(p.plain)
     for mine, theirs in _swapped(plain, p.plain[span[0]:span[1]]):
