@@ -89,11 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         reply = engine.server.handle_chat_completions(body)
         top = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
-
-        def logprob(word: str) -> float:
-            return max([t["logprob"] for t in top if t["token"].strip().lower() == word] or [-30.0])
-
-        out.append({"id": row["id"], "supported": row["supported"], "score": round(logprob("yes") - logprob("no"), 4),
+        out.append({"id": row["id"], "supported": row["supported"], "score": _yes_minus_no(top),
                     "coverage": round(v.coverage, 4), "seconds": round(time.perf_counter() - t0, 2)})
     return _report(args, confirmed, bad, good, out, len(picked) - len(bad))
 
@@ -131,13 +127,16 @@ def _line_scores(tokens: list[dict], n: int) -> dict[int, float]:
     scores: dict[int, float] = {}
     for t in tokens:
         if t["token"].strip().lower() in ("yes", "no") and len(scores) < n:
-            top = t["top_logprobs"]
-
-            def logprob(w: str) -> float:
-                return max([x["logprob"] for x in top if x["token"].strip().lower() == w] or [-30.0])
-
-            scores[len(scores) + 1] = round(logprob("yes") - logprob("no"), 4)
+            scores[len(scores) + 1] = _yes_minus_no(t["top_logprobs"])
     return scores
+
+
+def _yes_minus_no(top: list[dict]) -> float:
+    """log P(Yes) - log P(No) among a written token's top alternatives (-30 for a word not among them)."""
+    def logprob(word: str) -> float:
+        return max([x["logprob"] for x in top if x["token"].strip().lower() == word] or [-30.0])
+
+    return round(logprob("yes") - logprob("no"), 4)
 
 
 def _report(args, confirmed, bad, good, out, true_sampled) -> int:
