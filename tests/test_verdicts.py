@@ -760,3 +760,12 @@ def test_words_about_sources_that_are_news_in_another_sense_stay_ordinary_claims
                    "The given information does not include a price.", "These articles make no mention of a delay.",
                    "The price is not specified in the provided text."):
         assert says_sources_lack(remark), remark
+
+
+def test_a_runaway_number_in_a_sentence_is_judged_not_a_crash():
+    # a model that writes hundreds of digits: the number parses past a float's range; the check still answers
+    passage = "The new footbridge will be 30 metres long and 4 metres wide, the council said."
+    v = judge("The new footbridge will be " + "9" * 400 + " metres long.", passage)
+    assert not v.ok
+    checked = check("The new footbridge will be " + "9" * 400 + " metres long [1].", [_hit(passage)])
+    assert not checked.citations and checked.verdicts[0]["verdict"] != "supported"

@@ -471,7 +471,7 @@ def _value(token: str) -> float | None:
 
 
 def _is_year(q) -> bool:
-    return q.unit is None and q.value == int(q.value) and 1800 <= q.value <= 2100 and "," not in q.text
+    return q.unit is None and 1800 <= q.value <= 2100 and q.value == int(q.value) and "," not in q.text
 
 
 def _qualifier(plain: str, at: int) -> str:
@@ -485,8 +485,8 @@ def _qualifier(plain: str, at: int) -> str:
 
 def _rounds_to(q, x) -> bool:
     """Is the claim's number the passage's, rounded (49 for 48.7; 1,200 for 1,214; $1.2 billion for $1.23 billion)?"""
-    if x.value == 0 or q.value == 0:
-        return False
+    if x.value == 0 or q.value == 0 or not (math.isfinite(x.value) and math.isfinite(q.value)):
+        return False  # hundreds of digits (a model's runaway output) parse past a float's range: no rounding
     digits = re.sub(r"[^\d]", "", q.text.split(".")[0]).lstrip("0") + "".join(re.findall(r"\.(\d+)", q.text))
     significant = len(digits.rstrip("0")) or 1
     mine_x = re.sub(r"[^\d]", "", x.text).lstrip("0").rstrip("0")
