@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rag.check.claims import SUPPORT_THRESHOLD  # noqa: E402
 from rag.eval.claims import format_claims_report, load_claims, score_claims  # noqa: E402
 
 
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("claims")
     ap.add_argument("--json", dest="json_out")
-    ap.add_argument("--threshold", type=float, default=0.55, help="the support threshold (NEWSRAG_SUPPORT_THRESHOLD)")
+    ap.add_argument("--threshold", type=float, default=SUPPORT_THRESHOLD,
+                    help="the support threshold (NEWSRAG_SUPPORT_THRESHOLD; default the check's own)")
     ap.add_argument("--llm", help="a model for the LLM pass (local, gguf:PATH, openai:MODEL, ollama:MODEL)")
     ap.add_argument("--limit", type=int, default=0, help="with --llm: only the first N responses of that half")
     ap.add_argument("--skip", type=int, default=0, help="with --llm: leave out that half's first N responses "

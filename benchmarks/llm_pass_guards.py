@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import rag.check.citations as citations  # noqa: E402
+from rag.check.claims import SUPPORT_THRESHOLD  # noqa: E402
 from rag.check.stream import screened_check  # noqa: E402
 from rag.check.verify_llm import parse_verdicts  # noqa: E402
 from rag.core.schema import Hit  # noqa: E402
@@ -64,11 +65,11 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 hits = [Hit(found[i], score=1.0, rank=n) for n, i in enumerate(ids, 1)]
                 day = date.fromisoformat(q["as_of"])
-                rules = screened_check(llm["draft"], q["question"], hits, threshold=0.55, today=day)
+                rules = screened_check(llm["draft"], q["question"], hits, threshold=SUPPORT_THRESHOLD, today=day)
                 overrides = {}
                 for r in llm.get("verify_replies", []):
                     overrides.update(parse_verdicts(r["reply"], rules.unconfirmed, len(hits)))
-                checked = screened_check(llm["draft"], q["question"], hits, threshold=0.55, today=day,
+                checked = screened_check(llm["draft"], q["question"], hits, threshold=SUPPORT_THRESHOLD, today=day,
                                          overrides=overrides)
                 for label in labels.get(q["id"], []):
                     if label["label"] == "no_claim":

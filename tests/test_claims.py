@@ -40,7 +40,10 @@ def _hit(text: str, n: int = 0) -> Hit:
     ("The city spent $2.5 billion on the new pier.", "number", "$2.5 billion"),
     ("Tickets sold out in 48 venues.", "number", "48"),
     ("The festival drew 40,000 visitors on Sunday, organisers said.", "date", "Sunday"),
-    ("Mayor Ada Quinn said the pier will stay open all winter.", "name", "Ada"),
+    ("Council member Ada Quinn said the budget had not been approved.", "name", "Ada"),
+    # too little of it lines up to be read as stated (below the support threshold since session 25): unconfirmed,
+    # the name among the words no passage holds
+    ("Mayor Ada Quinn said the pier will stay open all winter.", "words", "ada"),
     ('"We have never seen crowds like this," Tom Baker said.', "attribution", "Tom Baker"),
     ('Mayor Lena Ruiz was arrested after shouting "We have never seen crowds like this".', "frame", "arrest"),
     ('"We have never seen crowds like these," Mayor Lena Ruiz said.', "quote", "these"),

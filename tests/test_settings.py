@@ -61,6 +61,13 @@ def test_in_range_settings_are_accepted():
     assert s.chunk_overlap_sentences == 0 and s.near_duplicate_threshold == 1.0 and s.port == 0
 
 
+def test_the_default_support_threshold_is_the_checks_own():
+    """Settings carries the check's threshold for NEWSRAG_SUPPORT_THRESHOLD; the two defaults are one figure."""
+    from rag.check.claims import SUPPORT_THRESHOLD
+
+    assert Settings.from_env({}).support_threshold == SUPPORT_THRESHOLD
+
+
 # -- login throttling, on the served app ------------------------------------------------------------------
 @pytest.fixture
 def guarded(sample_home, tmp_path):

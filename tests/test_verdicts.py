@@ -288,6 +288,34 @@ def test_a_number_a_cited_passage_states_is_not_contradicted_by_another_passage(
     assert wrong.verdicts[0]["verdict"] == "contradicted"
 
 
+def test_a_sentence_one_given_passage_states_is_not_removed_for_what_another_says_of_something_else():
+    """Two stories of two horses: the one that states the sentence (not fully enough for a citation it was not
+    given) keeps another's "a grey mare named Clover" from removing it; it stays, marked unconfirmed."""
+    hits = [_hit("Mayor Elena Voss's horse Juniper is no longer at the city farm following a series of kicking "
+                 "incidents involving stable hands, her office said on Monday.", 1),
+            _hit("Juniper is the second of the mayor's horses at the city farm to kick people. The family eventually "
+                 "sent the first horse, a grey mare named Clover, to live with friends upstate after those "
+                 "incidents.", 2),
+            _hit("Before Juniper came to the city farm, the family had another grey mare named Clover, who kicked "
+                 "two stable hands in a month.", 3)]
+    claim = "The horse that was removed from the city farm after a series of kicking incidents is a grey mare named {}"
+    out = check(claim.format("Juniper [3]."), hits)
+    assert out.verdicts[0]["verdict"] == "unconfirmed" and not out.dropped
+    assert check(claim.format("Juniper [1]."), hits).verdicts[0]["verdict"] == "supported"
+    wrong = check(claim.format("Bramble [3]."), hits)  # a name no passage gives for it is still contradicted
+    assert wrong.verdicts[0]["verdict"] == "contradicted" and wrong.dropped
+
+
+def test_a_name_the_passage_writes_in_the_plural_is_written():
+    passage = ("The Defense Department's office to investigate UFOs unveiled on Thursday a new website where the "
+               "public can read declassified reports about sightings.")
+    v = judge("The Defense Department's office to investigate UFO sightings unveiled a new website on Thursday.",
+              passage)
+    assert v.verdict == "supported", v
+    assert judge("The Pentagon is opening a public website for Americans to report UFO sightings.",
+                 passage).verdict == "unconfirmed"
+
+
 def test_a_country_and_its_adjective_are_one_name_to_the_name_rule():
     passage = ("More than 75,000 hospital workers walked off the job on Wednesday in what organisers called the "
                "largest health care strike in American history.")

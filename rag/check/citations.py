@@ -255,6 +255,12 @@ class Checker:
                 contra = (n, v)
             if first_fail[1] is None or _closer(v, first_fail[1]):
                 first_fail = (n, v) if not valid else first_fail
+        if contra is not None and any(self._judge(claim, m, self.threshold).ok
+                                      for m in range(1, len(self.hits) + 1) if m not in valid and m != contra[0]):
+            # another given passage states it, though not fully enough to be cited uncited: the passages tell of
+            # two things ("a German shepherd named Commander" beside "the first dog, a German shepherd named
+            # Major"), so the sentence is unconfirmed, not removed
+            contra = None
         if contra is None:
             # a sentence that one article states across the seam of two of its passages ("Sultan Alneyadi" at
             # the end of one, "the Crew-6 capsule splashed down" at the start of the next): judge it against the
