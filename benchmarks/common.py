@@ -45,9 +45,10 @@ def pct(values: list[float]) -> dict:
             "max": round(float(a.max()), 1), "n": len(values)}
 
 
-def emit(out: dict, path: str | Path | None) -> None:
-    """Print a benchmark's result and, given a path, write it there as JSON."""
-    print(json.dumps(out, indent=1))
+def emit(out: dict, path: str | Path | None, hide: tuple[str, ...] = ()) -> None:
+    """Print a benchmark's result (without the keys in `hide`, such as its per-row list) and, given a path, write
+    all of it there as JSON."""
+    print(json.dumps({k: v for k, v in out.items() if k not in hide}, indent=1))
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(out, indent=1) + "\n")

@@ -15,7 +15,6 @@ nothing here was tuned on either. Nothing ships unless the model wins on both.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import sys
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from langchain_core.messages import HumanMessage, SystemMessage  # noqa: E402
 
@@ -31,6 +31,7 @@ from rag.answer.assistant import Assistant  # noqa: E402
 from rag.attribution.speakers import asked_speaker  # noqa: E402
 from rag.core.prompts import load_prompt  # noqa: E402
 from rag.core.settings import Settings  # noqa: E402
+from common import emit  # noqa: E402
 from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
 from rag.eval.run import _question_date  # noqa: E402
 from rag.llms.choose import make_chat_model  # noqa: E402
@@ -85,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     secs = [r["seconds"] for r in rows if r.get("seconds")]
     out["seconds_p50"] = statistics.median(secs) if secs else None
     out["rows"] = rows
-    print(json.dumps({k: v for k, v in out.items() if k != "rows"}, indent=1))
-    if a.json:
-        Path(a.json).write_text(json.dumps(out, indent=1) + "\n")
+    emit(out, a.json, hide=("rows",))
     return 0
 
 

@@ -19,7 +19,6 @@ a veto below a few scores would flag; `--json` writes ids and numbers, no text. 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from claims_halves import half  # noqa: E402
+from common import emit  # noqa: E402
 
 from rag.check.claims import judge  # noqa: E402
 from rag.core.prompts import load_prompt  # noqa: E402
@@ -153,9 +153,7 @@ def _report(args, confirmed, bad, good, out, true_sampled) -> int:
                  for t in (-1, 0, 1, 2)},
         "rows": out,
     }
-    print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=1))
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(report, indent=1) + "\n")
+    emit(report, args.json_out, hide=("rows",))
     return 0
 
 

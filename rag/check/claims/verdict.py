@@ -694,8 +694,8 @@ def _absent_name(plain: str, p: _Passage, given_name: bool = False) -> str:
         if given_name and nxt is not None and outside[m.end():nxt.start()] == " " and nxt.group(0)[0].isupper() \
                 and _key(nxt.group(0)) in p.keys:
             continue  # a first name before the surname the passage gives ("Sebastian Vettel" for "Vettel")
-        if not name_key(tok) or key in p.keys or all(part in p.keys for part in key.split("-") if part) \
-                or p.keys & place_names(tok) or key in p.premise_keys or any(v in p.keys for v in _variants(key)) \
+        if not name_key(tok) or _written(key, p) or all(part in p.keys for part in key.split("-") if part) \
+                or p.keys & place_names(tok) or key in p.premise_keys \
                 or TITLE_ABBREVIATIONS.get(key) in p.keys \
                 or (len(key) >= 6 and any(_variant(key, k) for k in p.keys if abs(len(k) - len(key)) <= 1)) \
                 or _initials_in(outside, m.start(), p.plain):
