@@ -30,6 +30,7 @@ The rules were not tuned on either set, and their rows were not read while writi
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ from rag.check.claims import SUPPORT_THRESHOLD  # noqa: E402
 from rag.check.claims import verdict as verdict_mod  # noqa: E402
 from rag.eval.claims import score_claims  # noqa: E402
 from rag.nlp.sentences import sentence_spans  # noqa: E402
+
 
 def faithbench_rows(folder: str | Path) -> list[dict[str, Any]]:
     """Sentence rows of every FaithBench batch in `folder` (see the module docstring for the labels)."""
@@ -113,7 +115,6 @@ def summedits_rows(path: str | Path) -> list[dict[str, Any]]:
 
 
 def hash_of(text: str) -> str:
-    import hashlib
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
