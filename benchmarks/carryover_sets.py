@@ -5,19 +5,20 @@ labelled by people, from other sources and other models than RAGTruth's, read in
     python benchmarks/carryover_sets.py --faithbench DIR --summedits FILE [--json OUT]
         [--setting NAME=THRESHOLD,SPREAD ...] [--then TREE]
 
-- **FaithBench** (Bao et al., NAACL 2025; github.com/vectara/FaithBench, `data_for_release/batch_*.json`, CC BY-NC-SA
-  4.0: read here for internal evaluation, never copied into the product): 750 summaries by ten 2024 LLMs (GPT-4o,
-  Claude 3.5 Sonnet, Llama-3.1, Qwen2.5-7B, Mistral-7B, Phi-3, Gemini 1.5 Flash, Command-R, GPT-3.5), each span a
-  person found unfaithful marked "Unwanted" (intrinsic / extrinsic), "Questionable" or "Benign". The set was
-  chosen where strong detectors disagree, so it is hard by design. Rows here are sentences of the summaries
-  (`rag.nlp.sentences.split_sentences`): unsupported when an "Unwanted" span of any annotator overlaps the sentence
-  (the authors' "worst" pooling), supported when no span but "Benign" ones does, left out when only "Questionable"
-  spans do. A summary's opening line ("Here is a concise summary of the passage:") is a row like any other, as
-  RAGTruth's are.
-- **SummEdits, news** (Laban et al., EMNLP 2023; github.com/salesforce/factualNLG,
-  `data/summedits/summedits_news.json`, Apache-2.0): 819 one-sentence summaries of 24 news articles, minimal edits
-  of a seed summary written by GPT-3.5, each labelled consistent or not by people. Rows are the summaries' sentences;
-  a summary's label is its response's (`response_id`), so the response-level figures are the set's own.
+- **FaithBench** (Bao et al., NAACL 2025; the vectara/FaithBench repository, `data_for_release/batch_*.json`,
+  CC BY-NC-SA 4.0: read here for internal evaluation, never copied into the product): 750 summaries by ten 2024
+  LLMs (GPT-4o, Claude 3.5 Sonnet, Llama-3.1, Qwen2.5-7B, Mistral-7B, Phi-3, Gemini 1.5 Flash, Command-R,
+  GPT-3.5), each span a person found unfaithful marked "Unwanted" (intrinsic / extrinsic), "Questionable" or
+  "Benign". The set was chosen where strong detectors disagree, so it is hard by design. Rows here are sentences
+  of the summaries (`rag.nlp.sentences.sentence_spans`): unsupported when an "Unwanted" span of any annotator
+  overlaps the sentence (the authors' "worst" pooling), supported when no span but "Benign" ones does, left out
+  when only "Questionable" spans do. A summary's opening line ("Here is a concise summary of the passage:") is a
+  row like any other, as RAGTruth's are.
+- **SummEdits, news** (Laban et al., EMNLP 2023; the salesforce/factualNLG repository,
+  `data/summedits/summedits_news.json`, Apache-2.0): 819 summaries of 24 news articles, nearly all one sentence:
+  minimal edits, made by GPT-3.5, of a seed summary, each labelled consistent or not by people. Rows are the
+  summaries' sentences; a summary's label is its response's (`response_id`), so the response-level figures are
+  the set's own.
 
 `--then TREE` also scores the check as it was when issue #23 was filed (two verdicts: a sentence was kept or deleted),
 from a checkout of that commit (`git worktree add TREE 6ec6bb1`), in a process of its own.
