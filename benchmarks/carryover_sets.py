@@ -41,37 +41,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.check.claims import SUPPORT_THRESHOLD  # noqa: E402
 from rag.check.claims import verdict as verdict_mod  # noqa: E402
-from rag.eval.claims import score_claims  # noqa: E402
+from rag.eval.claims import label_figures, score_claims  # noqa: E402
 from rag.nlp.sentences import sentence_spans  # noqa: E402
+
+
+def _samples(folder: str | Path):
+    """(batch name, sample) for every sample of every FaithBench batch in `folder`."""
+    for path in sorted(Path(folder).glob("batch_*.json")):
+        for sample in json.loads(path.read_text(encoding="utf-8"))["samples"]:
+            yield path.stem, sample
+
+
+def _unwanted(labels) -> bool:
+    """Does a set of FaithBench labels mark a hallucination ("Unwanted", "Unwanted.Intrinsic", ...)?"""
+    return any(x.startswith("Unwanted") for x in labels)
 
 
 def faithbench_rows(folder: str | Path) -> list[dict[str, Any]]:
     """Sentence rows of every FaithBench batch in `folder` (see the module docstring for the labels)."""
     rows: list[dict[str, Any]] = []
-    for path in sorted(Path(folder).glob("batch_*.json")):
-        batch = path.stem
-        for sample in json.loads(path.read_text(encoding="utf-8"))["samples"]:
-            summary = sample["summary"]
-            rid = f"fb_{batch}_{sample['sample_id']}"
-            model = str(sample.get("metadata", {}).get("summarizer", "?")).split("/")[-1]
-            spans = [(a.get("summary_start"), a.get("summary_end"), set(a.get("label") or []))
-                     for a in sample.get("annotations", [])]
-            for k, (start, end) in enumerate(sentence_spans(summary)):
-                sentence = summary[start:end].strip()
-                if not sentence:
+    for batch, sample in _samples(folder):
+        summary = sample["summary"]
+        rid = f"fb_{batch}_{sample['sample_id']}"
+        model = str(sample.get("metadata", {}).get("summarizer", "?")).split("/")[-1]
+        spans = [(a.get("summary_start"), a.get("summary_end"), set(a.get("label") or []))
+                 for a in sample.get("annotations", [])]
+        for k, (start, end) in enumerate(sentence_spans(summary)):
+            sentence = summary[start:end].strip()
+            if not sentence:
+                continue
+            labels: set[str] = set()
+            for s, e, lab in spans:
+                if s is None or e is None or e <= start or s >= end:
                     continue
-                labels: set[str] = set()
-                for s, e, lab in spans:
-                    if s is None or e is None or e <= start or s >= end:
-                        continue
-                    labels |= lab
-                unwanted = any(x.startswith("Unwanted") for x in labels)
-                if not unwanted and "Questionable" in labels:
-                    continue
-                rows.append({"id": f"{rid}_s{k}", "response_id": rid,
-                             "article_id": f"fb_src_{hash_of(sample['source'])}", "passage": sample["source"],
-                             "claim": sentence, "supported": not unwanted,
-                             "kind": f"faithbench_{'supported' if not unwanted else 'unwanted'}", "model": model})
+                labels |= lab
+            unwanted = _unwanted(labels)
+            if not unwanted and "Questionable" in labels:
+                continue
+            rows.append({"id": f"{rid}_s{k}", "response_id": rid,
+                         "article_id": f"fb_src_{hash_of(sample['source'])}", "passage": sample["source"],
+                         "claim": sentence, "supported": not unwanted,
+                         "kind": f"faithbench_{'supported' if not unwanted else 'unwanted'}", "model": model})
     return rows
 
 
@@ -82,13 +92,12 @@ def faithbench_detectors(folder: str | Path) -> dict[str, Any]:
     was chosen where these detectors disagree, which holds their figures down; the check here took no part in that
     choice."""
     pairs: dict[str, list[tuple[bool, bool]]] = {}
-    for path in sorted(Path(folder).glob("batch_*.json")):
-        for sample in json.loads(path.read_text(encoding="utf-8"))["samples"]:
-            bad = any(x.startswith("Unwanted") for a in sample.get("annotations", []) for x in (a.get("label") or []))
-            for name, value in sample.get("metadata", {}).items():
-                if name in ("summarizer", "raw_sample_id") or not isinstance(value, (int, float)):
-                    continue
-                pairs.setdefault(name, []).append((bad, value < 0.5))
+    for _, sample in _samples(folder):
+        bad = _unwanted(x for a in sample.get("annotations", []) for x in (a.get("label") or []))
+        for name, value in sample.get("metadata", {}).items():
+            if name in ("summarizer", "raw_sample_id") or not isinstance(value, (int, float)):
+                continue
+            pairs.setdefault(name, []).append((bad, value < 0.5))
     out = {}
     for name, items in pairs.items():
         flagged = [f for b, f in items if b]
@@ -176,13 +185,10 @@ def scored_then(rows: list[dict[str, Any]], tree: str) -> dict[str, Any]:
     kept = [json.loads(x) for x in done.stdout.split()]
     if len(kept) != len(rows):
         raise SystemExit(f"{tree}: {len(kept)} verdicts for {len(rows)} rows")
-    sup = [k for k, r in zip(kept, rows) if r["supported"]]
-    uns = [k for k, r in zip(kept, rows) if not r["supported"]]
-    ks, fc = sum(sup) / len(sup), sum(uns) / len(uns)
+    # then, what the check did not keep it deleted: today's "contradicted"
+    figures = label_figures(rows, ["supported" if k else "contradicted" for k in kept])
     wrong = {r["id"] for k, r in zip(kept, rows) if k != r["supported"]}
-    return {"claims": len(rows), "true_removed": _r(1 - ks), "false_confirmed": _r(fc), "kept_supported": _r(ks),
-            "rejected_unsupported": _r(1 - fc), "balanced_accuracy": _r((ks + 1 - fc) / 2), "ms_p95": None,
-            "response_level": response_level(rows, wrong)}
+    return {"claims": len(rows), **figures, "ms_p95": None, "response_level": response_level(rows, wrong)}
 
 
 def summary_line(name: str, rep: dict[str, Any]) -> str:

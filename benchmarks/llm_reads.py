@@ -23,6 +23,7 @@ from rag.answer.answerers.llm import LLMAnswerer  # noqa: E402
 from rag.answer.assistant import Assistant  # noqa: E402
 from rag.core.settings import Settings  # noqa: E402
 from rag.eval.metrics import Corpus, contains_answer, gold_of, load_jsonl  # noqa: E402
+from rag.eval.run import _question_date  # noqa: E402
 from rag.llms.choose import make_chat_model  # noqa: E402
 
 SETTINGS = ((6, 3), (6, 2), (8, 3), (8, 2), (10, 2))  # (top_k, passages per article); (6, 3) is today's
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         in_passages = in_read = 0
         tokens = []
         for q, gold in picked:
-            as_of = lla._question_date(q)
+            as_of = _question_date(q)
             hits = assistant.retriever.retrieve(assistant._plan(str(q["question"]), as_of=as_of))
             messages, shown = answerer.prompt(str(q["question"]), hits, as_of)
             in_passages += any(contains_answer(h.passage.text, gold.answers) for h in hits)
