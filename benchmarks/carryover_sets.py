@@ -214,12 +214,23 @@ def main(argv: list[str] | None = None) -> int:
     for s in args.setting or ["session24=0.55,0.75"]:
         name, _, vals = s.partition("=")
         t, _, sp = vals.partition(",")
-        settings[name] = (float(t), float(sp))
+        try:
+            settings[name] = (float(t), float(sp))
+        except ValueError:
+            ap.error(f"--setting {s!r}: write NAME=THRESHOLD,SPREAD, two numbers, as session24=0.55,0.75")
     sets = {}
-    if args.faithbench:
-        sets["faithbench"] = faithbench_rows(args.faithbench)
-    if args.summedits:
-        sets["summedits_news"] = summedits_rows(args.summedits)
+    for name, path, read, what in (("faithbench", args.faithbench, faithbench_rows,
+                                    "a folder holding FaithBench's data_for_release/batch_*.json"),
+                                   ("summedits_news", args.summedits, summedits_rows,
+                                    "SummEdits' data/summedits/summedits_news.json")):
+        if not path:
+            continue
+        try:
+            sets[name] = read(path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            ap.error(f"{path} could not be read as {what} ({type(exc).__name__}: {str(exc)[:200]})")
+        if not sets[name]:
+            ap.error(f"{path} holds no rows: give {what}")
     out: dict[str, Any] = {"command": "benchmarks/carryover_sets.py " + " ".join(argv or sys.argv[1:]),
                            "settings": {k: {"threshold": v[0], "spread_coverage": v[1]} for k, v in settings.items()}}
     for set_name, rows in sets.items():

@@ -85,3 +85,15 @@ def test_summedits_rows_carry_their_summarys_label_and_the_check_scores_them(tmp
     assert len({r["response_id"] for r in rows}) == 2
     rep = co.scored(rows, co.SUPPORT_THRESHOLD, 0.85)
     assert rep["response_level"]["balanced_accuracy"] == 1.0  # the faithful one confirmed, the edited one flagged
+
+
+def test_a_broken_or_empty_input_stops_with_what_to_give(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    broken = tmp_path / "summedits_news.json"
+    broken.write_text('[{"id": "x", "doc": ')
+    with pytest.raises(SystemExit) as stop:
+        co.main(["--summedits", str(broken)])
+    assert stop.value.code == 2
+    assert "could not be read as SummEdits" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        co.main(["--faithbench", str(tmp_path / "nothing-here")])
+    assert "holds no rows" in capsys.readouterr().err
